@@ -1,0 +1,22 @@
+"""Roles: what a token may do, from full control down to one tenant's read-only view."""
+
+from __future__ import annotations
+
+from fleetops.choices import Choice
+
+
+class Role(Choice):
+    ADMIN = "admin", "Admin", "red"
+    OPERATOR = "operator", "Operator", "orange"
+    VIEWER = "viewer", "Viewer", "blue"
+    CUSTOMER = "customer", "Customer", "green"
+    SUPPLIER = "supplier", "Supplier", "green"
+    AGENT = "agent", "Node agent", "grey"
+
+    @property
+    def can_write_inventory(self) -> bool:
+        return self in (Role.ADMIN, Role.OPERATOR)
+
+    @property
+    def tenant_scoped(self) -> bool:
+        return self in (Role.CUSTOMER, Role.SUPPLIER, Role.AGENT)

@@ -1,0 +1,32 @@
+"""Who is asking: the role and, for tenant roles, which customer, supplier or node they are bound to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fleetops.auth.choices import Role
+from fleetops.errors import Forbidden
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: Role
+    name: str
+    customer_id: int | None = None
+    supplier_id: int | None = None
+    node_id: int | None = None
+
+    @property
+    def actor(self) -> str:
+        return f"{self.role.value}:{self.name}"
+
+    def require(self, *roles: Role) -> None:
+        if self.role not in roles:
+            allowed = ", ".join(r.value for r in roles)
+            raise Forbidden(f"role {self.role.value} may not do this (needs one of: {allowed})")
+
+    def require_writer(self) -> None:
+        self.require(Role.ADMIN, Role.OPERATOR)
+
+
+SYSTEM = Principal(role=Role.ADMIN, name="fleetops")

@@ -1,0 +1,86 @@
+"""Issuing and checking API tokens: `fo_<prefix>_<secret>`, of which only SHA-256(secret) is stored."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fleetops import clock
+from fleetops.audit.service import Change, record
+from fleetops.auth.choices import Role
+from fleetops.auth.models import ApiToken
+from fleetops.auth.principal import Principal
+from fleetops.errors import InvalidInput, Unauthenticated
+
+PREFIX = "fo"
+
+
+def _hash(secret: str) -> str:
+    # The secret is 256 random bits, so a fast hash is enough: there is nothing to brute-force.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    id: int
+    name: str
+    role: Role
+    token: str
+
+
+def create_token(
+    session: Session,
+    actor: str,
+    *,
+    name: str,
+    role: Role,
+    customer_id: int | None = None,
+    supplier_id: int | None = None,
+    node_id: int | None = None,
+) -> IssuedToken:
+    """Issue a token; the plaintext is returned once and never stored."""
+    bindings = {Role.CUSTOMER: customer_id, Role.SUPPLIER: supplier_id, Role.AGENT: node_id}
+    if role in bindings and bindings[role] is None:
+        raise InvalidInput(f"token {name!r}: role {role.value} needs its {role.value} binding")
+    prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+    row = ApiToken(
+        name=name,
+        prefix=prefix,
+        secret_hash=_hash(secret),
+        role=role,
+        customer_id=customer_id,
+        supplier_id=supplier_id,
+        node_id=node_id,
+    )
+    session.add(row)
+    session.flush()
+    record(session, actor, Change("token.create", "api_token", name, {"role": role.value, "prefix": prefix}))
+    return IssuedToken(row.id, name, role, f"{PREFIX}_{prefix}_{secret}")
+
+
+def authenticate(session: Session, token: str) -> Principal:
+    parts = token.split("_", 2)
+    if len(parts) != 3 or parts[0] != PREFIX:
+        raise Unauthenticated("malformed API token")
+    row = session.scalar(select(ApiToken).where(ApiToken.prefix == parts[1]))
+    if row is None or row.revoked_at is not None or not hmac.compare_digest(row.secret_hash, _hash(parts[2])):
+        raise Unauthenticated("unknown or revoked API token")
+    return Principal(row.role, row.name, row.customer_id, row.supplier_id, row.node_id)
+
+
+def revoke_token(session: Session, actor: str, prefix: str) -> None:
+    row = session.scalar(select(ApiToken).where(ApiToken.prefix == prefix))
+    if row is None:
+        raise InvalidInput(f"token prefix {prefix!r}: no such token")
+    row.revoked_at = clock.now()
+    record(session, actor, Change("token.revoke", "api_token", row.name, {"prefix": prefix}))
+
+
+def has_admin(session: Session) -> bool:
+    stmt = select(ApiToken.id).where(ApiToken.role == Role.ADMIN, ApiToken.revoked_at.is_(None)).limit(1)
+    return session.scalar(stmt) is not None

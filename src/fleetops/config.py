@@ -1,0 +1,55 @@
+"""Settings: one validated tree fed by FLEETOPS_* environment variables and an optional TOML file."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from fleetops.errors import InvalidInput
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FLEETOPS_", env_nested_delimiter="__", extra="forbid")
+
+    database_url: str = Field(
+        default="sqlite:///var/fleetops.db",
+        description="SQLAlchemy URL: sqlite:///path (embedded, WAL) or postgresql+psycopg://...",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    audit_retention_days: int = Field(default=400, ge=90, description="ClusterMAX expects at least 90 days")
+    log_level: str = "INFO"
+    log_json: bool = True
+    bootstrap_admin_token: SecretStr | None = Field(
+        default=None, description="Created as an admin token at start if no admin token exists yet"
+    )
+
+
+def _file_values(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle).get("fleetops", {})
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InvalidInput(f"config file {path}: {exc}") from exc
+
+
+def load(path: str | os.PathLike[str] | None = None) -> Settings:
+    """Build settings from the TOML file (FLEETOPS_CONFIG or `path`) overridden by environment variables."""
+    file = path or os.environ.get("FLEETOPS_CONFIG")
+    values = _file_values(Path(file)) if file else {}
+    env_keys = {k.removeprefix("FLEETOPS_").lower() for k in os.environ if k.startswith("FLEETOPS_")}
+    try:
+        return Settings(**{k: v for k, v in values.items() if k not in env_keys})
+    except ValueError as exc:
+        raise InvalidInput(f"configuration: {exc}") from exc
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return load()

@@ -1,0 +1,1 @@
+"""The fleet inventory: suppliers, regions, sites, racks, clusters, nodes, GPUs, customers, contracts."""

@@ -1,0 +1,167 @@
+"""Inventory use-cases: scoped reads with cursor pagination, create/update, the trackability report."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from fleetops.auth.principal import Principal
+from fleetops.errors import InvalidInput, NotFound
+from fleetops.inventory.apply import ApplyResult, apply_document, jsonable
+from fleetops.inventory.choices import ClusterState, Orchestrator
+from fleetops.inventory.kinds import KINDS, Kind
+from fleetops.inventory.models import Cluster, Contract, Customer, Supplier
+from fleetops.inventory.schemas import Document, GpuRecord, Record
+from fleetops.inventory.scope import visible
+
+MAX_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(str(last_id).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        return int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"cursor {cursor!r}: not a cursor this API issued") from exc
+
+
+def scoped_view(kind: Kind, principal: Principal) -> Select[Any]:
+    stmt = kind.view()
+    rule = visible(kind.name, principal)
+    return stmt if rule is None else stmt.where(rule)
+
+
+def _filtered(kind: Kind, stmt: Select[Any], filters: Mapping[str, str | None]) -> Select[Any]:
+    for name, value in filters.items():
+        if value is None:
+            continue
+        if name not in kind.filters:
+            known = ", ".join(sorted(kind.filters)) or "none"
+            raise InvalidInput(f"filter {name!r}: {kind.plural} can be filtered by {known}")
+        stmt = stmt.where(kind.filters[name] == value)
+    return stmt
+
+
+def list_records(
+    session: Session,
+    principal: Principal,
+    kind: Kind,
+    filters: Mapping[str, str | None] | None = None,
+    *,
+    cursor: str | None = None,
+    limit: int = 100,
+) -> Page:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit {limit}: must be between 1 and {MAX_LIMIT}")
+    stmt = _filtered(kind, scoped_view(kind, principal), filters or {})
+    if cursor:
+        stmt = stmt.where(kind.model.id > decode_cursor(cursor))
+    rows = session.execute(stmt.order_by(kind.model.id).limit(limit + 1)).mappings().all()
+    items = [{k: jsonable(v) for k, v in row.items()} for row in rows[:limit]]
+    return Page(items, encode_cursor(items[-1]["id"]) if len(rows) > limit else None)
+
+
+def get_record(session: Session, principal: Principal, kind: Kind, record_id: int) -> dict[str, Any]:
+    """One record by id; another tenant's id reads exactly like a missing one (404, never 403)."""
+    row = session.execute(scoped_view(kind, principal).where(kind.model.id == record_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"{kind.name} {record_id}: no such {kind.name}")
+    return {k: jsonable(v) for k, v in row.items()}
+
+
+def count(session: Session, principal: Principal, kind: Kind, filters: Mapping[str, str | None]) -> int:
+    stmt = _filtered(kind, scoped_view(kind, principal), filters)
+    return session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+
+
+def _document(kind: Kind, record: Record) -> Document:
+    if isinstance(record, GpuRecord):
+        raise InvalidInput("gpus are created with their node: list them in the node's gpus field")
+    return Document(**{kind.plural: [record]})
+
+
+def create_record(session: Session, principal: Principal, kind: Kind, record: Record) -> dict[str, Any]:
+    principal.require_writer()
+    apply_document(session, principal.actor, _document(kind, record), mode="create")
+    return _reread(session, principal, kind, record)
+
+
+def update_record(
+    session: Session, principal: Principal, kind: Kind, record_id: int, patch: Mapping[str, Any]
+) -> dict[str, Any]:
+    principal.require_writer()
+    current = get_record(session, principal, kind, record_id)
+    merged = {f: current[f] for f in kind.record_fields} | dict(patch)
+    if any(merged[k] != current[k] for k in kind.key):
+        raise InvalidInput(f"{kind.name} {record_id}: field {kind.key[-1]}: the natural key cannot be changed")
+    try:
+        record = kind.record.model_validate(merged)
+    except ValidationError as exc:
+        raise InvalidInput(describe_validation(kind.name, record_id, exc)) from exc
+    apply_document(session, principal.actor, _document(kind, record), mode="update")
+    return get_record(session, principal, kind, record_id)
+
+
+def _reread(session: Session, principal: Principal, kind: Kind, record: Record) -> dict[str, Any]:
+    columns = kind.key_columns()
+    stmt = scoped_view(kind, principal)
+    for column, name in zip(columns, kind.key, strict=True):
+        stmt = stmt.where(column == getattr(record, name))
+    row = session.execute(stmt).mappings().one()
+    return {k: jsonable(v) for k, v in row.items()}
+
+
+def describe_validation(kind: str, where: object, exc: ValidationError) -> str:
+    """One line naming the record and the first bad field, the way the CLI and API report it."""
+    first = exc.errors()[0]
+    location = ".".join(str(p) for p in first["loc"]) or "record"
+    return f"{kind} {where}: field {location}: {first['msg']}"
+
+
+def apply(session: Session, principal: Principal, doc: Document) -> ApplyResult:
+    principal.require_writer()
+    return apply_document(session, principal.actor, doc)
+
+
+def untracked_clusters(session: Session) -> list[dict[str, Any]]:
+    """Clusters missing a customer, supplier or contract detail, and legacy bare-metal Slurm ones."""
+    stmt = select(Cluster.name, Cluster.state, Cluster.orchestrator, Supplier.name, Customer.name,
+                  Contract.name, Contract.end_date, Contract.customer_id, Cluster.customer_id).select_from(Cluster)
+    stmt = stmt.outerjoin(Supplier, Cluster.supplier_id == Supplier.id).outerjoin(
+        Customer, Cluster.customer_id == Customer.id).outerjoin(Contract, Cluster.contract_id == Contract.id)
+    stmt = stmt.where(Cluster.state != ClusterState.DECOMMISSIONED).order_by(Cluster.name)
+    report = []
+    for name, state, orchestrator, supplier, customer, contract, end, contract_cust, cluster_cust in session.execute(
+        stmt
+    ):
+        problems = [f"missing {what}" for what, value in
+                    (("supplier", supplier), ("customer", customer), ("contract", contract)) if value is None]
+        if contract is not None and contract_cust != cluster_cust:
+            problems.append(f"contract {contract} belongs to another customer")
+        if orchestrator is Orchestrator.SLURM_BARE_METAL:
+            problems.append("orchestrator slurm-bare-metal is non-compliant")
+        if problems:
+            report.append({"cluster": name, "state": state.value, "problems": problems})
+    return report
+
+
+def kind_named(plural_or_name: str) -> Kind:
+    for kind in KINDS.values():
+        if plural_or_name in (kind.name, kind.plural):
+            return kind
+    raise InvalidInput(f"kind {plural_or_name!r}: expected one of {', '.join(k.plural for k in KINDS.values())}")
