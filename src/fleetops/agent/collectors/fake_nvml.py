@@ -28,17 +28,24 @@ _SERIES_KEYS = {
     "pcie_replay": ("PcieReplayCounter", None),
     "mem_used": ("MemoryInfo", "used"),
 }
-_ECC_KEYS = {(0, 0): "ECC_corrected_volatile", (1, 0): "ECC_uncorrected_volatile",
-             (0, 1): "ECC_corrected_aggregate", (1, 1): "ECC_uncorrected_aggregate"}  # fmt: skip
+_ECC_KEYS = {
+    (0, 0): "ECC_corrected_volatile",
+    (1, 0): "ECC_uncorrected_volatile",
+    (0, 1): "ECC_corrected_aggregate",
+    (1, 1): "ECC_uncorrected_aggregate",
+}
 
 
 class FakeNvml:
     """Module-like: attribute access falls through to pynvml for constants and exception classes."""
 
     def __init__(
-        self, capture: dict[str, Any], gpus: int = 8, series: list[dict[str, Any]] | None = None,
+        self,
+        capture: dict[str, Any],
+        gpus: int = 8,
+        series: list[dict[str, Any]] | None = None,
         call_cost_s: float = 0.0,
-    ) -> None:  # fmt: skip
+    ) -> None:
         template = capture["gpus"][0]
         self.driver = capture.get("driver", "unknown")
         self.devices = [self._clone(template, index) for index in range(gpus)]

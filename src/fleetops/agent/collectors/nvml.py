@@ -263,8 +263,31 @@ class NvmlCollector:
             index = next((i for i, s in enumerate(self._static) if s.handle == data.device), None)
             bus = self._static[index].pci_bus_id if index is not None else None
             events.append(
-                XidEvent(code=int(data.eventData), gpu_index=index, pci_bus_id=bus,
-                         occurred_at=clock.now(), source="nvml", message="NVML critical XID event")
-            )  # fmt: skip
+                XidEvent(
+                    code=int(data.eventData),
+                    gpu_index=index,
+                    pci_bus_id=bus,
+                    occurred_at=clock.now(),
+                    source="nvml",
+                    message="NVML critical XID event",
+                )
+            )
             timeout_ms = 0
         return events, []
+
+
+class NvmlXidEvents:
+    """NVML's XID event set as an event collector: the last resort when no kernel log is readable."""
+
+    name = "nvml_events"
+
+    def __init__(self, collector: NvmlCollector) -> None:
+        self.collector = collector
+
+    def start(self) -> None:
+        if not self.collector._static:
+            raise CollectorUnavailable("nvml_events: NVML is not running on this node")
+        self.collector.watch_xids()
+
+    def read_events(self) -> tuple[list[XidEvent], list[DriverEvent]]:
+        return self.collector.read_events()
