@@ -28,5 +28,9 @@ class Principal:
     def require_writer(self) -> None:
         self.require(Role.ADMIN, Role.OPERATOR)
 
+    def require_staff(self) -> None:
+        """Fleet-wide views (audit log, reports) are for the operator's own people, never tenants."""
+        self.require(Role.ADMIN, Role.OPERATOR, Role.VIEWER)
+
 
 SYSTEM = Principal(role=Role.ADMIN, name="fleetops")

@@ -74,11 +74,12 @@ def _check_unique_in_file(kind: Kind, records: Sequence[Record]) -> None:
     for name in (*kind.key, *kind.unique):
         seen: dict[Any, int] = {}
         for i, rec in enumerate(records):
-            value = tuple(getattr(rec, k) for k in kind.key) if name in kind.key else getattr(rec, name)
+            key = tuple(getattr(rec, k) for k in kind.key)
+            value = key if name in kind.key else getattr(rec, name)
             if value in seen:
-                raise InvalidInput(
-                    f"{kind.name} #{i + 1}: field {name}: duplicate {value!r} (also record #{seen[value] + 1})"
-                )
+                shown = "/".join(map(str, value)) if isinstance(value, tuple) else value
+                raise InvalidInput(f"{kind.name} #{i + 1} ({'/'.join(map(str, key))}): field {name}: "
+                                   f"duplicate {shown!r} (also record #{seen[value] + 1})")
             seen[value] = i
 
 

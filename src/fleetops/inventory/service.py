@@ -160,6 +160,17 @@ def untracked_clusters(session: Session) -> list[dict[str, Any]]:
     return report
 
 
+def find(session: Session, principal: Principal, kind: Kind, name_or_id: str) -> dict[str, Any]:
+    """One record by natural key (name, hostname, UUID) or by numeric id, within the caller's scope."""
+    column = kind.key_columns()[-1]
+    row = session.execute(scoped_view(kind, principal).where(column == name_or_id)).mappings().first()
+    if row is not None:
+        return {k: jsonable(v) for k, v in row.items()}
+    if name_or_id.isdigit():
+        return get_record(session, principal, kind, int(name_or_id))
+    raise NotFound(f"{kind.name} {name_or_id}: no such {kind.name}")
+
+
 def kind_named(plural_or_name: str) -> Kind:
     for kind in KINDS.values():
         if plural_or_name in (kind.name, kind.plural):

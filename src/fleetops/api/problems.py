@@ -1,0 +1,45 @@
+"""RFC 9457 problem details: every error the API returns has this one shape."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from fleetops.errors import FleetopsError
+
+log = logging.getLogger("fleetops.api")
+MEDIA_TYPE = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str, code: str, instance: str, **extra: object) -> JSONResponse:
+    body = {"type": f"https://fleetops.dev/problems/{code}", "title": title, "status": status,
+            "detail": detail, "instance": instance, "code": code, **extra}
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _validation_detail(exc: RequestValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
+    return f"field {where}: {first.get('msg', 'invalid')}"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(FleetopsError)
+    async def _domain(request: Request, exc: FleetopsError) -> JSONResponse:
+        if exc.status >= 500:
+            log.error("request failed", extra={"path": request.url.path, "error": exc.message})
+        return problem(exc.status, exc.title, exc.message, exc.code, request.url.path, retryable=exc.retryable)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return problem(422, "Invalid input", _validation_detail(exc), "invalid_input", request.url.path)
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        return problem(exc.status_code, str(exc.detail), str(exc.detail), f"http_{exc.status_code}",
+                       request.url.path)

@@ -1,0 +1,45 @@
+"""Audit log queries and export (JSON or CSV), for staff roles only."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime
+from typing import Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse
+
+from fleetops.api.deps import PrincipalDep, SessionDep
+from fleetops.audit.service import AuditQuery, as_dict, query
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+FIELDS = ["id", "at", "actor", "action", "target_type", "target_key", "result", "changes"]
+
+
+@router.get("", summary="Query the audit log", description="Ordered by id; page with `after_id`.")
+def list_audit(
+    db: SessionDep,
+    who: PrincipalDep,
+    actor: str | None = None,
+    action: str | None = None,
+    target_type: str | None = None,
+    target_key: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    after_id: int | None = None,
+    limit: int = Query(100, ge=1, le=10_000),
+    format: Literal["json", "csv"] = "json",
+) -> PlainTextResponse:
+    who.require_staff()
+    events = [as_dict(e) for e in query(db, AuditQuery(actor, action, target_type, target_key, since, until,
+                                                        after_id, limit))]
+    if format == "json":
+        return PlainTextResponse(json.dumps({"items": events}), media_type="application/json")
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=FIELDS)
+    writer.writeheader()
+    for event in events:
+        writer.writerow(event | {"changes": json.dumps(event["changes"])})
+    return PlainTextResponse(buffer.getvalue(), media_type="text/csv")

@@ -1,0 +1,1 @@
+"""The `fleetops` command line: one module per domain, wired together in main.py."""

@@ -1,0 +1,141 @@
+"""`fleetops`: the operator's command line."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import typer
+
+from fleetops import __version__
+from fleetops.auth.choices import Role
+from fleetops.auth.principal import SYSTEM
+from fleetops.cli.audit import audit_app
+from fleetops.cli.inventory import clusters_app, inventory_app, nodes_app
+from fleetops.cli.output import console, emit_json, fail, reports_errors
+from fleetops.cli.sim import sim_app
+from fleetops.config import load, settings
+from fleetops.db.migrate import upgrade
+from fleetops.db.session import get_database
+from fleetops.inventory.kinds import KINDS
+from fleetops.logs import configure
+
+app = typer.Typer(help="fleetops: operations platform for GPU clouds.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens (stored hashed; shown once).", no_args_is_help=True)
+config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
+for sub, name in ((db_app, "db"), (token_app, "token"), (config_app, "config"), (inventory_app, "inventory"),
+                  (clusters_app, "clusters"), (nodes_app, "nodes"), (sim_app, "sim"), (audit_app, "audit")):
+    app.add_typer(sub, name=name)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+@db_app.command("upgrade")
+@reports_errors
+def db_upgrade() -> None:
+    """Apply every pending migration (safe to run repeatedly)."""
+    upgrade(get_database())
+    console.print(f"database at head: {settings().database_url}")
+
+
+@config_app.command("check")
+@reports_errors
+def config_check(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Validate the configuration file and FLEETOPS_* variables, offline."""
+    current = load()
+    data = current.model_dump(mode="json")
+    emit_json(data) if as_json else console.print(data)
+
+
+@token_app.command("create")
+@reports_errors
+def token_create(
+    role: Role = typer.Option(..., help="admin, operator, viewer, customer, supplier or agent."),
+    name: str = typer.Option("", help="A label for the token (default: the role)."),
+    customer: str | None = typer.Option(None, help="Customer name, for --role customer."),
+    supplier: str | None = typer.Option(None, help="Supplier name, for --role supplier."),
+    node: str | None = typer.Option(None, help="Node hostname, for --role agent."),
+) -> None:
+    """Issue a token and print it once; only its hash is stored."""
+    from fleetops.auth.service import create_token
+    from fleetops.inventory.service import find
+
+    with get_database().transaction() as session:
+        binding = {f"{kind}_id": find(session, SYSTEM, KINDS[kind], value)["id"]
+                   for kind, value in (("customer", customer), ("supplier", supplier), ("node", node)) if value}
+        issued = create_token(session, "cli", name=name or role.value, role=role, **binding)
+    typer.echo(issued.token)
+
+
+def _serve(with_worker: bool) -> None:
+    import uvicorn
+
+    from fleetops.api.app import create_app
+    from fleetops.workers.runner import run_forever
+
+    stop = threading.Event()
+    if with_worker:
+        threading.Thread(target=run_forever, args=(stop,), daemon=True, name="worker").start()
+    try:
+        uvicorn.run(create_app(), host=settings().host, port=settings().port, log_config=None)
+    finally:
+        stop.set()
+
+
+@app.command()
+@reports_errors
+def serve(no_worker: bool = typer.Option(False, "--no-worker", help="API only; run `fleetops worker` apart.")
+          ) -> None:
+    """Serve the API, console and /metrics (and one worker in-process unless --no-worker)."""
+    configure(settings().log_level, settings().log_json)
+    _serve(not no_worker)
+
+
+@app.command()
+@reports_errors
+def worker() -> None:
+    """Run background tasks until interrupted."""
+    from fleetops.workers.runner import run_forever
+
+    configure(settings().log_level, settings().log_json)
+    stop = threading.Event()
+    try:
+        run_forever(stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@app.command()
+@reports_errors
+def demo(
+    seed: int = typer.Option(7, help="Simulator seed."),
+    nodes: int = typer.Option(2000, help="Fleet size in nodes (the first 576 are the Stream sub-pod)."),
+    no_serve: bool = typer.Option(False, "--no-serve", help="Seed and print the token, then exit."),
+) -> None:
+    """Migrate, seed a simulated fleet (once), print an admin token and serve the console."""
+    from fleetops.auth.service import create_token
+    from fleetops.sim.load import seed_fleet
+
+    database = get_database()
+    upgrade(database)
+    seeded = seed_fleet(database, seed, nodes)
+    with database.transaction() as session:
+        token = create_token(session, "demo", name="demo-admin", role=Role.ADMIN).token
+    url = f"http://{settings().host}:{settings().port}"
+    console.print(f"fleet: {'seeded ' + str(seeded) + ' nodes' if seeded else 'already seeded'}")
+    console.print(f"console and API: [bold]{url}[/bold]   (API docs: {url}/docs)")
+    console.print(f"admin token (paste it at {url}/login):")
+    typer.echo(token)
+    if not no_serve:
+        os.environ.setdefault("FLEETOPS_LOG_JSON", "false")
+        _serve(True)
+
+
+if __name__ == "__main__":
+    app()

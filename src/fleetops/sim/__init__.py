@@ -1,0 +1,1 @@
+"""The fleet simulator: deterministic fleets and fault injection, through production code paths."""

@@ -1,0 +1,100 @@
+"""Console pages. A token pasted once at /login lives in an HttpOnly cookie; pages call the services."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from fleetops.api.deps import SessionDep
+from fleetops.auth.principal import Principal
+from fleetops.auth.service import authenticate
+from fleetops.errors import FleetopsError, Unauthenticated
+from fleetops.inventory import service
+from fleetops.inventory.choices import NodeState
+from fleetops.inventory.kinds import KINDS
+from fleetops.inventory.summary import cluster_counts, summarize
+
+HERE = Path(__file__).parent
+STATIC = HERE / "static"
+templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.globals["NodeState"] = NodeState
+router = APIRouter(include_in_schema=False)
+COOKIE = "fleetops_token"
+
+
+def console_principal(request: Request, db: SessionDep) -> Principal | None:
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return None
+    try:
+        return authenticate(db, token)
+    except Unauthenticated:
+        return None
+
+
+ViewerDep = Annotated[Principal | None, Depends(console_principal)]
+
+
+def render(request: Request, name: str, who: Principal | None, status: int = 200, **context: Any) -> Response:
+    if who is None:
+        return RedirectResponse("/login", status_code=303)
+    return templates.TemplateResponse(request, name, {"who": who, **context}, status_code=status)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request) -> Response:
+    return templates.TemplateResponse(request, "login.html", {"who": None, "error": None})
+
+
+@router.post("/login")
+def login(request: Request, db: SessionDep, token: Annotated[str, Form()]) -> Response:
+    try:
+        authenticate(db, token.strip())
+    except Unauthenticated as exc:
+        return templates.TemplateResponse(request, "login.html", {"who": None, "error": exc.message}, 401)
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(COOKIE, token.strip(), httponly=True, samesite="strict", max_age=12 * 3600)
+    return response
+
+
+@router.post("/logout")
+def logout() -> Response:
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(request: Request, db: SessionDep, who: ViewerDep) -> Response:
+    summary = summarize(db, who) if who else None
+    return render(request, "overview.html", who, summary=summary)
+
+
+@router.get("/clusters/{cluster_id}", response_class=HTMLResponse)
+def cluster_page(request: Request, cluster_id: int, db: SessionDep, who: ViewerDep, cursor: str | None = None
+                 ) -> Response:
+    if who is None:
+        return render(request, "cluster.html", who)
+    try:
+        cluster = service.get_record(db, who, KINDS["cluster"], cluster_id)
+    except FleetopsError as exc:
+        return render(request, "error.html", who, status=exc.status, error=exc.message)
+    nodes = service.list_records(db, who, KINDS["node"], {"cluster": cluster["name"]}, cursor=cursor, limit=1000)
+    counts = cluster_counts(db, who, cluster["name"])
+    return render(request, "cluster.html", who, cluster=cluster, nodes=nodes, counts=counts)
+
+
+@router.get("/nodes/{node_id}", response_class=HTMLResponse)
+def node_page(request: Request, node_id: int, db: SessionDep, who: ViewerDep) -> Response:
+    if who is None:
+        return render(request, "node.html", who)
+    try:
+        node = service.get_record(db, who, KINDS["node"], node_id)
+    except FleetopsError as exc:
+        return render(request, "error.html", who, status=exc.status, error=exc.message)
+    gpus = service.list_records(db, who, KINDS["gpu"], {"node": node["hostname"]}, limit=64).items
+    return render(request, "node.html", who, node=node, gpus=gpus)

@@ -1,0 +1,52 @@
+"""The periodic task loop. Each task is idempotent and keeps its own state in rows (leases, outboxes),
+so any number of workers may run against one PostgreSQL and a crash loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fleetops.config import settings
+from fleetops.db.session import Database, get_database
+
+log = logging.getLogger("fleetops.worker")
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    every_s: float
+    run: Callable[[Database], int]
+
+
+def purge_audit(database: Database) -> int:
+    from fleetops.audit.service import purge
+
+    with database.transaction() as session:
+        return purge(session, settings().audit_retention_days)
+
+
+TASKS: list[Task] = [Task("audit.purge", 3600.0, purge_audit)]
+
+
+def run_forever(stop: threading.Event, tasks: list[Task] | None = None, tick_s: float = 0.5) -> None:
+    """Run each task when due; a failing task is logged and retried on its next turn, never fatal."""
+    database = get_database()
+    due = {task.name: 0.0 for task in tasks or TASKS}
+    while not stop.is_set():
+        for task in tasks or TASKS:
+            if time.monotonic() < due[task.name]:
+                continue
+            due[task.name] = time.monotonic() + task.every_s
+            try:
+                done = task.run(database)
+            except Exception:  # noqa: BLE001 - one task's failure must not stop the others
+                log.exception("task failed", extra={"task": task.name})
+                continue
+            if done:
+                log.info("task ran", extra={"task": task.name, "done": done})
+        stop.wait(tick_s)
