@@ -1,0 +1,1 @@
+"""Deployment: rollouts, the durable node bring-up state machine, and decommissioning."""

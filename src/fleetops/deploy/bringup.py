@@ -1,0 +1,193 @@
+"""What one claimed bring-up row becomes after its step: the pure part of the engine, no I/O.
+
+`Work` holds the row's new values and the history rows to write; the engine runs the backend call and
+hands the outcome here, then writes every `Work` of a tick in one set-based transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from fleetops.deploy import fsm, recovery
+from fleetops.deploy.backends import StepContext, StepResult
+from fleetops.deploy.choices import BringupState, RecoveryAction
+from fleetops.errors import FleetopsError
+
+S = BringupState
+WRITTEN = (
+    "state",
+    "step_started_at",
+    "step_calls",
+    "power_on_at",
+    "due_at",
+    "failed_step",
+    "attempt",
+    "resume_state",
+    "recovery_action",
+    "failures",
+    "recovered",
+    "escalations",
+    "last_error",
+    "evidence",
+    "ready_at",
+)
+MAX_HISTORY = 10
+
+
+@dataclass
+class Work:
+    row: dict[str, Any]
+    now: datetime
+    actor: str
+    values: dict[str, Any] = field(default_factory=dict)
+    transitions: list[fsm.Transition] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.values = {key: self.row[key] for key in WRITTEN}
+        self.values["evidence"] = dict(self.row["evidence"] or {})
+
+    @property
+    def state(self) -> BringupState:
+        return S(self.values["state"])
+
+    def move(self, new: BringupState, reason: str) -> None:
+        self.transitions.append(
+            fsm.advance(
+                bringup_id=self.row["id"],
+                rollout_id=self.row["rollout_id"],
+                hostname=self.row["hostname"],
+                old=self.state,
+                new=new,
+                at=self.now,
+                actor=self.actor,
+                reason=reason,
+            )
+        )
+        self.values["state"] = new.value
+        if new in fsm.STEPS or new is S.READY:
+            self.values.update(step_calls=0, step_started_at=None)
+
+    def defer(self, seconds: float) -> None:
+        self.values["due_at"] = self.now + timedelta(seconds=seconds)
+
+    def context(self) -> StepContext:
+        step = S(self.values["state"])
+        if step is S.RETRYING:
+            step = S(self.values["resume_state"] or self.values["failed_step"])
+        return StepContext(
+            bringup_id=self.row["id"],
+            hostname=self.row["hostname"],
+            node_id=self.row["node_id"],
+            bmc_address=self.row["bmc_address"],
+            gpu_model=self.row["gpu_model"],
+            gpu_count=self.row["gpu_count"],
+            cluster=self.row["cluster"],
+            orchestrator=str(self.row["orchestrator"]),
+            image=self.row["image"],
+            profile=self.row["profile"],
+            step=step,
+            attempt=max(1, self.values["attempt"] + (1 if self.values["failed_step"] == step else 0)),
+            calls=self.values["step_calls"],
+            step_started_at=self.values["step_started_at"] or self.now,
+        )
+
+    def row_update(self, owner: str) -> dict[str, Any]:
+        return {
+            "b_id": self.row["id"],
+            "b_owner": owner,
+            **self.values,
+            "updated_at": self.now,
+            "lease_owner": None,
+            "lease_expires_at": None,
+        }
+
+
+def admit(work: Work) -> None:
+    """Enrolled → power_on: the node joins the pipeline (the rack's power-on budget was checked)."""
+    work.values["power_on_at"] = work.now
+    work.move(S.POWER_ON, "admitted: rack power-on budget available")
+
+
+def step_done(work: Work, result: StepResult, limits_min_poll_s: float) -> None:
+    step = work.state
+    if result.evidence:
+        work.values["evidence"].update(result.evidence)
+    if not result.done:
+        work.values["step_calls"] += 1
+        work.values["step_started_at"] = work.values["step_started_at"] or work.now
+        work.defer(max(result.wait_s, limits_min_poll_s))
+        return
+    reason = f"{step} done"
+    if work.values["failed_step"] == step.value:
+        work.values.update(recovered=work.values["recovered"] + 1, failed_step=None, attempt=0)
+        reason += ": recovered automatically"
+    following = fsm.next_state(step)
+    work.move(following, reason)
+    work.values["due_at"] = work.now
+    if following is S.READY:
+        work.values["ready_at"] = work.now
+
+
+def describe(error: BaseException) -> str:
+    """The backend's own message, kept verbatim for the node's record and the human queue."""
+    if isinstance(error, FleetopsError):
+        return error.message
+    return f"{type(error).__name__}: {error}"
+
+
+def step_failed(work: Work, step: BringupState, error: BaseException) -> None:
+    """Record the failure, then climb the recovery ladder (or escalate)."""
+    message = describe(error)
+    values = work.values
+    values["attempt"] = values["attempt"] + 1 if values["failed_step"] == step.value else 1
+    values.update(failed_step=step.value, failures=values["failures"] + 1, last_error=message)
+    if work.state is not S.RETRYING:
+        work.move(fsm.FAILED_OF[step], message)
+    retryable = isinstance(error, FleetopsError) and error.retryable or not isinstance(error, FleetopsError)
+    decision = recovery.decide(step, values["attempt"], retryable=retryable)
+    entry = {
+        "at": work.now.isoformat(),
+        "step": step.value,
+        "attempt": values["attempt"],
+        "error": message,
+        "action": decision.action.value,
+    }
+    if isinstance(error, FleetopsError) and error.details:
+        entry["details"] = error.details
+    history = [*values["evidence"].get("failures", []), entry][-MAX_HISTORY:]
+    values["evidence"]["failures"] = history
+    escalate_or_retry(work, decision)
+
+
+def escalate_or_retry(work: Work, decision: recovery.Decision) -> None:
+    if decision.action is RecoveryAction.ESCALATE:
+        work.values["escalations"] += 1
+        work.values.update(resume_state=work.values["failed_step"], recovery_action=None)
+        work.move(S.NEEDS_HUMAN, f"{decision.reason}: {work.values['last_error']}")
+        work.values["due_at"] = work.now
+        return
+    if work.state is not S.RETRYING:
+        work.move(S.RETRYING, decision.reason)
+    work.values.update(
+        resume_state=decision.resume_state.value if decision.resume_state else None,
+        recovery_action=decision.action.value,
+    )
+    work.defer(decision.wait_s)
+
+
+def leftover_failure(work: Work) -> None:
+    """A row found in failed_<step> (a worker died between the two moves): decide again, count nothing."""
+    step = fsm.STEP_OF_FAILED[work.state]
+    decision = recovery.decide(step, max(1, work.values["attempt"]), retryable=True)
+    escalate_or_retry(work, decision)
+
+
+def resume(work: Work) -> None:
+    """Retrying is due (power-cycle already done by the engine): go back to the step chosen."""
+    target = S(work.values["resume_state"])
+    action = work.values["recovery_action"]
+    work.values.update(recovery_action=None, resume_state=None)
+    work.move(target, f"resuming at {target} after {action}")
+    work.values["due_at"] = work.now
