@@ -1,0 +1,77 @@
+"""Real components, started by the tests themselves and stopped afterwards."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_http(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
+        try:
+            httpx.get(url, timeout=1.0)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+@dataclass
+class Server:
+    url: str
+    admin_token: str
+    database_url: str
+
+
+@pytest.fixture(scope="module")
+def fleetops_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`fleetops demo` as a user runs it: migrate, seed 700 nodes, serve on a free port."""
+    port = free_port()
+    db_url = f"sqlite:///{tmp_path_factory.mktemp('server') / 'fleetops.db'}"
+    env = os.environ | {"FLEETOPS_DATABASE_URL": db_url, "FLEETOPS_PORT": str(port), "FLEETOPS_LOG_JSON": "false"}
+    process = subprocess.Popen([sys.executable, "-m", "fleetops.cli.main", "demo", "--nodes", "700"],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert process.stdout is not None
+    token = ""
+    for raw in process.stdout:
+        line = raw.decode().strip()
+        if line.startswith("fo_"):
+            token = line
+            break
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(f"{url}/login", process)
+        yield Server(url, token, db_url)
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def chromium_path() -> str:
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        pytest.skip("Debian chromium is not installed: `make test` installs it")
+    return path
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic"]
