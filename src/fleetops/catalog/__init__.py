@@ -22,11 +22,22 @@ CATALOG_PATH = Path(__file__).with_name("xid.yaml")
 # NVIDIA's resolution bucket names as they appear in the catalog; a typo in the data file is caught here.
 NVIDIA_BUCKETS = frozenset(
     {
-        "IGNORE", "RESTART_APP", "RESET_GPU", "RESTART_BM", "RESTART_VM", "CONTACT_SUPPORT",
-        "CHECK_MECHANICALS", "UPDATE_SWFW", "CHECK_UVM", "XID_154", "WORKFLOW_XID_45", "WORKFLOW_XID_48",
-        "WORKFLOW_NVLINK_ERR", "WORKFLOW_NVLINK5_ERR",
+        "IGNORE",
+        "RESTART_APP",
+        "RESET_GPU",
+        "RESTART_BM",
+        "RESTART_VM",
+        "CONTACT_SUPPORT",
+        "CHECK_MECHANICALS",
+        "UPDATE_SWFW",
+        "CHECK_UVM",
+        "XID_154",
+        "WORKFLOW_XID_45",
+        "WORKFLOW_XID_48",
+        "WORKFLOW_NVLINK_ERR",
+        "WORKFLOW_NVLINK5_ERR",
     }
-)  # fmt: skip
+)
 
 _RECOVERY_TO_ACTION = {
     RecoveryAction.NONE: Action.NONE,

@@ -25,8 +25,8 @@ from fleetops.catalog import parse_recovery_action
 from fleetops.wire import MAX_MESSAGE, MAX_STRING, DriverEvent, XidEvent, normalize_pci_bus_id
 
 _BUS = r"(?:PCI:)?(?P<bus>[0-9A-Fa-f]{1,8}:[0-9A-Fa-f]{1,2}:[0-9A-Fa-f]{1,2}(?:\.[0-7])?)"
-_XID = re.compile(r"NVRM: Xid \(" + _BUS + r"\): (?P<code>\d{1,5})\b,?\s*(?P<rest>.*)$")
-_PID_NAME = re.compile(r"^pid=(?P<pid>[^,]*?)(?:, name=(?P<name>[^,]*?))?(?:, (?P<msg>.*))?$")
+_XID = re.compile(r"NVRM: Xid \(" + _BUS + r"\): (?P<code>\d{1,5})\b,?\s*(?P<rest>.*)$", re.DOTALL)
+_PID_NAME = re.compile(r"^pid=(?P<pid>[^,]*?)(?:, name=(?P<name>[^,]*?))?(?:, (?P<msg>.*))?$", re.DOTALL)
 _DRIVER_LINES = (
     ("fallen_off_bus", re.compile(r"NVRM: GPU (?:at )?" + _BUS + r":? (?:GPU )?has fallen off the bus")),
     ("init_failed", re.compile(r"NVRM: (?:GPU " + _BUS + r": )?RmInitAdapter failed")),
