@@ -1,0 +1,1 @@
+"""Alerts and incidents: ingest → dedupe → correlate → classify → route → notify (outbox)."""

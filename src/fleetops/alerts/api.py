@@ -1,0 +1,146 @@
+"""Alert routes: the Alertmanager webhook, incidents, explanations, measures and silences (thin)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import ValidationError
+
+from fleetops.alerts import service
+from fleetops.alerts.schemas import IncidentRead, IngestResult, SilenceCreate, SilenceRead, WebhookPayload
+from fleetops.api.deps import PrincipalDep, SessionDep
+from fleetops.auth.choices import Role
+from fleetops.auth.principal import Principal
+from fleetops.auth.service import authenticate
+from fleetops.db.session import get_database
+from fleetops.errors import FleetopsError, InvalidInput, Unauthenticated
+
+router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+MAX_BODY_BYTES = 4 * 1024 * 1024
+WEBHOOK_ROLES = (Role.ADMIN, Role.OPERATOR, Role.AGENT)
+
+
+class PayloadTooLarge(InvalidInput):
+    code = "payload_too_large"
+    status = 413
+    title = "Payload too large"
+
+
+def _token(request: Request) -> str:
+    """Alertmanager's http_config sends `authorization` (Bearer) or `basic_auth` (password = the token)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value:
+        return value.strip()
+    if scheme.lower() == "basic" and value:
+        try:
+            _, _, password = base64.b64decode(value, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError) as exc:
+            raise Unauthenticated("basic auth: credentials are not valid base64 user:password") from exc
+        if password:
+            return password
+    raise Unauthenticated(
+        "webhook: send `Authorization: Bearer <token>` or basic auth with the token as password"
+    )
+
+
+def webhook_principal(request: Request, session: SessionDep) -> Principal:
+    principal = authenticate(session, _token(request))
+    principal.require(*WEBHOOK_ROLES)
+    return principal
+
+
+def _record(status: int, reason: str, body: bytes) -> None:
+    """Rejections are written in their own transaction: the request's is rolled back by the error."""
+    with get_database().transaction() as session:
+        service.record_rejection(session, status, reason, body)
+
+
+def _parse(body: bytes) -> WebhookPayload:
+    if len(body) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"webhook payload: {len(body)} bytes is over the {MAX_BODY_BYTES} byte limit")
+    try:
+        return WebhookPayload.model_validate(json.loads(body))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"webhook payload: not JSON ({exc})") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InvalidInput(f"webhook payload: field {where}: {first['msg']}") from exc
+
+
+@router.post("/alertmanager", response_model=IngestResult)
+async def alertmanager_webhook(
+    request: Request, session: SessionDep, _: Annotated[Principal, Depends(webhook_principal)]
+) -> IngestResult:
+    declared = int(request.headers.get("content-length") or 0)
+    body = b"" if declared > MAX_BODY_BYTES else await request.body()
+    try:
+        if declared > MAX_BODY_BYTES:
+            raise PayloadTooLarge(
+                f"webhook payload: {declared} bytes is over the {MAX_BODY_BYTES} byte limit"
+            )
+        payload = _parse(body)
+    except FleetopsError as exc:
+        _record(exc.status, exc.message, body)
+        raise
+    result = service.ingest_alertmanager(session, payload)
+    if result.rejected:
+        service.record_rejection(session, 422, "; ".join(result.rejected[:20]), body)
+        if result.stored == 0:
+            raise InvalidInput(f"webhook payload: no alert could be placed: {result.rejected[0]}")
+    return result
+
+
+@router.get("/incidents", response_model=list[IncidentRead])
+def list_incidents(
+    session: SessionDep, principal: PrincipalDep, status: str | None = None, limit: int = 100
+) -> list[Any]:
+    principal.require(Role.ADMIN, Role.OPERATOR, Role.VIEWER)
+    return service.list_incidents(session, status, limit)
+
+
+@router.get("/incidents/{incident_id}", response_model=IncidentRead)
+def get_incident(incident_id: int, session: SessionDep, principal: PrincipalDep) -> Any:
+    principal.require(Role.ADMIN, Role.OPERATOR, Role.VIEWER)
+    return service.get_incident(session, incident_id)
+
+
+@router.post("/incidents/{incident_id}/acknowledge", response_model=IncidentRead)
+def acknowledge(incident_id: int, session: SessionDep, principal: PrincipalDep) -> Any:
+    principal.require_writer()
+    return service.acknowledge(session, incident_id, principal.actor)
+
+
+@router.get("/{alert_id}/explain")
+def explain(alert_id: int, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+    principal.require(Role.ADMIN, Role.OPERATOR, Role.VIEWER)
+    return service.explain(session, alert_id)
+
+
+@router.get("/measures")
+def measures(session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+    principal.require(Role.ADMIN, Role.OPERATOR, Role.VIEWER)
+    return service.measures(session)
+
+
+@router.get("/silences", response_model=list[SilenceRead])
+def list_silences(session: SessionDep, principal: PrincipalDep) -> list[Any]:
+    principal.require(Role.ADMIN, Role.OPERATOR, Role.VIEWER)
+    return service.list_silences(session)
+
+
+@router.post("/silences", response_model=SilenceRead, status_code=201)
+def create_silence(data: SilenceCreate, session: SessionDep, principal: PrincipalDep) -> Any:
+    principal.require_writer()
+    return service.create_silence(session, principal.actor, data)
+
+
+@router.delete("/silences/{silence_id}", response_model=SilenceRead)
+def expire_silence(silence_id: int, session: SessionDep, principal: PrincipalDep) -> Any:
+    principal.require_writer()
+    return service.expire_silence(session, silence_id)

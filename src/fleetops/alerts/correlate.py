@@ -1,0 +1,178 @@
+"""Correlate: alerts that share a cause become one incident, chosen from the inventory topology.
+
+Within a cluster, infrastructure alerts (owner hardware/driver/unknown) widen: enough nodes of one rack
+make a rack incident, a large enough share of the cluster makes a cluster incident. Everything else is a
+node incident per owner. A node incident beneath an open rack or cluster incident is muted by it, as
+Alertmanager's inhibit rules mute the symptoms of an infrastructure failure (the reason is recorded).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import bindparam, func, select, update
+
+from fleetops.alerts import models
+from fleetops.alerts.choices import IncidentStatus, Scope
+from fleetops.alerts.context import Context
+from fleetops.alerts.incidents import Group, apply_groups
+from fleetops.alerts.ingest import CHUNK
+from fleetops.flow import Alert, Incident
+from fleetops.inventory.choices import NodeState
+from fleetops.inventory.models import Node
+
+INCIDENT_LABELS = ("cluster", "cluster_state", "supplier", "customer", "site")
+NODE_LABELS = ("rack", "pod", "node", "node_state")
+
+
+def _firing_rows(ctx: Context, alerts: list[Alert]) -> list[Any]:
+    """Every firing alert of the clusters (and unclustered nodes) this batch touched."""
+    table = models.Alert
+    cols = (table.id, table.node_id, table.rack_id, table.cluster_id, table.labels, table.incident_id)
+    clusters = sorted({a.cluster_id for a in alerts if a.cluster_id is not None})
+    loose = sorted({a.node_id for a in alerts if a.cluster_id is None and a.node_id is not None})
+    rows: list[Any] = []
+    firing = table.status == "firing"
+    for start in range(0, len(clusters), CHUNK):
+        rows += ctx.session.execute(
+            select(*cols).where(firing, table.cluster_id.in_(clusters[start : start + CHUNK]))
+        )
+    for start in range(0, len(loose), CHUNK):
+        rows += ctx.session.execute(
+            select(*cols).where(
+                firing, table.cluster_id.is_(None), table.node_id.in_(loose[start : start + CHUNK])
+            )
+        )
+    return rows
+
+
+def _rack_sizes(ctx: Context, rows: list[Any]) -> None:
+    missing = sorted({r.rack_id for r in rows if r.rack_id is not None} - set(ctx.rack_sizes))
+    if missing:
+        stmt = select(Node.rack_id, func.count()).where(
+            Node.rack_id.in_(missing), Node.state != NodeState.DECOMMISSIONED
+        )
+        ctx.rack_sizes.update(dict(ctx.session.execute(stmt.group_by(Node.rack_id)).all()))
+
+
+def _wide_keys(ctx: Context, cluster_id: int, rows: list[Any]) -> tuple[dict[int, str], float, bool]:
+    """Which infrastructure alerts of one cluster widen to a rack or the cluster: alert id → key."""
+    rules, cluster = ctx.rules, ctx.clusters.get(cluster_id, {})
+    name = cluster.get("cluster", str(cluster_id))
+    p0_checks = set(rules.classification.p0_checks)
+    down = any(r.node_id is None and r.labels.get("alertname") in p0_checks for r in rows)
+    nodes = {r.node_id for r in rows if r.node_id is not None}
+    share = len(nodes) / cluster["nodes"] if cluster.get("nodes") else 0.0
+    wide = (
+        share >= rules.classification.cluster_share(name)
+        and len(nodes) >= rules.correlation.cluster.min_nodes
+    )
+    if down or wide:
+        return {r.id: f"cluster:{name}:infrastructure" for r in rows}, share, True
+    by_rack: dict[int, set[int]] = defaultdict(set)
+    for r in rows:
+        if r.rack_id is not None:
+            by_rack[r.rack_id].add(r.node_id)
+    rack_rule, keys = rules.correlation.rack, {}
+    for r in rows:
+        hit = by_rack.get(r.rack_id, set())
+        size = ctx.rack_sizes.get(r.rack_id, 0) or 1
+        if len(hit) >= rack_rule.min_nodes and len(hit) / size >= rack_rule.min_share:
+            keys[r.id] = f"rack:{name}:{r.labels.get('rack', r.rack_id)}:infrastructure"
+    return keys, share, False
+
+
+def _group(ctx: Context, rows: list[Any]) -> dict[str, Group]:
+    infra = set(ctx.rules.correlation.infrastructure_owners)
+    groups: dict[str, Group] = {}
+    by_cluster: dict[int | None, list[Any]] = defaultdict(list)
+    for r in rows:
+        by_cluster[r.cluster_id].append(r)
+    for cluster_id, members in by_cluster.items():
+        wide: dict[int, str] = {}
+        share, down = 0.0, False
+        if cluster_id is not None:
+            wide, share, down = _wide_keys(
+                ctx, cluster_id, [r for r in members if r.labels.get("owner") in infra]
+            )
+        for r in members:
+            owner = r.labels.get("owner", "unknown")
+            key = wide.get(r.id) or _narrow_key(r, owner)
+            if key not in groups:
+                scope, subject = _scope_of(key)
+                groups[key] = Group(key, scope, subject, "hardware" if r.id in wide else owner, cluster_id)
+            group = groups[key]
+            scope = group.scope
+            group.alert_ids.append(r.id)
+            group.names[r.labels.get("alertname", "")] += 1
+            if r.node_id is not None:
+                group.nodes.add(r.node_id)
+            group.labels = group.labels or _labels_of(r.labels, scope)
+            group.share, group.system_down = (share, down) if scope == Scope.CLUSTER else (group.share, False)
+    return groups
+
+
+def _narrow_key(row: Any, owner: str) -> str:
+    node = row.labels.get("node")
+    if node:
+        return f"node:{node}:{owner}"
+    return f"cluster:{row.labels.get('cluster', row.cluster_id)}:{owner}:{row.labels.get('alertname', '')}"
+
+
+def _scope_of(key: str) -> tuple[str, str]:
+    scope, rest = key.split(":", 1)
+    return scope, rest.rsplit(":", 1)[0]
+
+
+def _labels_of(labels: dict[str, Any], scope: str) -> dict[str, str]:
+    keep = INCIDENT_LABELS + (
+        NODE_LABELS if scope == Scope.NODE else ("rack", "pod") if scope == Scope.RACK else ()
+    )
+    return {k: str(labels[k]) for k in keep if k in labels}
+
+
+def _open_incidents(ctx: Context, keys: list[str], ids: set[int]) -> list[models.Incident]:
+    table = models.Incident
+    found: dict[int, models.Incident] = {}
+    for start in range(0, len(keys), CHUNK):
+        stmt = select(table).where(
+            table.status == IncidentStatus.OPEN, table.key.in_(keys[start : start + CHUNK])
+        )
+        found.update({i.id: i for i in ctx.session.scalars(stmt)})
+    rest = sorted(ids - set(found))
+    for start in range(0, len(rest), CHUNK):
+        found.update(
+            {
+                i.id: i
+                for i in ctx.session.scalars(select(table).where(table.id.in_(rest[start : start + CHUNK])))
+            }
+        )
+    return list(found.values())
+
+
+def _previous_ids(ctx: Context, alerts: list[Alert], rows: list[Any]) -> set[int]:
+    ids = {r.incident_id for r in rows if r.incident_id is not None}
+    resolved = [a.alert_id for a in alerts if not a.firing and a.alert_id is not None]
+    for start in range(0, len(resolved), CHUNK):
+        stmt = select(models.Alert.incident_id).where(models.Alert.id.in_(resolved[start : start + CHUNK]))
+        ids.update(i for i in ctx.session.scalars(stmt) if i is not None)
+    return ids
+
+
+def run(alerts: list[Alert], ctx: Context) -> list[Incident]:
+    """Regroup the touched clusters' firing alerts into incidents; pass on every incident that changed."""
+    rows = _firing_rows(ctx, alerts)
+    _rack_sizes(ctx, rows)
+    groups = _group(ctx, rows)
+    existing = _open_incidents(ctx, sorted(groups), _previous_ids(ctx, alerts, rows))
+    changed, moves = apply_groups(ctx, groups, existing)
+    old = {r.id: r.incident_id for r in rows}
+    moved = [{"b_id": aid, "b_incident": iid} for aid, iid in moves.items() if old.get(aid) != iid]
+    if moved:
+        table = models.Alert.__table__
+        stmt = (
+            update(table).where(table.c.id == bindparam("b_id")).values(incident_id=bindparam("b_incident"))
+        )
+        ctx.session.connection().execute(stmt, moved)
+    return changed

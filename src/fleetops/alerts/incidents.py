@@ -1,0 +1,167 @@
+"""Incident bookkeeping for correlate: open, widen, merge and resolve incidents, each change a row."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from fleetops.alerts import models
+from fleetops.alerts.choices import Disposition, IncidentStatus, Scope
+from fleetops.alerts.context import Context
+from fleetops.flow import Incident
+
+WIDE = (Scope.RACK, Scope.CLUSTER)
+
+
+@dataclass
+class Group:
+    key: str
+    scope: str
+    subject: str
+    owner: str
+    cluster_id: int | None
+    alert_ids: list[int] = field(default_factory=list)
+    nodes: set[int] = field(default_factory=set)
+    names: Counter[str] = field(default_factory=Counter)
+    labels: dict[str, str] = field(default_factory=dict)
+    share: float = 0.0
+    system_down: bool = False
+
+
+def record(
+    ctx: Context, incident: models.Incident, field_name: str, old: str | None, new: str, why: str
+) -> None:
+    """Every incident state change is a row: who, when, from, to and why."""
+    ctx.session.add(
+        models.IncidentEvent(
+            incident_id=incident.id,
+            at=ctx.now,
+            actor=ctx.actor,
+            field=field_name,
+            from_value=old,
+            to_value=new,
+            reason=why,
+        )
+    )
+
+
+def _open(ctx: Context, group: Group) -> models.Incident:
+    row = models.Incident(
+        key=group.key,
+        scope=group.scope,
+        subject=group.subject,
+        owner=group.owner,
+        status=IncidentStatus.OPEN.value,
+        priority="P3",
+        cluster_id=group.cluster_id,
+        labels=dict(group.labels),
+        disposition=Disposition.PENDING.value,
+        reason="",
+        receivers=[],
+        alert_count=0,
+        node_count=0,
+        opened_at=ctx.now,
+        updated_at=ctx.now,
+    )
+    ctx.session.add(row)
+    return row
+
+
+def _close(ctx: Context, row: models.Incident, alert_home: dict[int, int], members: list[int]) -> None:
+    """An incident without firing alerts was either absorbed by a wider one or has recovered."""
+    homes = {alert_home[a] for a in members if a in alert_home}
+    if homes:
+        row.status, row.merged_into_id = IncidentStatus.MERGED.value, min(homes)
+        record(
+            ctx, row, "status", IncidentStatus.OPEN.value, row.status, f"merged into incident #{min(homes)}"
+        )
+    else:
+        row.status, row.resolved_at = IncidentStatus.RESOLVED.value, ctx.now
+        record(ctx, row, "status", IncidentStatus.OPEN.value, row.status, "all its alerts resolved")
+    row.updated_at = ctx.now
+
+
+def _envelope(row: models.Incident, group: Group | None) -> Incident:
+    labels = {k: str(v) for k, v in row.labels.items()}
+    labels |= {"incident": str(row.id), "scope": row.scope, "owner": row.owner}
+    if group is not None:
+        labels["alertname"] = group.names.most_common(1)[0][0] if group.names else ""
+    return Incident(
+        key=row.key,
+        scope=row.scope,
+        subject=row.subject,
+        owner=row.owner,
+        status=row.status,
+        labels=labels,
+        node_count=row.node_count,
+        alert_count=row.alert_count,
+        share=group.share if group else 0.0,
+        system_down=group.system_down if group else False,
+        incident_id=row.id,
+        priority=row.priority,
+    )
+
+
+def _mute(changed: list[Incident], groups: dict[str, Group], rows: dict[str, models.Incident]) -> None:
+    """A node incident beneath an open rack or cluster incident of its cluster is muted by it."""
+    covering: dict[int, str] = {}
+    for group in groups.values():
+        if group.scope in WIDE:
+            covering.update({node: group.key for node in group.nodes})
+    for incident in changed:
+        group = groups.get(incident.key)
+        if group is None or group.scope in WIDE:
+            continue
+        by = next((covering[n] for n in group.nodes if n in covering), None)
+        if by is not None:
+            incident.muted_by = f"#{rows[by].id} ({by})"
+
+
+def apply_groups(
+    ctx: Context, groups: dict[str, Group], existing: list[models.Incident]
+) -> tuple[list[Incident], dict[int, int]]:
+    """Make the incident rows match `groups`; return the changed incidents and alert id → incident id."""
+    rows = {row.key: row for row in existing if row.status == IncidentStatus.OPEN.value}
+    new_keys = [key for key in groups if key not in rows]
+    for key in new_keys:
+        rows[key] = _open(ctx, groups[key])
+    ctx.session.flush()
+    homes: dict[int, int] = {}
+    changed: list[Incident] = []
+    for key, group in groups.items():
+        row = rows[key]
+        homes.update({alert_id: row.id for alert_id in group.alert_ids})
+        counts = (len(group.alert_ids), len(group.nodes))
+        if key in new_keys:
+            record(
+                ctx,
+                row,
+                "status",
+                None,
+                IncidentStatus.OPEN.value,
+                f"{counts[0]} alerts on {counts[1]} nodes",
+            )
+        if key in new_keys or counts != (row.alert_count, row.node_count):
+            row.alert_count, row.node_count, row.updated_at = counts[0], counts[1], ctx.now
+            row.labels = dict(group.labels)
+            changed.append(_envelope(row, group))
+    members = _members(ctx, [r.id for r in existing if r.key not in groups])
+    for row in existing:
+        if row.key not in groups and row.status == IncidentStatus.OPEN.value:
+            _close(ctx, row, homes, members.get(row.id, []))
+            changed.append(_envelope(row, None))
+    _mute(changed, groups, rows)
+    return changed, homes
+
+
+def _members(ctx: Context, incident_ids: list[int]) -> dict[int, list[int]]:
+    from sqlalchemy import select
+
+    found: dict[int, list[int]] = {}
+    if incident_ids:
+        stmt = select(models.Alert.incident_id, models.Alert.id).where(
+            models.Alert.incident_id.in_(incident_ids)
+        )
+        for incident_id, alert_id in ctx.session.execute(stmt):
+            found.setdefault(incident_id, []).append(alert_id)
+    return found

@@ -1,0 +1,152 @@
+"""Ingest: turn findings and Alertmanager webhook alerts into Alerts, enriched with inventory topology.
+
+Topology is read in batches (one joined select per 500 hostnames), never one query per alert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+
+from fleetops.alerts.context import Context
+from fleetops.alerts.schemas import WebhookAlert
+from fleetops.flow import Alert, fingerprint
+from fleetops.inventory.choices import NodeState
+from fleetops.inventory.models import Cluster, Customer, Node, Rack, Site, Supplier
+
+CHUNK = 500
+NODE_LABELS = ("node", "hostname", "instance", "nodename")
+# Labels fleetops owns: an incoming alert may not set these, they come from the inventory.
+TOPOLOGY_LABELS = ("rack", "pod", "site", "supplier", "cluster_state", "node_state", "customer")
+
+
+def from_webhook(alerts: Sequence[WebhookAlert]) -> list[Alert]:
+    """Alertmanager alerts keep Alertmanager's own fingerprint when it sends one, so both sides agree."""
+    made = []
+    for item in alerts:
+        labels = {k: str(v) for k, v in item.labels.items()}
+        ends_at = item.endsAt if item.status == "resolved" else None
+        made.append(
+            Alert(
+                fingerprint=item.fingerprint or fingerprint(labels),
+                labels=labels,
+                status=item.status,
+                starts_at=item.startsAt,
+                ends_at=ends_at,
+                source="alertmanager",
+                annotations=dict(item.annotations),
+            )
+        )
+    return made
+
+
+def hostname_of(labels: dict[str, str]) -> str | None:
+    for name in NODE_LABELS:
+        value = labels.get(name)
+        if value:
+            return value.rsplit(":", 1)[0] if name == "instance" else value
+    return None
+
+
+def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
+
+
+def _node_rows(ctx: Context, hostnames: Sequence[str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    stmt = (
+        select(
+            Node.id, Node.hostname, Node.state, Node.cluster_id, Node.rack_id, Rack.name, Rack.pod, Site.name
+        )
+        .join(Rack, Node.rack_id == Rack.id)
+        .join(Site, Rack.site_id == Site.id)
+    )
+    for chunk in _chunks(hostnames):
+        for row in ctx.session.execute(stmt.where(Node.hostname.in_(chunk))):
+            found[row[1]] = {
+                "node_id": row[0],
+                "node_state": row[2].value,
+                "cluster_id": row[3],
+                "rack_id": row[4],
+                "rack": f"{row[7]}/{row[5]}",
+                "pod": row[6] or "",
+                "site": row[7],
+            }
+    return found
+
+
+def load_clusters(ctx: Context, where: Any) -> None:
+    """Cluster labels and live node counts, the denominators of "a large share of a cluster"."""
+    stmt = (
+        select(Cluster.id, Cluster.name, Cluster.state, Supplier.name, Customer.name)
+        .outerjoin(Supplier, Cluster.supplier_id == Supplier.id)
+        .outerjoin(Customer, Cluster.customer_id == Customer.id)
+        .where(where)
+    )
+    for row in ctx.session.execute(stmt):
+        ctx.clusters[row[0]] = {
+            "cluster": row[1],
+            "cluster_state": row[2].value,
+            "supplier": row[3] or "",
+            "customer": row[4] or "",
+            "nodes": 0,
+        }
+    live = Node.state != NodeState.DECOMMISSIONED
+    counts = select(Node.cluster_id, func.count()).where(Node.cluster_id.in_(list(ctx.clusters)), live)
+    for cluster_id, count in ctx.session.execute(counts.group_by(Node.cluster_id)):
+        ctx.clusters[cluster_id]["nodes"] = count
+
+
+def _load_rack_sizes(ctx: Context, rack_ids: set[int]) -> None:
+    stmt = select(Node.rack_id, func.count()).where(
+        Node.rack_id.in_(list(rack_ids)), Node.state != NodeState.DECOMMISSIONED
+    )
+    ctx.rack_sizes.update(dict(ctx.session.execute(stmt.group_by(Node.rack_id)).all()))
+
+
+def _enrich(alert: Alert, node: dict[str, Any] | None, cluster: dict[str, Any] | None) -> None:
+    for name in TOPOLOGY_LABELS:
+        alert.labels.pop(name, None)
+    if node:
+        alert.node_id, alert.rack_id = node["node_id"], node["rack_id"]
+        alert.labels.update({k: node[k] for k in ("rack", "pod", "site", "node_state")})
+    if cluster:
+        alert.labels.update({k: cluster[k] for k in ("cluster", "cluster_state", "supplier", "customer")})
+    alert.labels.setdefault("owner", "unknown")
+
+
+def run(alerts: list[Alert], ctx: Context) -> list[Alert]:
+    """Pass on the alerts we can place in the fleet; stop (with the reason) those we cannot."""
+    hostnames = sorted({h for a in alerts if (h := hostname_of(a.labels))})
+    nodes = _node_rows(ctx, hostnames)
+    ctx.nodes.update({n["node_id"]: n for n in nodes.values()})
+    names = {a.labels["cluster"] for a in alerts if a.labels.get("cluster")}
+    cluster_ids = {n["cluster_id"] for n in nodes.values() if n["cluster_id"]}
+    load_clusters(ctx, Cluster.id.in_(list(cluster_ids)) | Cluster.name.in_(sorted(names)))
+    _load_rack_sizes(ctx, {n["rack_id"] for n in nodes.values()})
+    by_name = {c["cluster"]: cid for cid, c in ctx.clusters.items()}
+    passed = []
+    for alert in alerts:
+        host = hostname_of(alert.labels)
+        node = nodes.get(host) if host else None
+        if host and node is None:
+            ctx.stop(alert, f"unknown node {host!r}: not in the inventory", "unknown_node")
+            ctx.rejected.append(alert.stopped or "")
+            continue
+        cluster_id = node["cluster_id"] if node else by_name.get(alert.labels.get("cluster", ""))
+        if node is None and cluster_id is None:
+            what = alert.labels.get("cluster")
+            reason = f"unknown cluster {what!r}" if what else "no node or cluster label to place the alert"
+            ctx.stop(alert, reason, "unknown_cluster")
+            ctx.rejected.append(reason)
+            continue
+        if node:
+            node["hostname"] = host
+            alert.labels["node"] = host or ""
+        alert.cluster_id = cluster_id
+        _enrich(alert, node, ctx.clusters.get(cluster_id) if cluster_id else None)
+        passed.append(alert)
+    return passed

@@ -1,0 +1,202 @@
+"""Correlation rules and the routing tree as data: loaded from YAML and validated before any use."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from fleetops.errors import InvalidInput
+
+HERE = Path(__file__).parent
+MATCHER = re.compile(r'^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*"?(.*?)"?\s*$')
+DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d)$")
+UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+P0_MAX_GROUP_WAIT_S = 60.0
+
+
+def seconds(text: str | float) -> float:
+    """Alertmanager-style duration ("30s", "5m", "4h") in seconds."""
+    if isinstance(text, int | float):
+        return float(text)
+    found = DURATION.match(text.strip())
+    if not found:
+        raise ValueError(f"duration {text!r}: expected a number and a unit (ms, s, m, h, d), e.g. 30s")
+    return float(found[1]) * UNITS[found[2]]
+
+
+@dataclass(frozen=True)
+class Matcher:
+    name: str
+    op: str
+    value: str
+
+    @classmethod
+    def parse(cls, text: str) -> Matcher:
+        found = MATCHER.match(text)
+        if not found:
+            raise ValueError(f'matcher {text!r}: expected name="value" (or !=, =~, !~)')
+        matcher = cls(found[1], found[2], found[3])
+        if matcher.op in ("=~", "!~"):
+            re.compile(matcher.value)
+        return matcher
+
+    def matches(self, labels: dict[str, str]) -> bool:
+        value = labels.get(self.name, "")
+        if self.op == "=":
+            return value == self.value
+        if self.op == "!=":
+            return value != self.value
+        hit = re.fullmatch(self.value, value) is not None
+        return hit if self.op == "=~" else not hit
+
+    def __str__(self) -> str:
+        return f'{self.name}{self.op}"{self.value}"'
+
+
+def parse_matchers(texts: list[str]) -> list[Matcher]:
+    return [Matcher.parse(t) for t in texts]
+
+
+class RackRule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    min_nodes: int = Field(default=4, ge=2)
+    min_share: float = Field(default=0.25, ge=0, le=1)
+
+
+class ClusterRule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    min_nodes: int = Field(default=2, ge=1)
+
+
+class Correlation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    infrastructure_owners: list[str] = ["hardware", "driver", "unknown"]
+    rack: RackRule = RackRule()
+    cluster: ClusterRule = ClusterRule()
+
+
+class Classification(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    p0_cluster_share: float = Field(default=0.10, gt=0, le=1)
+    per_cluster: dict[str, float] = {}
+    p0_checks: list[str] = ["cluster_down", "control_plane_unreachable"]
+    rack_priority: Literal["P1", "P2", "P3"] = "P1"
+    node_priority: Literal["P1", "P2", "P3"] = "P2"
+    customer_priority: Literal["P1", "P2", "P3"] = "P3"
+
+    def cluster_share(self, cluster: str) -> float:
+        return self.per_cluster.get(cluster, self.p0_cluster_share)
+
+
+class Rules(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    correlation: Correlation = Correlation()
+    classification: Classification = Classification()
+
+
+class Receiver(BaseModel):
+    """Where messages go. Secrets are named by environment variable, never written in the file."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    kind: Literal["pagerduty", "slack", "jira"]
+    url: str | None = None
+    by_label: str | None = None
+    urls: dict[str, str] = {}
+    project: str | None = None
+    secret_env: str | None = None
+    rate_per_s: float = Field(default=5.0, gt=0)
+
+    def destination(self, labels: dict[str, str]) -> tuple[str | None, str]:
+        """The URL for these labels, or None and why there is none."""
+        if self.by_label is None:
+            return self.url, "" if self.url else f"receiver {self.name} has no url"
+        value = labels.get(self.by_label, "")
+        url = self.urls.get(value) or self.urls.get("default")
+        return (
+            url,
+            "" if url else f"receiver {self.name} has no webhook for {self.by_label}={value or '(none)'}",
+        )
+
+
+class Route(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    receiver: str | None = None
+    matchers: list[str] = []
+    group_by: list[str] | None = None
+    group_wait: float | None = None
+    group_interval: float | None = None
+    repeat_interval: float | None = None
+    continue_: bool = Field(default=False, alias="continue")
+    routes: list[Route] = []
+
+    @field_validator("group_wait", "group_interval", "repeat_interval", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        return None if value is None else seconds(value)
+
+    @field_validator("matchers")
+    @classmethod
+    def _matchers(cls, value: list[str]) -> list[str]:
+        parse_matchers(value)
+        return value
+
+
+class RoutingTree(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    route: Route
+    receivers: list[Receiver]
+
+    @model_validator(mode="after")
+    def _check(self) -> RoutingTree:
+        names = {r.name for r in self.receivers}
+        if self.route.receiver is None:
+            raise ValueError("route: the root route needs a receiver")
+        for path, node in walk(self.route):
+            if node.receiver is not None and node.receiver not in names:
+                raise ValueError(f"route {path}: receiver {node.receiver!r} is not defined in receivers")
+        return self
+
+    def receiver(self, name: str) -> Receiver:
+        return next(r for r in self.receivers if r.name == name)
+
+
+def walk(route: Route, path: str = "root") -> list[tuple[str, Route]]:
+    found = [(path, route)]
+    for i, child in enumerate(route.routes):
+        found += walk(child, f"{path}.routes[{i}]")
+    return found
+
+
+def _load(path: Path, model: type[BaseModel]) -> Any:
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+        return model.model_validate(data)
+    except (OSError, yaml.YAMLError, ValidationError, ValueError) as exc:
+        raise InvalidInput(f"policy file {path}: {exc}") from exc
+
+
+def load_rules(path: Path | None = None) -> Rules:
+    rules: Rules = _load(path or HERE / "rules.yaml", Rules)
+    return rules
+
+
+def load_routes(path: Path | None = None) -> RoutingTree:
+    tree: RoutingTree = _load(path or HERE / "routes.yaml", RoutingTree)
+    return tree
+
+
+@lru_cache(maxsize=1)
+def default_rules() -> Rules:
+    return load_rules()
+
+
+@lru_cache(maxsize=1)
+def default_routes() -> RoutingTree:
+    return load_routes()

@@ -1,0 +1,125 @@
+"""The issue's scenarios as timelines on a ManualClock with the adapters' fakes."""
+
+from __future__ import annotations
+
+import pytest
+
+from fleetops.flow import FaultOwner
+from tests.alerts.fleet import finding, fleet
+from tests.alerts.harness import CUSTOMER_HOOK, SUPPLIER_HOOK, Timeline
+from tests.factories import load
+
+
+@pytest.fixture
+def timeline(sqlite_database, manual_clock, monkeypatch: pytest.MonkeyPatch) -> Timeline:
+    monkeypatch.setenv("FLEETOPS_PAGERDUTY_ROUTING_KEY", "R0UT1NGKEY")
+    load(sqlite_database, fleet(racks=11, per_rack=32, decommissioned=True))
+    return Timeline(sqlite_database, manual_clock)
+
+
+def _tor_failure(t: Timeline, rack: int = 3) -> list:
+    now = t.clock.now()
+    return [
+        finding(f"a{rack:02d}n{n:02d}", "gpu_unreachable", FaultOwner.UNKNOWN, now, gpu=g)
+        for n in range(32)
+        for g in range(8)
+    ]
+
+
+def test_tor_switch_failure_is_one_incident_one_supplier_ticket_no_page(timeline: Timeline) -> None:
+    timeline.push(_tor_failure(timeline))
+    timeline.run_for(120)
+    open_incidents = [i for i in timeline.incidents() if i.status == "open"]
+    assert [(i.scope, i.alert_count, i.node_count, i.priority) for i in open_incidents] == [
+        ("rack", 256, 32, "P1")
+    ]
+    assert len(timeline.jira.issues) == 1
+    assert next(iter(timeline.jira.issues.values()))["project"]["key"] == "SUP"
+    assert timeline.pager.events == []
+    assert len(timeline.slack.messages[SUPPLIER_HOOK]) == 1
+
+
+def test_tor_switch_failure_pages_when_it_crosses_the_cluster_threshold(timeline: Timeline) -> None:
+    timeline.rules.classification.per_cluster = {"alpha": 0.05}  # 32 of 352 nodes = 9% >= 5%
+    timeline.push(_tor_failure(timeline))
+    timeline.run_for(120)
+    assert len(timeline.pager.triggers()) == 1
+    assert timeline.pager.triggers()[0]["payload"]["severity"] == "critical"
+
+
+def test_tor_alerts_arriving_node_by_node_still_make_one_incident(timeline: Timeline) -> None:
+    findings = _tor_failure(timeline)
+    for start in range(0, len(findings), 8):
+        timeline.push(findings[start : start + 8])
+        timeline.clock.advance(0.5)
+    timeline.run_for(120)
+    assert len([i for i in timeline.incidents() if i.status == "open"]) == 1
+    assert len(timeline.jira.issues) == 1
+    assert timeline.pager.events == []
+
+
+def test_single_xid_79_is_one_supplier_ticket_and_forward_no_page(timeline: Timeline) -> None:
+    timeline.push([finding("a01n05", "xid", FaultOwner.HARDWARE, timeline.clock.now(), gpu=3, xid=79)])
+    timeline.run_for(60)
+    assert len(timeline.jira.issues) == 1
+    ticket = next(iter(timeline.jira.issues.values()))
+    assert "owner-hardware" in ticket["labels"] and "a01n05" in ticket["summary"]
+    assert timeline.pager.events == []
+    assert len(timeline.slack.messages[SUPPLIER_HOOK]) == 1
+    assert "owner hardware" in timeline.slack.messages[SUPPLIER_HOOK][0]["text"]
+
+
+@pytest.mark.parametrize(("check", "xid"), [("xid", 13), ("xid", 31), ("xid", 43), ("oom", None)])
+def test_customer_fault_goes_to_the_customer_channel_only(
+    timeline: Timeline, check: str, xid: int | None
+) -> None:
+    timeline.push([finding("a02n01", check, FaultOwner.APPLICATION, timeline.clock.now(), gpu=0, xid=xid)])
+    timeline.run_for(60)
+    assert len(timeline.slack.messages[CUSTOMER_HOOK]) == 1
+    assert timeline.slack.messages[SUPPLIER_HOOK] == []
+    assert timeline.jira.issues == {}
+    assert timeline.pager.events == []
+
+
+def test_half_a_cluster_unreachable_pages_once_and_resolves(timeline: Timeline) -> None:
+    half = [f"a{r:02d}n{n:02d}" for r in range(6) for n in range(32)]  # 192 of 352 nodes
+    for _ in range(5):  # the same alerts repeat every 30 s
+        timeline.push([finding(h, "node_silent", FaultOwner.UNKNOWN, timeline.clock.now()) for h in half])
+        timeline.run_for(30)
+    triggers = timeline.pager.triggers()
+    assert len(triggers) == 1
+    key = triggers[0]["dedup_key"]
+    assert timeline.measures()["pages_sent"] == 1
+    timeline.push(
+        [finding(h, "node_silent", FaultOwner.UNKNOWN, timeline.clock.now(), resolved=True) for h in half]
+    )
+    timeline.run_for(120)
+    resolves = [e for e in timeline.pager.events if e["event_action"] == "resolve"]
+    assert [e["dedup_key"] for e in resolves] == [key]
+    assert timeline.pager.open == {}
+
+
+def test_decommissioned_cluster_never_pages_or_tickets(timeline: Timeline) -> None:
+    for _ in range(3):
+        timeline.push(
+            [
+                finding(f"old{n:02d}", "node_silent", FaultOwner.UNKNOWN, timeline.clock.now())
+                for n in range(8)
+            ]
+        )
+        timeline.run_for(60)
+    assert timeline.pager.events == [] and timeline.jira.issues == {} and timeline.slack.count() == 0
+    suppressed = timeline.measures()["suppressed_alerts_by_reason"]
+    assert suppressed == {"cluster old is decommissioned": 8}
+
+
+def test_receiver_down_is_retried_with_the_same_dedup_key_and_nothing_lost(timeline: Timeline) -> None:
+    timeline.rules.classification.per_cluster = {"alpha": 0.05}
+    timeline.pager.fail_next(503, 503, 429, 502)
+    timeline.jira.fail_next(500)
+    timeline.push(_tor_failure(timeline))
+    timeline.run_for(300)
+    assert len(timeline.pager.triggers()) == 1
+    assert timeline.pager.triggers()[0]["dedup_key"].startswith("fleetops-incident-")
+    assert len(timeline.jira.issues) == 1
+    assert timeline.measures()["outbox"] == {"pending": 0, "delivered": 3, "failed": 0}
