@@ -21,7 +21,7 @@ from fleetops.errors import FleetopsError, InvalidInput, Unauthenticated
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 MAX_BODY_BYTES = 4 * 1024 * 1024
-WEBHOOK_ROLES = (Role.ADMIN, Role.OPERATOR, Role.AGENT)
+WEBHOOK_ROLES = (Role.ADMIN, Role.OPERATOR)  # an integration token for Alertmanager
 
 
 class PayloadTooLarge(InvalidInput):
@@ -89,10 +89,11 @@ async def alertmanager_webhook(
         _record(exc.status, exc.message, body)
         raise
     result = service.ingest_alertmanager(session, payload)
+    if result.rejected and result.stored == 0:
+        _record(422, "; ".join(result.rejected[:20]), body)
+        raise InvalidInput(f"webhook payload: no alert could be placed: {result.rejected[0]}")
     if result.rejected:
         service.record_rejection(session, 422, "; ".join(result.rejected[:20]), body)
-        if result.stored == 0:
-            raise InvalidInput(f"webhook payload: no alert could be placed: {result.rejected[0]}")
     return result
 
 

@@ -43,7 +43,10 @@ class Matcher:
             raise ValueError(f'matcher {text!r}: expected name="value" (or !=, =~, !~)')
         matcher = cls(found[1], found[2], found[3])
         if matcher.op in ("=~", "!~"):
-            re.compile(matcher.value)
+            try:
+                re.compile(matcher.value)
+            except re.error as exc:
+                raise ValueError(f"matcher {text!r}: bad regular expression ({exc})") from exc
         return matcher
 
     def matches(self, labels: dict[str, str]) -> bool:
