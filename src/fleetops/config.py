@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fleetops.errors import InvalidInput
@@ -46,8 +46,11 @@ def load(path: str | os.PathLike[str] | None = None) -> Settings:
     env_keys = {k.removeprefix("FLEETOPS_").lower() for k in os.environ if k.startswith("FLEETOPS_")}
     try:
         return Settings(**{k: v for k, v in values.items() if k not in env_keys})
-    except ValueError as exc:
-        raise InvalidInput(f"configuration: {exc}") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        got = first.get("input")
+        raise InvalidInput(f"configuration: field {where}: {first['msg']} (got {got!r})") from exc
 
 
 @lru_cache(maxsize=1)

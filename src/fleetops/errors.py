@@ -1,14 +1,14 @@
 """The one error hierarchy of fleetops, so the API, the CLI and the workers report failures alike.
 
-    FleetopsError              code, message, retryable; the root every domain error derives from
-    ├── InvalidInput           422  a record or field is malformed or contradicts another (names both)
-    │   └── InvalidTransition  409  a state machine was asked for a move its table does not allow
-    ├── NotFound               404  no such record, or one the caller may not see (never 403: no probing)
-    ├── Conflict               409  a unique key (serial, hostname, GPU UUID...) is already taken
-    ├── Unauthenticated        401  no token, or a token that does not match
-    ├── Forbidden              403  the caller's role may not perform this action at all
-    └── ExternalError          502  an external system (BMC, scheduler, notifier) failed; `retryable` says
-                                    whether trying again may help, as Alertmanager's notifiers do
+FleetopsError              code, message, retryable; the root every domain error derives from
+├── InvalidInput           422  a record or field is malformed or contradicts another (names both)
+│   └── InvalidTransition  409  a state machine was asked for a move its table does not allow
+├── NotFound               404  no such record, or one the caller may not see (never 403: no probing)
+├── Conflict               409  a unique key (serial, hostname, GPU UUID...) is already taken
+├── Unauthenticated        401  no token, or a token that does not match
+├── Forbidden              403  the caller's role may not perform this action at all
+└── ExternalError          502  an external system (BMC, scheduler, notifier) failed; `retryable` says
+                                whether trying again may help, as Alertmanager's notifiers do
 """
 
 from __future__ import annotations

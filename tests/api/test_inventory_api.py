@@ -32,14 +32,17 @@ def test_tokens_are_stored_hashed(client, fleet, tokens):
 
 def test_create_get_update_and_conflict(client, tokens):
     admin = tokens["admin"]
-    created = client.post("/api/v1/suppliers", json={"name": "initrode", "contact_email": "noc@initrode.example"},
-                          headers=admin)
+    created = client.post(
+        "/api/v1/suppliers", json={"name": "initrode", "contact_email": "noc@initrode.example"}, headers=admin
+    )
     assert created.status_code == 201, created.text
     sid = created.json()["id"]
     assert client.get(f"/api/v1/suppliers/{sid}", headers=admin).json()["name"] == "initrode"
     again = client.post("/api/v1/suppliers", json={"name": "initrode"}, headers=admin)
     assert again.status_code == 409 and again.json()["detail"] == "supplier initrode: already exists"
-    patched = client.patch(f"/api/v1/suppliers/{sid}", json={"contact_email": "ops@initrode.example"}, headers=admin)
+    patched = client.patch(
+        f"/api/v1/suppliers/{sid}", json={"contact_email": "ops@initrode.example"}, headers=admin
+    )
     assert patched.json()["contact_email"] == "ops@initrode.example"
     audit = client.get("/api/v1/audit", params={"target_key": "initrode"}, headers=admin).json()["items"]
     assert [e["action"] for e in audit] == ["supplier.create", "supplier.update"]
@@ -48,19 +51,34 @@ def test_create_get_update_and_conflict(client, tokens):
 
 def test_node_create_with_gpus_and_bad_bodies(client, tokens):
     admin = tokens["operator"]
-    node = {"hostname": "a100", "serial": "SN-a100", "site": "dfw1", "rack": "r01", "gpu_model": "H100",
-            "gpu_count": 2, "cluster": "alpha", "gpus": [{"index": 0, "uuid": "GPU-x0"}, {"index": 1, "uuid": "GPU-x1"}]}
+    node = {
+        "hostname": "a100",
+        "serial": "SN-a100",
+        "site": "dfw1",
+        "rack": "r01",
+        "gpu_model": "H100",
+        "gpu_count": 2,
+        "cluster": "alpha",
+        "gpus": [{"index": 0, "uuid": "GPU-x0"}, {"index": 1, "uuid": "GPU-x1"}],
+    }
     assert client.post("/api/v1/nodes", json=node, headers=admin).status_code == 201
     gpus = client.get("/api/v1/gpus", params={"node": "a100"}, headers=admin).json()["items"]
     assert [g["uuid"] for g in gpus] == ["GPU-x0", "GPU-x1"]
     bad = client.post("/api/v1/nodes", json=node | {"hostname": "a101", "serial": "SN-a100"}, headers=admin)
     assert bad.status_code == 409 and "field serial" in bad.json()["detail"]
-    mismatch = client.post("/api/v1/nodes", json=node | {"hostname": "a102", "serial": "x", "gpu_count": 3},
-                           headers=admin)
+    mismatch = client.post(
+        "/api/v1/nodes", json=node | {"hostname": "a102", "serial": "x", "gpu_count": 3}, headers=admin
+    )
     assert mismatch.status_code == 422 and "gpu_count is 3 but 2 GPUs" in mismatch.json()["detail"]
-    unknown = client.post("/api/v1/nodes", json=node | {"hostname": "a103", "serial": "y", "rack": "r99", "gpus": None},
-                          headers=admin)
-    assert unknown.status_code == 422 and unknown.json()["detail"] == "node a103: field rack: unknown rack 'dfw1/r99'"
+    unknown = client.post(
+        "/api/v1/nodes",
+        json=node | {"hostname": "a103", "serial": "y", "rack": "r99", "gpus": None},
+        headers=admin,
+    )
+    assert (
+        unknown.status_code == 422
+        and unknown.json()["detail"] == "node a103: field rack: unknown rack 'dfw1/r99'"
+    )
     assert unknown.headers["content-type"] == PROBLEM
 
 
@@ -83,15 +101,20 @@ def test_filters_and_cursor_pagination_walk_every_node_once(client, tokens):
     assert seen == ["a000", "a001", "a002", "b000", "b001", "b002"]
     beta = client.get("/api/v1/nodes", params={"cluster": "beta", "supplier": "globex"}, headers=admin).json()
     assert [n["hostname"] for n in beta["items"]] == ["b000", "b001", "b002"]
-    assert client.get("/api/v1/nodes", params={"state": "ready", "site": "aus1"}, headers=admin).json()["items"]
+    assert client.get("/api/v1/nodes", params={"state": "ready", "site": "aus1"}, headers=admin).json()[
+        "items"
+    ]
     assert client.get("/api/v1/nodes", params={"cursor": "!!"}, headers=admin).status_code == 422
     assert client.get("/api/v1/clusters", params={"rack": "r01"}, headers=admin).status_code == 422
 
 
-@pytest.mark.parametrize("body,detail", [
-    ({"name": "z", "orchestrator": "nomad"}, "field orchestrator"),
-    ({"name": "z", "orchestrator": "kubernetes", "customer": "nobody"}, "unknown customer 'nobody'"),
-])
+@pytest.mark.parametrize(
+    "body,detail",
+    [
+        ({"name": "z", "orchestrator": "nomad"}, "field orchestrator"),
+        ({"name": "z", "orchestrator": "kubernetes", "customer": "nobody"}, "unknown customer 'nobody'"),
+    ],
+)
 def test_bad_cluster_bodies(client, tokens, body, detail):
     response = client.post("/api/v1/clusters", json=body, headers=tokens["admin"])
     assert response.status_code == 422 and detail in response.json()["detail"]
@@ -99,14 +122,28 @@ def test_bad_cluster_bodies(client, tokens, body, detail):
 
 def test_untracked_report_and_metrics(client, tokens):
     admin = tokens["admin"]
-    client.post("/api/v1/clusters", json={"name": "legacy", "orchestrator": "slurm-bare-metal"}, headers=admin)
+    client.post(
+        "/api/v1/clusters", json={"name": "legacy", "orchestrator": "slurm-bare-metal"}, headers=admin
+    )
     report = client.get("/api/v1/reports/untracked-clusters", headers=admin).json()["items"]
-    assert report == [{"cluster": "legacy", "state": "planned", "problems": [
-        "missing supplier", "missing customer", "missing contract", "orchestrator slurm-bare-metal is non-compliant"]}]
+    assert report == [
+        {
+            "cluster": "legacy",
+            "state": "planned",
+            "problems": [
+                "missing supplier",
+                "missing customer",
+                "missing contract",
+                "orchestrator slurm-bare-metal is non-compliant",
+            ],
+        }
+    ]
     metrics = client.get("/metrics", headers=tokens["viewer"]).text
     assert 'fleetops_nodes{state="ready",supplier="acme"} 3.0' in metrics
     assert 'fleetops_gpus{state="ready",supplier="globex"} 24.0' in metrics
-    assert 'fleetops_clusters{compliant="false",orchestrator="slurm-bare-metal",state="planned"} 1.0' in metrics
+    assert (
+        'fleetops_clusters{compliant="false",orchestrator="slurm-bare-metal",state="planned"} 1.0' in metrics
+    )
     assert client.get("/metrics", headers=tokens["initech"]).status_code == 403
 
 

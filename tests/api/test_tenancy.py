@@ -7,7 +7,10 @@ import pytest
 
 
 def _ids(client, headers, plural):
-    return {i["id"] for i in client.get(f"/api/v1/{plural}", params={"limit": 1000}, headers=headers).json()["items"]}
+    return {
+        i["id"]
+        for i in client.get(f"/api/v1/{plural}", params={"limit": 1000}, headers=headers).json()["items"]
+    }
 
 
 def _names(client, headers, plural, field="name"):
@@ -21,8 +24,9 @@ def test_customer_lists_only_its_own_records(client, tokens):
     assert _names(client, initech, "nodes", "hostname") == ["a000", "a001", "a002"]
     assert _names(client, initech, "contracts") == ["initech-2026"]
     assert _names(client, initech, "customers") == ["initech"]
-    assert {g["node"] for g in client.get("/api/v1/gpus", params={"limit": 1000}, headers=initech).json()["items"]} \
-        == {"a000", "a001", "a002"}
+    assert {
+        g["node"] for g in client.get("/api/v1/gpus", params={"limit": 1000}, headers=initech).json()["items"]
+    } == {"a000", "a001", "a002"}
     for plural in ("suppliers", "sites", "racks"):
         assert _names(client, initech, plural) == [], plural
 
@@ -54,13 +58,19 @@ def test_filters_cannot_widen_a_tenants_view(client, tokens):
     umbrella = tokens["umbrella"]
     assert client.get("/api/v1/nodes", params={"cluster": "alpha"}, headers=umbrella).json()["items"] == []
     assert client.get("/api/v1/nodes", params={"customer": "initech"}, headers=umbrella).json()["items"] == []
-    assert client.get("/api/v1/clusters", params={"supplier": "acme"}, headers=tokens["globex"]).json()["items"] == []
+    assert (
+        client.get("/api/v1/clusters", params={"supplier": "acme"}, headers=tokens["globex"]).json()["items"]
+        == []
+    )
 
 
 def test_tenants_cannot_write_or_read_fleet_wide_views(client, tokens):
     umbrella = tokens["umbrella"]
     node_id = next(iter(_ids(client, umbrella, "nodes")))
-    assert client.patch(f"/api/v1/nodes/{node_id}", json={"state": "cordoned"}, headers=umbrella).status_code == 403
+    assert (
+        client.patch(f"/api/v1/nodes/{node_id}", json={"state": "cordoned"}, headers=umbrella).status_code
+        == 403
+    )
     assert client.post("/api/v1/customers", json={"name": "x"}, headers=umbrella).status_code == 403
     assert client.get("/api/v1/audit", headers=umbrella).status_code == 403
     assert client.get("/api/v1/reports/untracked-clusters", headers=tokens["acme"]).status_code == 403

@@ -22,7 +22,9 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 def run(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*FLEETOPS, *args], env=env, input=stdin, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [*FLEETOPS, *args], env=env, input=stdin, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_import_list_show_export_round_trip(env, tmp_path):

@@ -47,9 +47,17 @@ def fleetops_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server
     """`fleetops demo` as a user runs it: migrate, seed 700 nodes, serve on a free port."""
     port = free_port()
     db_url = f"sqlite:///{tmp_path_factory.mktemp('server') / 'fleetops.db'}"
-    env = os.environ | {"FLEETOPS_DATABASE_URL": db_url, "FLEETOPS_PORT": str(port), "FLEETOPS_LOG_JSON": "false"}
-    process = subprocess.Popen([sys.executable, "-m", "fleetops.cli.main", "demo", "--nodes", "700"],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = os.environ | {
+        "FLEETOPS_DATABASE_URL": db_url,
+        "FLEETOPS_PORT": str(port),
+        "FLEETOPS_LOG_JSON": "false",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fleetops.cli.main", "demo", "--nodes", "700"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     assert process.stdout is not None
     token = ""
     for raw in process.stdout:
@@ -73,5 +81,12 @@ def chromium_path() -> str:
     return path
 
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+]

@@ -68,16 +68,31 @@ def test_import_updates_in_place_and_audits_what_changed(database):
 
 
 BAD_CASES = {
-    "unknown supplier": (lambda f: f["sites"][0].update(supplier="nobody"), InvalidInput,
-                         "site dfw1: field supplier: unknown supplier 'nobody'"),
-    "unknown site": (lambda f: f["nodes"][1].update(site="nowhere"), InvalidInput,
-                     "node a001: field rack: unknown rack 'nowhere/r01'"),
-    "duplicate serial": (lambda f: f["nodes"][2].update(serial="SN-a000"), InvalidInput,
-                         "node #3 (a002): field serial: duplicate 'SN-a000'"),
-    "duplicate hostname": (lambda f: f["nodes"].append(make_node("a000", serial="other")), InvalidInput,
-                           "node #7 (a000): field hostname: duplicate 'a000'"),
-    "duplicate GPU UUID": (lambda f: f["nodes"][1]["gpus"][0].update(uuid="GPU-a000-0"), InvalidInput,
-                           "gpu #9 (GPU-a000-0): field uuid: duplicate 'GPU-a000-0'"),
+    "unknown supplier": (
+        lambda f: f["sites"][0].update(supplier="nobody"),
+        InvalidInput,
+        "site dfw1: field supplier: unknown supplier 'nobody'",
+    ),
+    "unknown site": (
+        lambda f: f["nodes"][1].update(site="nowhere"),
+        InvalidInput,
+        "node a001: field rack: unknown rack 'nowhere/r01'",
+    ),
+    "duplicate serial": (
+        lambda f: f["nodes"][2].update(serial="SN-a000"),
+        InvalidInput,
+        "node #3 (a002): field serial: duplicate 'SN-a000'",
+    ),
+    "duplicate hostname": (
+        lambda f: f["nodes"].append(make_node("a000", serial="other")),
+        InvalidInput,
+        "node #7 (a000): field hostname: duplicate 'a000'",
+    ),
+    "duplicate GPU UUID": (
+        lambda f: f["nodes"][1]["gpus"][0].update(uuid="GPU-a000-0"),
+        InvalidInput,
+        "gpu #9 (GPU-a000-0): field uuid: duplicate 'GPU-a000-0'",
+    ),
 }
 
 
@@ -123,14 +138,17 @@ def test_illegal_lifecycle_move_is_refused(database):
         _import(database, data)
 
 
-@pytest.mark.parametrize("fmt,text,message", [
-    ("yaml", "nodes: [unclosed", "malformed YAML"),
-    ("json", "{\"nodes\": ", "malformed JSON"),
-    ("csv", "kind,name\nwidget,x\n", "CSV line 2: field kind: 'widget'"),
-    ("yaml", "- just\n- a list\n", "expected a mapping of kinds"),
-    ("yaml", "nodes: [{hostname: x}]", "nodes #1 (x): field serial: Field required"),
-    ("yaml", "racks: [{name: r, site: s, color: red}]", "racks #1 (r): field color: Extra inputs"),
-])
+@pytest.mark.parametrize(
+    "fmt,text,message",
+    [
+        ("yaml", "nodes: [unclosed", "malformed YAML"),
+        ("json", '{"nodes": ', "malformed JSON"),
+        ("csv", "kind,name\nwidget,x\n", "CSV line 2: field kind: 'widget'"),
+        ("yaml", "- just\n- a list\n", "expected a mapping of kinds"),
+        ("yaml", "nodes: [{hostname: x}]", "nodes #1 (x): field serial: Field required"),
+        ("yaml", "racks: [{name: r, site: s, color: red}]", "racks #1 (r): field color: Extra inputs"),
+    ],
+)
 def test_malformed_files_get_one_clear_error(fmt, text, message):
     with pytest.raises(InvalidInput) as raised:
         formats.parse(text, fmt, "inventory")

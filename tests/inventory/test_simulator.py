@@ -20,6 +20,10 @@ def test_fleet_has_a_subpod_several_suppliers_and_varied_clusters():
     assert all(len(n.gpus or []) == 8 for n in fleet.nodes)
     assert len({s.supplier for s in fleet.sites}) >= 3
     orchestrators = Counter(c.orchestrator.value for c in fleet.clusters)
-    assert orchestrators["kubernetes"] and orchestrators["slurm-on-kubernetes"] and orchestrators["slurm-bare-metal"]
+    assert (
+        orchestrators["kubernetes"]
+        and orchestrators["slurm-on-kubernetes"]
+        and orchestrators["slurm-bare-metal"]
+    )
     assert len({n.cluster for n in fleet.nodes if n.cluster}) == len(fleet.clusters) - 1
     assert len({c.name for c in fleet.contracts}) == len(fleet.contracts) >= 5

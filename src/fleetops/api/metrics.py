@@ -23,19 +23,28 @@ router = APIRouter(tags=["metrics"])
 
 def inventory_metrics(session: Session) -> Iterable[Metric]:
     summary = summarize(session, SYSTEM)
-    nodes = GaugeMetricFamily("fleetops_nodes", "Nodes by supplier, cluster and lifecycle state",
-                              labels=["supplier", "state"])
-    gpus = GaugeMetricFamily("fleetops_gpus", "GPUs by supplier and node lifecycle state",
-                             labels=["supplier", "state"])
+    nodes = GaugeMetricFamily(
+        "fleetops_nodes", "Nodes by supplier, cluster and lifecycle state", labels=["supplier", "state"]
+    )
+    gpus = GaugeMetricFamily(
+        "fleetops_gpus", "GPUs by supplier and node lifecycle state", labels=["supplier", "state"]
+    )
     for supplier, counts in summary.by_supplier.items():
         for state, value in counts.nodes.items():
             nodes.add_metric([supplier, state], value)
             gpus.add_metric([supplier, state], counts.gpus[state])
-    clusters = GaugeMetricFamily("fleetops_clusters", "Clusters by state and orchestrator",
-                                 labels=["state", "orchestrator", "compliant"])
+    clusters = GaugeMetricFamily(
+        "fleetops_clusters",
+        "Clusters by state and orchestrator",
+        labels=["state", "orchestrator", "compliant"],
+    )
     tally: dict[tuple[str, str, str], int] = {}
     for cluster in summary.clusters:
-        key = (cluster["state"].value, cluster["orchestrator"].value, str(cluster["orchestrator"].compliant).lower())
+        key = (
+            cluster["state"].value,
+            cluster["orchestrator"].value,
+            str(cluster["orchestrator"].compliant).lower(),
+        )
         tally[key] = tally.get(key, 0) + 1
     for labels, value in sorted(tally.items()):
         clusters.add_metric(list(labels), value)
@@ -54,7 +63,7 @@ class _Scrape:
 
 @router.get("/metrics", include_in_schema=False)
 def metrics(who: PrincipalDep) -> Response:
-    """Authenticated like every endpoint: give Prometheus a viewer token (`authorization` in scrape_config)."""
+    """Authenticated like every endpoint: Prometheus sends a viewer token (`authorization` setting)."""
     who.require_staff()
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_Scrape())  # type: ignore[arg-type]

@@ -16,8 +16,15 @@ MEDIA_TYPE = "application/problem+json"
 
 
 def problem(status: int, title: str, detail: str, code: str, instance: str, **extra: object) -> JSONResponse:
-    body = {"type": f"https://fleetops.dev/problems/{code}", "title": title, "status": status,
-            "detail": detail, "instance": instance, "code": code, **extra}
+    body = {
+        "type": f"https://fleetops.dev/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        "code": code,
+        **extra,
+    }
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
@@ -33,7 +40,9 @@ def install(app: FastAPI) -> None:
     async def _domain(request: Request, exc: FleetopsError) -> JSONResponse:
         if exc.status >= 500:
             log.error("request failed", extra={"path": request.url.path, "error": exc.message})
-        return problem(exc.status, exc.title, exc.message, exc.code, request.url.path, retryable=exc.retryable)
+        return problem(
+            exc.status, exc.title, exc.message, exc.code, request.url.path, retryable=exc.retryable
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -41,5 +50,6 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
-        return problem(exc.status_code, str(exc.detail), str(exc.detail), f"http_{exc.status_code}",
-                       request.url.path)
+        return problem(
+            exc.status_code, str(exc.detail), str(exc.detail), f"http_{exc.status_code}", request.url.path
+        )

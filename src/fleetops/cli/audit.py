@@ -30,8 +30,10 @@ def list_events(
 ) -> None:
     """List audit events, oldest first."""
     with get_database().transaction() as session:
-        events = [as_dict(e) for e in query(session, AuditQuery(actor, action, target_type, target, since,
-                                                                limit=limit))]
+        events = [
+            as_dict(e)
+            for e in query(session, AuditQuery(actor, action, target_type, target, since, limit=limit))
+        ]
     if as_json or fmt == "json":
         emit_json({"items": events})
     elif fmt == "csv":

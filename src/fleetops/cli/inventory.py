@@ -72,8 +72,11 @@ def report(as_json: bool = JsonOption) -> None:
     if as_json:
         emit_json({"items": rows})
         return
-    table(({**r, "problems": "; ".join(r["problems"])} for r in rows), ["cluster", "state", "problems"],
-          title=f"{len(rows)} clusters not fully trackable")
+    table(
+        ({**r, "problems": "; ".join(r["problems"])} for r in rows),
+        ["cluster", "state", "problems"],
+        title=f"{len(rows)} clusters not fully trackable",
+    )
 
 
 def _lister(kind_name: str, columns: list[str]):  # type: ignore[no-untyped-def]
@@ -98,14 +101,19 @@ def _lister(kind_name: str, columns: list[str]):  # type: ignore[no-untyped-def]
         emit_json({"items": page.items}) if as_json else table(page.items, columns, title=kind.plural)
 
     @reports_errors
-    def show_command(name: str = typer.Argument(..., help=f"The {kind_name}'s name or id."),
-                     as_json: bool = JsonOption) -> None:
+    def show_command(
+        name: str = typer.Argument(..., help=f"The {kind_name}'s name or id."), as_json: bool = JsonOption
+    ) -> None:
         with get_database().transaction() as session:
             record = service.find(session, SYSTEM, kind, name)
         if as_json:
             emit_json(record)
             return
-        table(({"field": k, "value": v} for k, v in record.items()), ["field", "value"], title=f"{kind_name} {name}")
+        table(
+            ({"field": k, "value": v} for k, v in record.items()),
+            ["field", "value"],
+            title=f"{kind_name} {name}",
+        )
 
     return list_command, show_command
 

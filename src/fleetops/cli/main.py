@@ -12,7 +12,7 @@ from fleetops.auth.choices import Role
 from fleetops.auth.principal import SYSTEM
 from fleetops.cli.audit import audit_app
 from fleetops.cli.inventory import clusters_app, inventory_app, nodes_app
-from fleetops.cli.output import console, emit_json, fail, reports_errors
+from fleetops.cli.output import console, emit_json, reports_errors
 from fleetops.cli.sim import sim_app
 from fleetops.config import load, settings
 from fleetops.db.migrate import upgrade
@@ -20,13 +20,22 @@ from fleetops.db.session import get_database
 from fleetops.inventory.kinds import KINDS
 from fleetops.logs import configure
 
-app = typer.Typer(help="fleetops: operations platform for GPU clouds.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="fleetops: operations platform for GPU clouds.", no_args_is_help=True, pretty_exceptions_enable=False
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens (stored hashed; shown once).", no_args_is_help=True)
 config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
-for sub, name in ((db_app, "db"), (token_app, "token"), (config_app, "config"), (inventory_app, "inventory"),
-                  (clusters_app, "clusters"), (nodes_app, "nodes"), (sim_app, "sim"), (audit_app, "audit")):
+for sub, name in (
+    (db_app, "db"),
+    (token_app, "token"),
+    (config_app, "config"),
+    (inventory_app, "inventory"),
+    (clusters_app, "clusters"),
+    (nodes_app, "nodes"),
+    (sim_app, "sim"),
+    (audit_app, "audit"),
+):
     app.add_typer(sub, name=name)
 
 
@@ -67,8 +76,11 @@ def token_create(
     from fleetops.inventory.service import find
 
     with get_database().transaction() as session:
-        binding = {f"{kind}_id": find(session, SYSTEM, KINDS[kind], value)["id"]
-                   for kind, value in (("customer", customer), ("supplier", supplier), ("node", node)) if value}
+        binding = {
+            f"{kind}_id": find(session, SYSTEM, KINDS[kind], value)["id"]
+            for kind, value in (("customer", customer), ("supplier", supplier), ("node", node))
+            if value
+        }
         issued = create_token(session, "cli", name=name or role.value, role=role, **binding)
     typer.echo(issued.token)
 
@@ -90,8 +102,9 @@ def _serve(with_worker: bool) -> None:
 
 @app.command()
 @reports_errors
-def serve(no_worker: bool = typer.Option(False, "--no-worker", help="API only; run `fleetops worker` apart.")
-          ) -> None:
+def serve(
+    no_worker: bool = typer.Option(False, "--no-worker", help="API only; run `fleetops worker` apart."),
+) -> None:
     """Serve the API, console and /metrics (and one worker in-process unless --no-worker)."""
     configure(settings().log_level, settings().log_json)
     _serve(not no_worker)

@@ -78,8 +78,10 @@ def _check_unique_in_file(kind: Kind, records: Sequence[Record]) -> None:
             value = key if name in kind.key else getattr(rec, name)
             if value in seen:
                 shown = "/".join(map(str, value)) if isinstance(value, tuple) else value
-                raise InvalidInput(f"{kind.name} #{i + 1} ({'/'.join(map(str, key))}): field {name}: "
-                                   f"duplicate {shown!r} (also record #{seen[value] + 1})")
+                raise InvalidInput(
+                    f"{kind.name} #{i + 1} ({'/'.join(map(str, key))}): field {name}: "
+                    f"duplicate {shown!r} (also record #{seen[value] + 1})"
+                )
             seen[value] = i
 
 
@@ -135,8 +137,14 @@ def apply_kind(
             if mode == "update":
                 raise NotFound(f"{_label(kind, key)}: no such record")
             creates.append(new)
-            changes.append(Change(f"{kind.name}.create", kind.name, "/".join(map(str, key)),
-                                  {f: jsonable(v) for f, v in new.items()}))
+            changes.append(
+                Change(
+                    f"{kind.name}.create",
+                    kind.name,
+                    "/".join(map(str, key)),
+                    {f: jsonable(v) for f, v in new.items()},
+                )
+            )
             continue
         if mode == "create":
             raise Conflict(f"{_label(kind, key)}: already exists")
@@ -167,11 +175,18 @@ def _apply_node_gpus(session: Session, actor: str, doc: Document, result: ApplyR
     listed = [n for n in doc.nodes if n.gpus is not None]
     if not listed:
         return
-    gpus = [GpuRecord(uuid=g.uuid, node=n.hostname, index=g.index, serial=g.serial) for n in listed for g in n.gpus]
+    gpus = [
+        GpuRecord(uuid=g.uuid, node=n.hostname, index=g.index, serial=g.serial)
+        for n in listed
+        for g in n.gpus
+    ]
     hostnames = {n.hostname for n in listed}
     kind = KINDS["gpu"]
-    moved = {k: row for k, row in fetch_by_keys(session, kind, ((g.uuid,) for g in gpus)).items()
-             if row["node"] not in hostnames}
+    moved = {
+        k: row
+        for k, row in fetch_by_keys(session, kind, ((g.uuid,) for g in gpus)).items()
+        if row["node"] not in hostnames
+    }
     if moved:
         uuid, row = next(iter(moved.items()))
         raise Conflict(f"gpu {uuid[0]}: field uuid: already installed in node {row['node']}")

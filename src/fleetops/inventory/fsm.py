@@ -39,4 +39,6 @@ def check_transition(kind: str, key: str, old: str, new: str) -> None:
     allowed = table[old]
     if new not in allowed:
         options = ", ".join(sorted(s.value for s in allowed)) or "none"
-        raise InvalidTransition(f"{kind} {key}: field state: {old} → {new} is not allowed (from {old}: {options})")
+        raise InvalidTransition(
+            f"{kind} {key}: field state: {old} → {new} is not allowed (from {old}: {options})"
+        )

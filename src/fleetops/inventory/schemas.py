@@ -133,4 +133,6 @@ def patch_model(record: type[Record]) -> type[BaseModel]:
     fields: dict[str, Any] = {
         name: (info.annotation | None, None) for name, info in record.model_fields.items()
     }
-    return create_model(f"{record.__name__.removesuffix('Record')}Patch", __config__=record.model_config, **fields)
+    return create_model(
+        f"{record.__name__.removesuffix('Record')}Patch", __config__=record.model_config, **fields
+    )

@@ -16,13 +16,18 @@ from fleetops.inventory.models import Cluster, Contract, Customer, Gpu, Node, Ra
 
 
 def _supplier_nodes(supplier_id: int) -> Any:
-    return select(Node.id).join(Rack, Node.rack_id == Rack.id).join(Site, Rack.site_id == Site.id).where(
-        Site.supplier_id == supplier_id
+    return (
+        select(Node.id)
+        .join(Rack, Node.rack_id == Rack.id)
+        .join(Site, Rack.site_id == Site.id)
+        .where(Site.supplier_id == supplier_id)
     )
 
 
 def _customer_nodes(customer_id: int) -> Any:
-    return select(Node.id).join(Cluster, Node.cluster_id == Cluster.id).where(Cluster.customer_id == customer_id)
+    return (
+        select(Node.id).join(Cluster, Node.cluster_id == Cluster.id).where(Cluster.customer_id == customer_id)
+    )
 
 
 def visible(kind: str, principal: Principal) -> ColumnElement[bool] | None:

@@ -108,7 +108,9 @@ def update_record(
     current = get_record(session, principal, kind, record_id)
     merged = {f: current[f] for f in kind.record_fields} | dict(patch)
     if any(merged[k] != current[k] for k in kind.key):
-        raise InvalidInput(f"{kind.name} {record_id}: field {kind.key[-1]}: the natural key cannot be changed")
+        raise InvalidInput(
+            f"{kind.name} {record_id}: field {kind.key[-1]}: the natural key cannot be changed"
+        )
     try:
         record = kind.record.model_validate(merged)
     except ValidationError as exc:
@@ -140,17 +142,30 @@ def apply(session: Session, principal: Principal, doc: Document) -> ApplyResult:
 
 def untracked_clusters(session: Session) -> list[dict[str, Any]]:
     """Clusters missing a customer, supplier or contract detail, and legacy bare-metal Slurm ones."""
-    stmt = select(Cluster.name, Cluster.state, Cluster.orchestrator, Supplier.name, Customer.name,
-                  Contract.name, Contract.end_date, Contract.customer_id, Cluster.customer_id).select_from(Cluster)
-    stmt = stmt.outerjoin(Supplier, Cluster.supplier_id == Supplier.id).outerjoin(
-        Customer, Cluster.customer_id == Customer.id).outerjoin(Contract, Cluster.contract_id == Contract.id)
+    stmt = select(
+        Cluster.name,
+        Cluster.state,
+        Cluster.orchestrator,
+        Supplier.name,
+        Customer.name,
+        Contract.name,
+        Contract.customer_id,
+        Cluster.customer_id,
+    ).select_from(Cluster)
+    stmt = (
+        stmt.outerjoin(Supplier, Cluster.supplier_id == Supplier.id)
+        .outerjoin(Customer, Cluster.customer_id == Customer.id)
+        .outerjoin(Contract, Cluster.contract_id == Contract.id)
+    )
     stmt = stmt.where(Cluster.state != ClusterState.DECOMMISSIONED).order_by(Cluster.name)
     report = []
-    for name, state, orchestrator, supplier, customer, contract, end, contract_cust, cluster_cust in session.execute(
-        stmt
-    ):
-        problems = [f"missing {what}" for what, value in
-                    (("supplier", supplier), ("customer", customer), ("contract", contract)) if value is None]
+    for row in session.execute(stmt):
+        name, state, orchestrator, supplier, customer, contract, contract_cust, cluster_cust = row
+        problems = [
+            f"missing {what}"
+            for what, value in (("supplier", supplier), ("customer", customer), ("contract", contract))
+            if value is None
+        ]
         if contract is not None and contract_cust != cluster_cust:
             problems.append(f"contract {contract} belongs to another customer")
         if orchestrator is Orchestrator.SLURM_BARE_METAL:
@@ -175,4 +190,6 @@ def kind_named(plural_or_name: str) -> Kind:
     for kind in KINDS.values():
         if plural_or_name in (kind.name, kind.plural):
             return kind
-    raise InvalidInput(f"kind {plural_or_name!r}: expected one of {', '.join(k.plural for k in KINDS.values())}")
+    raise InvalidInput(
+        f"kind {plural_or_name!r}: expected one of {', '.join(k.plural for k in KINDS.values())}"
+    )

@@ -41,7 +41,9 @@ class FleetSummary:
     clusters: list[dict[str, Any]]
 
 
-def _grouped(session: Session, group: ColumnElement[Any], *rules: ColumnElement[bool] | None) -> dict[str, Counts]:
+def _grouped(
+    session: Session, group: ColumnElement[Any], *rules: ColumnElement[bool] | None
+) -> dict[str, Counts]:
     stmt = (
         select(group, Node.state, func.count(Node.id), func.coalesce(func.sum(Node.gpu_count), 0))
         .select_from(Node)
@@ -71,8 +73,14 @@ def _clusters(session: Session, principal: Principal) -> list[dict[str, Any]]:
     if rule is not None:
         stmt = stmt.where(rule)
     return [
-        {"id": cid, "name": name, "state": ClusterState(state), "orchestrator": Orchestrator(orch),
-         "supplier": supplier, "customer": customer}
+        {
+            "id": cid,
+            "name": name,
+            "state": ClusterState(state),
+            "orchestrator": Orchestrator(orch),
+            "supplier": supplier,
+            "customer": customer,
+        }
         for cid, name, state, orch, supplier, customer in session.execute(stmt)
     ]
 
@@ -85,7 +93,9 @@ def summarize(session: Session, principal: Principal) -> FleetSummary:
         for state in NodeState:
             fleet.nodes[state] += counts.nodes[state]
             fleet.gpus[state] += counts.gpus[state]
-    return FleetSummary(fleet, by_supplier, _grouped(session, Cluster.name, rule), _clusters(session, principal))
+    return FleetSummary(
+        fleet, by_supplier, _grouped(session, Cluster.name, rule), _clusters(session, principal)
+    )
 
 
 def cluster_counts(session: Session, principal: Principal, cluster_name: str) -> Counts:

@@ -28,16 +28,29 @@ GPU_MODELS = {"stream": "H100-SXM5-80GB", "cb3": "H200-SXM5-141GB"}
 UNHEALTHY_STATES = (("cordoned", 0.01), ("repair", 0.008), ("rma", 0.004), ("draining", 0.003))
 
 
-def _node(rng: random.Random, site: str, rack: str, position: int, seq: int, state: str,
-          cluster: str | None) -> dict[str, Any]:
+def _node(
+    rng: random.Random, site: str, rack: str, position: int, seq: int, state: str, cluster: str | None
+) -> dict[str, Any]:
     hostname = f"{site}-{rack}-n{position:02d}"
     serial = f"SN{rng.getrandbits(40):010X}"
     node: dict[str, Any] = {
-        "hostname": hostname, "serial": serial, "site": site, "rack": rack, "position": position,
+        "hostname": hostname,
+        "serial": serial,
+        "site": site,
+        "rack": rack,
+        "position": position,
         "bmc_address": f"https://10.{seq // 65536 % 256}.{seq // 256 % 256}.{seq % 256 + 1}",
-        "gpu_model": GPU_MODELS.get(site, "H100-SXM5-80GB"), "gpu_count": 8, "state": state,
-        "gpus": [{"index": i, "uuid": f"GPU-{rng.getrandbits(128):032x}",
-                  "serial": f"{rng.randrange(10**12, 10**13)}"} for i in range(8)],
+        "gpu_model": GPU_MODELS.get(site, "H100-SXM5-80GB"),
+        "gpu_count": 8,
+        "state": state,
+        "gpus": [
+            {
+                "index": i,
+                "uuid": f"GPU-{rng.getrandbits(128):032x}",
+                "serial": f"{rng.randrange(10**12, 10**13)}",
+            }
+            for i in range(8)
+        ],
     }
     if cluster:
         node["cluster"] = cluster
@@ -61,8 +74,14 @@ def _clusters(rng: random.Random, count: int) -> list[dict[str, Any]]:
         orchestrator = "slurm-on-kubernetes" if i % 3 == 1 else "kubernetes"
         if i == 5:
             orchestrator = "slurm-bare-metal"  # the legacy one the standards report must flag
-        cluster = {"name": f"{customer.split('-')[0]}-{site}-{i:02d}", "orchestrator": orchestrator,
-                   "state": "active", "supplier": supplier, "site": site, "customer": customer}
+        cluster = {
+            "name": f"{customer.split('-')[0]}-{site}-{i:02d}",
+            "orchestrator": orchestrator,
+            "state": "active",
+            "supplier": supplier,
+            "site": site,
+            "customer": customer,
+        }
         if i != 7:  # one cluster without a contract, for the trackability report
             cluster["contract"] = f"{cluster['name']}-contract"
         clusters.append(cluster)
@@ -75,9 +94,16 @@ def _contracts(rng: random.Random, clusters: list[dict[str, Any]], sizes: list[i
         if "contract" not in cluster:
             continue
         start = date(2026, 1, 1) + timedelta(days=rng.randrange(0, 120))
-        contracts.append({"name": cluster["contract"], "customer": cluster["customer"], "start_date": start,
-                          "end_date": start + timedelta(days=365 * rng.choice((1, 2, 3))),
-                          "gpu_count": size * 8, "price_per_gpu_hour": round(rng.uniform(1.6, 2.9), 2)})
+        contracts.append(
+            {
+                "name": cluster["contract"],
+                "customer": cluster["customer"],
+                "start_date": start,
+                "end_date": start + timedelta(days=365 * rng.choice((1, 2, 3))),
+                "gpu_count": size * 8,
+                "price_per_gpu_hour": round(rng.uniform(1.6, 2.9), 2),
+            }
+        )
     return contracts
 
 
@@ -93,8 +119,15 @@ def generate(seed: int = 7, nodes: int = 2000) -> dict[str, Any]:
         sizes.append(min(size, left))
         left -= sizes[-1]
     clusters = _clusters(rng, len(sizes))
-    stream = {"name": "stream-k8s", "orchestrator": "kubernetes", "state": "planned", "supplier": "northwind-dc",
-              "site": "stream", "customer": "arcadia-labs", "contract": "stream-k8s-contract"}
+    stream = {
+        "name": "stream-k8s",
+        "orchestrator": "kubernetes",
+        "state": "planned",
+        "supplier": "northwind-dc",
+        "site": "stream",
+        "customer": "arcadia-labs",
+        "contract": "stream-k8s-contract",
+    }
     out_nodes, racks, seq = [], [], 0
     for i in range(subpod):
         rack = f"sp1-r{i // NODES_PER_RACK + 1:03d}"
@@ -108,8 +141,9 @@ def generate(seed: int = 7, nodes: int = 2000) -> dict[str, Any]:
             rack = f"{cluster['name']}-r{j // NODES_PER_RACK + 1:02d}"
             if j % NODES_PER_RACK == 0:
                 racks.append({"name": rack, "site": site, "pod": f"{site}-p{1 + j // SUBPOD}"})
-            out_nodes.append(_node(rng, site, rack, j % NODES_PER_RACK + 1, seq, _pick_state(rng),
-                                   cluster["name"]))
+            out_nodes.append(
+                _node(rng, site, rack, j % NODES_PER_RACK + 1, seq, _pick_state(rng), cluster["name"])
+            )
             seq += 1
     contracts = _contracts(rng, [stream, *clusters], [SUBPOD, *sizes])
     return {

@@ -75,15 +75,18 @@ def overview(request: Request, db: SessionDep, who: ViewerDep) -> Response:
 
 
 @router.get("/clusters/{cluster_id}", response_class=HTMLResponse)
-def cluster_page(request: Request, cluster_id: int, db: SessionDep, who: ViewerDep, cursor: str | None = None
-                 ) -> Response:
+def cluster_page(
+    request: Request, cluster_id: int, db: SessionDep, who: ViewerDep, cursor: str | None = None
+) -> Response:
     if who is None:
         return render(request, "cluster.html", who)
     try:
         cluster = service.get_record(db, who, KINDS["cluster"], cluster_id)
     except FleetopsError as exc:
         return render(request, "error.html", who, status=exc.status, error=exc.message)
-    nodes = service.list_records(db, who, KINDS["node"], {"cluster": cluster["name"]}, cursor=cursor, limit=1000)
+    nodes = service.list_records(
+        db, who, KINDS["node"], {"cluster": cluster["name"]}, cursor=cursor, limit=1000
+    )
     counts = cluster_counts(db, who, cluster["name"])
     return render(request, "cluster.html", who, cluster=cluster, nodes=nodes, counts=counts)
 

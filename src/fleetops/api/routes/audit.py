@@ -33,8 +33,10 @@ def list_audit(
     format: Literal["json", "csv"] = "json",
 ) -> PlainTextResponse:
     who.require_staff()
-    events = [as_dict(e) for e in query(db, AuditQuery(actor, action, target_type, target_key, since, until,
-                                                        after_id, limit))]
+    events = [
+        as_dict(e)
+        for e in query(db, AuditQuery(actor, action, target_type, target_key, since, until, after_id, limit))
+    ]
     if format == "json":
         return PlainTextResponse(json.dumps({"items": events}), media_type="application/json")
     buffer = io.StringIO()

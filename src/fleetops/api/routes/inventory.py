@@ -3,7 +3,6 @@
 No `from __future__ import annotations` here: FastAPI must see each generated body type itself.
 """
 
-
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -16,7 +15,18 @@ from fleetops.inventory.kinds import KINDS, Kind
 from fleetops.inventory.schemas import GpuRecord, patch_model
 
 router = APIRouter(prefix="/api/v1", tags=["inventory"])
-FILTERS = ("supplier", "region", "site", "rack", "pod", "cluster", "customer", "state", "orchestrator", "node")
+FILTERS = (
+    "supplier",
+    "region",
+    "site",
+    "rack",
+    "pod",
+    "cluster",
+    "customer",
+    "state",
+    "orchestrator",
+    "node",
+)
 PAGE_DOC = {"description": "A page of records: `items` and `next_cursor` (null on the last page)."}
 
 
@@ -28,8 +38,13 @@ def _filters(request: Request, kind: Kind) -> dict[str, str | None]:
 
 
 def _add_list(kind: Kind) -> None:
-    @router.get(f"/{kind.plural}", name=f"list_{kind.plural}", responses={200: PAGE_DOC},
-                summary=f"List {kind.plural}", description=f"Filters: {', '.join(sorted(kind.filters)) or 'none'}.")
+    @router.get(
+        f"/{kind.plural}",
+        name=f"list_{kind.plural}",
+        responses={200: PAGE_DOC},
+        summary=f"List {kind.plural}",
+        description=f"Filters: {', '.join(sorted(kind.filters)) or 'none'}.",
+    )
     def list_kind(
         request: Request,
         db: SessionDep,
@@ -50,7 +65,9 @@ def _add_get(kind: Kind) -> None:
 def _add_create(kind: Kind) -> None:
     body_type: Any = kind.record
 
-    @router.post(f"/{kind.plural}", name=f"create_{kind.name}", status_code=201, summary=f"Create a {kind.name}")
+    @router.post(
+        f"/{kind.plural}", name=f"create_{kind.name}", status_code=201, summary=f"Create a {kind.name}"
+    )
     def create_kind(body: body_type, db: SessionDep, who: PrincipalDep) -> dict[str, Any]:  # type: ignore[valid-type]
         return service.create_record(db, who, kind, body)
 
@@ -58,7 +75,9 @@ def _add_create(kind: Kind) -> None:
 def _add_update(kind: Kind) -> None:
     patch_type: Any = patch_model(kind.record)
 
-    @router.patch(f"/{kind.plural}/{{record_id}}", name=f"update_{kind.name}", summary=f"Update a {kind.name}")
+    @router.patch(
+        f"/{kind.plural}/{{record_id}}", name=f"update_{kind.name}", summary=f"Update a {kind.name}"
+    )
     def update_kind(record_id: int, body: patch_type, db: SessionDep, who: PrincipalDep) -> dict[str, Any]:  # type: ignore[valid-type]
         return service.update_record(db, who, kind, record_id, body.model_dump(exclude_unset=True))
 
