@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fleetops.errors import InvalidInput
@@ -26,9 +26,6 @@ class Settings(BaseSettings):
     audit_retention_days: int = Field(default=400, ge=90, description="ClusterMAX expects at least 90 days")
     log_level: str = "INFO"
     log_json: bool = True
-    bootstrap_admin_token: SecretStr | None = Field(
-        default=None, description="Created as an admin token at start if no admin token exists yet"
-    )
 
 
 def _file_values(path: Path) -> dict[str, Any]:
