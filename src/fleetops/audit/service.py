@@ -83,8 +83,8 @@ def purge(session: Session, retention_days: int) -> int:
     if retention_days < 90:
         raise ValueError("audit retention must be at least 90 days")
     cutoff = clock.now() - timedelta(days=retention_days)
-    result = session.execute(delete(AuditEvent).where(AuditEvent.at < cutoff))
-    return result.rowcount or 0
+    result: Any = session.execute(delete(AuditEvent).where(AuditEvent.at < cutoff))
+    return int(result.rowcount or 0)
 
 
 def as_dict(event: AuditEvent) -> dict[str, Any]:

@@ -161,7 +161,7 @@ def apply_kind(
     if creates:
         session.execute(insert(kind.model), [_row(kind, r) for r in creates])
     if updates:
-        table = kind.model.__table__
+        table: Any = kind.model.__table__
         rows = [{**_row(kind, r), "_id": r["_id"]} for r in updates]
         stmt = update(table).where(table.c.id == bindparam("_id"))
         session.connection().execute(stmt, rows)
@@ -178,7 +178,7 @@ def _apply_node_gpus(session: Session, actor: str, doc: Document, result: ApplyR
     gpus = [
         GpuRecord(uuid=g.uuid, node=n.hostname, index=g.index, serial=g.serial)
         for n in listed
-        for g in n.gpus
+        for g in n.gpus or ()
     ]
     hostnames = {n.hostname for n in listed}
     kind = KINDS["gpu"]

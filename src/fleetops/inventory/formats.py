@@ -85,7 +85,7 @@ def _where(raw: dict[str, Any], exc: ValidationError) -> str:
     first = exc.errors()[0]
     loc = list(first["loc"])
     if len(loc) >= 2 and isinstance(loc[1], int):
-        plural, index = loc[0], loc[1]
+        plural, index = str(loc[0]), int(loc[1])
         item = raw.get(plural, [])[index] if isinstance(raw.get(plural), list) else {}
         key = item.get("hostname") or item.get("name") if isinstance(item, dict) else None
         field = ".".join(str(p) for p in loc[2:]) or "record"

@@ -34,14 +34,14 @@ class Ref:
 class Kind:
     name: str
     plural: str
-    model: type[Base]
+    model: Any  # a mapped class; Any so its columns type-check as SQL expressions
     record: type[schemas.Record]
     key: tuple[str, ...]
-    view_columns: tuple[ColumnElement[Any], ...]
+    view_columns: tuple[Any, ...]
     joins: tuple[tuple[Any, ...], ...] = ()
     refs: tuple[Ref, ...] = ()
     unique: tuple[str, ...] = ()
-    filters: dict[str, ColumnElement[Any]] = field(default_factory=dict)
+    filters: dict[str, Any] = field(default_factory=dict)
     extra: tuple[str, ...] = ()
 
     @property

@@ -7,7 +7,7 @@ written by one fleetops imports unchanged into another.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -131,7 +131,8 @@ def patch_model(record: type[Record]) -> type[BaseModel]:
     from pydantic import create_model
 
     fields: dict[str, Any] = {
-        name: (info.annotation | None, None) for name, info in record.model_fields.items()
+        name: (Optional[info.annotation], None)  # noqa: UP045 - built at run time from a type object
+        for name, info in record.model_fields.items()
     }
     return create_model(
         f"{record.__name__.removesuffix('Record')}Patch", __config__=record.model_config, **fields

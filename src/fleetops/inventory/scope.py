@@ -15,7 +15,7 @@ from fleetops.auth.principal import Principal
 from fleetops.inventory.models import Cluster, Contract, Customer, Gpu, Node, Rack, Site, Supplier
 
 
-def _supplier_nodes(supplier_id: int) -> Any:
+def _supplier_nodes(supplier_id: int | None) -> Any:
     return (
         select(Node.id)
         .join(Rack, Node.rack_id == Rack.id)
@@ -24,7 +24,7 @@ def _supplier_nodes(supplier_id: int) -> Any:
     )
 
 
-def _customer_nodes(customer_id: int) -> Any:
+def _customer_nodes(customer_id: int | None) -> Any:
     return (
         select(Node.id).join(Cluster, Node.cluster_id == Cluster.id).where(Cluster.customer_id == customer_id)
     )

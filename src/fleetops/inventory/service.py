@@ -92,7 +92,7 @@ def count(session: Session, principal: Principal, kind: Kind, filters: Mapping[s
 def _document(kind: Kind, record: Record) -> Document:
     if isinstance(record, GpuRecord):
         raise InvalidInput("gpus are created with their node: list them in the node's gpus field")
-    return Document(**{kind.plural: [record]})
+    return Document.model_validate({kind.plural: [record]})
 
 
 def create_record(session: Session, principal: Principal, kind: Kind, record: Record) -> dict[str, Any]:

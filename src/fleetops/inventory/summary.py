@@ -41,9 +41,7 @@ class FleetSummary:
     clusters: list[dict[str, Any]]
 
 
-def _grouped(
-    session: Session, group: ColumnElement[Any], *rules: ColumnElement[bool] | None
-) -> dict[str, Counts]:
+def _grouped(session: Session, group: Any, *rules: ColumnElement[bool] | None) -> dict[str, Counts]:
     stmt = (
         select(group, Node.state, func.count(Node.id), func.coalesce(func.sum(Node.gpu_count), 0))
         .select_from(Node)
