@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, literal_column, select
 from sqlalchemy.orm import aliased
 
-from fleetops.db.base import Base
 from fleetops.inventory import schemas
 from fleetops.inventory.models import Cluster, Contract, Customer, Gpu, Node, Rack, Region, Site, Supplier
 
