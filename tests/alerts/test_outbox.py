@@ -1,0 +1,139 @@
+"""Delivery through the real HTTP clients to a local receiver: payload shapes, retries, restarts, rates."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+
+from fleetops.adapters.jira.client import JiraClient
+from fleetops.adapters.pagerduty.client import PagerDutyClient
+from fleetops.adapters.slack.client import SlackClient
+from fleetops.alerts import models
+from fleetops.alerts.notify import Notifiers
+from fleetops.alerts.outbox import backoff
+from fleetops.flow import FaultOwner
+from tests.alerts.fleet import finding, fleet
+from tests.alerts.harness import Timeline
+from tests.alerts.receiver import Receiver
+from tests.factories import load
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with Receiver() as running:
+        yield running
+
+
+def real_notifiers() -> Notifiers:
+    return Notifiers(PagerDutyClient(timeout=2), SlackClient(timeout=2), JiraClient(token="t", timeout=2))
+
+
+@pytest.fixture
+def timeline(sqlite_database, manual_clock, receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> Timeline:
+    monkeypatch.setenv("FLEETOPS_PAGERDUTY_ROUTING_KEY", "R0UT1NG")
+    load(sqlite_database, fleet(racks=11, per_rack=32))
+    t = Timeline(sqlite_database, manual_clock)
+    for r in t.routes.receivers:
+        r.url = {"pagerduty": f"{receiver.url}/v2/enqueue", "jira": f"{receiver.url}/jira"}.get(r.kind, r.url)
+        r.urls = {k: f"{receiver.url}/slack/{k}" for k in ("acme", "initech")}
+    t.rules.classification.per_cluster = {"alpha": 0.05}
+    return t
+
+
+def tick(t: Timeline, seconds: int, notifiers: Notifiers | None = None) -> None:
+    from fleetops.alerts import service
+
+    for _ in range(seconds):
+        t.clock.advance(1)
+        service.tick(t.database, t.routes, notifiers or real_notifiers())
+
+
+def tor(t: Timeline) -> list:
+    return [
+        finding(f"a03n{n:02d}", "gpu_unreachable", FaultOwner.UNKNOWN, t.clock.now(), gpu=g)
+        for n in range(32)
+        for g in range(8)
+    ]
+
+
+def test_documented_payloads_reach_each_receiver(timeline: Timeline, receiver: Receiver) -> None:
+    timeline.push(tor(timeline))
+    tick(timeline, 60)
+    assert receiver.invalid == []
+    assert [e["event_action"] for e in receiver.pagerduty] == ["trigger"]
+    assert receiver.pagerduty[0]["payload"]["severity"] == "critical"
+    assert len(receiver.jira) == 1 and len(receiver.slack["/slack/acme"]) == 1
+
+
+def test_receiver_down_then_back_nothing_lost_same_dedup_key(timeline: Timeline, receiver: Receiver) -> None:
+    receiver.down = True
+    timeline.push(tor(timeline))
+    tick(timeline, 120)
+    assert receiver.pagerduty == [] and receiver.requests >= 6  # retried, backing off
+    with timeline.database.transaction() as session:
+        attempts = session.scalars(select(models.Outbox.attempts)).all()
+    assert all(a >= 2 for a in attempts) and max(attempts) < 10  # backoff, not a tight loop
+    receiver.down = False
+    tick(timeline, 400)
+    assert (
+        len(receiver.pagerduty) == 1 and len(receiver.jira) == 1 and len(receiver.slack["/slack/acme"]) == 1
+    )
+    assert receiver.pagerduty[0]["dedup_key"].startswith("fleetops-incident-")
+    assert timeline.measures()["outbox"] == {"pending": 0, "delivered": 3, "failed": 0}
+
+
+def test_outbox_survives_a_restart(timeline: Timeline, receiver: Receiver) -> None:
+    """Messages written before a crash are delivered by a fresh worker (new clients, new sessions)."""
+    receiver.down = True
+    timeline.push(tor(timeline))
+    tick(timeline, 30)
+    timeline.database.dispose()  # the process dies: connections and in-memory clients are gone
+    receiver.down = False
+    tick(timeline, 300, real_notifiers())
+    assert len(receiver.pagerduty) == 1 and len(receiver.jira) == 1
+
+
+def test_a_400_is_not_retried(
+    timeline: Timeline, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    timeline.push(tor(timeline))
+    monkeypatch.setenv("FLEETOPS_PAGERDUTY_ROUTING_KEY", "")
+    tick(timeline, 120)
+    with timeline.database.transaction() as session:
+        row = session.scalars(select(models.Outbox).where(models.Outbox.kind == "pagerduty")).one()
+    assert (row.status, row.attempts) == ("failed", 1)
+    assert "routing_key" in (row.last_error or "")
+
+
+def test_jira_is_searched_before_an_issue_is_created(timeline: Timeline, receiver: Receiver) -> None:
+    """If the issue was created but the answer lost, the retry finds it instead of opening a second."""
+    timeline.push(tor(timeline))
+    tick(timeline, 60)
+    with timeline.database.transaction() as session:
+        session.execute(
+            models.Outbox.__table__.update().values(status="pending", next_attempt_at=timeline.clock.now())
+        )
+    tick(timeline, 5)
+    assert len(receiver.jira) == 1
+
+
+def test_slack_is_rate_limited_per_webhook(timeline: Timeline, receiver: Receiver) -> None:
+    timeline.push(
+        [finding(f"a{r:02d}n00", "oom", FaultOwner.APPLICATION, timeline.clock.now()) for r in range(6)]
+    )
+    timeline.clock.advance(40)
+    from fleetops.alerts import service
+
+    service.tick(timeline.database, timeline.routes, real_notifiers())  # flush: 6 customer messages queued
+    assert len(receiver.slack.get("/slack/initech", [])) == 1
+    tick(timeline, 2)
+    assert len(receiver.slack["/slack/initech"]) == 3
+    tick(timeline, 10)
+    assert len(receiver.slack["/slack/initech"]) == 6
+
+
+def test_backoff_doubles_and_is_capped() -> None:
+    assert [backoff(n) for n in (1, 2, 3, 4)] == [2, 4, 8, 16]
+    assert backoff(30) == 300
