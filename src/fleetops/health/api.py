@@ -1,0 +1,111 @@
+"""Health endpoints: agents post reports; people and tools read node health, findings, coverage, summary.
+
+No `from __future__ import annotations`: FastAPI must see the dependency types themselves.
+"""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+
+from fleetops.api.deps import PrincipalDep, SessionDep
+from fleetops.health import service
+from fleetops.health.coverage import coverage
+from fleetops.health.ingest import MAX_BODY_BYTES, ingest
+from fleetops.health.schemas import IngestRead
+
+router = APIRouter(prefix="/api/v1/health", tags=["health"])
+
+
+class Body:
+    """The raw body, read up to the limit: an oversized body is measured, never buffered whole."""
+
+    def __init__(self, data: bytes | None, size: int) -> None:
+        self.data, self.size = data, size
+
+
+async def raw_body(request: Request) -> Body:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return Body(None, int(declared))
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return Body(None, size)
+        chunks.append(chunk)
+    return Body(b"".join(chunks), size)
+
+
+@router.post(
+    "/reports",
+    response_model=IngestRead,
+    summary="Ingest agent reports",
+    responses={
+        409: {"description": "Every report was already stored"},
+        413: {"description": "Body over 16 MiB"},
+        422: {"description": "At least one report refused; `results` says which and why"},
+    },
+)
+def post_reports(body: Annotated[Body, Depends(raw_body)], db: SessionDep, who: PrincipalDep) -> JSONResponse:
+    """A batch `{"reports": [...]}`, a JSON list or a single report. Accepted reports are stored even when
+    others in the batch are refused; each refusal is recorded and shown in `results`."""
+    result = ingest(db, who, body.data, too_large=body.size if body.data is None else None)
+    payload = result.as_dict()
+    if result.status >= 400:
+        refused = (
+            next(r for r in result.results if r.outcome == "rejected") if result.count("rejected") else None
+        )
+        detail = refused.detail if refused else "every report in the batch was already stored"
+        title = {409: "Duplicate reports", 413: "Body too large", 422: "Report refused"}[result.status]
+        payload = {
+            "type": f"https://fleetops.dev/problems/health_{result.status}",
+            "title": title,
+            "status": result.status,
+            "detail": detail,
+            "instance": "/api/v1/health/reports",
+            **payload,
+        }
+        return JSONResponse(payload, status_code=result.status, media_type="application/problem+json")
+    return JSONResponse(payload)
+
+
+@router.get("/nodes/{node_id}", summary="One node's health, GPUs, findings and history")
+def get_node(node_id: int, db: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+    return service.node_health(db, who, node_id)
+
+
+@router.get("/findings", summary="Findings, newest first")
+def get_findings(
+    db: SessionDep,
+    who: PrincipalDep,
+    open: bool | None = None,
+    node: str | None = None,
+    cluster: str | None = None,
+    check: str | None = Query(None, description="e.g. xid, node_silent, ecc_uncorrectable_volatile"),
+    severity: str | None = Query(None, description="info, warning or critical"),
+    xid: int | None = None,
+    since: datetime | None = None,
+    cursor: int | None = Query(None, description="`next_cursor` from the previous page"),
+    limit: int = Query(100, ge=1, le=service.MAX_LIMIT),
+) -> dict[str, Any]:
+    query = service.FindingQuery(open, node, cluster, check, severity, xid, since, cursor, limit)
+    return service.list_findings(db, who, query)
+
+
+@router.get("/coverage", summary="FSH coverage per cluster and supplier")
+def get_coverage(db: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+    return coverage(db, who).as_dict()
+
+
+@router.get("/summary", summary="Fleet health at a glance")
+def get_summary(db: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+    return service.summary(db, who)
+
+
+@router.get("/rejections", summary="Refused reports (staff only)")
+def get_rejections(
+    db: SessionDep, who: PrincipalDep, limit: int = Query(100, ge=1, le=1000)
+) -> dict[str, Any]:
+    return {"items": service.rejections(db, who, limit)}

@@ -1,0 +1,170 @@
+"""FSH coverage: which nodes of active clusters reported lately, and what happens to those that did not.
+
+Coverage is the share of nodes in active clusters whose last report arrived within `WINDOW_S` (five
+minutes), per cluster and per supplier (the supplier whose site hosts the node). Nodes that are in RMA or
+decommissioned are out of scope: nobody expects an agent on hardware that has left the rack. A node that
+falls silent becomes `unknown` and gets a `node_silent` finding from `tick`; its next report resolves both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import Session
+
+from fleetops import clock
+from fleetops.auth.principal import SYSTEM, Principal
+from fleetops.db.session import Database
+from fleetops.health.choices import HealthState
+from fleetops.health.evaluate import NODE_SILENT, silent_observation
+from fleetops.health.models import HealthFinding, NodeHealth
+from fleetops.health.state import (
+    Pending,
+    Sighting,
+    StateWrite,
+    Verdict,
+    current_states,
+    new_finding_row,
+    write_findings,
+)
+from fleetops.inventory.choices import ClusterState, NodeState
+from fleetops.inventory.models import Cluster, Gpu, Node, Rack, Site, Supplier
+from fleetops.inventory.scope import visible
+
+WINDOW_S = 300.0
+OUT_OF_SCOPE = (NodeState.RMA.value, NodeState.DECOMMISSIONED.value)
+
+
+@dataclass(slots=True)
+class Share:
+    name: str
+    expected: int = 0
+    reporting: int = 0
+
+    @property
+    def share(self) -> float | None:
+        return None if not self.expected else self.reporting / self.expected
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "expected": self.expected,
+            "reporting": self.reporting,
+            "silent": self.expected - self.reporting,
+            "share": self.share,
+        }
+
+
+@dataclass(slots=True)
+class Coverage:
+    at: datetime
+    window_s: float
+    fleet: Share = field(default_factory=lambda: Share("fleet"))
+    clusters: dict[str, Share] = field(default_factory=dict)
+    suppliers: dict[str, Share] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "at": self.at.isoformat(),
+            "window_s": self.window_s,
+            "fleet": self.fleet.as_dict(),
+            "clusters": [s.as_dict() for s in self.clusters.values()],
+            "suppliers": [s.as_dict() for s in self.suppliers.values()],
+        }
+
+
+def _in_scope(principal: Principal) -> Any:
+    stmt = (
+        select(Node.id)
+        .join(Cluster, Node.cluster_id == Cluster.id)
+        .where(Cluster.state == ClusterState.ACTIVE, Node.state.not_in(OUT_OF_SCOPE))
+    )
+    rule = visible("node", principal)
+    return stmt if rule is None else stmt.where(rule)
+
+
+def coverage(
+    session: Session, principal: Principal, at: datetime | None = None, window_s: float = WINDOW_S
+) -> Coverage:
+    """One grouped query: nodes expected and nodes reporting, by cluster and supplier."""
+    at = at or clock.now()
+    cutoff = at - timedelta(seconds=window_s)
+    fresh = case((NodeHealth.last_report_at >= cutoff, 1), else_=0)
+    stmt = (
+        select(Cluster.name, Supplier.name, func.count(Node.id), func.coalesce(func.sum(fresh), 0))
+        .select_from(Node)
+        .join(Cluster, Node.cluster_id == Cluster.id)
+        .join(Rack, Node.rack_id == Rack.id)
+        .join(Site, Rack.site_id == Site.id)
+        .join(Supplier, Site.supplier_id == Supplier.id)
+        .outerjoin(NodeHealth, NodeHealth.node_id == Node.id)
+        .where(Node.id.in_(_in_scope(principal)))
+        .group_by(Cluster.name, Supplier.name)
+        .order_by(Cluster.name, Supplier.name)
+    )
+    result = Coverage(at, window_s)
+    for cluster, supplier, expected, reporting in session.execute(stmt):
+        for share in (
+            result.fleet,
+            result.clusters.setdefault(cluster, Share(cluster)),
+            result.suppliers.setdefault(supplier, Share(supplier)),
+        ):
+            share.expected += expected
+            share.reporting += int(reporting)
+    result.suppliers = dict(sorted(result.suppliers.items()))
+    return result
+
+
+def _silent_nodes(session: Session, cutoff: datetime) -> list[tuple[int, datetime | None]]:
+    stmt = (
+        select(Node.id, NodeHealth.last_report_at)
+        .outerjoin(NodeHealth, NodeHealth.node_id == Node.id)
+        .where(Node.id.in_(_in_scope(SYSTEM)))
+        .where(or_(NodeHealth.last_report_at.is_(None), NodeHealth.last_report_at < cutoff))
+        .where(or_(NodeHealth.state.is_(None), NodeHealth.state != HealthState.UNKNOWN.value))
+    )
+    return list(session.execute(stmt).tuples())
+
+
+def mark_silent(
+    session: Session, at: datetime, window_s: float = WINDOW_S, actor: str = "fleetops:coverage"
+) -> int:
+    """Mark every newly silent node (and its GPUs) `unknown` and open its `node_silent` finding."""
+    silent = _silent_nodes(session, at - timedelta(seconds=window_s))
+    if not silent:
+        return 0
+    ids = [node_id for node_id, _ in silent]
+    already = set(
+        session.scalars(
+            select(HealthFinding.node_id).where(
+                HealthFinding.node_id.in_(ids),
+                HealthFinding.check == NODE_SILENT,
+                HealthFinding.resolved_at.is_(None),
+            )
+        )
+    )
+    pending = Pending()
+    for node_id, last in silent:
+        if node_id not in already:
+            obs = silent_observation(last, window_s)
+            sight = Sighting(node_id, "", actor, at, at, [obs], frozenset(), frozenset(), True)
+            pending.new[(node_id, obs.key)] = new_finding_row(sight, obs, {})
+    write_findings(session, pending)
+    before_nodes, before_gpus = current_states(session, ids)
+    writes = StateWrite(at, actor)
+    why = f"silent: no report for over {window_s:.0f} s"
+    for node_id in ids:
+        writes.node(node_id, Verdict(HealthState.UNKNOWN, why), before_nodes.get(node_id))
+    for gpu_id, node_id in session.execute(select(Gpu.id, Gpu.node_id).where(Gpu.node_id.in_(ids))):
+        writes.gpu(node_id, gpu_id, Verdict(HealthState.UNKNOWN, "node silent"), before_gpus.get(gpu_id))
+    writes.flush(session)
+    return len(ids)
+
+
+def tick(database: Database) -> int:
+    """The worker's periodic task: returns how many nodes were newly marked silent."""
+    with database.transaction() as session:
+        return mark_silent(session, clock.now())

@@ -1,0 +1,300 @@
+"""Agent reports in: parse, authenticate per node, refuse what cannot be trusted (and say so), store the rest.
+
+    body over MAX_BODY_BYTES            413, recorded as a rejection
+    not JSON / not a report / too many  422, recorded; a bad report in a batch does not sink the others
+    unknown hostname or GPU UUID        422 for the batch, that report recorded as rejected
+    agent token bound to another node   422 (its report can never be accepted), recorded
+    report id already stored            409 when every report is a duplicate, else 200: never counted twice
+    clock skew                          accepted, stored with its skew and an info finding `clock_skew`
+Per-report outcomes are in the response body, so the agent's sender (which bisects a refused batch) and an
+operator both see exactly which report was refused and why.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fleetops import clock
+from fleetops.auth.choices import Role
+from fleetops.auth.principal import Principal
+from fleetops.catalog import XidCatalog, default_catalog
+from fleetops.health.choices import RejectReason, ReportOutcome
+from fleetops.health.evaluate import SKEW_LIMIT_S, evaluate, skew_observation
+from fleetops.health.models import HealthRejection, HealthReport
+from fleetops.health.state import Sighting, fold
+from fleetops.inventory.models import Gpu, Node
+from fleetops.wire import MAX_BATCH, NodeReport, _validation_message
+
+MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class ReportResult:
+    index: int
+    outcome: str
+    report_id: str | None = None
+    hostname: str | None = None
+    detail: str = ""
+    node_state: str | None = None
+
+
+@dataclass(slots=True)
+class IngestResult:
+    results: list[ReportResult] = field(default_factory=list)
+    too_large: bool = False
+
+    @property
+    def status(self) -> int:
+        if self.too_large:
+            return 413
+        outcomes = {r.outcome for r in self.results}
+        if ReportOutcome.REJECTED in outcomes:
+            return 422
+        return 409 if outcomes == {ReportOutcome.DUPLICATE} else 200
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for r in self.results if r.outcome == outcome)
+
+    def as_dict(self) -> dict[str, Any]:
+        counts = {o.value: self.count(o) for o in ReportOutcome}
+        return {**counts, "results": [asdict(r) for r in self.results]}
+
+
+@dataclass(slots=True)
+class _Batch:
+    """The rejections and results of one request, written together at the end."""
+
+    principal: Principal
+    received_at: datetime
+    result: IngestResult = field(default_factory=IngestResult)
+    rejections: list[dict[str, Any]] = field(default_factory=list)
+
+    def reject(
+        self,
+        index: int,
+        reason: RejectReason,
+        detail: str,
+        report_id: str | None = None,
+        hostname: str | None = None,
+        node_id: int | None = None,
+    ) -> None:
+        self.rejections.append(
+            {
+                "received_at": self.received_at,
+                "actor": self.principal.actor,
+                "reason": reason.value,
+                "detail": detail[:4000],
+                "report_id": report_id,
+                "hostname": hostname,
+                "node_id": node_id,
+            }
+        )
+        self.result.results.append(
+            ReportResult(index, ReportOutcome.REJECTED.value, report_id, hostname, detail)
+        )
+
+
+def split_body(body: bytes) -> list[Any]:
+    """A batch `{"reports": [...]}` (what the agent sends), a bare JSON list, or one report object."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"body is not JSON ({exc})") from exc
+    if isinstance(data, dict) and set(data) == {"reports"}:
+        data = data["reports"]
+    items = data if isinstance(data, list) else [data]
+    if not isinstance(data, list | dict):
+        raise ValueError(
+            f'body must be a report, a list of reports or {{"reports": [...]}}, not {type(data).__name__}'
+        )
+    if not items:
+        raise ValueError("reports: the batch is empty")
+    if len(items) > MAX_BATCH:
+        raise ValueError(f"reports: {len(items)} reports in one batch, over the limit of {MAX_BATCH}")
+    return items
+
+
+def _validate(batch: _Batch, items: list[Any]) -> list[tuple[int, NodeReport]]:
+    valid = []
+    for index, item in enumerate(items):
+        try:
+            valid.append((index, NodeReport.model_validate(item)))
+        except ValidationError as exc:
+            hint = item if isinstance(item, dict) else {}
+            report_id, hostname = hint.get("report_id"), hint.get("hostname")
+            batch.reject(
+                index,
+                RejectReason.INVALID,
+                f"reports[{index}]: {_validation_message(exc)}",
+                str(report_id)[:64] if report_id else None,
+                str(hostname)[:256] if hostname else None,
+            )
+    return valid
+
+
+@dataclass(slots=True)
+class _Inventory:
+    nodes: dict[str, tuple[int, int]]  # hostname → (node id, GPU count)
+    uuids: dict[int, dict[str, int]]  # node id → {GPU UUID: index}
+    gpu_ids: dict[int, dict[int, int]]  # node id → {GPU index: GPU id}
+
+
+def _inventory(session: Session, hostnames: set[str]) -> _Inventory:
+    """What the batch's nodes should look like, in two queries for the whole batch."""
+    nodes = {
+        h: (i, n)
+        for i, h, n in session.execute(
+            select(Node.id, Node.hostname, Node.gpu_count).where(Node.hostname.in_(hostnames))
+        )
+    }
+    gpus: dict[int, dict[str, int]] = {node_id: {} for node_id, _ in nodes.values()}
+    stmt = select(Gpu.node_id, Gpu.uuid, Gpu.index, Gpu.id).where(Gpu.node_id.in_(list(gpus)))
+    ids: dict[int, dict[int, int]] = {node_id: {} for node_id in gpus}
+    for node_id, uuid, index, gpu_id in session.execute(stmt):
+        gpus[node_id][uuid] = index
+        ids[node_id][index] = gpu_id
+    return _Inventory(nodes, gpus, ids)
+
+
+def _admit(batch: _Batch, index: int, report: NodeReport, inventory: _Inventory) -> int | None:
+    """The node id a report may be stored under, or None after recording why it may not."""
+    rid, host = str(report.report_id), report.hostname
+    nodes, gpus = inventory.nodes, inventory.uuids
+    if host not in nodes:
+        batch.reject(
+            index,
+            RejectReason.UNKNOWN_NODE,
+            f"report {rid}: hostname {host!r} is not in the inventory",
+            rid,
+            host,
+        )
+        return None
+    node_id = nodes[host][0]
+    who = batch.principal
+    if who.role is Role.AGENT and who.node_id != node_id:
+        batch.reject(
+            index,
+            RejectReason.WRONG_NODE,
+            f"report {rid}: token {who.name!r} is bound to node id {who.node_id}, not to {host!r}",
+            rid,
+            host,
+            node_id,
+        )
+        return None
+    strangers = [g for g in report.gpus if g.uuid is not None and g.uuid not in gpus[node_id]]
+    if strangers:
+        listed = ", ".join(f"{g.uuid} (index {g.index})" for g in strangers[:4])
+        batch.reject(
+            index,
+            RejectReason.UNKNOWN_GPU,
+            f"report {rid}: GPU {listed} not in the inventory of node {host!r}",
+            rid,
+            host,
+            node_id,
+        )
+        return None
+    return node_id
+
+
+def _sighting(
+    batch: _Batch, report: NodeReport, node_id: int, gpu_count: int, catalog: XidCatalog
+) -> tuple[Sighting, dict[str, Any]]:
+    skew = (report.collected_at - batch.received_at).total_seconds()
+    observations = evaluate(report, gpu_count, catalog)
+    if skew > SKEW_LIMIT_S:
+        observations.append(skew_observation(skew))
+    sight = Sighting(
+        node_id=node_id,
+        report_id=str(report.report_id),
+        actor=batch.principal.actor,
+        received_at=batch.received_at,
+        collected_at=min(report.collected_at, batch.received_at),
+        observations=observations,
+        gpu_indexes=frozenset(g.index for g in report.gpus),
+        lost_indexes=frozenset(g.index for g in report.gpus if g.lost),
+        blind=not report.gpus and any(f.kind == "collector_down" for f in report.findings),
+    )
+    row = {
+        "report_id": sight.report_id,
+        "node_id": node_id,
+        "actor": batch.principal.actor,
+        "agent_version": report.agent_version[:64],
+        "collected_at": report.collected_at,
+        "received_at": batch.received_at,
+        "skew_s": skew,
+        "clock_skewed": skew > SKEW_LIMIT_S,
+        "gpu_count": len(report.gpus),
+        "finding_count": len(observations),
+    }
+    return sight, row
+
+
+def _store(session: Session, batch: _Batch, valid: list[tuple[int, NodeReport]], catalog: XidCatalog) -> None:
+    inventory = _inventory(session, {r.hostname for _, r in valid})
+    ids = [str(r.report_id) for _, r in valid]
+    stored = set(session.scalars(select(HealthReport.report_id).where(HealthReport.report_id.in_(ids))))
+    sightings, rows, accepted = [], [], []
+    for index, report in valid:
+        rid = str(report.report_id)
+        if rid in stored:
+            batch.result.results.append(
+                ReportResult(
+                    index,
+                    ReportOutcome.DUPLICATE.value,
+                    rid,
+                    report.hostname,
+                    f"report {rid} was already stored",
+                )
+            )
+            continue
+        node_id = _admit(batch, index, report, inventory)
+        if node_id is None:
+            continue
+        stored.add(rid)
+        sight, row = _sighting(batch, report, node_id, inventory.nodes[report.hostname][1], catalog)
+        sightings.append(sight)
+        rows.append(row)
+        accepted.append(ReportResult(index, ReportOutcome.ACCEPTED.value, rid, report.hostname))
+    if rows:
+        session.execute(HealthReport.__table__.insert(), rows)
+        verdicts = fold(session, sightings, inventory.gpu_ids, batch.received_at, batch.principal.actor)
+        for result, sight in zip(accepted, sightings, strict=True):
+            result.node_state = verdicts[sight.node_id].state.value
+    batch.result.results.extend(accepted)
+
+
+def ingest(
+    session: Session,
+    principal: Principal,
+    body: bytes | None,
+    *,
+    too_large: int | None = None,
+    catalog: XidCatalog | None = None,
+) -> IngestResult:
+    """Store what can be trusted from one POST; every refusal is a `health_rejection` row as well."""
+    principal.require(Role.ADMIN, Role.OPERATOR, Role.AGENT)
+    batch = _Batch(principal, clock.now())
+    if too_large is not None or body is None or len(body) > MAX_BODY_BYTES:
+        size = too_large if too_large is not None else len(body or b"")
+        batch.reject(0, RejectReason.TOO_LARGE, f"body is {size} bytes, over the {MAX_BODY_BYTES} byte limit")
+        batch.result.too_large = True
+    else:
+        try:
+            items = split_body(body)
+        except ValueError as exc:
+            batch.reject(0, RejectReason.INVALID, str(exc))
+        else:
+            valid = _validate(batch, items)
+            if valid:
+                _store(session, batch, valid, catalog or default_catalog())
+    if batch.rejections:
+        session.execute(HealthRejection.__table__.insert(), batch.rejections)
+    batch.result.results.sort(key=lambda r: r.index)
+    return batch.result

@@ -1,0 +1,299 @@
+"""Health use-cases for the API, console, CLI and the later pipeline stages (alerts, remediation).
+
+Other domains read findings through `open_findings`, never through the table, so the finding rows can
+change shape without breaking alert routing. Every read is tenant-scoped with `inventory.scope.visible`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from fleetops import clock, flow
+from fleetops.auth.principal import Principal
+from fleetops.errors import InvalidInput, NotFound
+from fleetops.health.choices import HealthState
+from fleetops.health.coverage import coverage
+from fleetops.health.models import (
+    GpuHealth,
+    HealthChange,
+    HealthFinding,
+    HealthRejection,
+    HealthReport,
+    NodeHealth,
+)
+from fleetops.inventory.models import Cluster, Gpu, Node
+from fleetops.inventory.scope import visible
+
+MAX_LIMIT = 1000
+_OWNERS = {
+    "application": flow.FaultOwner.APPLICATION,
+    "hardware": flow.FaultOwner.HARDWARE,
+    "driver/system": flow.FaultOwner.DRIVER,
+}
+
+
+def _scoped(stmt: Select[Any], principal: Principal) -> Select[Any]:
+    rule = visible("node", principal)
+    return stmt if rule is None else stmt.where(rule)
+
+
+def _finding_dict(row: HealthFinding, hostname: str) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "hostname": hostname,
+        "node_id": row.node_id,
+        "gpu_index": row.gpu_index,
+        "check": row.check,
+        "severity": row.severity,
+        "xid": row.xid,
+        "title": row.title,
+        "action": row.action,
+        "owner": row.owner,
+        "summary": row.summary,
+        "source": row.source,
+        "reported_by": row.reported_by,
+        "report_id": row.report_id,
+        "count": row.count,
+        "opened_at": row.opened_at,
+        "last_seen_at": row.last_seen_at,
+        "resolved_at": row.resolved_at,
+        "resolved_why": row.resolved_why,
+        "open": row.resolved_at is None,
+    }
+
+
+def node_health(session: Session, principal: Principal, node_id: int, recent: int = 50) -> dict[str, Any]:
+    """One node's health, its GPUs' health, open and recent findings and its state history."""
+    found = session.execute(
+        _scoped(select(Node.id, Node.hostname, Node.state).where(Node.id == node_id), principal)
+    ).first()
+    if found is None:
+        raise NotFound(f"node {node_id}: no such node")
+    health = session.get(NodeHealth, node_id)
+    gpus = session.execute(
+        select(Gpu.id, Gpu.index, Gpu.uuid, GpuHealth.state, GpuHealth.since, GpuHealth.why)
+        .outerjoin(GpuHealth, GpuHealth.gpu_id == Gpu.id)
+        .where(Gpu.node_id == node_id)
+        .order_by(Gpu.index)
+    ).all()
+    findings = session.scalars(
+        select(HealthFinding)
+        .where(HealthFinding.node_id == node_id)
+        .order_by(HealthFinding.resolved_at.is_not(None), HealthFinding.id.desc())
+        .limit(recent)
+    ).all()
+    changes = session.scalars(
+        select(HealthChange)
+        .where(HealthChange.node_id == node_id)
+        .order_by(HealthChange.id.desc())
+        .limit(recent)
+    ).all()
+    return {
+        "node_id": node_id,
+        "hostname": found.hostname,
+        "lifecycle": found.state,
+        "state": health.state if health else HealthState.UNKNOWN.value,
+        "since": health.since if health else None,
+        "why": health.why if health else "no report received yet",
+        "last_report_at": health.last_report_at if health else None,
+        "gpus": [
+            {
+                "index": g.index,
+                "uuid": g.uuid,
+                "state": g.state or HealthState.UNKNOWN.value,
+                "since": g.since,
+                "why": g.why or "no report received yet",
+            }
+            for g in gpus
+        ],
+        "findings": [_finding_dict(f, found.hostname) for f in findings],
+        "changes": [
+            {
+                "at": c.at,
+                "actor": c.actor,
+                "gpu_id": c.gpu_id,
+                "from": c.from_state,
+                "to": c.to_state,
+                "why": c.why,
+            }
+            for c in changes
+        ],
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class FindingQuery:
+    open: bool | None = None
+    node: str | None = None
+    cluster: str | None = None
+    check: str | None = None
+    severity: str | None = None
+    xid: int | None = None
+    since: datetime | None = None
+    before_id: int | None = None
+    limit: int = 100
+
+
+def list_findings(session: Session, principal: Principal, query: FindingQuery) -> dict[str, Any]:
+    """Findings newest first, filtered; `next_cursor` is the id to pass as `before_id` for the next page."""
+    if not 1 <= query.limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit: {query.limit} is not between 1 and {MAX_LIMIT}")
+    stmt = select(HealthFinding, Node.hostname).join(Node, Node.id == HealthFinding.node_id)
+    if query.cluster is not None:
+        stmt = stmt.join(Cluster, Cluster.id == Node.cluster_id).where(Cluster.name == query.cluster)
+    conditions = {
+        "open": lambda: (
+            HealthFinding.resolved_at.is_(None) if query.open else HealthFinding.resolved_at.is_not(None)
+        ),
+        "node": lambda: Node.hostname == query.node,
+        "check": lambda: HealthFinding.check == query.check,
+        "severity": lambda: HealthFinding.severity == query.severity,
+        "xid": lambda: HealthFinding.xid == query.xid,
+        "since": lambda: HealthFinding.last_seen_at >= query.since,
+        "before_id": lambda: HealthFinding.id < query.before_id,
+    }
+    for name, condition in conditions.items():
+        if getattr(query, name) is not None:
+            stmt = stmt.where(condition())
+    rows = session.execute(
+        _scoped(stmt, principal).order_by(HealthFinding.id.desc()).limit(query.limit + 1)
+    ).all()
+    items = [_finding_dict(f, host) for f, host in rows[: query.limit]]
+    return {"items": items, "next_cursor": items[-1]["id"] if len(rows) > query.limit else None}
+
+
+def _state_counts(
+    session: Session, principal: Principal, column: Any, join_on: Any, table: Any
+) -> dict[str, int]:
+    stmt = _scoped(
+        select(column, func.count()).select_from(table).join(Node, join_on).group_by(column), principal
+    )
+    counts = dict.fromkeys((s.value for s in HealthState), 0)
+    counts.update({state: n for state, n in session.execute(stmt)})
+    return counts
+
+
+def summary(session: Session, principal: Principal) -> dict[str, Any]:
+    """Fleet health at a glance: nodes and GPUs by state, unhealthy GPUs by cause, open findings, coverage."""
+    nodes = _state_counts(session, principal, NodeHealth.state, Node.id == NodeHealth.node_id, NodeHealth)
+    gpus = _state_counts(session, principal, GpuHealth.state, Node.id == GpuHealth.node_id, GpuHealth)
+    causes = session.execute(
+        _scoped(
+            select(GpuHealth.state, GpuHealth.why, func.count())
+            .join(Node, Node.id == GpuHealth.node_id)
+            .where(GpuHealth.state.in_([HealthState.UNHEALTHY.value, HealthState.DEGRADED.value]))
+            .group_by(GpuHealth.state, GpuHealth.why),
+            principal,
+        )
+    ).all()
+    open_rows = session.execute(
+        _scoped(
+            select(HealthFinding.severity, HealthFinding.check, func.count())
+            .join(Node, Node.id == HealthFinding.node_id)
+            .where(HealthFinding.resolved_at.is_(None))
+            .group_by(HealthFinding.severity, HealthFinding.check),
+            principal,
+        )
+    ).all()
+    cover = coverage(session, principal)
+    return {
+        "nodes": nodes,
+        "gpus": gpus,
+        "gpus_by_cause": sorted(
+            ({"state": s, "cause": why, "gpus": n} for s, why, n in causes),
+            key=lambda c: (c["state"] != HealthState.UNHEALTHY.value, -c["gpus"], c["cause"]),
+        ),
+        "open_findings": dict.fromkeys(("critical", "warning", "info"), 0) | _sum_by(open_rows, 0),
+        "open_findings_by_check": _sum_by(open_rows, 1),
+        "coverage": cover.fleet.as_dict(),
+        "clusters": [s.as_dict() for s in cover.clusters.values()],
+    }
+
+
+def _sum_by(rows: list[Any], position: int) -> dict[str, int]:
+    out: Counter[str] = Counter()
+    for row in rows:
+        out[row[position]] += row[2]
+    return dict(out)
+
+
+def rejections(session: Session, principal: Principal, limit: int = 100) -> list[dict[str, Any]]:
+    """Refused reports (staff only: a refusal may name hosts the caller cannot see)."""
+    principal.require_staff()
+    rows = session.scalars(select(HealthRejection).order_by(HealthRejection.id.desc()).limit(limit)).all()
+    return [
+        {
+            "id": r.id,
+            "received_at": r.received_at,
+            "actor": r.actor,
+            "reason": r.reason,
+            "detail": r.detail,
+            "report_id": r.report_id,
+            "hostname": r.hostname,
+        }
+        for r in rows
+    ]
+
+
+def open_findings(session: Session, since: datetime | None = None) -> list[flow.Finding]:
+    """Findings as the alert pipeline and remediation consume them.
+
+    Without `since`: every open finding. With `since`: findings seen, opened or resolved at or after it,
+    resolved ones included (with `resolved=True`) so the alert pipeline can resolve its alerts too.
+    """
+    stmt = (
+        select(HealthFinding, Node.hostname, Gpu.uuid)
+        .join(Node, Node.id == HealthFinding.node_id)
+        .outerjoin(Gpu, Gpu.id == HealthFinding.gpu_id)
+    )
+    if since is None:
+        stmt = stmt.where(HealthFinding.resolved_at.is_(None))
+    else:
+        stmt = stmt.where(or_(HealthFinding.last_seen_at >= since, HealthFinding.resolved_at >= since))
+    out = []
+    for row, hostname, uuid in session.execute(stmt.order_by(HealthFinding.id)):
+        resolved = row.resolved_at is not None
+        out.append(
+            flow.Finding(
+                hostname=hostname,
+                check=row.check,
+                severity=flow.FindingSeverity(row.severity),
+                owner=_OWNERS.get(row.owner, flow.FaultOwner.UNKNOWN),
+                observed_at=row.resolved_at if resolved else row.last_seen_at,
+                message=f"{row.title}: {row.summary}" if row.title not in row.summary else row.summary,
+                action=row.action,
+                gpu_index=row.gpu_index,
+                gpu_uuid=uuid,
+                xid=row.xid,
+                resolved=resolved,
+            )
+        )
+    return out
+
+
+def resolve_findings(session: Session, actor: str, finding_ids: list[int], why: str) -> int:
+    """Close findings a human or remediation has dealt with (a reset GPU, a replaced board).
+
+    Node and GPU state follow at the node's next report, which is also what proves the repair worked."""
+    if not why.strip():
+        raise InvalidInput("why: say why the findings are resolved (it is kept in the finding's history)")
+    result = session.execute(
+        update(HealthFinding)
+        .where(HealthFinding.id.in_(finding_ids), HealthFinding.resolved_at.is_(None))
+        .values(resolved_at=clock.now(), resolved_why=f"{actor}: {why}"[:2048])
+    )
+    return int(result.rowcount or 0)
+
+
+def recent_reports_per_second(session: Session, window_s: float = 60.0) -> float:
+    cutoff = clock.now() - timedelta(seconds=window_s)
+    count = session.scalar(
+        select(func.count()).select_from(HealthReport).where(HealthReport.received_at >= cutoff)
+    )
+    return (count or 0) / window_s
