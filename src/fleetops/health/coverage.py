@@ -126,7 +126,7 @@ def _silent_nodes(session: Session, cutoff: datetime) -> list[tuple[int, datetim
         .where(or_(NodeHealth.last_report_at.is_(None), NodeHealth.last_report_at < cutoff))
         .where(or_(NodeHealth.state.is_(None), NodeHealth.state != HealthState.UNKNOWN.value))
     )
-    return list(session.execute(stmt).tuples())
+    return [(row[0], row[1]) for row in session.execute(stmt)]
 
 
 def mark_silent(

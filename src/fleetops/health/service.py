@@ -205,15 +205,21 @@ def summary(session: Session, principal: Principal) -> dict[str, Any]:
     return {
         "nodes": nodes,
         "gpus": gpus,
-        "gpus_by_cause": sorted(
-            ({"state": s, "cause": why, "gpus": n} for s, why, n in causes),
-            key=lambda c: (c["state"] != HealthState.UNHEALTHY.value, -c["gpus"], c["cause"]),
-        ),
+        "gpus_by_cause": _by_cause(causes),
         "open_findings": dict.fromkeys(("critical", "warning", "info"), 0) | _sum_by(open_rows, 0),
         "open_findings_by_check": _sum_by(open_rows, 1),
         "coverage": cover.fleet.as_dict(),
         "clusters": [s.as_dict() for s in cover.clusters.values()],
     }
+
+
+def _by_cause(rows: list[Any]) -> list[dict[str, Any]]:
+    """GPUs per leading cause: a GPU's reason lists its worst findings, the first names the fault."""
+    tally: Counter[tuple[str, str]] = Counter()
+    for state, why, count in rows:
+        tally[(state, why.split("; ")[0])] += count
+    out = [{"state": state, "cause": cause, "gpus": n} for (state, cause), n in tally.items()]
+    return sorted(out, key=lambda c: (c["state"] != HealthState.UNHEALTHY.value, -c["gpus"], c["cause"]))
 
 
 def _sum_by(rows: list[Any], position: int) -> dict[str, int]:

@@ -153,7 +153,12 @@ def _is_event(check: str) -> bool:
 
 
 def _worse(a: Verdict, b: Verdict) -> Verdict:
-    return b if STATE_RANK[b.state] > STATE_RANK[a.state] else a
+    """The worse verdict; at equal rank (other than healthy) both reasons are kept, the first one first."""
+    if STATE_RANK[b.state] > STATE_RANK[a.state]:
+        return b
+    if b.state == a.state != HealthState.HEALTHY and b.why not in a.why:
+        return Verdict(a.state, f"{a.why}; {b.why}")
+    return a
 
 
 def judge(
@@ -170,7 +175,8 @@ def judge(
         elif index not in sight.gpu_indexes:
             gpus[index] = Verdict(HealthState.UNHEALTHY, "GPU not visible in the agent's report")
     node = ok
-    for row in open_rows:
+    # XIDs first: the catalog's name for a fault is the most specific cause to lead a reason with.
+    for row in sorted(open_rows, key=lambda r: (r["check"] != "xid", r["key"])):
         verdict = Verdict(SEVERITY_STATE.get(row["severity"], HealthState.HEALTHY), row["title"])
         index = row["gpu_index"]
         if index in gpus:
