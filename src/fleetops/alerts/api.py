@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from fleetops.alerts import service
 from fleetops.alerts.schemas import IncidentRead, IngestResult, SilenceCreate, SilenceRead, WebhookPayload
@@ -79,6 +81,11 @@ async def alertmanager_webhook(
 ) -> IngestResult:
     declared = int(request.headers.get("content-length") or 0)
     body = b"" if declared > MAX_BODY_BYTES else await request.body()
+    # the pipeline is synchronous database work: keep it off the event loop
+    return await run_in_threadpool(_ingest, session, body, declared)
+
+
+def _ingest(session: Session, body: bytes, declared: int) -> IngestResult:
     try:
         if declared > MAX_BODY_BYTES:
             raise PayloadTooLarge(
