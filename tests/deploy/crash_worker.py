@@ -29,8 +29,8 @@ class SlowStep:
 
 def slow_engine(delay_s: float, lease_s: float) -> Engine:
     backends = simulated_backends()
-    backends.power = SlowStep("power", delay_s)  # type: ignore[assignment]
-    backends.provisioner = SlowStep("provisioner", delay_s)  # type: ignore[assignment]
+    for step in ("power", "provisioner", "hardening", "qualifier", "joiner"):
+        setattr(backends, step, SlowStep(step, delay_s))
     return Engine(backends, Limits(batch=40, threads=1, lease_s=lease_s, rack_power_on_burst=0))
 
 

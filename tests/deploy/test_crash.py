@@ -83,9 +83,9 @@ def test_sigkilled_worker_loses_repeats_and_skips_nothing(database, manual_clock
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # kill once it has made progress, but well before the end
             with database.transaction() as session:
-                done = session.scalar(select(func.count()).where(NodeBringup.state == "ready"))
+                moves = session.scalar(select(func.count()).select_from(BringupTransition))
                 leased = session.scalar(select(func.count()).where(NodeBringup.lease_owner.is_not(None)))
-            if done >= nodes // 4 and leased:
+            if moves >= 2 * nodes and leased:
                 break
             time.sleep(0.05)
     finally:
@@ -93,8 +93,9 @@ def test_sigkilled_worker_loses_repeats_and_skips_nothing(database, manual_clock
         worker.wait()
     with database.transaction() as session:
         ready_at_kill = session.scalar(select(func.count()).where(NodeBringup.state == "ready"))
+        moved_at_kill = session.scalar(select(func.count()).select_from(BringupTransition))
         stranded = session.scalar(select(func.count()).where(NodeBringup.lease_owner.is_not(None)))
-    assert 0 < ready_at_kill < nodes
+    assert ready_at_kill < nodes and moved_at_kill >= 2 * nodes  # killed mid-rollout
     # The killed worker's leases hold until they expire, then a fresh worker takes the same rows over.
     manual_clock.set(clock.SystemClock().now())
     fresh = Engine(simulated_backends(), Limits(threads=1, rack_power_on_burst=0))
