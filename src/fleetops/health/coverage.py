@@ -153,7 +153,8 @@ def mark_silent(
             sight = Sighting(node_id, "", actor, at, at, [obs], frozenset(), frozenset(), True)
             pending.new[(node_id, obs.key)] = new_finding_row(sight, obs, {})
     write_findings(session, pending)
-    before_nodes, before_gpus = current_states(session, ids)
+    before = current_states(session, ids)
+    before_nodes, before_gpus = before.nodes, before.gpus
     writes = StateWrite(at, actor)
     why = f"silent: no report for over {window_s:.0f} s"
     for node_id in ids:

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from fleetops import clock
@@ -27,10 +27,10 @@ from fleetops.auth.principal import Principal
 from fleetops.catalog import XidCatalog, default_catalog
 from fleetops.health.choices import RejectReason, ReportOutcome
 from fleetops.health.evaluate import SKEW_LIMIT_S, evaluate, skew_observation
-from fleetops.health.models import HealthRejection, HealthReport
-from fleetops.health.state import Sighting, fold
+from fleetops.health.models import GpuHealth, HealthRejection, HealthReport, NodeHealth
+from fleetops.health.state import Before, Sighting, fold
 from fleetops.inventory.models import Gpu, Node
-from fleetops.wire import MAX_BATCH, NodeReport, _validation_message
+from fleetops.wire import MAX_BATCH, NodeReport, ReportBatch, _validation_message
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
 
@@ -121,6 +121,22 @@ def split_body(body: bytes) -> list[Any]:
     return items
 
 
+def fast_parse(body: bytes) -> list[tuple[int, NodeReport]] | None:
+    """Validate straight from JSON bytes (about twice as fast as parse-then-validate); None when anything
+    is wrong, so the slow path can say which report and which field."""
+    head = body[:16].lstrip()
+    try:
+        if head.startswith(b"["):
+            reports = ReportBatch.model_validate_json(b'{"reports":' + body + b"}").reports
+        elif head.startswith(b'{"reports"'):
+            reports = ReportBatch.model_validate_json(body).reports
+        else:
+            reports = [NodeReport.model_validate_json(body)]
+    except ValidationError:
+        return None
+    return list(enumerate(reports))
+
+
 def _validate(batch: _Batch, items: list[Any]) -> list[tuple[int, NodeReport]]:
     valid = []
     for index, item in enumerate(items):
@@ -144,23 +160,50 @@ class _Inventory:
     nodes: dict[str, tuple[int, int]]  # hostname → (node id, GPU count)
     uuids: dict[int, dict[str, int]]  # node id → {GPU UUID: index}
     gpu_ids: dict[int, dict[int, int]]  # node id → {GPU index: GPU id}
+    before: Before
+
+
+# Built once: the hot path pays for executing statements, not for constructing them.
+_INVENTORY = (
+    select(
+        Node.id,
+        Node.hostname,
+        Node.gpu_count,
+        Gpu.id,
+        Gpu.uuid,
+        Gpu.index,
+        GpuHealth.state,
+        GpuHealth.why,
+        NodeHealth.state,
+        NodeHealth.since,
+        NodeHealth.last_collected_at,
+    )
+    .outerjoin(Gpu, Gpu.node_id == Node.id)
+    .outerjoin(GpuHealth, GpuHealth.gpu_id == Gpu.id)
+    .outerjoin(NodeHealth, NodeHealth.node_id == Node.id)
+    .where(Node.hostname.in_(bindparam("hostnames", expanding=True)))
+)
+_STORED = select(HealthReport.report_id).where(HealthReport.report_id.in_(bindparam("ids", expanding=True)))
+_INSERT_REPORTS = HealthReport.__table__.insert()
+_INSERT_REJECTIONS = HealthRejection.__table__.insert()
 
 
 def _inventory(session: Session, hostnames: set[str]) -> _Inventory:
-    """What the batch's nodes should look like, in two queries for the whole batch."""
-    nodes = {
-        h: (i, n)
-        for i, h, n in session.execute(
-            select(Node.id, Node.hostname, Node.gpu_count).where(Node.hostname.in_(hostnames))
-        )
-    }
-    gpus: dict[int, dict[str, int]] = {node_id: {} for node_id, _ in nodes.values()}
-    stmt = select(Gpu.node_id, Gpu.uuid, Gpu.index, Gpu.id).where(Gpu.node_id.in_(list(gpus)))
-    ids: dict[int, dict[int, int]] = {node_id: {} for node_id in gpus}
-    for node_id, uuid, index, gpu_id in session.execute(stmt):
-        gpus[node_id][uuid] = index
-        ids[node_id][index] = gpu_id
-    return _Inventory(nodes, gpus, ids)
+    """What the batch's nodes should look like and how they were last judged, in one query."""
+    found = _Inventory({}, {}, {}, Before())
+    for row in session.connection().execute(_INVENTORY, {"hostnames": list(hostnames)}):
+        node_id, hostname, gpu_count, gpu_id, uuid, index, gpu_state, gpu_why, state, since, collected = row
+        if hostname not in found.nodes:
+            found.nodes[hostname] = (node_id, gpu_count)
+            found.uuids[node_id], found.gpu_ids[node_id] = {}, {}
+            if state is not None:
+                found.before.nodes[node_id] = {"state": state, "since": since, "last_collected_at": collected}
+        if gpu_id is not None:
+            found.uuids[node_id][uuid] = index
+            found.gpu_ids[node_id][index] = gpu_id
+            if gpu_state is not None:
+                found.before.gpus[gpu_id] = {"state": gpu_state, "why": gpu_why}
+    return found
 
 
 def _admit(batch: _Batch, index: int, report: NodeReport, inventory: _Inventory) -> int | None:
@@ -239,7 +282,7 @@ def _sighting(
 def _store(session: Session, batch: _Batch, valid: list[tuple[int, NodeReport]], catalog: XidCatalog) -> None:
     inventory = _inventory(session, {r.hostname for _, r in valid})
     ids = [str(r.report_id) for _, r in valid]
-    stored = set(session.scalars(select(HealthReport.report_id).where(HealthReport.report_id.in_(ids))))
+    stored = set(session.connection().execute(_STORED, {"ids": ids}).scalars())
     sightings, rows, accepted = [], [], []
     for index, report in valid:
         rid = str(report.report_id)
@@ -263,8 +306,10 @@ def _store(session: Session, batch: _Batch, valid: list[tuple[int, NodeReport]],
         rows.append(row)
         accepted.append(ReportResult(index, ReportOutcome.ACCEPTED.value, rid, report.hostname))
     if rows:
-        session.execute(HealthReport.__table__.insert(), rows)
-        verdicts = fold(session, sightings, inventory.gpu_ids, batch.received_at, batch.principal.actor)
+        session.connection().execute(_INSERT_REPORTS, rows)
+        verdicts = fold(
+            session, sightings, inventory.gpu_ids, batch.received_at, batch.principal.actor, inventory.before
+        )
         for result, sight in zip(accepted, sightings, strict=True):
             result.node_state = verdicts[sight.node_id].state.value
     batch.result.results.extend(accepted)
@@ -286,15 +331,16 @@ def ingest(
         batch.reject(0, RejectReason.TOO_LARGE, f"body is {size} bytes, over the {MAX_BODY_BYTES} byte limit")
         batch.result.too_large = True
     else:
-        try:
-            items = split_body(body)
-        except ValueError as exc:
-            batch.reject(0, RejectReason.INVALID, str(exc))
-        else:
-            valid = _validate(batch, items)
-            if valid:
-                _store(session, batch, valid, catalog or default_catalog())
+        valid = fast_parse(body)
+        if valid is None:
+            try:
+                valid = _validate(batch, split_body(body))
+            except ValueError as exc:
+                batch.reject(0, RejectReason.INVALID, str(exc))
+                valid = []
+        if valid:
+            _store(session, batch, valid, catalog or default_catalog())
     if batch.rejections:
-        session.execute(HealthRejection.__table__.insert(), batch.rejections)
+        session.connection().execute(_INSERT_REJECTIONS, batch.rejections)
     batch.result.results.sort(key=lambda r: r.index)
     return batch.result

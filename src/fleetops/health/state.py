@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from fleetops.health.choices import STATE_RANK, HealthState
@@ -59,22 +59,25 @@ class Pending:
     resolved: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
+_OPEN = select(
+    HealthFinding.id,
+    HealthFinding.node_id,
+    HealthFinding.key,
+    HealthFinding.check,
+    HealthFinding.severity,
+    HealthFinding.gpu_index,
+    HealthFinding.title,
+    HealthFinding.count,
+    HealthFinding.last_seen_at,
+    HealthFinding.opened_at,
+).where(HealthFinding.node_id.in_(bindparam("ids", expanding=True)), HealthFinding.resolved_at.is_(None))
+_INSERT_FINDINGS = HealthFinding.__table__.insert()
+_INSERT_CHANGES = HealthChange.__table__.insert()
+
+
 def _open_findings(session: Session, node_ids: Iterable[int]) -> dict[int, dict[str, dict[str, Any]]]:
-    cols = (
-        HealthFinding.id,
-        HealthFinding.node_id,
-        HealthFinding.key,
-        HealthFinding.check,
-        HealthFinding.severity,
-        HealthFinding.gpu_index,
-        HealthFinding.title,
-        HealthFinding.count,
-        HealthFinding.last_seen_at,
-        HealthFinding.opened_at,
-    )
-    stmt = select(*cols).where(HealthFinding.node_id.in_(list(node_ids)), HealthFinding.resolved_at.is_(None))
     found: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
-    for row in session.execute(stmt).mappings():
+    for row in session.connection().execute(_OPEN, {"ids": list(node_ids)}).mappings():
         found[row["node_id"]][row["key"]] = dict(row)
     return found
 
@@ -191,36 +194,36 @@ def judge(
 def write_findings(session: Session, pending: Pending) -> None:
     if pending.new:
         rows = [{k: v for k, v in row.items() if k != "id"} for row in pending.new.values()]
-        session.execute(HealthFinding.__table__.insert(), rows)
+        session.connection().execute(_INSERT_FINDINGS, rows)
     if pending.seen:
         session.execute(update(HealthFinding), list(pending.seen.values()))
     if pending.resolved:
         session.execute(update(HealthFinding), list(pending.resolved.values()))
 
 
-def current_states(
-    session: Session, node_ids: Iterable[int]
-) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]]]:
-    ids = list(node_ids)
-    nodes = {
-        r["node_id"]: dict(r)
-        for r in session.execute(
-            select(
-                NodeHealth.node_id,
-                NodeHealth.state,
-                NodeHealth.since,
-                NodeHealth.last_collected_at,
-                NodeHealth.last_report_at,
-            ).where(NodeHealth.node_id.in_(ids))
-        ).mappings()
-    }
-    gpus = {
-        r["gpu_id"]: dict(r)
-        for r in session.execute(
-            select(GpuHealth.gpu_id, GpuHealth.state, GpuHealth.why).where(GpuHealth.node_id.in_(ids))
-        ).mappings()
-    }
-    return nodes, gpus
+@dataclass(slots=True)
+class Before:
+    """How nodes and GPUs were judged before this batch: node id → row, GPU id → row."""
+
+    nodes: dict[int, dict[str, Any]] = field(default_factory=dict)
+    gpus: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
+_NODE_STATES = select(
+    NodeHealth.node_id, NodeHealth.state, NodeHealth.since, NodeHealth.last_collected_at
+).where(NodeHealth.node_id.in_(bindparam("ids", expanding=True)))
+_GPU_STATES = select(GpuHealth.gpu_id, GpuHealth.state, GpuHealth.why).where(
+    GpuHealth.node_id.in_(bindparam("ids", expanding=True))
+)
+
+
+def current_states(session: Session, node_ids: Iterable[int]) -> Before:
+    params = {"ids": list(node_ids)}
+    conn = session.connection()
+    return Before(
+        {r["node_id"]: dict(r) for r in conn.execute(_NODE_STATES, params).mappings()},
+        {r["gpu_id"]: dict(r) for r in conn.execute(_GPU_STATES, params).mappings()},
+    )
 
 
 @dataclass(slots=True)
@@ -287,7 +290,7 @@ class StateWrite:
         upsert(session, NodeHealth.__table__, self.nodes, ["node_id"])
         upsert(session, GpuHealth.__table__, self.gpus, ["gpu_id"])
         if self.changes:
-            session.execute(HealthChange.__table__.insert(), self.changes)
+            session.connection().execute(_INSERT_CHANGES, self.changes)
 
 
 def fold(
@@ -296,11 +299,15 @@ def fold(
     gpus_by_node: dict[int, dict[int, int]],
     at: datetime,
     actor: str,
+    before: Before | None = None,
 ) -> dict[int, Verdict]:
-    """Apply a batch of accepted reports: findings, then GPU and node health; returns each node's verdict."""
+    """Apply a batch of accepted reports: findings, then GPU and node health; returns each node's verdict.
+
+    `before` (the current states) may come from the caller's own inventory query, saving two reads."""
     node_ids = {s.node_id for s in sightings}
     open_by_node = _open_findings(session, node_ids)
-    before_nodes, before_gpus = current_states(session, node_ids)
+    before = before or current_states(session, node_ids)
+    before_nodes, before_gpus = before.nodes, before.gpus
     latest_collected = {n: (before_nodes.get(n) or {}).get("last_collected_at") for n in node_ids}
     pending, last_sight, last_report_at = Pending(), {}, {}
     for sight in sorted(sightings, key=lambda s: s.collected_at):

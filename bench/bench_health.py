@@ -1,0 +1,231 @@
+"""Health ingest benchmarks: sustained node-reports/s (8 GPUs each), CPU share at CB3 scale, XID 79 latency.
+
+Run: `scripts/testbed.sh .venv/bin/python bench/bench_health.py` (SQLite and a throwaway PostgreSQL), or
+`.venv/bin/python bench/bench_health.py` for SQLite only. BENCH_NODES (default 2000) sets the fleet size,
+BENCH_ROUNDS (default 5) how many times every node reports. Prints medians and, as a same-process
+baseline, the bare SQL each round needs (insert the report rows, upsert the node rows) with no parsing,
+no checks and no folding, so the cost of everything fleetops adds on top is visible.
+
+CB3: 10,000 nodes reporting every 30 s is 333 reports/s; CPU share = CPU seconds per report x 333.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import insert, select, text
+
+from fleetops import clock
+from fleetops.auth.choices import Role
+from fleetops.auth.principal import Principal
+from fleetops.db.migrate import upgrade
+from fleetops.db.session import Database
+from fleetops.health.ingest import ingest
+from fleetops.health.models import HealthReport, NodeHealth
+from fleetops.health.upsert import upsert
+from fleetops.inventory.apply import apply_document
+from fleetops.inventory.models import Gpu, Node
+from fleetops.inventory.schemas import Document
+from fleetops.sim.faults import LLAMA3_MIX, Fault, node_report
+from fleetops.sim.fleet import generate
+from fleetops.wire import MAX_BATCH, dump_report
+
+warnings.filterwarnings("ignore")
+NODES = int(os.environ.get("BENCH_NODES", "2000"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+CB3_RATE = 10_000 / 30
+WHO = Principal(Role.OPERATOR, "bench")
+HBM = next(kind for kind in LLAMA3_MIX if kind.name == "gpu_hbm3")
+XID79 = next(kind for kind in LLAMA3_MIX if kind.name == "faulty_gpu")
+
+
+def fresh(url: str) -> Database:
+    database = Database(url)
+    if not database.is_sqlite:
+        with database.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    upgrade(database)
+    with database.transaction() as session:
+        apply_document(session, "bench", Document.model_validate(generate(seed=1, nodes=NODES)))
+    return database
+
+
+def hosts(database: Database) -> list[tuple[str, list[str]]]:
+    with database.transaction() as session:
+        rows = session.execute(
+            select(Node.hostname, Gpu.uuid)
+            .join(Gpu, Gpu.node_id == Node.id)
+            .order_by(Node.hostname, Gpu.index)
+        ).all()
+    out: dict[str, list[str]] = {}
+    for hostname, uuid in rows:
+        out.setdefault(hostname, []).append(uuid)
+    return list(out.items())
+
+
+def bodies(
+    fleet: list[tuple[str, list[str]]], at: datetime, rng: random.Random, batch: int, compact: bool = False
+) -> list[bytes]:
+    """One round: every node's report, 1 % with an HBM fault (a condition that stays open)."""
+    reports = []
+    for i, (hostname, uuids) in enumerate(fleet):
+        fault = Fault(HBM, i, 2, at, 1) if i % 100 == 0 else None
+        made = node_report(hostname, uuids, at, rng, fault, first=False)
+        # The agent's own encoding (wire.dump_report keeps nulls), or the same report with nulls left out.
+        reports.append(made.model_dump_json(exclude_none=True).encode() if compact else dump_report(made))
+    return [
+        b'{"reports":[' + b",".join(reports[i : i + batch]) + b"]}" for i in range(0, len(reports), batch)
+    ]
+
+
+def one_round(database: Database, payloads: list[bytes]) -> tuple[float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    for payload in payloads:
+        with database.transaction() as session:
+            result = ingest(session, WHO, payload)
+        assert result.status == 200, result.as_dict()["results"][:1]
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def sustained(
+    database: Database, fleet: list, batch: int, manual: clock.ManualClock, compact: bool = False
+) -> tuple[float, float]:
+    rng = random.Random(manual.now().timestamp())
+    rates, cpus = [], []
+    for _ in range(ROUNDS):
+        at = manual.advance(30)
+        payloads = bodies(fleet, at, rng, batch, compact)
+        wall, cpu = one_round(database, payloads)
+        rates.append(len(fleet) / wall)
+        cpus.append(cpu / len(fleet))
+    return statistics.median(rates), statistics.median(cpus)
+
+
+def baseline(database: Database, fleet: list, manual: clock.ManualClock) -> float:
+    """The bare SQL of one round, batches of 64: report rows inserted, node rows upserted, nothing else."""
+    with database.transaction() as session:
+        ids = dict(session.execute(select(Node.hostname, Node.id)).tuples().all())
+    at = manual.now()
+    start = time.perf_counter()
+    for i in range(0, len(fleet), MAX_BATCH):
+        chunk = fleet[i : i + MAX_BATCH]
+        with database.transaction() as session:
+            session.execute(
+                insert(HealthReport.__table__),
+                [
+                    {
+                        "report_id": f"{at.timestamp()}-{h}",
+                        "node_id": ids[h],
+                        "actor": "b",
+                        "agent_version": "b",
+                        "collected_at": at,
+                        "received_at": at,
+                        "skew_s": 0.0,
+                        "clock_skewed": False,
+                        "gpu_count": 8,
+                        "finding_count": 0,
+                    }
+                    for h, _ in chunk
+                ],
+            )
+            upsert(
+                session,
+                NodeHealth.__table__,
+                [
+                    {"node_id": ids[h], "state": "healthy", "since": at, "why": "", "last_report_at": at}
+                    for h, _ in chunk
+                ],
+                ["node_id"],
+            )
+    return len(fleet) / (time.perf_counter() - start)
+
+
+def latency(database: Database, fleet: list, manual: clock.ManualClock, samples: int = 200) -> list[float]:
+    """From an XID 79 report arriving (batch of one) to its node read back as unhealthy by a new session."""
+    rng, out = random.Random(79), []
+    for i in range(samples):
+        hostname, uuids = fleet[(i * 7919) % len(fleet)]
+        at = manual.advance(1)
+        sick = node_report(hostname, uuids, at, rng, Fault(XID79, 0, i % 8, at, 0))
+        payload = sick.model_dump_json().encode()
+        start = time.perf_counter()
+        with database.transaction() as session:
+            ingest(session, WHO, payload)
+        with database.transaction() as session:
+            state = session.scalar(
+                select(NodeHealth.state)
+                .join(Node, Node.id == NodeHealth.node_id)
+                .where(Node.hostname == hostname)
+            )
+        out.append(time.perf_counter() - start)
+        assert state == "unhealthy", (hostname, state)
+    return out
+
+
+def bench(url: str) -> None:
+    database = fresh(url)
+    fleet = hosts(database)
+    manual = clock.ManualClock(datetime(2026, 6, 1, tzinfo=UTC))
+    previous = clock.use(manual)
+    try:
+        sustained(database, fleet, MAX_BATCH, manual)  # warm-up round: first GPU health rows are inserts
+        rate64, cpu64 = sustained(database, fleet, MAX_BATCH, manual)
+        print(
+            f"  batches of {MAX_BATCH}: median {rate64:,.0f} node-reports/s sustained over {ROUNDS} rounds "
+            f"of {len(fleet)} nodes; CPU {cpu64 * 1e6:.0f} us/report -> "
+            f"{cpu64 * CB3_RATE * 100:.1f}% of one core at CB3 (333 reports/s)"
+        )
+        rate1, cpu1 = sustained(database, fleet, 1, manual)
+        print(
+            f"  batches of 1 (one agent, one POST): median {rate1:,.0f} node-reports/s; CPU {cpu1 * 1e6:.0f} "
+            f"us/report -> {cpu1 * CB3_RATE * 100:.1f}% of one core at CB3"
+        )
+        for batch in (MAX_BATCH, 1):
+            rate, cpu = sustained(database, fleet, batch, manual, compact=True)
+            print(
+                f"  batches of {batch}, nulls omitted (exclude_none): median {rate:,.0f} node-reports/s; "
+                f"CPU {cpu * 1e6:.0f} us/report -> {cpu * CB3_RATE * 100:.1f}% of one core at CB3"
+            )
+        raw = baseline(database, fleet, manual)
+        print(
+            f"  baseline, bare SQL of a round (insert reports, upsert nodes), batches of {MAX_BATCH}: "
+            f"{raw:,.0f} node-reports/s (fleetops ingest = {rate64 / raw:.0%} of that)"
+        )
+        lat = sorted(latency(database, fleet, manual))
+        p99 = lat[int(len(lat) * 0.99) - 1]
+        print(
+            f"  XID 79 report -> node unhealthy (committed, read back): "
+            f"median {statistics.median(lat) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms over {len(lat)} reports"
+        )
+    finally:
+        clock.use(previous)
+        database.dispose()
+
+
+def main() -> None:
+    print(
+        f"health ingest benchmark, {NODES} nodes x 8 GPUs, {os.cpu_count()} cores, "
+        f"python {sys.version.split()[0]}, {datetime.now(UTC):%Y-%m-%d}"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        print("SQLite (WAL):")
+        bench(f"sqlite:///{Path(tmp) / 'bench.db'}")
+    postgres = os.environ.get("FLEETOPS_TEST_POSTGRES_URL")
+    if postgres:
+        print("PostgreSQL:")
+        bench(postgres)
+    else:
+        print("PostgreSQL: skipped (run through scripts/testbed.sh to start one)")
+
+
+if __name__ == "__main__":
+    main()
