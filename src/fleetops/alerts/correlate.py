@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import func, select, update
 
 from fleetops.alerts import models
 from fleetops.alerts.choices import IncidentStatus, Scope
@@ -167,12 +167,18 @@ def run(alerts: list[Alert], ctx: Context) -> list[Incident]:
     groups = _group(ctx, rows)
     existing = _open_incidents(ctx, sorted(groups), _previous_ids(ctx, alerts, rows))
     changed, moves = apply_groups(ctx, groups, existing)
-    old = {r.id: r.incident_id for r in rows}
-    moved = [{"b_id": aid, "b_incident": iid} for aid, iid in moves.items() if old.get(aid) != iid]
-    if moved:
-        table = models.Alert.__table__
-        stmt = (
-            update(table).where(table.c.id == bindparam("b_id")).values(incident_id=bindparam("b_incident"))
-        )
-        ctx.session.connection().execute(stmt, moved)
+    _move(ctx, {r.id: r.incident_id for r in rows}, moves)
     return changed
+
+
+def _move(ctx: Context, old: dict[int, int | None], moves: dict[int, int]) -> None:
+    """Point alerts at their incident: one UPDATE ... WHERE id IN (...) per incident and chunk."""
+    by_incident: dict[int, list[int]] = defaultdict(list)
+    for alert_id, incident_id in moves.items():
+        if old.get(alert_id) != incident_id:
+            by_incident[incident_id].append(alert_id)
+    table = models.Alert.__table__
+    for incident_id, alert_ids in by_incident.items():
+        for start in range(0, len(alert_ids), CHUNK):
+            chunk = alert_ids[start : start + CHUNK]
+            ctx.session.execute(update(table).where(table.c.id.in_(chunk)).values(incident_id=incident_id))

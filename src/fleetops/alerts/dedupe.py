@@ -57,15 +57,9 @@ def _new_row(alert: Alert, ctx: Context) -> dict[str, Any]:
 
 
 def _insert(ctx: Context, alerts: list[Alert]) -> None:
-    if not alerts:
-        return
-    rows = [_new_row(a, ctx) for a in alerts]
-    stmt = insert(models.Alert).returning(
-        models.Alert.id, models.Alert.fingerprint, sort_by_parameter_order=True
-    )
-    ids = dict((fp, i) for i, fp in ctx.session.execute(stmt, rows))
-    for alert in alerts:
-        alert.alert_id = ids[alert.fingerprint]
+    """One executemany insert; new rows need no id here (correlate reads them back by cluster)."""
+    if alerts:
+        ctx.session.connection().execute(insert(models.Alert.__table__), [_new_row(a, ctx) for a in alerts])
 
 
 def _update(ctx: Context, changes: list[dict[str, Any]]) -> None:
