@@ -1,0 +1,166 @@
+"""Decommissioning a cluster within 24 h: drain every node, wipe it (hook), release it, mark it done.
+
+The drain and the wipe are hooks (the scheduler adapter, a wipe command), so this module holds only
+the order and the record. The deadline is a column: `within_deadline` is a query, and the cluster is
+`decommissioning` throughout, which alert routing reads to suppress anything the teardown triggers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from fleetops import clock
+from fleetops.audit.service import Change, record
+from fleetops.auth.principal import Principal
+from fleetops.deploy import progress
+from fleetops.deploy.choices import DecommissionState
+from fleetops.deploy.models import Decommission
+from fleetops.errors import Conflict, ExternalError, NotFound
+from fleetops.inventory.choices import ClusterState, NodeState
+from fleetops.inventory.fsm import check_transition
+from fleetops.inventory.models import Cluster, Node
+
+DEADLINE = timedelta(hours=24)
+
+
+@dataclass
+class Hooks:
+    """drain(hostnames) stops new work and waits for running work; wipe(hostnames) erases the disks."""
+
+    drain: Callable[[Sequence[str]], None] = lambda hostnames: None
+    wipe: Callable[[Sequence[str]], None] = lambda hostnames: None
+
+
+_hooks = Hooks()
+
+
+def use_hooks(hooks: Hooks) -> Hooks:
+    """Install the drain and wipe hooks the API and CLI use (scheduler adapter, wipe command)."""
+    global _hooks
+    previous, _hooks = _hooks, hooks
+    return previous
+
+
+def hooks() -> Hooks:
+    return _hooks
+
+
+def request(session: Session, principal: Principal, cluster_name: str, why: str) -> Decommission:
+    """Mark the cluster decommissioning at once (routing suppresses its alerts from here) and track it."""
+    principal.require_writer()
+    cluster = session.scalar(select(Cluster).where(Cluster.name == cluster_name))
+    if cluster is None:
+        raise NotFound(f"cluster {cluster_name}: no such cluster")
+    if session.scalar(select(Decommission.id).where(Decommission.cluster_id == cluster.id)) is not None:
+        raise Conflict(f"cluster {cluster_name}: field state: a decommission is already tracked")
+    check_transition("cluster", cluster.name, cluster.state, ClusterState.DECOMMISSIONING)
+    old, cluster.state = cluster.state, ClusterState.DECOMMISSIONING
+    now = clock.now()
+    job = Decommission(
+        cluster_id=cluster.id, requested_by=principal.actor, requested_at=now, deadline_at=now + DEADLINE
+    )
+    session.add(job)
+    record(
+        session,
+        principal.actor,
+        Change(
+            "deploy.decommission",
+            "cluster",
+            cluster.name,
+            {"state": [old.value, "decommissioning"], "why": why},
+        ),
+    )
+    return job
+
+
+def run(session: Session, principal: Principal, cluster_name: str, hooks: Hooks) -> Decommission:
+    """Drain, wipe, release, mark decommissioned. Re-runnable: each stage is idempotent."""
+    cluster = session.scalar(select(Cluster).where(Cluster.name == cluster_name))
+    job = cluster and session.scalar(select(Decommission).where(Decommission.cluster_id == cluster.id))
+    if cluster is None or job is None:
+        raise NotFound(f"cluster {cluster_name}: no decommission requested")
+    nodes = session.execute(
+        select(Node.id, Node.hostname, Node.state).where(Node.cluster_id == cluster.id)
+    ).all()
+    hostnames = [n.hostname for n in nodes]
+    try:
+        hooks.drain(hostnames)
+        job.state = DecommissionState.WIPING
+        hooks.wipe(hostnames)
+    except ExternalError as error:
+        job.last_error = error.message
+        record(
+            session,
+            principal.actor,
+            Change(
+                "deploy.decommission", "cluster", cluster.name, {"error": error.message}, result="failure"
+            ),
+        )
+        return job
+    why = f"cluster {cluster.name} decommissioned"
+    serving = {
+        n.id: (NodeState.DRAINING, n.hostname, why)
+        for n in nodes
+        if n.state in (NodeState.READY, NodeState.CORDONED)
+    }
+    progress.move_nodes(session, serving, principal.actor)
+    progress.move_nodes(
+        session, {n.id: (NodeState.DECOMMISSIONED, n.hostname, why) for n in nodes}, principal.actor
+    )
+    released = (
+        session.scalar(
+            select(func.count()).where(Node.cluster_id == cluster.id, Node.state == NodeState.DECOMMISSIONED)
+        )
+        or 0
+    )
+    session.execute(
+        update(Node)
+        .where(Node.cluster_id == cluster.id, Node.state == NodeState.DECOMMISSIONED)
+        .values(cluster_id=None)
+    )
+    check_transition("cluster", cluster.name, cluster.state, ClusterState.DECOMMISSIONED)
+    cluster.state = ClusterState.DECOMMISSIONED
+    job.state, job.finished_at, job.nodes_released = DecommissionState.DONE, clock.now(), released
+    record(
+        session,
+        principal.actor,
+        Change(
+            "deploy.decommissioned",
+            "cluster",
+            cluster.name,
+            {
+                "nodes_released": released,
+                "kept": len(nodes) - released,
+                "within_deadline": job.finished_at <= job.deadline_at,
+            },
+        ),
+    )
+    return job
+
+
+def read(session: Session, cluster_name: str) -> dict[str, object]:
+    row = session.execute(
+        select(Decommission, Cluster.name)
+        .join(Cluster, Cluster.id == Decommission.cluster_id)
+        .where(Cluster.name == cluster_name)
+    ).first()
+    if row is None:
+        raise NotFound(f"cluster {cluster_name}: no decommission requested")
+    job, name = row
+    finished = job.finished_at
+    return {
+        "cluster": name,
+        "state": job.state.value,
+        "requested_by": job.requested_by,
+        "requested_at": job.requested_at,
+        "deadline_at": job.deadline_at,
+        "finished_at": finished,
+        "nodes_released": job.nodes_released,
+        "last_error": job.last_error,
+        "within_deadline": None if finished is None else finished <= job.deadline_at,
+    }
