@@ -1,0 +1,1 @@
+"""Automated remediation: policies (fault → action ladder), durable runs, verification, safety, MTTR."""

@@ -1,0 +1,326 @@
+"""The remediation engine: claim due runs with a lease, run one idempotent step each, write back.
+
+One `tick()` is three short phases. (1) In one transaction: lease due runs, read the safety gates, decide
+(quarantine, defer, cancel, escalate) and record the intent of every executor call (`step_calls`). (2) Out
+of any transaction: call the executors (Slurm, Kubernetes, BMC, tickets), in a thread pool. (3) In one
+transaction: write results and history set-based, only for runs this worker still leases. A worker killed
+in (2) leaves intents behind: when its lease expires, the next worker polls what was started instead of
+starting it again, so no step is repeated or skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from fleetops import clock
+from fleetops.db.session import Database
+from fleetops.errors import ExternalError
+from fleetops.remediation import fsm, ladder, safety
+from fleetops.remediation.choices import ActionKind, Outcome, RunState
+from fleetops.remediation.claim import Limits, claim, write
+from fleetops.remediation.executors import IN_SERVICE, Executors, Target
+from fleetops.remediation.models import RemediationRun
+from fleetops.remediation.policy import HANDOVER, NODE_ACTIONS, Policy, default_policy
+from fleetops.remediation.steps import Call, Result, Timing, perform
+from fleetops.remediation.verify import HealthVerifier, Verifier
+from fleetops.remediation.work import Work
+
+log = logging.getLogger("fleetops.remediation")
+S, A = RunState, ActionKind
+R = RemediationRun.__table__
+ACTOR = "system:remediation-engine"
+
+
+class Cancelled(Exception):
+    """A person took the node back (uncordon / resume) while the run held it."""
+
+
+@dataclass
+class Engine:
+    executors: Executors
+    verifier: Verifier = field(default_factory=HealthVerifier)
+    policy: Policy = field(default_factory=default_policy)
+    limits: Limits = field(default_factory=Limits)
+    safety: safety.Limits = field(default_factory=safety.Limits)
+    timing: Timing = field(default_factory=Timing)
+    owner: str = field(default_factory=lambda: f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}")
+    ticks: int = 0
+
+    def __post_init__(self) -> None:
+        self._pool = ThreadPoolExecutor(self.limits.threads) if self.limits.threads > 1 else None
+
+    def tick(self, database: Database) -> int:
+        """Run one step for every due run this worker can lease; returns how many runs it worked on."""
+        self.ticks += 1
+        token = f"{self.owner}:{self.ticks}"[:100]
+        now = clock.now()
+        with database.transaction() as session:
+            rows = claim(session, token, now, self.limits)
+            if not rows:
+                return 0
+            gates = safety.load_gates(
+                session, self.safety, now, {r["cluster_id"] for r in rows if r["cluster_id"]}
+            )
+            works = [Work(row, now, ACTOR) for row in rows]
+            for work in works:
+                self._decide(work, gates)
+            safety.write_trips(session, gates)
+            write(session, works, token, keep=lambda w: w.call is not None)
+        calling = [w for w in works if w.call is not None]
+        for work, outcome in zip(calling, self._map(calling), strict=True):
+            self._apply(work, outcome)
+        if calling:
+            with database.transaction() as session:
+                write(session, calling, token, keep=lambda w: False, fresh=True)
+        self._page(
+            [p for w in works for p in w.pages]
+            + [(f"circuit breaker {s} {i}: {why}", f"breaker-{s}-{i}") for s, i, why in gates.tripped]
+        )
+        return len(works)
+
+    # Phase 1: decisions without I/O.
+    def _decide(self, work: Work, gates: safety.Gates) -> None:
+        settings = gates.for_cluster(work.row["cluster_id"])
+        if work.state is S.PENDING and not self._admit(work, gates, settings):
+            return
+        if gates.kill:
+            work.defer(self.safety.defer_s, "kill switch on: no action until a person turns it off")
+            return
+        action = work.action
+        if action is None:
+            self._finish(work)
+            return
+        approver = work.get("approved_by") or ""
+        if action.value in settings.approval_required and approver.startswith("policy:"):
+            work.defer(3600, f"waiting for a person to approve {action.value} (cluster settings)")
+            return
+        if work.get("dry_run"):
+            self._dry_run(work)
+            return
+        if work.state is not fsm.STATE_OF[action]:
+            work.move(fsm.STATE_OF[action], action=action.value, outcome=Outcome.WAITING, detail="started")
+        first = work.get("step_calls") == 0
+        started = work.now if first else work.get("step_started_at")
+        work.values |= {"step_calls": work.get("step_calls") + 1, "step_started_at": started}
+        work.call = Call(
+            self._target(work, settings),
+            action,
+            first,
+            started,
+            work.get("attempts"),
+            bool(work.get("drained_by_us")),
+        )
+
+    def _admit(self, work: Work, gates: safety.Gates, settings: safety.Settings) -> bool:
+        """The safety gates between a fault and a node: True when the run may quarantine it now."""
+        if work.get("human") and not work.plan:
+            work.escalate(work.row["reason"])
+            return False
+        if not settings.enabled:
+            work.move(
+                S.CANCELLED,
+                outcome=Outcome.SKIPPED,
+                detail="remediation is off for this cluster (customer setting): no action taken",
+            )
+            return False
+        if gates.kill:
+            work.defer(self.safety.defer_s, "kill switch on: no action until a person turns it off")
+            return False
+        window_end = settings.window_end(work.now)
+        if window_end is not None:
+            seconds = max(1.0, (window_end - work.now).total_seconds())
+            work.defer(seconds, f"node in a maintenance window until {window_end.isoformat()}")
+            return False
+        if settings.allowed_actions is not None:
+            refused = [a for a in work.plan if a not in settings.allowed_actions]
+            if refused:
+                work.escalate(f"cluster settings do not allow {', '.join(refused)}")
+                return False
+        blocked = gates.blocked(work.row)
+        if blocked:
+            work.defer(self.safety.defer_s, blocked)
+            return False
+        gates.admit(work.row)
+        dry = gates.dry_run or settings.dry_run
+        work.move(
+            S.QUARANTINED,
+            approver=f"policy:{work.row['rule']}",
+            detail=f"{'dry run: ' if dry else ''}plan {work.plan}",
+        )
+        work.values |= {
+            "quarantined_at": work.now,
+            "approved_by": work.get("approved_by") or f"policy:{work.row['rule']}",
+            "dry_run": dry,
+            "last_error": None,
+        }
+        return True
+
+    def _dry_run(self, work: Work) -> None:
+        for name in work.plan[work.get("step") :]:
+            action = A(name)
+            if work.state is not fsm.STATE_OF[action]:
+                work.move(fsm.STATE_OF[action], action=name, outcome=Outcome.DRY_RUN, detail="dry run")
+            work.note(Outcome.DRY_RUN, f"would {action.label.lower()}", action=name)
+        work.values["step"] = len(work.plan)
+        work.move(S.RESOLVED, outcome=Outcome.DRY_RUN, detail="dry run: recorded what would have been done")
+
+    def _target(self, work: Work, settings: safety.Settings) -> Target:
+        row = work.row
+        return Target(
+            run_id=work.run_id,
+            hostname=row["hostname"],
+            node_id=row["node_id"],
+            bmc_address=row["bmc_address"],
+            gpu_index=row["gpu_index"],
+            orchestrator=str(row["orchestrator"] or "slurm-bare-metal"),
+            cluster=row["cluster"] or "",
+            supplier=row["supplier"] or "",
+            reason=row["reason"],
+            notify=settings.notify,
+        )
+
+    # Phase 2: the only place executors run.
+    def _map(self, works: list[Work]) -> list[Result | BaseException]:
+        if self._pool is None or len(works) < 2:
+            return [self._call(w) for w in works]
+        return list(self._pool.map(self._call, works))
+
+    def _call(self, work: Work) -> Result | BaseException:
+        call = work.call
+        assert call is not None
+        try:
+            if call.drained_by_us and call.action is not A.DRAIN and self._uncordoned(call.target):
+                return Cancelled("node returned to service by a person (uncordon / resume): run cancelled")
+            return perform(call, self.executors, self.verifier, self.timing)
+        except Exception as error:  # noqa: BLE001 - recorded on the run, retried, escalated; never dropped
+            return error
+
+    def _uncordoned(self, target: Target) -> bool:
+        return self.executors.scheduler(target.orchestrator).state(target.hostname) == IN_SERVICE
+
+    # Phase 3: results into the run.
+    def _apply(self, work: Work, outcome: Result | BaseException) -> None:
+        call = work.call
+        assert call is not None
+        action = call.action.value
+        if isinstance(outcome, Cancelled):
+            work.move(S.CANCELLED, action=action, outcome=Outcome.SKIPPED, detail=str(outcome))
+            work.values["human"] = True
+            return
+        if isinstance(outcome, BaseException):
+            self._failed(work, outcome)
+            return
+        if not outcome.done:
+            work.values["due_at"] = work.now + timedelta(seconds=outcome.wait_s)
+            if call.first_call:
+                work.note(Outcome.WAITING, outcome.detail, action=action, started_at=call.started_at)
+            return
+        if not outcome.passed:
+            work.note(Outcome.FAILED, outcome.detail, action=action, started_at=call.started_at)
+            self._climb(work, outcome.detail)
+            return
+        work.note(Outcome.OK, outcome.detail, action=action, started_at=call.started_at)
+        stamps = {A.DRAIN: "drained_at", A.VERIFY: "verified_at"}
+        work.values[stamps.get(call.action, "acted_at")] = work.now
+        if call.action is A.DRAIN:
+            work.values["drained_by_us"] = True
+        if outcome.ticket:
+            work.values["ticket"] = outcome.ticket
+        if outcome.resumed:
+            work.values["back_in_service_at"] = work.now
+        work.values |= {
+            "step": work.get("step") + 1,
+            "step_calls": 0,
+            "attempts": 0,
+            "last_error": None,
+            "due_at": work.now,
+        }
+        if work.action is None:
+            self._finish(work)
+
+    def _failed(self, work: Work, error: BaseException) -> None:
+        call = work.call
+        assert call is not None
+        retryable = isinstance(error, ExternalError) and error.retryable
+        attempts = work.get("attempts") + 1
+        message = getattr(error, "message", None) or f"{type(error).__name__}: {error}"
+        work.values |= {"attempts": attempts, "last_error": message[:2000], "step_calls": 0}
+        work.note(
+            Outcome.FAILED,
+            f"attempt {attempts}: {message}",
+            action=call.action.value,
+            started_at=call.started_at,
+        )
+        if retryable and attempts < self.limits.max_attempts:
+            delay = min(self.limits.backoff_max_s, self.limits.backoff_s * 2 ** (attempts - 1))
+            work.values["due_at"] = work.now + timedelta(seconds=delay)
+            return
+        self._climb(work, message)
+
+    def _climb(self, work: Work, why: str) -> None:
+        plan = ladder.climb(self.policy, work.plan, work.get("step"), bool(work.get("drained_by_us")))
+        if plan is None:
+            work.escalate(f"{work.action.value if work.action else 'step'} failed and no rung is left: {why}")
+            return
+        step = work.get("step") + 1
+        work.values |= {
+            "plan": plan,
+            "step": step,
+            "step_calls": 0,
+            "attempts": 0,
+            "rung": work.get("rung") + 1,
+            "due_at": work.now,
+        }
+        work.note(Outcome.FAILED, f"climbing the ladder to {plan[step]}: {why}", action=plan[step])
+
+    def _finish(self, work: Work) -> None:
+        plan = work.plan
+        last = A(plan[-1]) if plan else None
+        if last in HANDOVER:
+            work.move(S.ESCALATED, detail=f"handed to the supplier: ticket {work.get('ticket')}")
+            work.values["human"] = True
+            return
+        node_action = any(A(a) in NODE_ACTIONS or A(a) is A.DRAIN for a in plan)
+        if node_action and work.get("back_in_service_at") is None:
+            work.values["back_in_service_at"] = work.now
+        work.move(S.RESOLVED, detail="resolved without a person" if not work.get("human") else "resolved")
+
+    def _page(self, pages: list[tuple[str, str]]) -> None:
+        for summary, key in pages:
+            try:
+                self.executors.notices.page(summary, key)
+            except ExternalError as error:
+                log.error("page failed", extra={"summary": summary, "error": error.message})
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+
+_engine: Engine | None = None
+
+
+def use_engine(engine: Engine | None) -> Engine | None:
+    """Install the engine the worker's `tick()` uses (real executors in production, fakes in the demo)."""
+    global _engine
+    previous, _engine = _engine, engine
+    return previous
+
+
+def tick(database: Database) -> int:
+    """The worker's entry point: one tick of the installed engine (simulated executors by default)."""
+    global _engine
+    if _engine is None:
+        from fleetops.remediation.fakes import FakeWorld
+
+        world = FakeWorld()
+        _engine = Engine(world.executors(), verifier=world.verifier)
+    return _engine.tick(database)
+
+
+__all__ = ["ACTOR", "Engine", "Limits", "claim", "tick", "use_engine"]

@@ -1,0 +1,170 @@
+"""The small interfaces remediation acts through, and their implementations over the shared adapters.
+
+NodeScheduler (drain / resume / state: Slurm or Kubernetes), GpuReset, NodePower (BMC over Redfish) and
+Notices (supplier RMA tickets, customer messages, pages). Executors raise `fleetops.errors.ExternalError`
+with `retryable` set; the engine records every failure on the run, retries with backoff and escalates.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from fleetops.adapters.redfish import FORCE_RESTART, GRACEFUL_RESTART, POWER_CYCLE, PowerControl
+from fleetops.errors import ExternalError
+
+# What NodeScheduler.state answers, whatever the scheduler calls it.
+IN_SERVICE, DRAINING, DRAINED, DOWN, UNKNOWN = "in_service", "draining", "drained", "down", "unknown"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Everything an executor needs to know about the node a run acts on."""
+
+    run_id: int
+    hostname: str
+    node_id: int
+    bmc_address: str | None = None
+    gpu_index: int | None = None
+    orchestrator: str = "slurm-bare-metal"
+    cluster: str = ""
+    supplier: str = ""
+    reason: str = ""
+    notify: dict[str, Any] = field(default_factory=dict)
+
+
+class NodeScheduler(Protocol):
+    """Slurm (`scontrol update nodename=... state=drain|resume`) or Kubernetes (cordon, taint, evict)."""
+
+    def drain(self, node: str, reason: str) -> None: ...
+
+    def resume(self, node: str) -> None: ...
+
+    def state(self, node: str) -> str: ...
+
+
+class GpuReset(Protocol):
+    def reset(self, node: str, gpu_index: int | None) -> None: ...
+
+    def done(self, node: str, gpu_index: int | None) -> bool: ...
+
+
+class NodePower(Protocol):
+    def power_state(self, target: Target) -> str: ...
+
+    def restart(self, target: Target, *, force: bool) -> None: ...
+
+    def power_cycle(self, target: Target) -> None: ...
+
+
+class Notices(Protocol):
+    """Tickets and messages; idempotent by `key` (the run), so a resumed step never opens a second one."""
+
+    def open_ticket(self, target: Target, kind: str, summary: str, key: str) -> str: ...
+
+    def tell_customer(self, target: Target, text: str, key: str) -> None: ...
+
+    def page(self, summary: str, key: str) -> None: ...
+
+
+@dataclass
+class Executors:
+    """The executors one engine uses; the scheduler is chosen by the cluster's orchestrator."""
+
+    schedulers: dict[str, NodeScheduler]
+    gpu: GpuReset
+    power: NodePower
+    notices: Notices
+
+    def scheduler(self, orchestrator: str) -> NodeScheduler:
+        kind = "kubernetes" if orchestrator == "kubernetes" else "slurm"
+        try:
+            return self.schedulers[kind]
+        except KeyError:
+            raise ExternalError(f"no {kind} scheduler configured for orchestrator {orchestrator}") from None
+
+
+def locate(bmc_address: str) -> tuple[str, str | None]:
+    """`https://bmc-x` (its only system) or `http://host:port/redfish/v1/Systems/ID` (one of many)."""
+    parts = urlsplit(bmc_address if "://" in bmc_address else f"https://{bmc_address}")
+    base = f"{parts.scheme}://{parts.netloc}"
+    return base, parts.path if parts.path.startswith("/redfish/v1/Systems/") else None
+
+
+@dataclass
+class RedfishPower:
+    """NodePower over the shared Redfish adapter (`fleetops.adapters.redfish.PowerControl`)."""
+
+    connect: Callable[[str], PowerControl]
+    _clients: dict[str, PowerControl] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _system(self, target: Target) -> tuple[PowerControl, str]:
+        if not target.bmc_address:
+            raise ExternalError(f"node {target.hostname}: field bmc_address: missing", retryable=False)
+        base, system = locate(target.bmc_address)
+        with self._lock:
+            client = self._clients.get(base) or self._clients.setdefault(base, self.connect(base))
+        if system is None:
+            found = client.systems()
+            if len(found) != 1:
+                raise ExternalError(
+                    f"node {target.hostname}: BMC {base} lists {len(found)} systems; "
+                    "put the system path in bmc_address",
+                    retryable=False,
+                )
+            system = found[0]
+        return client, system
+
+    def power_state(self, target: Target) -> str:
+        client, system = self._system(target)
+        return client.power_state(system)
+
+    def restart(self, target: Target, *, force: bool) -> None:
+        client, system = self._system(target)
+        client.reset(system, FORCE_RESTART if force else GRACEFUL_RESTART)
+
+    def power_cycle(self, target: Target) -> None:
+        """PowerCycle where the BMC offers it; a BMC that refuses it for good gets ForceRestart."""
+        client, system = self._system(target)
+        try:
+            client.reset(system, POWER_CYCLE)
+        except ExternalError as error:
+            if error.retryable:
+                raise
+            client.reset(system, FORCE_RESTART)
+
+
+@dataclass
+class SshGpuReset:
+    """`nvidia-smi --gpu-reset` on the node over SSH: the GPU must be idle, hence drain first."""
+
+    ssh: tuple[str, ...] = ("ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10")
+    timeout_s: float = 120
+
+    def _run(self, node: str, *command: str) -> subprocess.CompletedProcess[str]:
+        try:
+            return subprocess.run(
+                [*self.ssh, node, *command],
+                capture_output=True,
+                text=True,
+                timeout=self.timeout_s,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise ExternalError(f"node {node}: ssh failed: {error}", retryable=True) from error
+
+    def reset(self, node: str, gpu_index: int | None) -> None:
+        selector = ["-i", str(gpu_index)] if gpu_index is not None else []
+        result = self._run(node, "nvidia-smi", "--gpu-reset", *selector)
+        if result.returncode != 0:
+            message = (result.stderr or result.stdout).strip()[:300]
+            raise ExternalError(f"node {node}: nvidia-smi --gpu-reset: {message}", retryable=True)
+
+    def done(self, node: str, gpu_index: int | None) -> bool:
+        selector = ["-i", str(gpu_index)] if gpu_index is not None else []
+        return self._run(node, "nvidia-smi", "-L", *selector).returncode == 0

@@ -1,0 +1,225 @@
+"""Intake: findings from health become runs. One open run per node; a repeat finding merges into it, a
+stronger one supersedes what is left of it, and the ladder caps send repeat offenders to the supplier.
+
+Each finding is recorded once (`remediation_fault.key`), so a redelivered finding changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from fleetops import clock
+from fleetops.flow import Finding
+from fleetops.inventory.models import Node, Rack, Site
+from fleetops.remediation import fsm, ladder
+from fleetops.remediation.choices import ActionKind, Outcome, RunState
+from fleetops.remediation.models import RemediationFault, RemediationRun, RemediationStep
+from fleetops.remediation.policy import Context, Plan, Policy, default_policy
+
+R = RemediationRun
+ACTOR = "system:remediation-intake"
+
+
+@dataclass
+class IntakeResult:
+    created: list[int] = field(default_factory=list)
+    merged: list[int] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+
+def fault_key(finding: Finding) -> str:
+    parts = (finding.hostname, finding.check, finding.xid, finding.gpu_index, finding.observed_at.isoformat())
+    text = "|".join(str(p) for p in parts)
+    return hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
+def _node(session: Session, hostname: str) -> dict[str, Any] | None:
+    row = session.execute(
+        select(Node.id, Node.cluster_id, Site.supplier_id)
+        .join(Rack, Rack.id == Node.rack_id)
+        .join(Site, Site.id == Rack.site_id)
+        .where(Node.hostname == hostname)
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+def _context(session: Session, policy: Policy, node_id: int, finding: Finding) -> Context:
+    since = finding.observed_at - timedelta(seconds=policy.context_window_s)
+    xids = session.scalars(
+        select(RemediationFault.xid).where(
+            RemediationFault.node_id == node_id,
+            RemediationFault.gpu_index.is_(None)
+            if finding.gpu_index is None
+            else RemediationFault.gpu_index == finding.gpu_index,
+            RemediationFault.seen_at >= since,
+            RemediationFault.xid.is_not(None),
+        )
+    )
+    actions = session.scalars(
+        select(RemediationStep.action)
+        .join(R, R.id == RemediationStep.run_id)
+        .where(
+            R.node_id == node_id,
+            RemediationStep.at >= since,
+            RemediationStep.outcome == Outcome.OK.value,
+            RemediationStep.action.is_not(None),
+        )
+    )
+    return Context(frozenset(x for x in xids if x is not None), frozenset(ActionKind(a) for a in actions))
+
+
+def _counts(session: Session, policy: Policy, node_id: int, finding: Finding) -> tuple[int, int]:
+    caps, at = policy.caps, finding.observed_at
+    same = 0
+    if finding.xid is not None:
+        same = (
+            session.scalar(
+                select(func.count()).where(
+                    RemediationFault.node_id == node_id,
+                    RemediationFault.xid == finding.xid,
+                    RemediationFault.gpu_index == finding.gpu_index,
+                    RemediationFault.seen_at >= at - timedelta(seconds=caps.same_xid_window_s),
+                )
+            )
+            or 0
+        )
+    runs = (
+        session.scalar(
+            select(func.count()).where(
+                R.node_id == node_id,
+                R.created_at >= at - timedelta(seconds=caps.node_runs_window_s),
+                R.state != RunState.CANCELLED.value,
+                R.rule.not_like("cap:%"),
+            )
+        )
+        or 0
+    )
+    return same, runs
+
+
+def _create(session: Session, node: dict[str, Any], finding: Finding, plan: Plan) -> int:
+    now = clock.now()
+    values = {
+        "node_id": node["id"],
+        "hostname": finding.hostname,
+        "cluster_id": node["cluster_id"],
+        "supplier_id": node["supplier_id"],
+        "gpu_index": finding.gpu_index,
+        "check": finding.check,
+        "xid": finding.xid,
+        "message": finding.message[:2000],
+        "rule": plan.rule,
+        "fault_class": plan.fault_class.value,
+        "reason": plan.reason[:500],
+        "state": RunState.PENDING.value,
+        "plan": [a.value for a in plan.actions],
+        "detected_at": finding.observed_at,
+        "due_at": now,
+        "created_at": now,
+        "updated_at": now,
+        "step": 0,
+        "step_calls": 0,
+        "attempts": 0,
+        "rung": 0,
+        "findings": 1,
+        "drained_by_us": False,
+        "dry_run": False,
+        "human": plan.needs_human,
+    }
+    run_id = session.execute(insert(R).values(values).returning(R.id)).scalar_one()
+    step = fsm.advance(
+        run_id=run_id,
+        hostname=finding.hostname,
+        old=RunState.PENDING,
+        new=RunState.PENDING,
+        at=now,
+        actor=ACTOR,
+        outcome=Outcome.OK.value,
+        detail=f"opened: {plan.reason}",
+    )
+    session.execute(insert(RemediationStep), [step.row()])
+    return run_id
+
+
+def _merge(session: Session, policy: Policy, run: R, finding: Finding, plan: Plan) -> None:
+    new_plan = ladder.supersede(policy, list(run.plan), run.step, plan, run.drained_by_us)
+    now = clock.now()
+    values: dict[str, Any] = {"findings": run.findings + 1, "updated_at": now}
+    detail = f"another finding merged: {plan.reason}"
+    if new_plan is not None:
+        values |= {
+            "plan": new_plan,
+            "step_calls": 0,
+            "attempts": 0,
+            "due_at": now,
+            "lease_owner": None,
+            "lease_expires_at": None,
+            "rule": plan.rule,
+            "reason": plan.reason[:500],
+        }
+        detail = f"superseded by {plan.rule}: {new_plan[run.step :]} replaces {list(run.plan)[run.step :]}"
+    session.execute(update(R).where(R.id == run.id).values(values))
+    step = fsm.advance(
+        run_id=run.id,
+        hostname=run.hostname,
+        old=run.state,
+        new=run.state,
+        at=now,
+        actor=ACTOR,
+        outcome=Outcome.OK.value,
+        detail=detail,
+    )
+    session.execute(insert(RemediationStep), [step.row()])
+
+
+def intake(session: Session, findings: list[Finding], policy: Policy | None = None) -> IntakeResult:
+    """Turn findings into runs (or merge them into the node's open run); returns what happened to each."""
+    policy = policy or default_policy()
+    result = IntakeResult()
+    active = [s.value for s in fsm.ACTIVE]
+    for finding in findings:
+        if finding.resolved:
+            result.ignored.append(f"{finding.hostname} {finding.check}: resolved")
+            continue
+        node = _node(session, finding.hostname)
+        if node is None:
+            result.ignored.append(f"{finding.hostname}: not in the inventory")
+            continue
+        key = fault_key(finding)
+        if session.scalar(select(RemediationFault.id).where(RemediationFault.key == key)) is not None:
+            result.ignored.append(f"{finding.hostname} {finding.check}: already received")
+            continue
+        context = _context(session, policy, node["id"], finding)
+        session.execute(
+            insert(RemediationFault).values(
+                key=key,
+                node_id=node["id"],
+                gpu_index=finding.gpu_index,
+                check=finding.check,
+                xid=finding.xid,
+                seen_at=finding.observed_at,
+            )
+        )
+        plan = policy.plan(finding, context)
+        if plan is None:
+            result.ignored.append(f"{finding.hostname} {finding.check}: no action in the policy")
+            continue
+        plan = ladder.capped(
+            policy, plan, *_counts(session, policy, node["id"], finding), finding.xid, finding.gpu_index
+        )
+        open_run = session.scalar(select(R).where(R.node_id == node["id"], R.state.in_(active)).limit(1))
+        if open_run is not None:
+            _merge(session, policy, open_run, finding, plan)
+            run_id = open_run.id
+            result.merged.append(run_id)
+        else:
+            run_id = _create(session, node, finding, plan)
+            result.created.append(run_id)
+        session.execute(update(RemediationFault).where(RemediationFault.key == key).values(run_id=run_id))
+    return result

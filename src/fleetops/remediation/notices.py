@@ -1,0 +1,59 @@
+"""Notices over the shared notification ports: supplier tickets (Jira), customer messages (Slack), pages.
+
+Jira has no idempotency key, so a ticket is found by the run's label before one is created: a step resumed
+after a crash never opens a second ticket. Delivery failures raise `ExternalError` for the engine to retry.
+TODO(alerts): route these through the alerts outbox once it exposes a service function for one-off notices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fleetops.adapters.jira import Ticketer
+from fleetops.adapters.pagerduty import Pager
+from fleetops.adapters.slack import ChatNotifier
+from fleetops.remediation.executors import Target
+
+
+@dataclass
+class PortNotices:
+    ticketer: Ticketer
+    chat: ChatNotifier
+    pager: Pager
+    jira_url: str = ""
+    # Jira project per supplier name ("*" for the rest); the supplier's own queue gets its RMAs.
+    projects: dict[str, str] = field(default_factory=lambda: {"*": "RMA"})
+    pagerduty_url: str = "https://events.pagerduty.com/v2/enqueue"
+    routing_key: str = ""
+
+    def open_ticket(self, target: Target, kind: str, summary: str, key: str) -> str:
+        found = self.ticketer.find_issue(self.jira_url, key)
+        if found:
+            return found
+        project = self.projects.get(target.supplier) or self.projects.get("*", "RMA")
+        fields = {
+            "project": {"key": project},
+            "summary": f"[{kind}] {target.hostname}: {summary}"[:255],
+            "description": (
+                f"node {target.hostname} (cluster {target.cluster}, supplier {target.supplier}), "
+                f"GPU {target.gpu_index if target.gpu_index is not None else '-'}\n{target.reason}"
+            ),
+            "issuetype": {"name": "Task"},
+            "labels": ["fleetops", "remediation", kind, key],
+        }
+        return self.ticketer.create_issue(self.jira_url, fields)
+
+    def tell_customer(self, target: Target, text: str, key: str) -> None:
+        url = str(target.notify.get("slack_webhook", ""))
+        if not url:
+            return  # the customer chose no channel: the run's step row still says what happened
+        self.chat.post(url, {"text": f"{target.hostname} ({target.cluster}): {text}", "fleetops_key": key})
+
+    def page(self, summary: str, key: str) -> None:
+        event = {
+            "routing_key": self.routing_key,
+            "event_action": "trigger",
+            "dedup_key": key,
+            "payload": {"summary": summary[:1024], "source": "fleetops-remediation", "severity": "critical"},
+        }
+        self.pager.send_event(self.pagerduty_url, event)
