@@ -113,7 +113,7 @@ def sustained(
 def baseline(database: Database, fleet: list, manual: clock.ManualClock) -> float:
     """The bare SQL of one round, batches of 64: report rows inserted, node rows upserted, nothing else."""
     with database.transaction() as session:
-        ids = dict(session.execute(select(Node.hostname, Node.id)).tuples().all())
+        ids = {h: i for h, i in session.execute(select(Node.hostname, Node.id))}
     at = manual.now()
     start = time.perf_counter()
     for i in range(0, len(fleet), MAX_BATCH):

@@ -9,14 +9,18 @@ from sqlalchemy import select
 from fleetops.api.app import create_app
 from fleetops.auth.choices import Role
 from fleetops.health.api import router
+from fleetops.health.views import router as console_router
 from fleetops.inventory.models import Node
 from tests.factories import load, token, two_tenant_fleet
 
 
 def make_app():
     app = create_app()
-    if not any(getattr(r, "path", "") == "/api/v1/health/reports" for r in app.routes):
+    paths = {getattr(route, "path", "") for route in app.routes}
+    if "/api/v1/health/reports" not in paths:
         app.include_router(router)
+    if "/health" not in paths:
+        app.include_router(console_router)
     return app
 
 
