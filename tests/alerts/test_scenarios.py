@@ -123,3 +123,67 @@ def test_receiver_down_is_retried_with_the_same_dedup_key_and_nothing_lost(timel
     assert timeline.pager.triggers()[0]["dedup_key"].startswith("fleetops-incident-")
     assert len(timeline.jira.issues) == 1
     assert timeline.measures()["outbox"] == {"pending": 0, "delivered": 3, "failed": 0}
+
+
+def test_acknowledging_a_page_tells_pagerduty_under_the_same_key(timeline: Timeline) -> None:
+    from fleetops.alerts import service
+
+    half = [f"a{r:02d}n{n:02d}" for r in range(6) for n in range(32)]
+    timeline.push([finding(h, "node_silent", FaultOwner.UNKNOWN, timeline.clock.now()) for h in half])
+    timeline.run_for(30)
+    with timeline.database.transaction() as session:
+        service.acknowledge(session, timeline.incidents()[0].id, "operator:alice")
+    timeline.run_for(2)
+    assert [e["event_action"] for e in timeline.pager.events] == ["trigger", "acknowledge"]
+    assert len({e["dedup_key"] for e in timeline.pager.events}) == 1
+    assert timeline.measures()["time_to_ack_s"]["median"] == 30
+
+
+def test_node_under_remediation_is_suppressed_not_dropped(timeline: Timeline) -> None:
+    from tests.factories import make_node
+
+    load(timeline.database, {"nodes": [make_node("a05n05", rack="r05", position=5, state="repair")]})
+    timeline.push([finding("a05n05", "xid", FaultOwner.HARDWARE, timeline.clock.now(), gpu=1, xid=79)])
+    timeline.run_for(60)
+    assert timeline.jira.issues == {} and timeline.slack.count() == 0
+    (incident,) = timeline.incidents()
+    assert (incident.disposition, incident.reason) == (
+        "suppressed",
+        "node a05n05 is under remediation (repair)",
+    )
+
+
+def test_rack_outage_mutes_the_node_alerts_beneath_it(timeline: Timeline) -> None:
+    timeline.push(_tor_failure(timeline))
+    timeline.push([finding("a03n04", "oom", FaultOwner.APPLICATION, timeline.clock.now())])
+    timeline.run_for(60)
+    muted = [i for i in timeline.incidents() if i.scope == "node"]
+    assert [(i.disposition, i.reason.startswith("muted by wider incident #")) for i in muted] == [
+        ("inhibited", True)
+    ]
+    assert timeline.slack.messages[CUSTOMER_HOOK] == []
+
+
+def test_maintenance_window_suppresses_with_its_reason(timeline: Timeline) -> None:
+    from datetime import timedelta
+
+    from fleetops.alerts import service
+    from fleetops.alerts.schemas import SilenceCreate
+
+    with timeline.database.transaction() as session:
+        service.create_silence(
+            session,
+            "operator:bob",
+            SilenceCreate(
+                kind="maintenance",
+                matchers=['rack="dfw1/r03"'],
+                comment="ToR firmware upgrade",
+                ends_at=timeline.clock.now() + timedelta(hours=2),
+            ),
+        )
+    timeline.push(_tor_failure(timeline))
+    timeline.run_for(60)
+    assert timeline.jira.issues == {} and timeline.pager.events == []
+    assert timeline.measures()["suppressed_alerts_by_reason"] == {"maintenance window": 256}
+    (incident,) = timeline.incidents()
+    assert incident.reason.endswith(": ToR firmware upgrade")

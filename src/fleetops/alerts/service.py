@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from fleetops import clock
 from fleetops.alerts import classify, correlate, dedupe, ingest, models, notify, outbox, route
 from fleetops.alerts.context import Context
+from fleetops.alerts.incidents import record
 from fleetops.alerts.policy import RoutingTree, default_routes
 from fleetops.alerts.schemas import IngestResult, SilenceCreate, WebhookPayload
 from fleetops.db.session import Database
@@ -222,13 +223,42 @@ def _forwarded(sent: Sequence[Any]) -> dict[str, int]:
 
 
 def acknowledge(session: Session, incident_id: int, actor: str) -> models.Incident:
+    """Record who acknowledged, and tell PagerDuty under the same dedup_key so the page stops escalating."""
     incident = get_incident(session, incident_id)
-    if incident.acknowledged_at is None:
-        from fleetops.alerts.incidents import record
-
-        incident.acknowledged_at = clock.now()
-        ctx = Context(session, actor=actor)
-        record(ctx, incident, "acknowledged", None, "yes", f"acknowledged by {actor}")
+    if incident.acknowledged_at is not None:
+        return incident
+    now = clock.now()
+    incident.acknowledged_at = now
+    record(Context(session, actor=actor), incident, "acknowledged", None, "yes", f"acknowledged by {actor}")
+    pages = session.scalars(
+        select(models.Outbox).where(
+            models.Outbox.incident_id == incident_id,
+            models.Outbox.kind == "pagerduty",
+            models.Outbox.action == "trigger",
+        )
+    ).all()
+    for page in {p.dedup_key: p for p in pages}.values():
+        event = {
+            "routing_key": page.payload.get("routing_key", ""),
+            "event_action": "acknowledge",
+            "dedup_key": page.dedup_key,
+        }
+        session.add(
+            models.Outbox(
+                group_id=page.group_id,
+                incident_id=incident_id,
+                receiver=page.receiver,
+                kind=page.kind,
+                destination=page.destination,
+                dedup_key=page.dedup_key,
+                action="acknowledge",
+                payload=event,
+                status="pending",
+                attempts=0,
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
     return incident
 
 
