@@ -56,3 +56,29 @@ def test_metrics_families(client, tokens, fleet):
     assert 'fleetops_health_coverage_ratio{name="fleet",scope="fleet"} 0.5' in text
     assert 'fleetops_health_findings_open{check="xid",severity="critical"} 1.0' in text
     assert "fleetops_health_reports_per_second 0.01" in text
+
+
+def test_grafana_dashboards_use_only_metrics_that_exist(fleet):
+    import re
+    from pathlib import Path
+
+    import fleetops.agent.metrics as agent_metrics
+
+    root = Path(__file__).resolve().parents[2]
+    with fleet.transaction() as session:
+        names = {family.name for family in health_metrics(session)}
+    source = Path(agent_metrics.__file__).read_text()
+    names |= set(re.findall(r'"(fleetops_agent_[a-z_]+)"', source))
+    names |= {f"{name}_total" for name in names}
+    dashboards = sorted((root / "deploy" / "grafana").glob("*.json"))
+    assert len(dashboards) == 3
+    for path in dashboards:
+        data = json.loads(path.read_text())
+        assert data["uid"] and data["templating"]["list"][0]["type"] == "datasource"
+        used = {
+            m
+            for p in data["panels"]
+            for t in p["targets"]
+            for m in re.findall(r"fleetops_[a-z_]+", t["expr"])
+        }
+        assert used and used <= names, (path.name, used - names)
