@@ -28,12 +28,26 @@ class Bed:
     world: FakeWorld
     engine: Engine
 
-    def finding(self, hostname: str, check: str = "xid", xid: int | None = None, gpu: int | None = 0,
-                message: str = "", after_s: float = 0) -> list[int]:
+    def finding(
+        self,
+        hostname: str,
+        check: str = "xid",
+        xid: int | None = None,
+        gpu: int | None = 0,
+        message: str = "",
+        after_s: float = 0,
+    ) -> list[int]:
         """Health reports a finding now; returns the runs it created or joined."""
-        found = Finding(hostname=hostname, check=check, severity=FindingSeverity.CRITICAL,
-                        owner=FaultOwner.HARDWARE, observed_at=self.clock.now(), message=message,
-                        gpu_index=gpu, xid=xid)
+        found = Finding(
+            hostname=hostname,
+            check=check,
+            severity=FindingSeverity.CRITICAL,
+            owner=FaultOwner.HARDWARE,
+            observed_at=self.clock.now(),
+            message=message,
+            gpu_index=gpu,
+            xid=xid,
+        )
         with self.database.transaction() as session:
             result = service.receive_findings(session, [found])
         return result.created + result.merged
@@ -53,8 +67,13 @@ class Bed:
 
     def steps(self, run_id: int) -> list[RemediationStep]:
         with self.database.transaction() as session:
-            return list(session.scalars(select(RemediationStep).where(RemediationStep.run_id == run_id)
-                                        .order_by(RemediationStep.id)))
+            return list(
+                session.scalars(
+                    select(RemediationStep)
+                    .where(RemediationStep.run_id == run_id)
+                    .order_by(RemediationStep.id)
+                )
+            )
 
     def actions_done(self, run_id: int) -> list[str]:
         return [s.action for s in self.steps(run_id) if s.outcome == "ok" and s.action]

@@ -1,0 +1,107 @@
+"""Crash safety, people taking nodes back, and executor failures: nothing repeated, skipped or dropped."""
+
+from __future__ import annotations
+
+import pytest
+
+from fleetops.auth.principal import SYSTEM
+from fleetops.remediation import service
+from fleetops.remediation.choices import RunState
+from fleetops.remediation.engine import Engine
+
+from .conftest import make_bed
+
+
+class WorkerKilled(BaseException):
+    """Stands for SIGKILL: not an Exception, so nothing in the engine may catch it."""
+
+
+def _crash_after(obj, name: str):
+    """Make `obj.name` do its work, then kill the worker before it can write anything back."""
+    real = getattr(obj, name)
+
+    def crashing(*args, **kwargs):
+        real(*args, **kwargs)
+        setattr(obj, name, real)
+        raise WorkerKilled(name)
+
+    setattr(obj, name, crashing)
+
+
+def _new_worker(bed) -> Engine:
+    return Engine(bed.world.executors(), verifier=bed.world.verifier, safety=bed.engine.safety)
+
+
+@pytest.mark.parametrize("stage", ["drain", "restart"])
+def test_crash_mid_step_resumes_without_repeating_or_skipping(bed, stage):
+    [run_id] = bed.finding("b000", xid=79)
+    if stage == "drain":
+        _crash_after(bed.world.scheduler, "drain")
+    else:
+        bed.engine.tick(bed.database)  # drained; the restart comes next
+        bmc = bed.world.bmc("https://bmc-b000")
+        _crash_after(bmc, "reset")
+    with pytest.raises(WorkerKilled):
+        bed.play(15)
+    bed.engine = _new_worker(bed)  # another worker; the dead one's lease must expire first
+    bed.play(4 * 60)
+    assert bed.run(run_id).lease_owner is None or bed.run(run_id).state is not RunState.PENDING
+    bed.play(20 * 60)
+    run = bed.run(run_id)
+    assert run.state is RunState.RESOLVED
+    assert bed.world.scheduler.count("drain", "b000") == 1
+    assert bed.world.resets("b000") == ["GracefulRestart"]
+    assert bed.actions_done(run_id) == ["drain", "reboot_node", "verify"]
+
+
+def test_a_person_uncordoning_the_node_cancels_the_run(bed):
+    [run_id] = bed.finding("b001", xid=79)
+    bed.play(30)
+    assert bed.run(run_id).state is RunState.ACTING
+    bed.world.scheduler.nodes["b001"] = "in_service"  # `scontrol update state=resume` by a person
+    bed.play(120)
+    run = bed.run(run_id)
+    assert run.state is RunState.CANCELLED and run.human
+    assert "by a person" in bed.steps(run_id)[-1].detail
+    assert bed.world.verifier.started == []
+
+
+def test_cancel_through_the_service_takes_the_lease_away(bed):
+    [run_id] = bed.finding("b001", xid=62)
+    bed.engine.tick(bed.database)
+    assert bed.world.scheduler.count("drain", "b001") == 1
+    with bed.database.transaction() as session:
+        service.cancel(session, SYSTEM, run_id, "operator is on it")
+    bed.play(10 * 60)
+    assert bed.run(run_id).state is RunState.CANCELLED
+    assert bed.world.gpu.resets == []
+    assert bed.steps(run_id)[-1].actor == SYSTEM.actor
+
+
+def test_executor_failures_are_retried_with_backoff_then_escalated(bed):
+    bed.world.scheduler.fail_next = 10  # Slurm keeps refusing
+    [run_id] = bed.finding("b002", xid=62)
+    bed.engine.tick(bed.database)
+    failed = [s for s in bed.steps(run_id) if s.outcome == "failed"]
+    assert len(failed) == 1 and "scheduler refused drain" in failed[0].detail
+    bed.play(30 * 60, step_s=15)
+    run = bed.run(run_id)
+    attempts = [s for s in bed.steps(run_id) if s.outcome == "failed" and s.detail.startswith("attempt")]
+    assert len(attempts) == 3
+    gaps = [(b.at - a.at).total_seconds() for a, b in zip(attempts, attempts[1:], strict=False)]
+    assert gaps[1] > gaps[0] >= 30  # backoff grows
+    assert run.state is RunState.ESCALATED and run.human
+    assert "scheduler refused drain" in run.last_error
+    assert any(str(run_id) in key for key in bed.world.notices.pages)
+
+
+def test_bmc_unreachable_climbs_the_ladder_not_silently(fleet, manual_clock):
+    bed = make_bed(fleet, manual_clock)
+    [run_id] = bed.finding("b000", xid=79)
+    bed.play(15)
+    bed.world.bmc("https://bmc-b000").fail_next["/redfish/v1/Systems/1"] = 100
+    bed.play(3 * 3600, step_s=60)
+    run = bed.run(run_id)
+    assert run.state is RunState.ESCALATED and run.ticket  # reboot → power-cycle failed → RMA
+    assert any("BMC busy" in s.detail for s in bed.steps(run_id))
+    bed.engine.close()
