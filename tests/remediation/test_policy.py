@@ -26,8 +26,10 @@ def _finding(xid: int | None, check: str = "xid", message: str = "") -> Finding:
     )
 
 
-def _plan(xid: int | None, check: str = "xid", message: str = "", context: Context = Context()) -> list[str]:
-    plan = default_policy().plan(_finding(xid, check, message), context)
+def _plan(
+    xid: int | None, check: str = "xid", message: str = "", context: Context | None = None
+) -> list[str]:
+    plan = default_policy().plan(_finding(xid, check, message), context or Context())
     return [] if plan is None else [a.value for a in plan.actions]
 
 
