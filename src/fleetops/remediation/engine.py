@@ -23,7 +23,7 @@ from fleetops.errors import ExternalError
 from fleetops.remediation import fsm, ladder, safety
 from fleetops.remediation.choices import ActionKind, Outcome, RunState
 from fleetops.remediation.claim import Limits, claim, write
-from fleetops.remediation.executors import IN_SERVICE, Executors, Target
+from fleetops.remediation.executors import Executors, Target
 from fleetops.remediation.models import RemediationRun
 from fleetops.remediation.policy import HANDOVER, NODE_ACTIONS, Policy, default_policy
 from fleetops.remediation.steps import Call, Result, Timing, perform
@@ -201,7 +201,8 @@ class Engine:
             return error
 
     def _uncordoned(self, target: Target) -> bool:
-        return self.executors.scheduler(target.orchestrator).state(target.hostname) == IN_SERVICE
+        """A node we drained that is no longer drained was resumed by a person (scontrol / uncordon)."""
+        return not self.executors.scheduler(target.orchestrator).status(target.hostname).drained
 
     # Phase 3: results into the run.
     def _apply(self, work: Work, outcome: Result | BaseException) -> None:

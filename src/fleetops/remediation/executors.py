@@ -1,8 +1,10 @@
 """The small interfaces remediation acts through, and their implementations over the shared adapters.
 
-NodeScheduler (drain / resume / state: Slurm or Kubernetes), GpuReset, NodePower (BMC over Redfish) and
-Notices (supplier RMA tickets, customer messages, pages). Executors raise `fleetops.errors.ExternalError`
-with `retryable` set; the engine records every failure on the run, retries with backoff and escalates.
+NodeScheduler (the shared `fleetops.adapters.slurm.Scheduler` port: Slurm's `SlurmClient` runs
+`scontrol update nodename=... state=drain|resume`; Kubernetes will cordon, taint and evict), GpuReset,
+NodePower (BMC over Redfish) and Notices (supplier RMA tickets, customer messages, pages). Executors
+raise `fleetops.errors.ExternalError` with `retryable` set; the engine records every failure on the run,
+retries with backoff and escalates.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from fleetops.adapters.redfish import FORCE_RESTART, GRACEFUL_RESTART, POWER_CYCLE, PowerControl
+from fleetops.adapters.slurm import Scheduler
 from fleetops.errors import ExternalError
 
-# What NodeScheduler.state answers, whatever the scheduler calls it.
-IN_SERVICE, DRAINING, DRAINED, DOWN, UNKNOWN = "in_service", "draining", "drained", "down", "unknown"
+# The shared scheduler port (Slurm today, Kubernetes next): status / drain / resume.
+NodeScheduler = Scheduler
 
 
 @dataclass(frozen=True)
@@ -35,16 +38,6 @@ class Target:
     supplier: str = ""
     reason: str = ""
     notify: dict[str, Any] = field(default_factory=dict)
-
-
-class NodeScheduler(Protocol):
-    """Slurm (`scontrol update nodename=... state=drain|resume`) or Kubernetes (cordon, taint, evict)."""
-
-    def drain(self, node: str, reason: str) -> None: ...
-
-    def resume(self, node: str) -> None: ...
-
-    def state(self, node: str) -> str: ...
 
 
 class GpuReset(Protocol):

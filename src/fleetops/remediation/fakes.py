@@ -12,13 +12,16 @@ from typing import Any
 
 from fleetops import clock
 from fleetops.adapters.redfish.fake import FakeRedfish, FakeSystem
+from fleetops.adapters.slurm import NodeStatus
 from fleetops.errors import ExternalError
-from fleetops.remediation.executors import DRAINED, IN_SERVICE, Executors, RedfishPower, Target
+from fleetops.remediation.executors import Executors, RedfishPower, Target
+
+IN_SERVICE, DRAINED = "in_service", "drained"
 
 
 @dataclass
 class FakeScheduler:
-    """A scheduler whose nodes are in service until drained; `fail_next` makes calls fail."""
+    """Implements the Scheduler port; nodes are in service until drained; `fail_next` makes calls fail."""
 
     nodes: dict[str, str] = field(default_factory=dict)
     calls: list[tuple[str, str]] = field(default_factory=list)
@@ -42,6 +45,12 @@ class FakeScheduler:
 
     def state(self, node: str) -> str:
         return self.nodes.get(node, IN_SERVICE)
+
+    def status(self, node: str) -> NodeStatus:
+        drained = self.state(node) == DRAINED
+        return NodeStatus(
+            node, "IDLE+DRAIN" if drained else "IDLE", accepts_work=not drained, drained=drained
+        )
 
     def count(self, what: str, node: str | None = None) -> int:
         return sum(1 for w, n in self.calls if w == what and (node is None or n == node))

@@ -14,7 +14,7 @@ from fleetops import clock
 from fleetops.errors import ExternalError
 from fleetops.remediation import verify
 from fleetops.remediation.choices import ActionKind
-from fleetops.remediation.executors import DOWN, DRAINED, DRAINING, IN_SERVICE, Executors, Target
+from fleetops.remediation.executors import Executors, Target
 from fleetops.remediation.verify import Verifier
 
 A = ActionKind
@@ -75,7 +75,7 @@ def perform(call: Call, ex: Executors, verifier: Verifier, timing: Timing) -> Re
     t, action = call.target, call.action
     if action is A.DRAIN:
         scheduler = ex.scheduler(t.orchestrator)
-        if call.first_call or scheduler.state(t.hostname) not in (DRAINING, DRAINED, DOWN):
+        if call.first_call or not scheduler.status(t.hostname).drained:
             _timed_out(call, timing, "drain")
             scheduler.drain(t.hostname, f"fleetops remediation run {t.run_id}: {t.reason}"[:200])
         return Result(True, detail=f"drained in {t.orchestrator}")
@@ -130,8 +130,6 @@ def _verify(call: Call, ex: Executors, verifier: Verifier, timing: Timing) -> Re
     if not verdict.passed:
         return Result(True, detail=verdict.detail, passed=False)
     if call.drained_by_us:
-        scheduler = ex.scheduler(t.orchestrator)
-        if scheduler.state(t.hostname) != IN_SERVICE:
-            scheduler.resume(t.hostname)
+        ex.scheduler(t.orchestrator).resume(t.hostname)  # the adapter resumes only a drained node
         return Result(True, detail=f"{verdict.detail}; node resumed", resumed=True)
     return Result(True, detail=verdict.detail, resumed=True)
