@@ -29,7 +29,15 @@ NODE_LABELS = ("rack", "pod", "node", "node_state")
 def _firing_rows(ctx: Context, alerts: list[Alert]) -> list[Any]:
     """Every firing alert of the clusters (and unclustered nodes) this batch touched."""
     table = models.Alert
-    cols = (table.id, table.node_id, table.rack_id, table.cluster_id, table.labels, table.incident_id)
+    cols = (
+        table.id,
+        table.node_id,
+        table.rack_id,
+        table.cluster_id,
+        table.owner,
+        table.alertname,
+        table.incident_id,
+    )
     clusters = sorted({a.cluster_id for a in alerts if a.cluster_id is not None})
     loose = sorted({a.node_id for a in alerts if a.cluster_id is None and a.node_id is not None})
     rows: list[Any] = []
@@ -61,7 +69,7 @@ def _wide_keys(ctx: Context, cluster_id: int, rows: list[Any]) -> tuple[dict[int
     rules, cluster = ctx.rules, ctx.clusters.get(cluster_id, {})
     name = cluster.get("cluster", str(cluster_id))
     p0_checks = set(rules.classification.p0_checks)
-    down = any(r.node_id is None and r.labels.get("alertname") in p0_checks for r in rows)
+    down = any(r.node_id is None and r.alertname in p0_checks for r in rows)
     nodes = {r.node_id for r in rows if r.node_id is not None}
     share = len(nodes) / cluster["nodes"] if cluster.get("nodes") else 0.0
     wide = (
@@ -69,7 +77,7 @@ def _wide_keys(ctx: Context, cluster_id: int, rows: list[Any]) -> tuple[dict[int
         and len(nodes) >= rules.correlation.cluster.min_nodes
     )
     if down or wide:
-        return {r.id: f"cluster:{name}:infrastructure" for r in rows}, share, True
+        return {r.id: f"cluster:{cluster_id}:infrastructure" for r in rows}, share, True
     by_rack: dict[int, set[int]] = defaultdict(set)
     for r in rows:
         if r.rack_id is not None:
@@ -79,7 +87,7 @@ def _wide_keys(ctx: Context, cluster_id: int, rows: list[Any]) -> tuple[dict[int
         hit = by_rack.get(r.rack_id, set())
         size = ctx.rack_sizes.get(r.rack_id, 0) or 1
         if len(hit) >= rack_rule.min_nodes and len(hit) / size >= rack_rule.min_share:
-            keys[r.id] = f"rack:{name}:{r.labels.get('rack', r.rack_id)}:infrastructure"
+            keys[r.id] = f"rack:{cluster_id}:{r.rack_id}:infrastructure"
     return keys, share, False
 
 
@@ -93,36 +101,43 @@ def _group(ctx: Context, rows: list[Any]) -> dict[str, Group]:
         wide: dict[int, str] = {}
         share, down = 0.0, False
         if cluster_id is not None:
-            wide, share, down = _wide_keys(
-                ctx, cluster_id, [r for r in members if r.labels.get("owner") in infra]
-            )
+            wide, share, down = _wide_keys(ctx, cluster_id, [r for r in members if r.owner in infra])
         for r in members:
-            owner = r.labels.get("owner", "unknown")
-            key = wide.get(r.id) or _narrow_key(r, owner)
+            key = wide.get(r.id) or _narrow_key(r)
             if key not in groups:
-                scope, subject = _scope_of(key)
-                groups[key] = Group(key, scope, subject, "hardware" if r.id in wide else owner, cluster_id)
+                scope = key.split(":", 1)[0]
+                owner = "hardware" if r.id in wide else r.owner
+                groups[key] = Group(key, scope, key, owner, cluster_id, representative=r.id)
             group = groups[key]
             scope = group.scope
             group.alert_ids.append(r.id)
-            group.names[r.labels.get("alertname", "")] += 1
+            group.names[r.alertname] += 1
             if r.node_id is not None:
                 group.nodes.add(r.node_id)
-            group.labels = group.labels or _labels_of(r.labels, scope)
             group.share, group.system_down = (share, down) if scope == Scope.CLUSTER else (group.share, False)
     return groups
 
 
-def _narrow_key(row: Any, owner: str) -> str:
-    node = row.labels.get("node")
-    if node:
-        return f"node:{node}:{owner}"
-    return f"cluster:{row.labels.get('cluster', row.cluster_id)}:{owner}:{row.labels.get('alertname', '')}"
+def _narrow_key(row: Any) -> str:
+    if row.node_id is not None:
+        return f"node:{row.node_id}:{row.owner}"
+    return f"cluster:{row.cluster_id}:{row.owner}:{row.alertname}"
 
 
-def _scope_of(key: str) -> tuple[str, str]:
-    scope, rest = key.split(":", 1)
-    return scope, rest.rsplit(":", 1)[0]
+def _describe(ctx: Context, groups: dict[str, Group]) -> None:
+    """Labels and a readable subject per group, from one representative alert (one select, not per row)."""
+    wanted = sorted(g.representative for g in groups.values())
+    found: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(wanted), CHUNK):
+        stmt = select(models.Alert.id, models.Alert.labels).where(
+            models.Alert.id.in_(wanted[start : start + CHUNK])
+        )
+        found.update(dict(ctx.session.execute(stmt).all()))
+    subject_label = {Scope.NODE: "node", Scope.RACK: "rack", Scope.CLUSTER: "cluster"}
+    for group in groups.values():
+        labels = found.get(group.representative, {})
+        group.labels = _labels_of(labels, group.scope)
+        group.subject = str(labels.get(subject_label.get(group.scope, "node"), group.key))
 
 
 def _labels_of(labels: dict[str, Any], scope: str) -> dict[str, str]:
@@ -165,6 +180,7 @@ def run(alerts: list[Alert], ctx: Context) -> list[Incident]:
     rows = _firing_rows(ctx, alerts)
     _rack_sizes(ctx, rows)
     groups = _group(ctx, rows)
+    _describe(ctx, groups)
     existing = _open_incidents(ctx, sorted(groups), _previous_ids(ctx, alerts, rows))
     changed, moves = apply_groups(ctx, groups, existing)
     _move(ctx, {r.id: r.incident_id for r in rows}, moves)

@@ -42,6 +42,7 @@ def _new_row(alert: Alert, ctx: Context) -> dict[str, Any]:
         "fingerprint": alert.fingerprint,
         "source": alert.source,
         "alertname": alert.labels.get("alertname", ""),
+        "owner": alert.labels.get("owner", "unknown"),
         "status": alert.status,
         "labels": alert.labels,
         "annotations": alert.annotations,
@@ -73,6 +74,7 @@ def _update(ctx: Context, changes: list[dict[str, Any]]) -> None:
             status=bindparam("b_status"),
             ends_at=bindparam("b_ends_at"),
             labels=bindparam("b_labels"),
+            owner=bindparam("b_owner"),
             last_seen_at=bindparam("b_seen"),
             repeats=table.c.repeats + 1,
         )
@@ -97,6 +99,7 @@ def run(alerts: list[Alert], ctx: Context) -> list[Alert]:
                 "b_id": alert.alert_id,
                 "b_status": alert.status,
                 "b_labels": alert.labels,
+                "b_owner": alert.labels.get("owner", "unknown"),
                 "b_ends_at": alert.ends_at if not alert.firing else None,
                 "b_seen": ctx.now,
             }

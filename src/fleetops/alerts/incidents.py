@@ -20,6 +20,7 @@ class Group:
     subject: str
     owner: str
     cluster_id: int | None
+    representative: int = 0
     alert_ids: list[int] = field(default_factory=list)
     nodes: set[int] = field(default_factory=set)
     names: Counter[str] = field(default_factory=Counter)

@@ -19,6 +19,7 @@ class Alert(Base):
     fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
     source: Mapped[str] = mapped_column(String(20))
     alertname: Mapped[str] = mapped_column(String(200), index=True)
+    owner: Mapped[str] = mapped_column(String(20), default="unknown")
     status: Mapped[str] = mapped_column(String(16))
     labels: Mapped[dict[str, Any]] = mapped_column(JSON)
     annotations: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -94,6 +94,7 @@ def upgrade() -> None:
     sa.Column('fingerprint', sa.String(length=64), nullable=False),
     sa.Column('source', sa.String(length=20), nullable=False),
     sa.Column('alertname', sa.String(length=200), nullable=False),
+    sa.Column('owner', sa.String(length=20), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('labels', sa.JSON(), nullable=False),
     sa.Column('annotations', sa.JSON(), nullable=False),
