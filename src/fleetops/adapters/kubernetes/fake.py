@@ -1,0 +1,9 @@
+"""An in-memory Kubernetes for the Scheduler protocol: the same fake as Slurm's, states in Kubernetes words."""
+
+from __future__ import annotations
+
+from fleetops.adapters.slurm.fake import FakeScheduler
+
+FakeKubernetes = FakeScheduler
+
+__all__ = ["FakeKubernetes"]
