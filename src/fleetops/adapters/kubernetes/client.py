@@ -7,6 +7,7 @@ Errors carry the API server's message; 429 and 5xx are retryable.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -22,10 +23,8 @@ RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 def _error(action: str, node: str, error: Exception) -> ExternalError:
     if isinstance(error, ApiException):
         message = error.reason
-        try:
+        with contextlib.suppress(ValueError):
             message = json.loads(error.body or "{}").get("message") or message
-        except ValueError:
-            pass
         return ExternalError(
             f"kubernetes {action} node {node}: HTTP {error.status}: {message}",
             retryable=error.status in RETRYABLE_STATUS,

@@ -1,4 +1,4 @@
-"""An in-memory Kubernetes for the Scheduler protocol: the same fake as Slurm's, states in Kubernetes words."""
+"""An in-memory Kubernetes for the Scheduler protocol: the same fake as Slurm's."""
 
 from __future__ import annotations
 
