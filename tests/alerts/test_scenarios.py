@@ -187,3 +187,19 @@ def test_maintenance_window_suppresses_with_its_reason(timeline: Timeline) -> No
     assert timeline.measures()["suppressed_alerts_by_reason"] == {"maintenance window": 256}
     (incident,) = timeline.incidents()
     assert incident.reason.endswith(": ToR firmware upgrade")
+
+
+def test_measures_show_page_reduction_and_export_to_prometheus(timeline: Timeline) -> None:
+    from fleetops.alerts.metrics import alert_metrics
+
+    timeline.rules.classification.per_cluster = {"alpha": 0.05}
+    timeline.push(_tor_failure(timeline))
+    timeline.run_for(60)
+    measures = timeline.measures()
+    assert (measures["alerts_distinct"], measures["pages_sent"], measures["tickets_opened"]) == (256, 1, 1)
+    assert measures["page_reduction"] == 1 - 1 / 256
+    assert measures["time_to_notify_s"]["median"] == 10  # the P0 group_wait
+    with timeline.database.transaction() as session:
+        families = {m.name: m for m in alert_metrics(session)}
+    pages = [s.value for s in families["fleetops_alerts"].samples if s.labels["what"] == "pages_sent"]
+    assert pages == [1.0]
