@@ -22,8 +22,10 @@ from tests.remediation.conftest import Bed
 @pytest.fixture
 def slurm_bed(sqlite_database, manual_clock, slurm):  # noqa: F811
     fleet = two_tenant_fleet()
-    fleet["nodes"] += [make_node(n, site="aus1", cluster="beta", position=i + 10) for i, n in
-                       enumerate(("node001", "node002"))]
+    fleet["nodes"] += [
+        make_node(n, site="aus1", cluster="beta", position=i + 10)
+        for i, n in enumerate(("node001", "node002"))
+    ]
     load(sqlite_database, fleet)
     world = FakeWorld()
     executors = world.executors()
