@@ -176,3 +176,20 @@ def test_silence_crud_and_effect(client: TestClient, auth, database) -> None:
         ).status_code
         == 403
     )
+
+
+@pytest.mark.parametrize(
+    ("labels", "owner"),
+    [
+        ({"xid": "79"}, "hardware"),
+        ({"xid": "13"}, "application"),
+        ({"xid": "109"}, "driver"),
+        ({"owner": "customer"}, "customer"),
+        ({"owner": "martian"}, "unknown"),
+        ({}, "unknown"),
+    ],
+)
+def test_owner_comes_from_the_label_or_the_xid_catalog(labels: dict[str, str], owner: str) -> None:
+    from fleetops.alerts.ingest import owner_of
+
+    assert owner_of(labels) == owner

@@ -12,11 +12,14 @@ from sqlalchemy import func, select
 
 from fleetops.alerts.context import Context
 from fleetops.alerts.schemas import WebhookAlert
-from fleetops.flow import Alert, fingerprint
+from fleetops.catalog import default_catalog
+from fleetops.flow import Alert, FaultOwner, fingerprint
 from fleetops.inventory.choices import NodeState
 from fleetops.inventory.models import Cluster, Customer, Node, Rack, Site, Supplier
 
 CHUNK = 500
+OWNERS = frozenset(o.value for o in FaultOwner)
+OWNER_ALIASES = {"driver/system": "driver", "system": "driver"}  # the XID catalog's spelling
 NODE_LABELS = ("node", "hostname", "instance", "nodename")
 # Labels fleetops owns: an incoming alert may not set these, they come from the inventory.
 TOPOLOGY_LABELS = ("rack", "pod", "site", "supplier", "cluster_state", "node_state", "customer")
@@ -115,7 +118,16 @@ def _enrich(alert: Alert, node: dict[str, Any] | None, cluster: dict[str, Any] |
         alert.labels.update({k: node[k] for k in ("rack", "pod", "site", "node_state")})
     if cluster:
         alert.labels.update({k: cluster[k] for k in ("cluster", "cluster_state", "supplier", "customer")})
-    alert.labels.setdefault("owner", "unknown")
+    alert.labels["owner"] = owner_of(alert.labels)
+
+
+def owner_of(labels: dict[str, str]) -> str:
+    """The fault owner: the sender's `owner` label, else the XID catalog's, else unknown."""
+    owner = labels.get("owner", "")
+    if not owner and labels.get("xid", "").isdigit():
+        owner = default_catalog().lookup(int(labels["xid"])).owner.value
+    owner = OWNER_ALIASES.get(owner, owner)
+    return owner if owner in OWNERS else "unknown"
 
 
 def run(alerts: list[Alert], ctx: Context) -> list[Alert]:
