@@ -156,6 +156,11 @@ def realistic(pods: int, nodes_per_pod: int, failure_rate: float, burn_in_s: flo
                 f"automatically {s['share_recovered_automatically']:.1%}; node rack-ready→workload-ready "
                 f"median {s['node_ready_s_median'] / 60:.0f} min, p95 {s['node_ready_s_p95'] / 60:.0f} min"
             )
+        if pods > 1:
+            statuses = report(database, pods).values()
+            gpus = sum(s["gpus_ready"] for s in statuses)
+            hours = max(s["rollout_ready_s"] for s in statuses) / 3600
+            print(f"  together: {gpus} GPUs in {hours:.2f} h simulated → {gpus / hours:,.0f} GPUs/hour")
         print(
             f"  ({pods * nodes_per_pod} nodes, {failure_rate:.0%} injected step failures, burn-in "
             f"{burn_in_s / 60:.0f} min; {ticks} ticks, {elapsed:.1f} s wall)"
