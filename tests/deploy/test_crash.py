@@ -136,3 +136,45 @@ def test_exception_mid_step_leaves_leases_that_expire(database, manual_clock):
     manual_clock.advance(121)
     finish(database, engine)
     assert_each_node_once(database, 10)
+
+
+def test_concurrent_workers_never_run_the_same_step_twice(database, manual_clock):
+    """Four workers share one queue (SKIP LOCKED on PostgreSQL, atomic UPDATE on SQLite)."""
+    import threading
+
+    nodes = 60
+    start(database, nodes)
+    calls: list[tuple[str, str]] = []
+    lock = threading.Lock()
+    engines = []
+    for _ in range(4):
+        engine = slow_engine(0.002, lease_s=600)
+        engine.limits.batch = 7
+        for name in ("power", "provisioner", "hardening", "qualifier", "joiner"):
+            step = getattr(engine.backends, name)
+
+            def counted(ctx, step=step, name=name):
+                with lock:
+                    calls.append((ctx.hostname, name))
+                return type(step).run(step, ctx)
+
+            step.run = counted
+        engines.append(engine)
+    errors: list[BaseException] = []
+
+    def work(engine):
+        try:
+            idle = 0
+            while idle < 3:
+                idle = idle + 1 if not engine.tick(database) else 0
+        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(e,)) for e in engines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    assert len(calls) == len(set(calls)) == 5 * nodes  # each node's each step ran exactly once
+    assert_each_node_once(database, nodes)
