@@ -277,7 +277,7 @@ class Engine:
             "rung": work.get("rung") + 1,
             "due_at": work.now,
         }
-        work.note(Outcome.FAILED, f"climbing the ladder to {plan[step]}: {why}", action=plan[step])
+        work.note(Outcome.FAILED, f"climbing the ladder to {plan[step]}: {why}")
 
     def _finish(self, work: Work) -> None:
         plan = work.plan

@@ -99,6 +99,7 @@ class FakeVerifier:
 
     duration_s: float = 120.0
     failing: set[str] = field(default_factory=set)
+    fail_once: set[str] = field(default_factory=set)
     started: list[str] = field(default_factory=list)
 
     def start(self, target: Target) -> None:
@@ -107,6 +108,9 @@ class FakeVerifier:
     def result(self, target: Target, since: datetime) -> bool | None:
         if (clock.now() - since).total_seconds() < self.duration_s:
             return None
+        if target.hostname in self.fail_once:
+            self.fail_once.discard(target.hostname)
+            return False
         return target.hostname not in self.failing
 
 

@@ -24,8 +24,9 @@ TRANSITIONS: dict[RunState, frozenset[RunState]] = {
     S.PENDING: frozenset({S.QUARANTINED, S.ESCALATED, S.CANCELLED}),
     S.QUARANTINED: frozenset({S.DRAINING, S.ACTING, S.VERIFYING}) | _END,
     S.DRAINING: frozenset({S.ACTING, S.VERIFYING}) | _END,
-    S.ACTING: frozenset({S.ACTING, S.VERIFYING}) | _END,
-    S.VERIFYING: frozenset({S.ACTING}) | _END,
+    # Climbing the ladder from an undrained run (XID 48 alone: reset, verify) drains before rebooting.
+    S.ACTING: frozenset({S.ACTING, S.DRAINING, S.VERIFYING}) | _END,
+    S.VERIFYING: frozenset({S.ACTING, S.DRAINING}) | _END,
     S.RESOLVED: frozenset(),
     S.ESCALATED: frozenset(),
     S.CANCELLED: frozenset(),
