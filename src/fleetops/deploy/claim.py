@@ -11,9 +11,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import CursorResult, Table, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from fleetops import clock
@@ -22,7 +22,7 @@ from fleetops.deploy.choices import BringupState, RolloutState
 from fleetops.deploy.models import NodeBringup, Rollout
 from fleetops.inventory.models import Cluster, Node
 
-B = NodeBringup.__table__
+B = cast(Table, NodeBringup.__table__)
 
 
 @dataclass
@@ -66,8 +66,11 @@ def claim(session: Session, owner: str, limits: Limits) -> list[dict[str, Any]]:
         session.execute(update(B).where(B.c.id.in_(ids)).values(lease_owner=owner, lease_expires_at=expires))
     else:
         subquery = _due(now, limits.batch).scalar_subquery()
-        result = session.execute(
-            update(B).where(B.c.id.in_(subquery)).values(lease_owner=owner, lease_expires_at=expires)
+        result = cast(
+            CursorResult[Any],
+            session.execute(
+                update(B).where(B.c.id.in_(subquery)).values(lease_owner=owner, lease_expires_at=expires)
+            ),
         )
         if not result.rowcount:
             return []
@@ -106,7 +109,7 @@ def power_on_budget(session: Session, rows: Sequence[dict[str, Any]], limits: Li
         .where(B.c.rack_id.in_(racks), B.c.power_on_at > since)
         .group_by(B.c.rack_id)
     )
-    used = dict(recent.all())
+    used: dict[int, int] = dict(recent.all())
     return Counter({rack: max(0, limits.rack_power_on_burst - used.get(rack, 0)) for rack in racks})
 
 
@@ -121,7 +124,7 @@ def provisioning_budget(session: Session, rows: Iterable[dict[str, Any]], limits
         .where(B.c.site_id.in_(sites), B.c.state == BringupState.PROVISIONING.value, B.c.step_calls > 0)
         .group_by(B.c.site_id)
     )
-    used = dict(busy.all())
+    used: dict[int, int] = dict(busy.all())
     return Counter({site: max(0, limits.site_provisioning_cap - used.get(site, 0)) for site in sites})
 
 

@@ -81,7 +81,11 @@ def request(session: Session, principal: Principal, cluster_name: str, why: str)
 def run(session: Session, principal: Principal, cluster_name: str, hooks: Hooks) -> Decommission:
     """Drain, wipe, release, mark decommissioned. Re-runnable: each stage is idempotent."""
     cluster = session.scalar(select(Cluster).where(Cluster.name == cluster_name))
-    job = cluster and session.scalar(select(Decommission).where(Decommission.cluster_id == cluster.id))
+    job = (
+        None
+        if cluster is None
+        else session.scalar(select(Decommission).where(Decommission.cluster_id == cluster.id))
+    )
     if cluster is None or job is None:
         raise NotFound(f"cluster {cluster_name}: no decommission requested")
     nodes = session.execute(

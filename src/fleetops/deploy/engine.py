@@ -12,9 +12,9 @@ import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from fleetops import clock
@@ -26,7 +26,7 @@ from fleetops.deploy.choices import BringupState, RecoveryAction
 from fleetops.deploy.models import BringupTransition, NodeBringup
 
 S = BringupState
-B = NodeBringup.__table__
+B = cast(Table, NodeBringup.__table__)
 ACTOR = "system:deploy-engine"
 
 

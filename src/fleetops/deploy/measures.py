@@ -58,7 +58,7 @@ def _ready_times(session: Session, rollout_id: int) -> list[tuple[datetime, date
             NodeBringup.rollout_id == rollout_id, NodeBringup.ready_at.is_not(None)
         )
     )
-    return [(_utc(a), _utc(b)) for a, b in rows]
+    return [(_utc(a), _utc(b)) for a, b in rows if b is not None]
 
 
 def _utc(value: datetime) -> datetime:

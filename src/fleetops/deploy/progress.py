@@ -98,7 +98,7 @@ def settle_rollouts(session: Session, rollout_ids: set[int], actor: str) -> None
             actor,
             [
                 Change(
-                    "deploy.rollout_settled", "rollout", rollout.name, {k.value: v for k, v in states.items()}
+                    "deploy.rollout_settled", "rollout", rollout.name, {str(k): v for k, v in states.items()}
                 )
             ],
         )
