@@ -24,6 +24,7 @@ from fleetops import clock
 from fleetops.auth.principal import SYSTEM
 from fleetops.db.migrate import upgrade
 from fleetops.db.session import Database
+from fleetops.errors import InvalidInput
 from fleetops.flow import FaultOwner, Finding, FindingSeverity
 from fleetops.inventory.choices import ClusterState
 from fleetops.inventory.models import Cluster, Node
@@ -124,6 +125,10 @@ def play_day(
     rng = random.Random(seed)
     try:
         hosts = _hosts(database)
+        if not hosts:
+            raise InvalidInput(
+                "sim day: the fleet has no node in an active cluster (try --nodes 1000 or more)"
+            )
         faults = FaultInjector(seed=seed, intensity=intensity).draw(len(hosts), START, timedelta(hours=hours))
         world = FakeWorld(gpu=FakeGpu(duration_s=60), verifier=FakeVerifier(duration_s=300), reboot_s=600)
         engine = Engine(world.executors(), verifier=world.verifier)
