@@ -11,10 +11,10 @@ from tests.factories import load
 
 
 @pytest.fixture
-def timeline(sqlite_database, manual_clock, monkeypatch: pytest.MonkeyPatch) -> Timeline:
+def timeline(database, manual_clock, monkeypatch: pytest.MonkeyPatch) -> Timeline:
     monkeypatch.setenv("FLEETOPS_PAGERDUTY_ROUTING_KEY", "R0UT1NGKEY")
-    load(sqlite_database, fleet(racks=11, per_rack=32, decommissioned=True))
-    return Timeline(sqlite_database, manual_clock)
+    load(database, fleet(racks=11, per_rack=32, decommissioned=True))
+    return Timeline(database, manual_clock)
 
 
 def _tor_failure(t: Timeline, rack: int = 3) -> list:
