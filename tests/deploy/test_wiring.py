@@ -1,0 +1,82 @@
+"""The production wiring end to end with fakes behind the real step code: every real step in order."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from fleetops.adapters.redfish.fake import FakeRedfish
+from fleetops.adapters.slurm.fake import FakeScheduler
+from fleetops.auth.principal import SYSTEM
+from fleetops.deploy import service
+from fleetops.deploy.backends import SimulatedStep
+from fleetops.deploy.claim import Limits
+from fleetops.deploy.hardening import compliant_facts
+from fleetops.deploy.models import NodeBringup
+from fleetops.deploy.plan import PlanRequest
+from fleetops.deploy.power import RedfishPowerOn
+from fleetops.deploy.wiring import Both, production_engine
+from fleetops.wire import GpuQualification, QualificationResult
+from tests.deploy.fleet import racked_fleet
+from tests.factories import load
+
+
+def test_slurm_on_kubernetes_needs_both_schedulers():
+    k8s, slurm = FakeScheduler(), FakeScheduler()
+    both = Both(k8s, slurm)
+    k8s.resume("n1")
+    slurm.drain("n1", "x")
+    assert not both.status("n1").accepts_work
+    both.resume("n1")
+    assert both.status("n1").accepts_work
+
+
+def test_every_real_step_in_order(database, manual_clock, tmp_path):
+    data = racked_fleet(nodes=2, racks=1, orchestrator="slurm-on-kubernetes")
+    load(database, data)
+    hardening, burn_in = tmp_path / "hardening", tmp_path / "burn-in"
+    hardening.mkdir()
+    burn_in.mkdir()
+    for node in data["nodes"]:
+        (hardening / f"{node['hostname']}.json").write_text(json.dumps(compliant_facts("slurm-on-k8s-cis")))
+    k8s, slurm = FakeScheduler(join_delay_s=120), FakeScheduler(join_delay_s=60)
+    engine = production_engine(
+        provisioner=SimulatedStep("provisioner", duration_s=(900, 900)),
+        hardening_results=hardening,
+        qualification_results=burn_in,
+        kubernetes={"gamma": k8s},
+        slurm={"gamma": slurm},
+        limits=Limits(threads=1),
+    )
+    bmcs = {node["bmc_address"]: FakeRedfish(["/redfish/v1/Systems/1"], delay_s=30) for node in data["nodes"]}
+    engine.backends.power = RedfishPowerOn(connect=bmcs.__getitem__)
+    with database.transaction() as session:
+        service.plan(session, SYSTEM, PlanRequest("r1", "gamma", "img", "slurm-on-k8s-cis", pod="sp1"))
+        service.start(session, SYSTEM, "r1")
+    for minute in range(200):
+        engine.tick(database)
+        if minute == 60:  # the agents finish burn-in an hour in
+            for node in data["nodes"]:
+                result = QualificationResult(
+                    started_at=manual_clock.now(),
+                    finished_at=manual_clock.now(),
+                    backend="torch",
+                    model="H100",
+                    duration_s=3600,
+                    passed=True,
+                    gpus=[
+                        GpuQualification(index=i, passed=True, matmul_bf16_tflops_median=690)
+                        for i in range(8)
+                    ],
+                )
+                (burn_in / f"{node['hostname']}.json").write_text(result.model_dump_json())
+        manual_clock.advance(60)
+    with database.transaction() as session:
+        rows = session.scalars(select(NodeBringup)).all()
+    assert {r.state for r in rows} == {"ready"}, [(r.hostname, r.state, r.last_error) for r in rows]
+    assert all(
+        r.evidence["scheduler_state"] == "IDLE/IDLE" and r.evidence["hardening_controls"] == 13 for r in rows
+    )
+    assert all(b._systems["/redfish/v1/Systems/1"].power == "On" for b in bmcs.values())
+    assert ("resume", "n00000") in k8s.calls and ("resume", "n00000") in slurm.calls
