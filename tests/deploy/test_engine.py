@@ -124,3 +124,28 @@ def test_site_provisioning_cap(database, manual_clock):
             )
         assert imaging <= 3
     assert imaging == 3
+
+
+def test_backend_rate_limit_defers_calls(database, manual_clock):
+    start(database, nodes=10, racks=1)
+    engine = Engine(
+        simulated_backends(durations=REALISTIC_DURATIONS),
+        Limits(threads=1, rack_power_on_burst=0, backend_rate_per_s={"power": 3.0}),
+    )
+    engine.tick(database)  # admits all ten to power_on
+    engine.tick(database)  # the bucket holds three power calls per Clock second
+    assert engine.backends.power.calls == 3
+    manual_clock.advance(1)
+    engine.tick(database)
+    assert engine.backends.power.calls == 6
+
+
+def test_aborted_rollout_is_left_alone(database, manual_clock):
+    start(database, nodes=3)
+    with database.transaction() as session:
+        service.abort(session, SYSTEM, "r1", "wrong image")
+    engine = Engine(simulated_backends(), Limits(threads=1))
+    assert engine.tick(database) == 0
+    with database.transaction() as session:
+        assert service.status(session, "r1")["state"] == "aborted"
+        assert set(session.scalars(select(NodeBringup.state))) == {"enrolled"}
