@@ -20,6 +20,7 @@ import time
 import warnings
 from datetime import UTC, datetime
 from pathlib import Path
+from uuid import uuid4
 
 from sqlalchemy import insert, select, text
 
@@ -123,7 +124,7 @@ def baseline(database: Database, fleet: list, manual: clock.ManualClock) -> floa
                 insert(HealthReport.__table__),
                 [
                     {
-                        "report_id": f"{at.timestamp()}-{h}",
+                        "report_id": str(uuid4()),
                         "node_id": ids[h],
                         "actor": "b",
                         "agent_version": "b",

@@ -28,6 +28,7 @@ from fleetops.health.state import (
     Verdict,
     current_states,
     new_finding_row,
+    recount_open,
     write_findings,
 )
 from fleetops.inventory.choices import ClusterState, NodeState
@@ -162,6 +163,7 @@ def mark_silent(
     for gpu_id, node_id in session.execute(select(Gpu.id, Gpu.node_id).where(Gpu.node_id.in_(ids))):
         writes.gpu(node_id, gpu_id, Verdict(HealthState.UNKNOWN, "node silent"), before_gpus.get(gpu_id))
     writes.flush(session)
+    recount_open(session, ids)
     return len(ids)
 
 

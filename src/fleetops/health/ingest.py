@@ -19,6 +19,8 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import bindparam, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from fleetops import clock
@@ -177,14 +179,13 @@ _INVENTORY = (
         NodeHealth.state,
         NodeHealth.since,
         NodeHealth.last_collected_at,
+        NodeHealth.open_findings,
     )
     .outerjoin(Gpu, Gpu.node_id == Node.id)
     .outerjoin(GpuHealth, GpuHealth.gpu_id == Gpu.id)
     .outerjoin(NodeHealth, NodeHealth.node_id == Node.id)
     .where(Node.hostname.in_(bindparam("hostnames", expanding=True)))
 )
-_STORED = select(HealthReport.report_id).where(HealthReport.report_id.in_(bindparam("ids", expanding=True)))
-_INSERT_REPORTS = HealthReport.__table__.insert()
 _INSERT_REJECTIONS = HealthRejection.__table__.insert()
 
 
@@ -192,12 +193,30 @@ def _inventory(session: Session, hostnames: set[str]) -> _Inventory:
     """What the batch's nodes should look like and how they were last judged, in one query."""
     found = _Inventory({}, {}, {}, Before())
     for row in session.connection().execute(_INVENTORY, {"hostnames": list(hostnames)}):
-        node_id, hostname, gpu_count, gpu_id, uuid, index, gpu_state, gpu_why, state, since, collected = row
+        (
+            node_id,
+            hostname,
+            gpu_count,
+            gpu_id,
+            uuid,
+            index,
+            gpu_state,
+            gpu_why,
+            state,
+            since,
+            collected,
+            open_,
+        ) = row
         if hostname not in found.nodes:
             found.nodes[hostname] = (node_id, gpu_count)
             found.uuids[node_id], found.gpu_ids[node_id] = {}, {}
             if state is not None:
-                found.before.nodes[node_id] = {"state": state, "since": since, "last_collected_at": collected}
+                found.before.nodes[node_id] = {
+                    "state": state,
+                    "since": since,
+                    "last_collected_at": collected,
+                    "open_findings": open_,
+                }
         if gpu_id is not None:
             found.uuids[node_id][uuid] = index
             found.gpu_ids[node_id][index] = gpu_id
@@ -279,40 +298,47 @@ def _sighting(
     return sight, row
 
 
+def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert report rows; the ids that were not already stored. The unique key decides, so two requests
+    racing with the same report cannot both count it."""
+    connection = session.connection()
+    insert = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
+    stmt = insert(HealthReport.__table__).on_conflict_do_nothing(index_elements=["report_id"])
+    return set(connection.execute(stmt.returning(HealthReport.report_id), rows).scalars())
+
+
 def _store(session: Session, batch: _Batch, valid: list[tuple[int, NodeReport]], catalog: XidCatalog) -> None:
     inventory = _inventory(session, {r.hostname for _, r in valid})
-    ids = [str(r.report_id) for _, r in valid]
-    stored = set(session.connection().execute(_STORED, {"ids": ids}).scalars())
-    sightings, rows, accepted = [], [], []
+    seen: set[str] = set()
+    pending: list[tuple[ReportResult, Sighting, dict[str, Any]]] = []
+    duplicates = []
     for index, report in valid:
         rid = str(report.report_id)
-        if rid in stored:
-            batch.result.results.append(
-                ReportResult(
-                    index,
-                    ReportOutcome.DUPLICATE.value,
-                    rid,
-                    report.hostname,
-                    f"report {rid} was already stored",
-                )
-            )
+        if rid in seen:
+            duplicates.append(ReportResult(index, ReportOutcome.DUPLICATE.value, rid, report.hostname))
             continue
         node_id = _admit(batch, index, report, inventory)
         if node_id is None:
             continue
-        stored.add(rid)
+        seen.add(rid)
         sight, row = _sighting(batch, report, node_id, inventory.nodes[report.hostname][1], catalog)
-        sightings.append(sight)
-        rows.append(row)
-        accepted.append(ReportResult(index, ReportOutcome.ACCEPTED.value, rid, report.hostname))
-    if rows:
-        session.connection().execute(_INSERT_REPORTS, rows)
+        pending.append((ReportResult(index, ReportOutcome.ACCEPTED.value, rid, report.hostname), sight, row))
+    new = _insert_new(session, [row for _, _, row in pending]) if pending else set()
+    accepted = [(result, sight) for result, sight, _ in pending if result.report_id in new]
+    duplicates += [result for result, _, _ in pending if result.report_id not in new]
+    for result in duplicates:
+        result.outcome, result.detail = (
+            ReportOutcome.DUPLICATE.value,
+            f"report {result.report_id} was already stored",
+        )
+    if accepted:
+        sightings = [sight for _, sight in accepted]
         verdicts = fold(
             session, sightings, inventory.gpu_ids, batch.received_at, batch.principal.actor, inventory.before
         )
-        for result, sight in zip(accepted, sightings, strict=True):
+        for result, sight in accepted:
             result.node_state = verdicts[sight.node_id].state.value
-    batch.result.results.extend(accepted)
+    batch.result.results.extend([result for result, _ in accepted] + duplicates)
 
 
 def ingest(

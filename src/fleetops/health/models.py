@@ -55,6 +55,8 @@ class NodeHealth(Base):
     last_report_at: Mapped[datetime | None] = mapped_column(index=True)
     last_collected_at: Mapped[datetime | None]
     last_report_id: Mapped[str | None] = mapped_column(String(36))
+    # How many findings of this node are open; lets a healthy node's report skip reading findings at all.
+    open_findings: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class GpuHealth(Base):

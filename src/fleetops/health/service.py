@@ -27,6 +27,7 @@ from fleetops.health.models import (
     HealthReport,
     NodeHealth,
 )
+from fleetops.health.state import recount_open
 from fleetops.inventory.models import Cluster, Gpu, Node
 from fleetops.inventory.scope import visible
 
@@ -289,11 +290,13 @@ def resolve_findings(session: Session, actor: str, finding_ids: list[int], why: 
     Node and GPU state follow at the node's next report, which is also what proves the repair worked."""
     if not why.strip():
         raise InvalidInput("why: say why the findings are resolved (it is kept in the finding's history)")
+    nodes = set(session.scalars(select(HealthFinding.node_id).where(HealthFinding.id.in_(finding_ids))))
     result = session.execute(
         update(HealthFinding)
         .where(HealthFinding.id.in_(finding_ids), HealthFinding.resolved_at.is_(None))
         .values(resolved_at=clock.now(), resolved_why=f"{actor}: {why}"[:2048])
     )
+    recount_open(session, nodes)
     return int(result.rowcount or 0)
 
 

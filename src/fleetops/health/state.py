@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from fleetops.health.choices import STATE_RANK, HealthState
@@ -191,6 +191,20 @@ def judge(
     return node, {gpu_ids[index]: verdict for index, verdict in gpus.items()}
 
 
+def recount_open(session: Session, node_ids: Iterable[int]) -> None:
+    """Set each node's open-finding count from the rows, after changes made outside `fold`."""
+    table = NodeHealth.__table__
+    count = (
+        select(func.count())
+        .select_from(HealthFinding)
+        .where(HealthFinding.node_id == table.c.node_id, HealthFinding.resolved_at.is_(None))
+        .scalar_subquery()
+    )
+    session.connection().execute(
+        update(table).where(table.c.node_id.in_(list(node_ids))).values(open_findings=count)
+    )
+
+
 def write_findings(session: Session, pending: Pending) -> None:
     if pending.new:
         rows = [{k: v for k, v in row.items() if k != "id"} for row in pending.new.values()]
@@ -210,7 +224,11 @@ class Before:
 
 
 _NODE_STATES = select(
-    NodeHealth.node_id, NodeHealth.state, NodeHealth.since, NodeHealth.last_collected_at
+    NodeHealth.node_id,
+    NodeHealth.state,
+    NodeHealth.since,
+    NodeHealth.last_collected_at,
+    NodeHealth.open_findings,
 ).where(NodeHealth.node_id.in_(bindparam("ids", expanding=True)))
 _GPU_STATES = select(GpuHealth.gpu_id, GpuHealth.state, GpuHealth.why).where(
     GpuHealth.node_id.in_(bindparam("ids", expanding=True))
@@ -305,9 +323,10 @@ def fold(
 
     `before` (the current states) may come from the caller's own inventory query, saving two reads."""
     node_ids = {s.node_id for s in sightings}
-    open_by_node = _open_findings(session, node_ids)
     before = before or current_states(session, node_ids)
     before_nodes, before_gpus = before.nodes, before.gpus
+    unknown = [n for n in node_ids if (before_nodes.get(n) or {}).get("open_findings", 1)]
+    open_by_node = _open_findings(session, unknown) if unknown else defaultdict(dict)
     latest_collected = {n: (before_nodes.get(n) or {}).get("last_collected_at") for n in node_ids}
     pending, last_sight, last_report_at = Pending(), {}, {}
     for sight in sorted(sightings, key=lambda s: s.collected_at):
@@ -334,6 +353,7 @@ def fold(
             last_report_at=last_report_at[node_id],
             last_collected_at=latest_collected[node_id],
             last_report_id=sight.report_id,
+            open_findings=len(open_by_node[node_id]),
         )
         for gpu_id, verdict in gpus.items():
             writes.gpu(node_id, gpu_id, verdict, before_gpus.get(gpu_id))

@@ -61,6 +61,7 @@ def upgrade() -> None:
     sa.Column('last_report_at', fleetops.db.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_collected_at', fleetops.db.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_report_id', sa.String(length=36), nullable=True),
+    sa.Column('open_findings', sa.Integer(), server_default='0', nullable=False),
     sa.ForeignKeyConstraint(['node_id'], ['node.id'], name=op.f('fk_node_health_node_id_node'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('node_id', name=op.f('pk_node_health'))
     )
