@@ -18,14 +18,15 @@ from fleetops import clock
 from fleetops.audit.service import Change, record
 from fleetops.auth.principal import Principal
 from fleetops.deploy import progress
-from fleetops.deploy.choices import DecommissionState
-from fleetops.deploy.models import Decommission
+from fleetops.deploy.choices import DecommissionState, RolloutState
+from fleetops.deploy.models import Decommission, Rollout
 from fleetops.errors import Conflict, ExternalError, NotFound
 from fleetops.inventory.choices import ClusterState, NodeState
 from fleetops.inventory.fsm import check_transition
 from fleetops.inventory.models import Cluster, Node
 
 DEADLINE = timedelta(hours=24)
+OPEN_ROLLOUTS = (RolloutState.PLANNED, RolloutState.RUNNING, RolloutState.PAUSED)
 
 
 @dataclass
@@ -61,6 +62,12 @@ def request(session: Session, principal: Principal, cluster_name: str, why: str)
     check_transition("cluster", cluster.name, cluster.state, ClusterState.DECOMMISSIONING)
     old, cluster.state = cluster.state, ClusterState.DECOMMISSIONING
     now = clock.now()
+    # A cluster going away takes no more nodes: its open rollouts stop here, before any drain.
+    session.execute(
+        update(Rollout)
+        .where(Rollout.cluster_id == cluster.id, Rollout.state.in_(OPEN_ROLLOUTS))
+        .values(state=RolloutState.ABORTED, finished_at=now, reason=f"cluster decommissioned: {why}"[:500])
+    )
     job = Decommission(
         cluster_id=cluster.id, requested_by=principal.actor, requested_at=now, deadline_at=now + DEADLINE
     )
