@@ -86,9 +86,10 @@ def make_bed(database: Database, clock: ManualClock, **safety_limits: Any) -> Be
 
 
 @pytest.fixture
-def fleet(sqlite_database: Database) -> Database:
-    load(sqlite_database, two_tenant_fleet())
-    return sqlite_database
+def fleet(database: Database) -> Database:
+    """The two-tenant fleet on SQLite, and on PostgreSQL under `make test` (SKIP LOCKED, RETURNING)."""
+    load(database, two_tenant_fleet())
+    return database
 
 
 @pytest.fixture
