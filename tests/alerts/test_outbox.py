@@ -137,3 +137,20 @@ def test_slack_is_rate_limited_per_webhook(timeline: Timeline, receiver: Receive
 def test_backoff_doubles_and_is_capped() -> None:
     assert [backoff(n) for n in (1, 2, 3, 4)] == [2, 4, 8, 16]
     assert backoff(30) == 300
+
+
+def test_a_worker_dying_mid_send_leaves_its_messages_to_the_next(
+    timeline: Timeline, receiver: Receiver
+) -> None:
+    from fleetops.alerts import notify, outbox
+
+    timeline.push(tor(timeline))
+    timeline.clock.advance(40)
+    with timeline.database.transaction() as session:
+        notify.flush(session, timeline.routes, timeline.clock.now())
+    claimed = outbox._claim(timeline.database, timeline.routes, timeline.clock.now())  # then the worker dies
+    assert len(claimed) == 3
+    tick(timeline, 30)
+    assert receiver.pagerduty == []  # leased: a second worker does not send them twice
+    tick(timeline, 40)
+    assert len(receiver.pagerduty) == 1 and len(receiver.jira) == 1

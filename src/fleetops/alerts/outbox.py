@@ -23,6 +23,7 @@ from fleetops.errors import ExternalError, FleetopsError
 BACKOFF_BASE_S = 2.0
 BACKOFF_MAX_S = 300.0
 BATCH = 200
+LEASE_S = 60.0
 
 
 def backoff(attempts: int) -> float:
@@ -30,33 +31,69 @@ def backoff(attempts: int) -> float:
     return min(BACKOFF_BASE_S * 2 ** max(attempts - 1, 0), BACKOFF_MAX_S)
 
 
-def _due(database: Database, now: datetime) -> tuple[list[dict[str, Any]], dict[str, datetime]]:
+def _claim(database: Database, tree: RoutingTree, now: datetime) -> list[dict[str, Any]]:
+    """Pick the due messages each destination's rate allows and lease them, so a second worker skips them.
+
+    On PostgreSQL the pick is `FOR UPDATE SKIP LOCKED`; the lease (next_attempt_at pushed LEASE_S ahead) is
+    what keeps the rows ours while they are sent with no transaction open. A worker that dies mid-send
+    leaves them to be picked up again when the lease runs out: at least once, never lost.
+    """
     table = models.Outbox
+    columns = (
+        table.id,
+        table.kind,
+        table.receiver,
+        table.destination,
+        table.dedup_key,
+        table.payload,
+        table.attempts,
+    )
     with database.transaction() as session:
         stmt = (
-            select(
-                table.id,
-                table.kind,
-                table.receiver,
-                table.destination,
-                table.dedup_key,
-                table.payload,
-                table.attempts,
-            )
+            select(*columns)
             .where(table.status == OutboxStatus.PENDING.value, table.next_attempt_at <= now)
             .order_by(table.id)
             .limit(BATCH)
         )
+        if not database.is_sqlite:
+            stmt = stmt.with_for_update(skip_locked=True)
         rows = [dict(r._mapping) for r in session.execute(stmt)]
-        destinations = sorted({r["destination"] for r in rows})
-        last = dict(
+        last = _last_attempts(session, sorted({r["destination"] for r in rows}))
+        picked = _within_rate(rows, last, {r.name: r.rate_per_s for r in tree.receivers}, now)
+        if picked:
+            lease = now + timedelta(seconds=LEASE_S)
             session.execute(
-                select(table.destination, func.max(table.last_attempt_at))
-                .where(table.destination.in_(destinations))
-                .group_by(table.destination)
-            ).all()
-        )
-    return rows, {k: v for k, v in last.items() if v is not None}
+                update(table).where(table.id.in_([r["id"] for r in picked])).values(next_attempt_at=lease)
+            )
+    return picked
+
+
+def _last_attempts(session: Any, destinations: list[str]) -> dict[str, datetime]:
+    table = models.Outbox
+    stmt = (
+        select(table.destination, func.max(table.last_attempt_at))
+        .where(table.destination.in_(destinations))
+        .group_by(table.destination)
+    )
+    return {k: v for k, v in session.execute(stmt).all() if v is not None}
+
+
+def _within_rate(
+    rows: list[dict[str, Any]], last: dict[str, datetime], rates: dict[str, float], now: datetime
+) -> list[dict[str, Any]]:
+    """At most ⌊rate⌋ (at least one) per destination per tick, and none sooner than 1/rate after the last."""
+    sent: dict[str, int] = {}
+    picked = []
+    for row in rows:
+        rate, destination = rates.get(row["receiver"], 1.0), row["destination"]
+        previous = last.get(destination)
+        if previous is not None and (now - previous).total_seconds() < 1 / rate:
+            continue
+        if sent.get(destination, 0) >= max(1, math.floor(rate)):
+            continue
+        sent[destination] = sent.get(destination, 0) + 1
+        picked.append(row)
+    return picked
 
 
 def _send(row: dict[str, Any], notifiers: Notifiers) -> str | None:
@@ -97,21 +134,10 @@ def _outcome(row: dict[str, Any], notifiers: Notifiers, now: datetime) -> dict[s
 
 
 def deliver(database: Database, tree: RoutingTree, notifiers: Notifiers, now: datetime) -> int:
-    """Try every due message within each destination's rate; returns how many were delivered."""
-    rows, last = _due(database, now)
-    rates = {r.name: r.rate_per_s for r in tree.receivers}
-    sent: dict[str, int] = {}
-    outcomes: list[tuple[int, dict[str, Any]]] = []
-    for row in rows:
-        rate = rates.get(row["receiver"], 1.0)
-        previous = last.get(row["destination"])
-        if previous is not None and (now - previous).total_seconds() < 1 / rate:
-            continue
-        if sent.get(row["destination"], 0) >= max(1, math.floor(rate)):
-            continue
-        sent[row["destination"]] = sent.get(row["destination"], 0) + 1
-        outcomes.append((row["id"], _outcome(row, notifiers, now)))
+    """Send every due message within each destination's rate; returns how many were delivered."""
+    outcomes = [(row["id"], _outcome(row, notifiers, now)) for row in _claim(database, tree, now)]
     with database.transaction() as session:
         for row_id, values in outcomes:
+            values.setdefault("next_attempt_at", now)
             session.execute(update(models.Outbox).where(models.Outbox.id == row_id).values(**values))
     return sum(1 for _, v in outcomes if v.get("status") == OutboxStatus.DELIVERED.value)
