@@ -104,8 +104,19 @@ def drive(database: Database, engine: Engine, manual: clock.ManualClock | None) 
         manual.set(max(due, manual.now()) + timedelta(seconds=QUANTUM_S))
 
 
+DATABASE_URL: str | None = None  # --database-url: a PostgreSQL to run on (its public schema is reset)
+
+
 def fresh_database(directory: Path) -> Database:
-    database = Database(f"sqlite:///{directory / 'bench.db'}")
+    if DATABASE_URL:
+        from sqlalchemy import text
+
+        database = Database(DATABASE_URL)
+        with database.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    else:
+        database = Database(f"sqlite:///{directory / 'bench.db'}")
     upgrade(database)
     return database
 
@@ -225,7 +236,10 @@ def main() -> None:
     parser.add_argument("--burn-in-min", type=float, default=60)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--database-url", help="a PostgreSQL to use (its schema is reset)")
     args = parser.parse_args()
+    global DATABASE_URL
+    DATABASE_URL = args.database_url
     for which in args.which:
         if which == "overhead":
             overhead(args.nodes)
