@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import base64
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fleetops.alerts.api import router
 from fleetops.api.app import create_app
@@ -193,3 +197,57 @@ def test_owner_comes_from_the_label_or_the_xid_catalog(labels: dict[str, str], o
     from fleetops.alerts.ingest import owner_of
 
     assert owner_of(labels) == owner
+
+
+CAPTURE = Path(__file__).parent / "fixtures" / "alertmanager-0.25-webhook.json"
+
+
+def test_replaying_a_real_alertmanager_capture(client: TestClient, auth) -> None:
+    """Two posts captured from Alertmanager 0.25 (nanosecond timestamps, year-1 endsAt, a resolve)."""
+    captured = json.loads(CAPTURE.read_text())
+    assert captured[0]["headers"]["User-Agent"] == "Alertmanager/0.25.0"
+    for post in captured:
+        response = client.post(URL, json=post["body"], headers=auth["bearer"])
+        assert response.status_code == 200, response.text
+    incidents = {i["owner"]: i for i in client.get("/api/v1/alerts/incidents", headers=auth["viewer"]).json()}
+    assert (incidents["hardware"]["status"], incidents["hardware"]["priority"]) == ("open", "P2")
+    assert (incidents["application"]["status"], incidents["application"]["priority"]) == ("resolved", "P3")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=5),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    body=st.one_of(
+        json_values,
+        st.fixed_dictionaries(
+            {
+                "version": st.just("4"),
+                "status": st.sampled_from(["firing", "resolved", "x"]),
+                "alerts": st.lists(
+                    st.dictionaries(
+                        st.sampled_from(["status", "labels", "annotations", "startsAt", "fingerprint"]),
+                        json_values,
+                        max_size=5,
+                    ),
+                    max_size=3,
+                ),
+            }
+        ),
+    )
+)
+def test_webhook_parser_answers_or_refuses_never_crashes(body: object) -> None:
+    from fleetops.alerts.api import _parse
+    from fleetops.errors import InvalidInput
+
+    try:
+        parsed = _parse(json.dumps(body).encode())
+    except InvalidInput as exc:
+        assert exc.message.startswith("webhook payload")
+        return
+    assert parsed.version == "4"
