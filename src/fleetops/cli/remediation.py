@@ -71,12 +71,14 @@ def settings(
     as_json: bool = JsonOption,
 ) -> None:
     """Show a cluster's remediation settings, or change them (audited)."""
-    changes = {k: v for k, v in {"enabled": enabled, "dry_run": dry_run}.items() if v is not None}
+    changes: dict[str, object] = {
+        k: v for k, v in {"enabled": enabled, "dry_run": dry_run}.items() if v is not None
+    }
     if allowed is not None:
         changes["allowed_actions"] = [a for a in allowed.split(",") if a] or None
     with get_database().transaction() as session:
         if changes:
-            result = service.update_settings(session, CLI, cluster_id, SettingsUpdate(**changes))
+            result = service.update_settings(session, CLI, cluster_id, SettingsUpdate.model_validate(changes))
         else:
             result = service.get_settings(session, CLI, cluster_id)
     data = result.model_dump(mode="json")

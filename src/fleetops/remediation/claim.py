@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import CursorResult, Table, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from fleetops.inventory.models import Cluster, Node, Supplier
@@ -18,7 +18,7 @@ from fleetops.remediation import fsm
 from fleetops.remediation.models import RemediationRun, RemediationStep
 from fleetops.remediation.work import WRITTEN, Work
 
-R = RemediationRun.__table__
+R = cast(Table, RemediationRun.__table__)
 
 
 @dataclass(frozen=True)
@@ -53,10 +53,13 @@ def claim(session: Session, owner: str, now: Any, limits: Limits) -> list[dict[s
             return []
         session.execute(update(R).where(R.c.id.in_(ids)).values(lease_owner=owner, lease_expires_at=expires))
     else:
-        result = session.execute(
-            update(R)
-            .where(R.c.id.in_(_due(now, limits.batch).scalar_subquery()))
-            .values(lease_owner=owner, lease_expires_at=expires)
+        result = cast(
+            CursorResult[Any],
+            session.execute(
+                update(R)
+                .where(R.c.id.in_(_due(now, limits.batch).scalar_subquery()))
+                .values(lease_owner=owner, lease_expires_at=expires)
+            ),
         )
         if not result.rowcount:
             return []

@@ -20,11 +20,11 @@ from datetime import timedelta
 from fleetops import clock
 from fleetops.db.session import Database
 from fleetops.errors import ExternalError
-from fleetops.remediation import fsm, ladder, safety
+from fleetops.remediation import fsm, ladder
+from fleetops.remediation import safety as safety_gates
 from fleetops.remediation.choices import ActionKind, Outcome, RunState
 from fleetops.remediation.claim import Limits, claim, write
 from fleetops.remediation.executors import Executors, Target
-from fleetops.remediation.models import RemediationRun
 from fleetops.remediation.policy import HANDOVER, NODE_ACTIONS, Policy, default_policy
 from fleetops.remediation.steps import Call, Result, Timing, perform
 from fleetops.remediation.verify import HealthVerifier, Verifier
@@ -32,7 +32,6 @@ from fleetops.remediation.work import Work
 
 log = logging.getLogger("fleetops.remediation")
 S, A = RunState, ActionKind
-R = RemediationRun.__table__
 ACTOR = "system:remediation-engine"
 
 
@@ -46,7 +45,7 @@ class Engine:
     verifier: Verifier = field(default_factory=HealthVerifier)
     policy: Policy = field(default_factory=default_policy)
     limits: Limits = field(default_factory=Limits)
-    safety: safety.Limits = field(default_factory=safety.Limits)
+    safety: safety_gates.Limits = field(default_factory=safety_gates.Limits)
     timing: Timing = field(default_factory=Timing)
     owner: str = field(default_factory=lambda: f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}")
     ticks: int = 0
@@ -63,13 +62,13 @@ class Engine:
             rows = claim(session, token, now, self.limits)
             if not rows:
                 return 0
-            gates = safety.load_gates(
+            gates = safety_gates.load_gates(
                 session, self.safety, now, {r["cluster_id"] for r in rows if r["cluster_id"]}
             )
             works = [Work(row, now, ACTOR) for row in rows]
             for work in works:
                 self._decide(work, gates)
-            safety.write_trips(session, gates)
+            safety_gates.write_trips(session, gates)
             write(session, works, token, keep=lambda w: w.call is not None)
         calling = [w for w in works if w.call is not None]
         for work, outcome in zip(calling, self._map(calling), strict=True):
@@ -84,7 +83,7 @@ class Engine:
         return len(works)
 
     # Phase 1: decisions without I/O.
-    def _decide(self, work: Work, gates: safety.Gates) -> None:
+    def _decide(self, work: Work, gates: safety_gates.Gates) -> None:
         settings = gates.for_cluster(work.row["cluster_id"])
         if work.state is S.PENDING and not self._admit(work, gates, settings):
             return
@@ -116,7 +115,7 @@ class Engine:
             bool(work.get("drained_by_us")),
         )
 
-    def _admit(self, work: Work, gates: safety.Gates, settings: safety.Settings) -> bool:
+    def _admit(self, work: Work, gates: safety_gates.Gates, settings: safety_gates.Settings) -> bool:
         """The safety gates between a fault and a node: True when the run may quarantine it now."""
         if work.get("human") and not work.plan:
             work.escalate(work.row["reason"])
@@ -169,7 +168,7 @@ class Engine:
         work.values["step"] = len(work.plan)
         work.move(S.RESOLVED, outcome=Outcome.DRY_RUN, detail="dry run: recorded what would have been done")
 
-    def _target(self, work: Work, settings: safety.Settings) -> Target:
+    def _target(self, work: Work, settings: safety_gates.Settings) -> Target:
         row = work.row
         return Target(
             run_id=work.run_id,

@@ -71,7 +71,9 @@ def _context(session: Session, policy: Policy, node_id: int, finding: Finding) -
             RemediationStep.action.is_not(None),
         )
     )
-    return Context(frozenset(x for x in xids if x is not None), frozenset(ActionKind(a) for a in actions))
+    return Context(
+        frozenset(x for x in xids if x is not None), frozenset(ActionKind(a) for a in actions if a)
+    )
 
 
 def _counts(session: Session, policy: Policy, node_id: int, finding: Finding) -> tuple[int, int]:

@@ -143,7 +143,7 @@ def actions(session: Session) -> dict[str, dict[str, int]]:
     )
     out: dict[str, dict[str, int]] = defaultdict(dict)
     for action, outcome, count in session.execute(query):
-        out[action][outcome] = count
+        out[str(action)][outcome] = count
     return dict(out)
 
 

@@ -246,7 +246,8 @@ def _check_contradictions(rules: list[Rule], source: str) -> None:
     seen: dict[tuple[Any, ...], Rule] = {}
     for rule in rules:
         m = rule.match
-        for xid in sorted(m.xids) or [None]:
+        xids: list[int | None] = [*sorted(m.xids)] or [None]
+        for xid in xids:
             key = (m.check, xid, m.with_any, m.after)
             other = seen.get(key)
             if other is not None and other.name != rule.name:

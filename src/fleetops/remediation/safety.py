@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -170,10 +170,10 @@ def load_gates(session: Session, limits: Limits, now: datetime, cluster_ids: set
             gates.quarantined[(scope, key)] = nodes
         for key, value in _started(session, column, hour).items():
             gates.started[(scope, key)] = value
-    for key, value in session.execute(
+    for cluster_id, value in session.execute(
         select(Node.cluster_id, func.count()).where(Node.cluster_id.is_not(None)).group_by(Node.cluster_id)
     ):
-        gates.nodes[("cluster", key)] = value
+        gates.nodes[("cluster", cast(int, cluster_id))] = value
     per_supplier = (
         select(Site.supplier_id, func.count())
         .select_from(Node)

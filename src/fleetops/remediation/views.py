@@ -92,11 +92,9 @@ def save_settings(
         return RedirectResponse("/login", status_code=303)
     try:
         windows = _window(window_start, window_end)
-        update = SettingsUpdate(
-            enabled=enabled is not None,
-            dry_run=dry_run is not None,
-            allowed_actions=allowed or [],
-            **({"maintenance_windows": windows} if windows else {}),
+        update = SettingsUpdate.model_validate(
+            {"enabled": enabled is not None, "dry_run": dry_run is not None, "allowed_actions": allowed or []}
+            | ({"maintenance_windows": windows} if windows else {})
         )
         service.update_settings(db, who, cluster_id, update)
     except (ValidationError, ValueError) as exc:

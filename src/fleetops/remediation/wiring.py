@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from fleetops.remediation.executors import Executors, RedfishPower, SshGpuReset
+from fleetops.remediation.executors import Executors, NodeScheduler, RedfishPower, SshGpuReset
 from fleetops.remediation.notices import PortNotices
 
 
@@ -44,5 +44,5 @@ def production_executors(wiring: Wiring) -> Executors:
         routing_key=wiring.pagerduty_routing_key,
     )
     # TODO(kubernetes adapter): add "kubernetes" once adapters/kubernetes lands (cordon, taint, evict).
-    schedulers = {"slurm": SlurmClient(wiring.slurm_conf)}
+    schedulers: dict[str, NodeScheduler] = {"slurm": SlurmClient(wiring.slurm_conf)}
     return Executors(schedulers, SshGpuReset(), RedfishPower(connect=connect), notices)

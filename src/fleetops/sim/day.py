@@ -132,7 +132,8 @@ def play_day(
         faults = FaultInjector(seed=seed, intensity=intensity).draw(len(hosts), START, timedelta(hours=hours))
         world = FakeWorld(gpu=FakeGpu(duration_s=60), verifier=FakeVerifier(duration_s=300), reboot_s=600)
         engine = Engine(world.executors(), verifier=world.verifier)
-        end, queue, found, kinds = START + timedelta(hours=hours), list(faults), 0, {}
+        end, queue, found = START + timedelta(hours=hours), list(faults), 0
+        kinds: dict[str, int] = {}
         repair_due: dict[int, datetime] = {}
         repaired = 0
         while manual.now() < end:
