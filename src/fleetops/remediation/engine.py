@@ -15,7 +15,7 @@ import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from fleetops import clock
 from fleetops.db.session import Database
@@ -324,3 +324,18 @@ def tick(database: Database) -> int:
 
 
 __all__ = ["ACTOR", "Engine", "Limits", "claim", "tick", "use_engine"]
+
+
+_pulled_at: datetime | None = None
+
+
+def worker_tick(database: Database) -> int:
+    """The worker task: take in findings health recorded since the last pull, then one engine tick."""
+    global _pulled_at
+    from fleetops.remediation.service import pull_findings
+
+    now = clock.now()
+    with database.transaction() as session:
+        pull_findings(session, since=_pulled_at)
+    _pulled_at = now
+    return tick(database)

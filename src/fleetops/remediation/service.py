@@ -7,6 +7,7 @@ settings (`fleetops.inventory.scope.visible`); anything else is "not found", nev
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -37,11 +38,12 @@ def receive_findings(session: Session, findings: list[Finding], policy: Policy |
     return intake(session, findings, policy)
 
 
-def pull_findings(session: Session, since: Any = None) -> IntakeResult:
-    """Pull open findings from health (for workers that poll rather than being handed findings)."""
-    from fleetops.health import service as health  # type: ignore[attr-defined]
+def pull_findings(session: Session, since: datetime | None = None) -> IntakeResult:
+    """Pull findings from health (for a worker that polls rather than being handed findings by the
+    pipeline); resolved ones are ignored, redelivered ones are recognised by their key."""
+    from fleetops.health import service as health
 
-    return intake(session, list(health.open_findings(session, since=since)))
+    return intake(session, [f for f in health.open_findings(session, since=since) if not f.resolved])
 
 
 def _runs(principal: Principal) -> Any:

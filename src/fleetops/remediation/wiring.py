@@ -23,6 +23,8 @@ class Wiring:
     jira_token: str | None = None
     jira_projects: dict[str, str] = field(default_factory=lambda: {"*": "RMA"})
     pagerduty_routing_key: str = ""
+    kubeconfig: str | None = None
+    kube_context: str | None = None
 
 
 def production_executors(wiring: Wiring) -> Executors:
@@ -43,6 +45,9 @@ def production_executors(wiring: Wiring) -> Executors:
         projects=dict(wiring.jira_projects),
         routing_key=wiring.pagerduty_routing_key,
     )
-    # TODO(kubernetes adapter): add "kubernetes" once adapters/kubernetes lands (cordon, taint, evict).
+    from fleetops.adapters.kubernetes.client import KubernetesClient
+
     schedulers: dict[str, NodeScheduler] = {"slurm": SlurmClient(wiring.slurm_conf)}
+    if wiring.kubeconfig is not None:  # without one, Kubernetes clusters' runs escalate to a person
+        schedulers["kubernetes"] = KubernetesClient.from_kubeconfig(wiring.kubeconfig, wiring.kube_context)
     return Executors(schedulers, SshGpuReset(), RedfishPower(connect=connect), notices)

@@ -1,0 +1,29 @@
+"""End to end from an agent report: health stores the finding, the remediation worker pulls it and acts."""
+
+from __future__ import annotations
+
+from fleetops.auth.principal import SYSTEM
+from fleetops.health.ingest import ingest
+from fleetops.remediation import engine, service
+from fleetops.remediation.choices import RunState
+from tests.health.reports import body, report, xid
+
+
+def test_agent_report_with_xid79_is_drained_by_the_worker(bed):
+    previous = engine.use_engine(bed.engine)
+    engine._pulled_at = None
+    try:
+        with bed.database.transaction() as session:
+            ingest(session, SYSTEM, body(report("b002", xids=[xid(79, index=5)])))
+        engine.worker_tick(bed.database)
+        bed.clock.advance(15)
+        engine.worker_tick(bed.database)  # the same open finding again: not a second run
+        with bed.database.transaction() as session:
+            [run] = service.list_runs(session, SYSTEM)
+            # health concludes two findings from the one event (fallen_off_bus and XID 79): one run
+            assert (run.hostname, run.gpu_index, run.plan) == ("b002", 5, ["drain", "reboot_node", "verify"])
+            assert run.state is RunState.ACTING and run.findings == 2
+        assert bed.world.scheduler.state("b002") == "drained"
+    finally:
+        engine.use_engine(previous)
+        engine._pulled_at = None
