@@ -27,3 +27,20 @@ def test_agent_report_with_xid79_is_drained_by_the_worker(bed):
     finally:
         engine.use_engine(previous)
         engine._pulled_at = None
+
+
+def test_a_condition_reported_again_joins_its_run_once(bed):
+    previous = engine.use_engine(bed.engine)
+    engine._pulled_at = None
+    try:
+        for _ in range(3):  # the same fallen-off-bus condition on three consecutive reports
+            with bed.database.transaction() as session:
+                ingest(session, SYSTEM, body(report("b002", xids=[xid(79, index=5)])))
+            engine.worker_tick(bed.database)
+            bed.clock.advance(30)
+        with bed.database.transaction() as session:
+            [run] = service.list_runs(session, SYSTEM)
+            assert run.findings == 2 and not run.rule.startswith("cap:")
+    finally:
+        engine.use_engine(previous)
+        engine._pulled_at = None

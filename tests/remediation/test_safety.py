@@ -160,3 +160,12 @@ def test_reboot_supersedes_a_pending_reset(fleet, manual_clock):
     assert bed.world.gpu.resets == [] and bed.world.resets("b000") == ["GracefulRestart"]
     assert bed.run(run_id).state is RunState.RESOLVED
     bed.engine.close()
+
+
+def test_resightings_of_an_open_fault_neither_pile_up_nor_trip_the_cap(bed):
+    [run_id] = bed.finding("b001", xid=62, gpu=2)
+    for _ in range(6):  # health re-reports the open finding on every agent report
+        bed.clock.advance(10)
+        assert bed.finding("b001", xid=62, gpu=2) == []
+    run = bed.run(run_id)
+    assert run.findings == 1 and run.plan == ["drain", "reset_gpu", "verify"]

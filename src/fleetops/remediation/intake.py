@@ -76,33 +76,53 @@ def _context(session: Session, policy: Policy, node_id: int, finding: Finding) -
     )
 
 
-def _counts(session: Session, policy: Policy, node_id: int, finding: Finding) -> tuple[int, int]:
+def _same_gpu(finding: Finding) -> Any:
+    if finding.gpu_index is None:
+        return RemediationFault.gpu_index.is_(None)
+    return RemediationFault.gpu_index == finding.gpu_index
+
+
+def _resighted(session: Session, run_id: int, node_id: int, finding: Finding) -> bool:
+    """Health re-reports an open condition on every report: the same fault of an open run is not news."""
+    xid = RemediationFault.xid.is_(None) if finding.xid is None else RemediationFault.xid == finding.xid
+    query = select(RemediationFault.id).where(
+        RemediationFault.run_id == run_id,
+        RemediationFault.node_id == node_id,
+        RemediationFault.check == finding.check,
+        xid,
+        _same_gpu(finding),
+    )
+    return session.scalar(query.limit(1)) is not None
+
+
+def _counts(
+    session: Session, policy: Policy, node_id: int, finding: Finding, open_run: int | None
+) -> tuple[int, int]:
+    """How often this fault came back (runs, not sightings) and how often the node was remediated."""
     caps, at = policy.caps, finding.observed_at
     same = 0
     if finding.xid is not None:
-        same = (
-            session.scalar(
-                select(func.count()).where(
-                    RemediationFault.node_id == node_id,
-                    RemediationFault.xid == finding.xid,
-                    RemediationFault.gpu_index == finding.gpu_index,
-                    RemediationFault.seen_at >= at - timedelta(seconds=caps.same_xid_window_s),
-                )
-            )
-            or 0
-        )
-    runs = (
-        session.scalar(
-            select(func.count()).where(
-                R.node_id == node_id,
-                R.created_at >= at - timedelta(seconds=caps.node_runs_window_s),
-                R.state != RunState.CANCELLED.value,
-                R.rule.not_like("cap:%"),
+        prior = session.scalar(
+            select(func.count(func.distinct(RemediationFault.run_id))).where(
+                RemediationFault.node_id == node_id,
+                RemediationFault.xid == finding.xid,
+                _same_gpu(finding),
+                RemediationFault.run_id.is_not(None),
+                RemediationFault.run_id != (open_run or 0),
+                RemediationFault.seen_at >= at - timedelta(seconds=caps.same_xid_window_s),
             )
         )
-        or 0
+        same = (prior or 0) + 1
+    runs = session.scalar(
+        select(func.count()).where(
+            R.node_id == node_id,
+            R.created_at >= at - timedelta(seconds=caps.node_runs_window_s),
+            R.state != RunState.CANCELLED.value,
+            R.rule.not_like("cap:%"),
+            R.id != (open_run or 0),
+        )
     )
-    return same, runs
+    return same, runs or 0
 
 
 def _create(session: Session, node: dict[str, Any], finding: Finding, plan: Plan) -> int:
@@ -197,6 +217,10 @@ def intake(session: Session, findings: list[Finding], policy: Policy | None = No
         if session.scalar(select(RemediationFault.id).where(RemediationFault.key == key)) is not None:
             result.ignored.append(f"{finding.hostname} {finding.check}: already received")
             continue
+        open_run = session.scalar(select(R).where(R.node_id == node["id"], R.state.in_(active)).limit(1))
+        if open_run is not None and _resighted(session, open_run.id, node["id"], finding):
+            result.ignored.append(f"{finding.hostname} {finding.check}: seen again (run {open_run.id})")
+            continue
         context = _context(session, policy, node["id"], finding)
         session.execute(
             insert(RemediationFault).values(
@@ -212,10 +236,8 @@ def intake(session: Session, findings: list[Finding], policy: Policy | None = No
         if plan is None:
             result.ignored.append(f"{finding.hostname} {finding.check}: no action in the policy")
             continue
-        plan = ladder.capped(
-            policy, plan, *_counts(session, policy, node["id"], finding), finding.xid, finding.gpu_index
-        )
-        open_run = session.scalar(select(R).where(R.node_id == node["id"], R.state.in_(active)).limit(1))
+        counts = _counts(session, policy, node["id"], finding, open_run.id if open_run else None)
+        plan = ladder.capped(policy, plan, *counts, finding.xid, finding.gpu_index)
         if open_run is not None:
             _merge(session, policy, open_run, finding, plan)
             run_id = open_run.id
