@@ -1,18 +1,22 @@
-"""Alert use-cases: ingest (findings, Alertmanager), the periodic tick, explanations and measures."""
+"""Alert use-cases: ingest (findings, Alertmanager), the periodic tick, incidents, silences.
+
+`explain` (why paged or not) and `measures` (the scorecard) live in their own modules and are re-exported.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fleetops import clock
 from fleetops.alerts import classify, correlate, dedupe, ingest, models, notify, outbox, route
 from fleetops.alerts.context import Context
+from fleetops.alerts.explain import explain
 from fleetops.alerts.incidents import record
+from fleetops.alerts.measures import measures
 from fleetops.alerts.policy import RoutingTree, default_routes
 from fleetops.alerts.schemas import IngestResult, SilenceCreate, WebhookPayload
 from fleetops.db.session import Database
@@ -89,139 +93,6 @@ def list_incidents(session: Session, status: str | None = None, limit: int = 100
     return list(session.scalars(stmt))
 
 
-def explain(session: Session, alert_id: int) -> dict[str, Any]:
-    """Why this alert paged, ticketed, forwarded or stayed quiet: incident, priority, route, messages."""
-    alert = session.get(models.Alert, alert_id)
-    if alert is None:
-        raise NotFound(f"alert {alert_id}: no such alert")
-    found: dict[str, Any] = {
-        "alert": {
-            "id": alert.id,
-            "fingerprint": alert.fingerprint,
-            "status": alert.status,
-            "labels": alert.labels,
-            "repeats": alert.repeats,
-        }
-    }
-    incident = session.get(models.Incident, alert.incident_id) if alert.incident_id else None
-    while incident is not None and incident.merged_into_id:
-        incident = session.get(models.Incident, incident.merged_into_id)
-    if incident is None:
-        return found | {
-            "verdict": "not correlated into an incident (resolved before it fired, or never placed)"
-        }
-    events = session.scalars(
-        select(models.IncidentEvent)
-        .where(models.IncidentEvent.incident_id == incident.id)
-        .order_by(models.IncidentEvent.id)
-    ).all()
-    messages = session.scalars(select(models.Outbox).where(models.Outbox.incident_id == incident.id)).all()
-    paged = any(m.kind == "pagerduty" and m.action == "trigger" for m in messages)
-    return found | {
-        "incident": {
-            "id": incident.id,
-            "key": incident.key,
-            "priority": incident.priority,
-            "status": incident.status,
-            "disposition": incident.disposition,
-            "reason": incident.reason,
-            "receivers": incident.receivers,
-        },
-        "verdict": _verdict(incident, paged),
-        "history": [
-            {
-                "at": e.at.isoformat(),
-                "field": e.field,
-                "from": e.from_value,
-                "to": e.to_value,
-                "why": e.reason,
-            }
-            for e in events
-        ],
-        "messages": [
-            {
-                "receiver": m.receiver,
-                "action": m.action,
-                "status": m.status,
-                "attempts": m.attempts,
-                "dedup_key": m.dedup_key,
-                "error": m.last_error,
-            }
-            for m in messages
-        ],
-    }
-
-
-def _verdict(incident: models.Incident, paged: bool) -> str:
-    if paged:
-        return f"paged: incident #{incident.id} is {incident.priority} ({incident.reason})"
-    if incident.disposition in ("suppressed", "inhibited"):
-        return f"not paged: {incident.disposition}, {incident.reason}"
-    where = ", ".join(incident.receivers) or "no receiver"
-    return f"not paged: incident #{incident.id} is {incident.priority}, routed to {where}"
-
-
-def _quantile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def measures(session: Session) -> dict[str, Any]:
-    """The scorecard of the alert path, computed from the rows (never a separately kept number)."""
-    alerts, repeats = session.execute(
-        select(func.count(), func.coalesce(func.sum(models.Alert.repeats), 0)).select_from(models.Alert)
-    ).one()
-    incidents = session.scalars(select(models.Incident).where(models.Incident.status != "merged")).all()
-    sent = session.execute(
-        select(
-            models.Outbox.kind,
-            models.Outbox.receiver,
-            models.Outbox.action,
-            models.Outbox.dedup_key,
-            models.Outbox.status,
-        )
-    ).all()
-    pages = {r.dedup_key for r in sent if r.kind == "pagerduty" and r.action == "trigger"}
-    tickets = {r.dedup_key for r in sent if r.kind == "jira"}
-    suppressed: dict[str, int] = {}
-    for i in incidents:
-        if i.disposition in ("suppressed", "inhibited"):
-            reason = i.reason.split(":")[0].split(" #")[0]
-            suppressed[reason] = suppressed.get(reason, 0) + i.alert_count
-    to_notify = [
-        (i.first_notified_at - i.opened_at).total_seconds() for i in incidents if i.first_notified_at
-    ]
-    to_ack = [(i.acknowledged_at - i.opened_at).total_seconds() for i in incidents if i.acknowledged_at]
-    received = alerts + repeats
-    return {
-        "alerts_in": received,
-        "alerts_distinct": alerts,
-        "incidents_opened": len(incidents),
-        "pages_sent": len(pages),
-        "tickets_opened": len(tickets),
-        "forwarded": _forwarded(sent),
-        "suppressed_alerts_by_reason": suppressed,
-        "page_reduction": 1 - len(pages) / alerts if alerts else None,
-        "time_to_notify_s": {"median": _quantile(to_notify, 0.5), "p99": _quantile(to_notify, 0.99)},
-        "time_to_ack_s": {"median": _quantile(to_ack, 0.5), "p99": _quantile(to_ack, 0.99)},
-        "outbox": {s: sum(1 for r in sent if r.status == s) for s in ("pending", "delivered", "failed")},
-        "rejected_payloads": session.scalar(select(func.count()).select_from(models.RejectedPayload)),
-    }
-
-
-def _forwarded(sent: Sequence[Any]) -> dict[str, int]:
-    tree = default_routes()
-    by_label = {r.name: r.by_label for r in tree.receivers if r.by_label}
-    counts = {"supplier": 0, "customer": 0}
-    for row in sent:
-        target = by_label.get(row.receiver)
-        if target in counts and row.status == "delivered":
-            counts[target] += 1
-    return counts
-
-
 def acknowledge(session: Session, incident_id: int, actor: str) -> models.Incident:
     """Record who acknowledged, and tell PagerDuty under the same dedup_key so the page stops escalating."""
     incident = get_incident(session, incident_id)
@@ -293,3 +164,20 @@ def expire_silence(session: Session, silence_id: int) -> models.Silence:
         raise NotFound(f"silence {silence_id}: no such silence")
     row.ends_at = min(row.ends_at, clock.now())
     return row
+
+
+__all__ = [
+    "acknowledge",
+    "create_silence",
+    "expire_silence",
+    "explain",
+    "get_incident",
+    "ingest_alertmanager",
+    "ingest_findings",
+    "list_incidents",
+    "list_silences",
+    "measures",
+    "process",
+    "record_rejection",
+    "tick",
+]
