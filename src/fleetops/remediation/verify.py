@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from fleetops.errors import ExternalError
 from fleetops.remediation.executors import Target
 
 
@@ -30,27 +29,29 @@ class Verifier(Protocol):
 class HealthVerifier:
     """The production verifier over the health control plane.
 
-    TODO(health): needs `health.service.request_qualification(session, hostname)` and
-    `health.service.verdict_since(session, hostname, since) -> bool | None` (fresh report + qualification).
-    Until they exist it answers "waiting", so verification times out and escalates to a person rather than
-    returning an unverified node to service.
+    TODO(health): needs `health.service.request_qualification(session, hostname)` (ask the node's agent
+    for a short qualification under load) and `health.service.verification(session, hostname, since)
+    -> bool | None` (a report and a qualification newer than `since`: True passed, False failed, None not
+    yet). Until they exist it answers "waiting", so verification times out and the run climbs the ladder
+    or escalates to a person rather than returning an unverified node to service.
     """
 
     def start(self, target: Target) -> None:
-        return None
+        self._call("request_qualification", target.hostname)
 
     def result(self, target: Target, since: datetime) -> bool | None:
-        try:
-            from fleetops.health import service  # type: ignore[attr-defined]
-        except ImportError:
+        verdict = self._call("verification", target.hostname, since)
+        return verdict if isinstance(verdict, bool) else None
+
+    def _call(self, name: str, *args: object) -> object:
+        from fleetops.db.session import get_database
+        from fleetops.health import service
+
+        function = getattr(service, name, None)
+        if function is None:
             return None
-        verdict = getattr(service, "verdict_since", None)
-        if verdict is None:
-            return None
-        try:
-            return verdict(target.hostname, since)  # type: ignore[no-any-return]
-        except ExternalError:
-            return None
+        with get_database().transaction() as session:
+            return function(session, *args)
 
 
 @dataclass(frozen=True)
