@@ -98,3 +98,11 @@ def test_plan_writes_one_enrolled_row_per_node(database):
     with database.transaction() as session:
         states = session.scalars(select(NodeBringup.state)).all()
     assert sorted(states) == ["enrolled"] * 8
+
+
+def test_nodes_of_an_aborted_rollout_can_be_planned_again(database):
+    load(database, racked_fleet(nodes=2))
+    plan(database)
+    with database.transaction() as session:
+        service.abort(session, SYSTEM, "r1", "wrong image")
+    assert plan(database, name="r2", image="ubuntu-24.04-gpu") == "r2"

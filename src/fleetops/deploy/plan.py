@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from fleetops import clock
 from fleetops.deploy import fsm
+from fleetops.deploy.choices import RolloutState
 from fleetops.deploy.hardening import PROFILES
 from fleetops.deploy.models import NodeBringup, Rollout
 from fleetops.errors import Conflict, InvalidInput, NotFound
@@ -109,9 +110,12 @@ def check_nodes(session: Session, request: PlanRequest, cluster: Cluster, nodes:
             field="hostnames",
         )
     busy = session.scalars(
-        select(NodeBringup.hostname).where(
+        select(NodeBringup.hostname)
+        .join(Rollout, Rollout.id == NodeBringup.rollout_id)
+        .where(
             NodeBringup.node_id.in_([n.id for n in nodes]),
             NodeBringup.state.in_([s.value for s in fsm.ACTIVE | {fsm.S.NEEDS_HUMAN}]),
+            Rollout.state != RolloutState.ABORTED,  # an aborted rollout lets its nodes go
         )
     ).all()
     if busy:
