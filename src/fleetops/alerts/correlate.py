@@ -9,9 +9,9 @@ Alertmanager's inhibit rules mute the symptoms of an infrastructure failure (the
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
 
 from fleetops.alerts import models
 from fleetops.alerts.choices import IncidentStatus, Scope
@@ -24,6 +24,8 @@ from fleetops.inventory.models import Node
 
 INCIDENT_LABELS = ("cluster", "cluster_state", "supplier", "customer", "site")
 NODE_LABELS = ("rack", "pod", "node", "node_state")
+
+ALERTS = cast(Table, models.Alert.__table__)  # Core table for executemany statements
 
 
 def _firing_rows(ctx: Context, alerts: list[Alert]) -> list[Any]:
@@ -133,7 +135,7 @@ def _describe(ctx: Context, groups: dict[str, Group]) -> None:
             models.Alert.id.in_(wanted[start : start + CHUNK])
         )
         found.update(dict(ctx.session.execute(stmt).all()))
-    subject_label = {Scope.NODE: "node", Scope.RACK: "rack", Scope.CLUSTER: "cluster"}
+    subject_label = {"node": "node", "rack": "rack", "cluster": "cluster"}
     for group in groups.values():
         labels = found.get(group.representative, {})
         group.labels = _labels_of(labels, group.scope)
@@ -193,7 +195,7 @@ def _move(ctx: Context, old: dict[int, int | None], moves: dict[int, int]) -> No
     for alert_id, incident_id in moves.items():
         if old.get(alert_id) != incident_id:
             by_incident[incident_id].append(alert_id)
-    table = models.Alert.__table__
+    table = ALERTS
     for incident_id, alert_ids in by_incident.items():
         for start in range(0, len(alert_ids), CHUNK):
             chunk = alert_ids[start : start + CHUNK]

@@ -5,14 +5,16 @@ Set-based: one select per 500 fingerprints, one executemany insert, one executem
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 
 from fleetops.alerts import models
 from fleetops.alerts.context import Context
 from fleetops.alerts.ingest import CHUNK
 from fleetops.flow import Alert
+
+ALERTS = cast(Table, models.Alert.__table__)  # Core table for executemany statements
 
 
 def _existing(ctx: Context, fingerprints: list[str]) -> dict[str, tuple[int, str, int | None]]:
@@ -60,13 +62,13 @@ def _new_row(alert: Alert, ctx: Context) -> dict[str, Any]:
 def _insert(ctx: Context, alerts: list[Alert]) -> None:
     """One executemany insert; new rows need no id here (correlate reads them back by cluster)."""
     if alerts:
-        ctx.session.connection().execute(insert(models.Alert.__table__), [_new_row(a, ctx) for a in alerts])
+        ctx.session.connection().execute(insert(ALERTS), [_new_row(a, ctx) for a in alerts])
 
 
 def _update(ctx: Context, changes: list[dict[str, Any]]) -> None:
     if not changes:
         return
-    table = models.Alert.__table__
+    table = ALERTS
     stmt = (
         update(table)
         .where(table.c.id == bindparam("b_id"))

@@ -110,9 +110,10 @@ def _mute(changed: list[Incident], groups: dict[str, Group], rows: dict[str, mod
         if group.scope in WIDE:
             covering.update({node: group.key for node in group.nodes})
     for incident in changed:
-        group = groups.get(incident.key)
-        if group is None or group.scope in WIDE:
+        found = groups.get(incident.key)
+        if found is None or found.scope in WIDE:
             continue
+        group = found
         by = next((covering[n] for n in group.nodes if n in covering), None)
         if by is not None:
             incident.muted_by = f"#{rows[by].id} ({by})"
@@ -164,5 +165,6 @@ def _members(ctx: Context, incident_ids: list[int]) -> dict[int, list[int]]:
             models.Alert.incident_id.in_(incident_ids)
         )
         for incident_id, alert_id in ctx.session.execute(stmt):
-            found.setdefault(incident_id, []).append(alert_id)
+            if incident_id is not None:
+                found.setdefault(incident_id, []).append(alert_id)
     return found

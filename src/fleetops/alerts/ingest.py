@@ -100,7 +100,8 @@ def load_clusters(ctx: Context, where: Any) -> None:
     live = Node.state != NodeState.DECOMMISSIONED
     counts = select(Node.cluster_id, func.count()).where(Node.cluster_id.in_(list(ctx.clusters)), live)
     for cluster_id, count in ctx.session.execute(counts.group_by(Node.cluster_id)):
-        ctx.clusters[cluster_id]["nodes"] = count
+        if cluster_id is not None:
+            ctx.clusters[cluster_id]["nodes"] = count
 
 
 def _load_rack_sizes(ctx: Context, rack_ids: set[int]) -> None:

@@ -120,7 +120,7 @@ def arm(ctx: Context, match: Match, incident: Incident) -> None:
             flush_at=ctx.now + timedelta(seconds=wait),
         )
         ctx.session.add(group)
-    if incident.incident_id not in group.incident_ids:
+    if incident.incident_id is not None and incident.incident_id not in group.incident_ids:
         group.incident_ids = [*group.incident_ids, incident.incident_id]
     if group.last_flushed_at is not None:
         # a change is told at the next group_interval, not held until the repeat
@@ -137,7 +137,7 @@ def run(incidents: list[Incident], ctx: Context) -> list[Incident]:
     rows = {r.id: r for r in ctx.session.scalars(select(models.Incident).where(models.Incident.id.in_(ids)))}
     passed = []
     for incident in incidents:
-        row = rows[incident.incident_id]
+        row = rows[incident.incident_id or 0]
         if incident.status == IncidentStatus.MERGED.value:
             ctx.stop(incident, f"merged into incident #{row.merged_into_id}", "merged")
             continue
