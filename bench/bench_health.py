@@ -29,7 +29,7 @@ from fleetops.auth.choices import Role
 from fleetops.auth.principal import Principal
 from fleetops.db.migrate import upgrade
 from fleetops.db.session import Database
-from fleetops.health.ingest import ingest
+from fleetops.health.ingest import fast_parse, ingest
 from fleetops.health.models import HealthReport, NodeHealth
 from fleetops.health.upsert import upsert
 from fleetops.inventory.apply import apply_document
@@ -195,6 +195,17 @@ def bench(url: str) -> None:
             print(
                 f"  batches of {batch}, nulls omitted (exclude_none): median {rate:,.0f} node-reports/s; "
                 f"CPU {cpu * 1e6:.0f} us/report -> {cpu * CB3_RATE * 100:.1f}% of one core at CB3"
+            )
+        for compact in (False, True):
+            payloads = bodies(fleet, manual.now(), random.Random(1), MAX_BATCH, compact)
+            start = time.process_time()
+            for payload in payloads:
+                fast_parse(payload)
+            spent = (time.process_time() - start) / len(fleet)
+            encoding = "nulls omitted" if compact else "agent's dump_report"
+            print(
+                f"  baseline, wire-schema validation alone, cyclic GC on ({encoding}): "
+                f"{spent * 1e6:.0f} us/report"
             )
         raw = baseline(database, fleet, manual)
         print(
