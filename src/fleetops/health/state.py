@@ -70,14 +70,21 @@ _OPEN = select(
     HealthFinding.count,
     HealthFinding.last_seen_at,
     HealthFinding.opened_at,
-).where(HealthFinding.node_id.in_(bindparam("ids", expanding=True)), HealthFinding.resolved_at.is_(None))
+).where(HealthFinding.resolved_at.is_(None))
+_OPEN_ONE = _OPEN.where(HealthFinding.node_id == bindparam("id"))
+_OPEN = _OPEN.where(HealthFinding.node_id.in_(bindparam("ids", expanding=True)))
 _INSERT_FINDINGS = HealthFinding.__table__.insert()
 _INSERT_CHANGES = HealthChange.__table__.insert()
 
 
 def _open_findings(session: Session, node_ids: Iterable[int]) -> dict[int, dict[str, dict[str, Any]]]:
     found: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
-    for row in session.connection().execute(_OPEN, {"ids": list(node_ids)}).mappings():
+    ids = list(node_ids)
+    if len(ids) == 1:
+        rows = session.connection().execute(_OPEN_ONE, {"id": ids[0]})
+    else:
+        rows = session.connection().execute(_OPEN, {"ids": ids})
+    for row in rows.mappings():
         found[row["node_id"]][row["key"]] = dict(row)
     return found
 
