@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     audit_retention_days: int = Field(default=400, ge=90, description="ClusterMAX expects at least 90 days")
     log_level: str = "INFO"
     log_json: bool = True
+    simulate: bool = Field(
+        default=False,
+        description="Drive deployments and repairs with simulated backends (the demo); never in production",
+    )
 
 
 def _file_values(path: Path) -> dict[str, Any]:

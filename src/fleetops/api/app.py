@@ -8,6 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from fleetops import __version__
 from fleetops.api import metrics, problems
 from fleetops.api.routes import audit, inventory
+from fleetops.deploy import api as deploy_api
 from fleetops.web import views
 from fleetops.web.views import STATIC
 
@@ -18,7 +19,7 @@ DESCRIPTION = """Operations platform for GPU clouds. Every endpoint takes `Autho
 def create_app() -> FastAPI:
     app = FastAPI(title="fleetops", version=__version__, description=DESCRIPTION)
     problems.install(app)
-    for router in (inventory.router, audit.router, metrics.router, views.router):
+    for router in (inventory.router, audit.router, deploy_api.router, metrics.router, views.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

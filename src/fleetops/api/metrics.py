@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from fleetops.api.deps import PrincipalDep
 from fleetops.auth.principal import SYSTEM
 from fleetops.db.session import get_database
+from fleetops.deploy.metrics import deploy_metrics
 from fleetops.inventory.summary import summarize
 
 router = APIRouter(tags=["metrics"])
@@ -51,7 +52,7 @@ def inventory_metrics(session: Session) -> Iterable[Metric]:
     return [nodes, gpus, clusters]
 
 
-COLLECTORS: list[Callable[[Session], Iterable[Metric]]] = [inventory_metrics]
+COLLECTORS: list[Callable[[Session], Iterable[Metric]]] = [inventory_metrics, deploy_metrics]
 
 
 class _Scrape:

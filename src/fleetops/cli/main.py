@@ -11,6 +11,7 @@ from fleetops import __version__
 from fleetops.auth.choices import Role
 from fleetops.auth.principal import SYSTEM
 from fleetops.cli.audit import audit_app
+from fleetops.cli.deploy import decommission_cluster, deploy_app
 from fleetops.cli.inventory import clusters_app, inventory_app, nodes_app
 from fleetops.cli.output import console, emit_json, reports_errors
 from fleetops.cli.sim import sim_app
@@ -34,9 +35,13 @@ for sub, name in (
     (clusters_app, "clusters"),
     (nodes_app, "nodes"),
     (sim_app, "sim"),
+    (deploy_app, "deploy"),
     (audit_app, "audit"),
 ):
     app.add_typer(sub, name=name)
+clusters_app.command("decommission", help="Drain, wipe and release a cluster's nodes (24 h deadline).")(
+    decommission_cluster
+)
 
 
 @app.command()
@@ -135,6 +140,8 @@ def demo(
     from fleetops.auth.service import create_token
     from fleetops.sim.load import seed_fleet
 
+    os.environ["FLEETOPS_SIMULATE"] = "true"  # the demo's deployments and repairs run on simulated backends
+    settings.cache_clear()
     database = get_database()
     upgrade(database)
     seeded = seed_fleet(database, seed, nodes)

@@ -18,6 +18,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from fleetops import clock
+from fleetops.config import settings
 from fleetops.db.session import Database
 from fleetops.deploy import bringup, claim, fsm, progress
 from fleetops.deploy.backends import Backends, StepResult, simulated_backends
@@ -166,9 +167,15 @@ def use_engine(engine: Engine | None) -> Engine | None:
 
 
 def tick(database: Database) -> int:
-    """The worker's entry point: one engine tick with the installed engine (simulated by default)."""
+    """The worker's entry point: one tick with the installed engine.
+
+    With no engine installed, simulated backends run only when FLEETOPS_SIMULATE is set (the demo and
+    the simulator): a real rollout must never be marked ready by backends that touched nothing.
+    """
     global _engine
     if _engine is None:
+        if not settings().simulate:
+            return 0
         _engine = Engine(simulated_backends())
     return _engine.tick(database)
 

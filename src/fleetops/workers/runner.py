@@ -10,8 +10,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from fleetops.audit.service import purge
 from fleetops.config import settings
 from fleetops.db.session import Database, get_database
+from fleetops.deploy import engine as deploy_engine
 
 log = logging.getLogger("fleetops.worker")
 
@@ -24,13 +26,14 @@ class Task:
 
 
 def purge_audit(database: Database) -> int:
-    from fleetops.audit.service import purge
-
     with database.transaction() as session:
         return purge(session, settings().audit_retention_days)
 
 
-TASKS: list[Task] = [Task("audit.purge", 3600.0, purge_audit)]
+TASKS: list[Task] = [
+    Task("audit.purge", 3600.0, purge_audit),
+    Task("deploy.tick", 1.0, deploy_engine.tick),
+]
 
 
 def run_forever(stop: threading.Event, tasks: list[Task] | None = None, tick_s: float = 0.5) -> None:
