@@ -162,10 +162,21 @@ def service_principal():
     return SYSTEM
 
 
-def bench_fleet_event() -> None:
+def postgres(url: str) -> Database:
+    from sqlalchemy import text
+
+    database = Database(url)
+    with database.engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    upgrade(database)
+    return database
+
+
+def bench_fleet_event(database: Database, backend: str) -> None:
     from fleetops.sim.load import seed_fleet
 
-    database = scratch("bench-remediation-event-")
+    print(f"fleet event on {backend}:")
     seed_fleet(database, 7, max(2000, int(RUNS * 1.6)), force=True)
     with database.transaction() as session:
         hosts = list(
@@ -232,4 +243,6 @@ if __name__ == "__main__":
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {datetime.now(UTC):%Y-%m-%d}")
     if not os.environ.get("BENCH_SKIP_SLURM"):
         bench_slurm()
-    bench_fleet_event()
+    bench_fleet_event(scratch("bench-remediation-event-"), "SQLite")
+    if os.environ.get("FLEETOPS_TEST_POSTGRES_URL"):  # `make bench` starts a throwaway PostgreSQL
+        bench_fleet_event(postgres(os.environ["FLEETOPS_TEST_POSTGRES_URL"]), "PostgreSQL")

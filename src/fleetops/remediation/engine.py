@@ -318,6 +318,10 @@ def tick(database: Database) -> int:
     if _engine is None:
         from fleetops.remediation.fakes import FakeWorld
 
+        log.warning(
+            "remediation engine on SIMULATED executors (demo); production installs real ones: "
+            "use_engine(Engine(wiring.production_executors(...)))"
+        )
         world = FakeWorld()
         _engine = Engine(world.executors(), verifier=world.verifier)
     return _engine.tick(database)
