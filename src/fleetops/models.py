@@ -1,24 +1,9 @@
 """Every table of fleetops, imported once so Alembic and `create_all` see the whole schema."""
 
-from fleetops.audit.models import AuditEvent
-from fleetops.auth.models import ApiToken
-from fleetops.deploy.models import BringupTransition, Decommission, NodeBringup, Rollout
-from fleetops.inventory.models import Cluster, Contract, Customer, Gpu, Node, Rack, Region, Site, Supplier
-
-__all__ = [
-    "ApiToken",
-    "AuditEvent",
-    "BringupTransition",
-    "Decommission",
-    "NodeBringup",
-    "Rollout",
-    "Cluster",
-    "Contract",
-    "Customer",
-    "Gpu",
-    "Node",
-    "Rack",
-    "Region",
-    "Site",
-    "Supplier",
-]
+import fleetops.alerts.models
+import fleetops.audit.models
+import fleetops.auth.models
+import fleetops.deploy.models
+import fleetops.health.models
+import fleetops.inventory.models
+import fleetops.remediation.models  # noqa: F401

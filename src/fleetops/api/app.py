@@ -6,20 +6,38 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from fleetops import __version__
+from fleetops.alerts import api as alerts_api
 from fleetops.api import metrics, problems
 from fleetops.api.routes import audit, inventory
 from fleetops.deploy import api as deploy_api
+from fleetops.health import api as health_api
+from fleetops.health import views as health_views
+from fleetops.remediation import api as remediation_api
+from fleetops.remediation import views as remediation_views
 from fleetops.web import views
 from fleetops.web.views import STATIC
 
 DESCRIPTION = """Operations platform for GPU clouds. Every endpoint takes `Authorization: Bearer <token>`
 (create one with `fleetops token create`). Errors are RFC 9457 problem+json. Lists page with `cursor`."""
 
+ROUTERS = (
+    inventory.router,
+    audit.router,
+    health_api.router,
+    alerts_api.router,
+    deploy_api.router,
+    remediation_api.router,
+    metrics.router,
+    views.router,
+    health_views.router,
+    remediation_views.router,
+)
+
 
 def create_app() -> FastAPI:
     app = FastAPI(title="fleetops", version=__version__, description=DESCRIPTION)
     problems.install(app)
-    for router in (inventory.router, audit.router, deploy_api.router, metrics.router, views.router):
+    for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

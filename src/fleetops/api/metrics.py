@@ -13,11 +13,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy.orm import Session
 
+from fleetops.alerts.metrics import alert_metrics
 from fleetops.api.deps import PrincipalDep
 from fleetops.auth.principal import SYSTEM
 from fleetops.db.session import get_database
 from fleetops.deploy.metrics import deploy_metrics
+from fleetops.health.metrics import health_metrics
 from fleetops.inventory.summary import summarize
+from fleetops.remediation.measures import remediation_metrics
 
 router = APIRouter(tags=["metrics"])
 
@@ -52,7 +55,13 @@ def inventory_metrics(session: Session) -> Iterable[Metric]:
     return [nodes, gpus, clusters]
 
 
-COLLECTORS: list[Callable[[Session], Iterable[Metric]]] = [inventory_metrics, deploy_metrics]
+COLLECTORS: list[Callable[[Session], Iterable[Metric]]] = [
+    inventory_metrics,
+    health_metrics,
+    alert_metrics,
+    deploy_metrics,
+    remediation_metrics,
+]
 
 
 class _Scrape:

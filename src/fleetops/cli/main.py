@@ -10,10 +10,14 @@ import typer
 from fleetops import __version__
 from fleetops.auth.choices import Role
 from fleetops.auth.principal import SYSTEM
+from fleetops.cli.alerts import app as alerts_app
+from fleetops.cli.alerts import incidents_app, routes_app
 from fleetops.cli.audit import audit_app
 from fleetops.cli.deploy import decommission_cluster, deploy_app
+from fleetops.cli.health import app as health_app
 from fleetops.cli.inventory import clusters_app, inventory_app, nodes_app
 from fleetops.cli.output import console, emit_json, reports_errors
+from fleetops.cli.remediation import app as remediation_app
 from fleetops.cli.sim import sim_app
 from fleetops.config import load, settings
 from fleetops.db.migrate import upgrade
@@ -36,6 +40,11 @@ for sub, name in (
     (nodes_app, "nodes"),
     (sim_app, "sim"),
     (deploy_app, "deploy"),
+    (health_app, "health"),
+    (alerts_app, "alerts"),
+    (incidents_app, "incidents"),
+    (routes_app, "routes"),
+    (remediation_app, "remediation"),
     (audit_app, "audit"),
 ):
     app.add_typer(sub, name=name)
