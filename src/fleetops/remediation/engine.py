@@ -27,7 +27,7 @@ from fleetops.remediation.claim import Limits, claim, write
 from fleetops.remediation.executors import Executors, Target
 from fleetops.remediation.policy import HANDOVER, NODE_ACTIONS, Policy, default_policy
 from fleetops.remediation.steps import Call, Result, Timing, perform
-from fleetops.remediation.verify import HealthVerifier, Verifier
+from fleetops.remediation.verify import HealthVerifier, Verifier, VerifierUnavailable
 from fleetops.remediation.work import Work
 
 log = logging.getLogger("fleetops.remediation")
@@ -256,6 +256,9 @@ class Engine:
             action=call.action.value,
             started_at=call.started_at,
         )
+        if isinstance(error, VerifierUnavailable):
+            work.escalate(message)
+            return
         if retryable and attempts < self.limits.max_attempts:
             delay = min(self.limits.backoff_max_s, self.limits.backoff_s * 2 ** (attempts - 1))
             work.values["due_at"] = work.now + timedelta(seconds=delay)

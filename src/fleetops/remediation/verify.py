@@ -11,7 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from fleetops.errors import ExternalError
 from fleetops.remediation.executors import Target
+
+
+class VerifierUnavailable(ExternalError):
+    """No way to verify at all: the run goes to a person, never up the ladder (a bigger hammer would not
+    make an unverifiable node verifiable)."""
 
 
 class Verifier(Protocol):
@@ -32,8 +38,8 @@ class HealthVerifier:
     TODO(health): needs `health.service.request_qualification(session, hostname)` (ask the node's agent
     for a short qualification under load) and `health.service.verification(session, hostname, since)
     -> bool | None` (a report and a qualification newer than `since`: True passed, False failed, None not
-    yet). Until they exist it answers "waiting", so verification times out and the run climbs the ladder
-    or escalates to a person rather than returning an unverified node to service.
+    yet). Until they exist it raises `VerifierUnavailable`: the run escalates to a person rather than
+    returning an unverified node to service (or climbing the ladder towards a needless RMA).
     """
 
     def start(self, target: Target) -> None:
@@ -49,7 +55,7 @@ class HealthVerifier:
 
         function = getattr(service, name, None)
         if function is None:
-            return None
+            raise VerifierUnavailable(f"health offers no {name}(): cannot verify the node", retryable=False)
         with get_database().transaction() as session:
             return function(session, *args)
 
