@@ -1,9 +1,10 @@
-"""End to end from an agent report: health stores the finding, the remediation worker pulls it and acts."""
+"""End to end from an agent report: health stores the finding, the pipeline hands it on, the engine acts."""
 
 from __future__ import annotations
 
 from fleetops.auth.principal import SYSTEM
 from fleetops.health.ingest import ingest
+from fleetops.pipeline import Handoff
 from fleetops.remediation import engine, service
 from fleetops.remediation.choices import RunState
 from tests.health.reports import body, report, xid
@@ -11,13 +12,13 @@ from tests.health.reports import body, report, xid
 
 def test_agent_report_with_xid79_is_drained_by_the_worker(bed):
     previous = engine.use_engine(bed.engine)
-    engine._pulled_at = None
+    handoff = Handoff()
     try:
         with bed.database.transaction() as session:
             ingest(session, SYSTEM, body(report("b002", xids=[xid(79, index=5)])))
-        engine.worker_tick(bed.database)
+        handoff(bed.database), engine.tick(bed.database)
         bed.clock.advance(15)
-        engine.worker_tick(bed.database)  # the same open finding again: not a second run
+        handoff(bed.database), engine.tick(bed.database)  # the same open finding again: not a second run
         with bed.database.transaction() as session:
             [run] = service.list_runs(session, SYSTEM)
             # health concludes two findings from the one event (fallen_off_bus and XID 79): one run
@@ -26,21 +27,21 @@ def test_agent_report_with_xid79_is_drained_by_the_worker(bed):
         assert bed.world.scheduler.state("b002") == "drained"
     finally:
         engine.use_engine(previous)
-        engine._pulled_at = None
+        handoff = Handoff()
 
 
 def test_a_condition_reported_again_joins_its_run_once(bed):
     previous = engine.use_engine(bed.engine)
-    engine._pulled_at = None
+    handoff = Handoff()
     try:
         for _ in range(3):  # the same fallen-off-bus condition on three consecutive reports
             with bed.database.transaction() as session:
                 ingest(session, SYSTEM, body(report("b002", xids=[xid(79, index=5)])))
-            engine.worker_tick(bed.database)
+            handoff(bed.database), engine.tick(bed.database)
             bed.clock.advance(30)
         with bed.database.transaction() as session:
             [run] = service.list_runs(session, SYSTEM)
             assert run.findings == 2 and not run.rule.startswith("cap:")
     finally:
         engine.use_engine(previous)
-        engine._pulled_at = None
+        handoff = Handoff()

@@ -7,10 +7,12 @@ from pathlib import Path
 import typer
 
 from fleetops.cli.output import console, reports_errors
+from fleetops.cli.remediation import day
 from fleetops.inventory import formats
 from fleetops.sim.fleet import generate
 
 sim_app = typer.Typer(help="The fleet simulator.", no_args_is_help=True)
+sim_app.command("day")(day)
 
 
 @sim_app.command("fleet")

@@ -15,9 +15,10 @@ import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from fleetops import clock
+from fleetops.config import settings
 from fleetops.db.session import Database
 from fleetops.errors import ExternalError
 from fleetops.remediation import fsm, ladder
@@ -316,15 +317,14 @@ def use_engine(engine: Engine | None) -> Engine | None:
 
 
 def tick(database: Database) -> int:
-    """The worker's entry point: one tick of the installed engine (simulated executors by default)."""
+    """The worker's entry point: one tick of the installed engine; simulated only with FLEETOPS_SIMULATE."""
     global _engine
     if _engine is None:
+        if not settings().simulate:
+            return 0  # production installs real executors: use_engine(Engine(production_executors(...)))
         from fleetops.remediation.fakes import FakeWorld
 
-        log.warning(
-            "remediation engine on SIMULATED executors (demo); production installs real ones: "
-            "use_engine(Engine(wiring.production_executors(...)))"
-        )
+        log.warning("remediation engine on SIMULATED executors (FLEETOPS_SIMULATE is set)")
         world = FakeWorld()
         _engine = Engine(world.executors(), verifier=world.verifier)
     return _engine.tick(database)
@@ -332,17 +332,3 @@ def tick(database: Database) -> int:
 
 __all__ = ["ACTOR", "Engine", "Limits", "claim", "tick", "use_engine"]
 
-
-_pulled_at: datetime | None = None
-
-
-def worker_tick(database: Database) -> int:
-    """The worker task: take in findings health recorded since the last pull, then one engine tick."""
-    global _pulled_at
-    from fleetops.remediation.service import pull_findings
-
-    now = clock.now()
-    with database.transaction() as session:
-        pull_findings(session, since=_pulled_at)
-    _pulled_at = now
-    return tick(database)

@@ -7,7 +7,6 @@ settings (`fleetops.inventory.scope.visible`); anything else is "not found", nev
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -36,14 +35,6 @@ MAX_LIMIT = 1000
 def receive_findings(session: Session, findings: list[Finding], policy: Policy | None = None) -> IntakeResult:
     """The pipeline's hand-off from health: findings become (or join) runs."""
     return intake(session, findings, policy)
-
-
-def pull_findings(session: Session, since: datetime | None = None) -> IntakeResult:
-    """Pull findings from health (for a worker that polls rather than being handed findings by the
-    pipeline); resolved ones are ignored, redelivered ones are recognised by their key."""
-    from fleetops.health import service as health
-
-    return intake(session, [f for f in health.open_findings(session, since=since) if not f.resolved])
 
 
 def _runs(principal: Principal) -> Any:

@@ -10,10 +10,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from fleetops.adapters.jira.fake import FakeJira
+from fleetops.adapters.pagerduty.fake import FakePagerDuty
+from fleetops.adapters.slack.fake import FakeSlack
+from fleetops.alerts import service as alerts
+from fleetops.alerts.notify import Notifiers
 from fleetops.audit.service import purge
 from fleetops.config import settings
 from fleetops.db.session import Database, get_database
 from fleetops.deploy import engine as deploy_engine
+from fleetops.health import coverage
+from fleetops.pipeline import handoff
+from fleetops.remediation import engine as remediation_engine
 
 log = logging.getLogger("fleetops.worker")
 
@@ -30,9 +38,23 @@ def purge_audit(database: Database) -> int:
         return purge(session, settings().audit_retention_days)
 
 
+def deliver_notifications(database: Database) -> int:
+    """The outbox: real PagerDuty, Slack and Jira clients, or recording fakes when simulating (demo)."""
+    return alerts.tick(database, notifiers=simulated_notifiers() if settings().simulate else None)
+
+
+def simulated_notifiers() -> Notifiers:
+    return Notifiers(pager=FakePagerDuty(), chat=FakeSlack(), ticketer=FakeJira())
+
+
+# The order is the pipeline's: health folds silence in, findings move on, then each engine acts.
 TASKS: list[Task] = [
-    Task("audit.purge", 3600.0, purge_audit),
+    Task("health.coverage", 15.0, coverage.tick),
+    Task("pipeline.handoff", 1.0, handoff),
+    Task("alerts.deliver", 1.0, deliver_notifications),
     Task("deploy.tick", 1.0, deploy_engine.tick),
+    Task("remediation.tick", 2.0, remediation_engine.tick),
+    Task("audit.purge", 3600.0, purge_audit),
 ]
 
 
