@@ -19,10 +19,10 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -192,7 +192,7 @@ _INVENTORY = (
 # One agent posting its own report is the common case: an `=` keeps the SQL string fully cached.
 _INVENTORY_ONE = _INVENTORY.where(Node.hostname == bindparam("hostname"))
 _INVENTORY = _INVENTORY.where(Node.hostname.in_(bindparam("hostnames", expanding=True)))
-_INSERT_REJECTIONS = HealthRejection.__table__.insert()
+_INSERT_REJECTIONS = cast(Table, HealthRejection.__table__).insert()
 
 
 def _inventory(session: Session, hostnames: set[str]) -> _Inventory:
@@ -311,7 +311,7 @@ def _sighting(
 @lru_cache(maxsize=4)
 def _insert_new_statement(dialect: str) -> Any:
     insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    stmt = insert(HealthReport.__table__).on_conflict_do_nothing(index_elements=["report_id"])
+    stmt = insert(cast(Table, HealthReport.__table__)).on_conflict_do_nothing(index_elements=["report_id"])
     return stmt.returning(HealthReport.report_id)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import func, select
@@ -20,7 +21,7 @@ RATE_WINDOW_S = 300.0
 
 
 def _by_supplier_cluster(
-    session: Session, table: type, join_on: object
+    session: Session, table: Any, join_on: Any
 ) -> Iterable[tuple[str, str, str, int]]:
     stmt = (
         select(Supplier.name, func.coalesce(Cluster.name, "(unassigned)"), table.state, func.count())

@@ -7,11 +7,12 @@ change shape without breaking alert routing. Every read is tenant-scoped with `i
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from fleetops import clock, flow
@@ -39,7 +40,7 @@ _OWNERS = {
 }
 
 
-def _scoped(stmt: Select[Any], principal: Principal) -> Select[Any]:
+def _scoped(stmt: Any, principal: Principal) -> Any:
     rule = visible("node", principal)
     return stmt if rule is None else stmt.where(rule)
 
@@ -214,7 +215,7 @@ def summary(session: Session, principal: Principal) -> dict[str, Any]:
     }
 
 
-def _by_cause(rows: list[Any]) -> list[dict[str, Any]]:
+def _by_cause(rows: Sequence[Any]) -> list[dict[str, Any]]:
     """GPUs per leading cause: a GPU's reason lists its worst findings, the first names the fault."""
     tally: Counter[tuple[str, str]] = Counter()
     for state, why, count in rows:
@@ -223,7 +224,7 @@ def _by_cause(rows: list[Any]) -> list[dict[str, Any]]:
     return sorted(out, key=lambda c: (c["state"] != HealthState.UNHEALTHY.value, -c["gpus"], c["cause"]))
 
 
-def _sum_by(rows: list[Any], position: int) -> dict[str, int]:
+def _sum_by(rows: Sequence[Any], position: int) -> dict[str, int]:
     out: Counter[str] = Counter()
     for row in rows:
         out[row[position]] += row[2]
@@ -272,7 +273,7 @@ def open_findings(session: Session, since: datetime | None = None) -> list[flow.
                 check=row.check,
                 severity=flow.FindingSeverity(row.severity),
                 owner=_OWNERS.get(row.owner, flow.FaultOwner.UNKNOWN),
-                observed_at=row.resolved_at if resolved else row.last_seen_at,
+                observed_at=row.resolved_at if row.resolved_at is not None else row.last_seen_at,
                 message=f"{row.title}: {row.summary}" if row.title not in row.summary else row.summary,
                 action=row.action,
                 gpu_index=row.gpu_index,
@@ -297,7 +298,7 @@ def resolve_findings(session: Session, actor: str, finding_ids: list[int], why: 
         .values(resolved_at=clock.now(), resolved_why=f"{actor}: {why}"[:2048])
     )
     recount_open(session, nodes)
-    return int(result.rowcount or 0)
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def recent_reports_per_second(session: Session, window_s: float = 60.0) -> float:

@@ -11,9 +11,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from fleetops.health.choices import STATE_RANK, HealthState
@@ -73,8 +73,10 @@ _OPEN = select(
 ).where(HealthFinding.resolved_at.is_(None))
 _OPEN_ONE = _OPEN.where(HealthFinding.node_id == bindparam("id"))
 _OPEN = _OPEN.where(HealthFinding.node_id.in_(bindparam("ids", expanding=True)))
-_INSERT_FINDINGS = HealthFinding.__table__.insert()
-_INSERT_CHANGES = HealthChange.__table__.insert()
+NODE_HEALTH = cast(Table, NodeHealth.__table__)  # Core tables for executemany statements
+GPU_HEALTH = cast(Table, GpuHealth.__table__)
+_INSERT_FINDINGS = cast(Table, HealthFinding.__table__).insert()
+_INSERT_CHANGES = cast(Table, HealthChange.__table__).insert()
 
 
 def _open_findings(session: Session, node_ids: Iterable[int]) -> dict[int, dict[str, dict[str, Any]]]:
@@ -200,7 +202,7 @@ def judge(
 
 def recount_open(session: Session, node_ids: Iterable[int]) -> None:
     """Set each node's open-finding count from the rows, after changes made outside `fold`."""
-    table = NodeHealth.__table__
+    table = NODE_HEALTH
     count = (
         select(func.count())
         .select_from(HealthFinding)
@@ -263,7 +265,7 @@ class StateWrite:
 
     def node(self, node_id: int, verdict: Verdict, before: dict[str, Any] | None, **extra: Any) -> None:
         changed = before is None or before["state"] != verdict.state.value
-        since = self.at if changed else before["since"]
+        since = self.at if before is None or changed else before["since"]
         self.nodes.append(
             {
                 "node_id": node_id,
@@ -312,8 +314,8 @@ class StateWrite:
             )
 
     def flush(self, session: Session) -> None:
-        upsert(session, NodeHealth.__table__, self.nodes, ["node_id"])
-        upsert(session, GpuHealth.__table__, self.gpus, ["gpu_id"])
+        upsert(session, NODE_HEALTH, self.nodes, ["node_id"])
+        upsert(session, GPU_HEALTH, self.gpus, ["gpu_id"])
         if self.changes:
             session.connection().execute(_INSERT_CHANGES, self.changes)
 
@@ -334,12 +336,15 @@ def fold(
     before_nodes, before_gpus = before.nodes, before.gpus
     unknown = [n for n in node_ids if (before_nodes.get(n) or {}).get("open_findings", 1)]
     open_by_node = _open_findings(session, unknown) if unknown else defaultdict(dict)
-    latest_collected = {n: (before_nodes.get(n) or {}).get("last_collected_at") for n in node_ids}
-    pending, last_sight, last_report_at = Pending(), {}, {}
+    latest_collected: dict[int, datetime | None] = {
+        n: (before_nodes.get(n) or {}).get("last_collected_at") for n in node_ids
+    }
+    pending = Pending()
+    last_sight: dict[int, Sighting] = {}
+    last_report_at: dict[int, datetime] = {}
     for sight in sorted(sightings, key=lambda s: s.collected_at):
-        newest = (
-            latest_collected[sight.node_id] is None or sight.collected_at >= latest_collected[sight.node_id]
-        )
+        latest = latest_collected[sight.node_id]
+        newest = latest is None or sight.collected_at >= latest
         if newest:
             latest_collected[sight.node_id] = sight.collected_at
             last_sight[sight.node_id] = sight

@@ -354,11 +354,13 @@ class FleetSimulation:
             result.new_faults += 1
         reports = []
         for index, (hostname, uuids) in enumerate(self.hosts):
-            fault, until = self.active.get(index, (None, at))
-            if fault is not None and until <= at:
-                del self.active[index]
-                fault = None
-            made = node_report(hostname, uuids, at, self.rng, fault, first=index in fresh)
+            current: Fault | None = None
+            if index in self.active:
+                current, until = self.active[index]
+                if until <= at:
+                    del self.active[index]
+                    current = None
+            made = node_report(hostname, uuids, at, self.rng, current, first=index in fresh)
             if made is None:
                 result.silent += 1
             else:
