@@ -1,0 +1,192 @@
+"""Console `/incidents`: open incidents, where each went and why, the alert scorecard, and explanations.
+
+Tenants see the incidents and alerts of the clusters `inventory.scope.visible` lets them see; any other
+id answers 404, exactly as an unknown one does. The fleet-wide scorecard is for staff.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import case, select
+from sqlalchemy.orm import Session
+
+from fleetops.alerts import models, service
+from fleetops.alerts.choices import Disposition, IncidentStatus, OutboxStatus, Priority, Scope
+from fleetops.api.deps import SessionDep
+from fleetops.auth.principal import Principal
+from fleetops.errors import FleetopsError, NotFound
+from fleetops.inventory.models import Cluster
+from fleetops.inventory.scope import visible
+from fleetops.web.views import ViewerDep, render
+
+router = APIRouter(include_in_schema=False)
+CHOICES: dict[str, Any] = {
+    "Priority": Priority,
+    "Scope": Scope,
+    "Disposition": Disposition,
+    "IncidentStatus": IncidentStatus,
+    "OutboxStatus": OutboxStatus,
+}
+PRIORITY_ORDER = case({"P0": 0, "P1": 1, "P2": 2}, value=models.Incident.priority, else_=3)
+
+
+def _scoped(who: Principal, stmt: Any, cluster_column: Any) -> Any:
+    """AND the tenant's cluster filter into `stmt`: rows without a cluster are staff-only."""
+    rule = visible("cluster", who)
+    if rule is None:
+        return stmt
+    return stmt.where(cluster_column.in_(select(Cluster.id).where(rule)))
+
+
+def _incidents(db: Session, who: Principal, status: str, limit: int) -> list[models.Incident]:
+    stmt = (
+        select(models.Incident)
+        .where(models.Incident.status == status)
+        .order_by(PRIORITY_ORDER, models.Incident.id.desc())
+        .limit(limit)
+    )
+    return list(db.scalars(_scoped(who, stmt, models.Incident.cluster_id)))
+
+
+def _incident(db: Session, who: Principal, incident_id: int) -> models.Incident:
+    """The incident, or NotFound when it does not exist or belongs to a cluster the viewer may not see."""
+    stmt = _scoped(
+        who, select(models.Incident.id).where(models.Incident.id == incident_id), models.Incident.cluster_id
+    )
+    if db.scalar(stmt) is None:
+        raise NotFound(f"incident {incident_id}: no such incident")
+    return service.get_incident(db, incident_id)
+
+
+def _causes(db: Session, incident_ids: list[int]) -> dict[int, str]:
+    """The most frequent alert name per incident, e.g. `xid 79` or `gpu_unreachable`: what went wrong."""
+    found: dict[int, Counter[str]] = {}
+    rows = db.execute(
+        select(models.Alert.incident_id, models.Alert.alertname, models.Alert.labels).where(
+            models.Alert.incident_id.in_(incident_ids)
+        )
+    )
+    for incident_id, name, labels in rows:
+        xid = (labels or {}).get("xid")
+        found.setdefault(incident_id, Counter())[f"{name} {xid}" if xid else name] += 1
+    return {i: counts.most_common(1)[0][0] for i, counts in found.items()}
+
+
+def _deliveries(db: Session, incident_ids: list[int]) -> dict[int, dict[str, str]]:
+    """Per incident, each receiver's latest message status (pending, delivered, failed) from the outbox."""
+    found: dict[int, dict[str, str]] = {}
+    rows = db.execute(
+        select(models.Outbox.incident_id, models.Outbox.receiver, models.Outbox.status)
+        .where(models.Outbox.incident_id.in_(incident_ids))
+        .order_by(models.Outbox.id)
+    )
+    for incident_id, receiver, status in rows:
+        if incident_id is not None:
+            found.setdefault(incident_id, {})[receiver] = status
+    return found
+
+
+@router.get("/incidents", response_class=HTMLResponse)
+def incidents_page(request: Request, db: SessionDep, who: ViewerDep) -> Response:
+    if who is None:
+        return render(request, "incidents.html", who)
+    open_ = _incidents(db, who, IncidentStatus.OPEN.value, 200)
+    resolved = _incidents(db, who, IncidentStatus.RESOLVED.value, 50)
+    ids = [i.id for i in open_ + resolved]
+    staff = not who.role.tenant_scoped
+    return render(
+        request,
+        "incidents.html",
+        who,
+        open_incidents=open_,
+        resolved_incidents=resolved,
+        causes=_causes(db, ids),
+        deliveries=_deliveries(db, ids),
+        measures=service.measures(db) if staff else None,
+        **CHOICES,
+    )
+
+
+@router.get("/incidents/{incident_id}", response_class=HTMLResponse)
+def incident_page(request: Request, incident_id: int, db: SessionDep, who: ViewerDep) -> Response:
+    if who is None:
+        return render(request, "incident.html", who)
+    try:
+        incident = _incident(db, who, incident_id)
+    except FleetopsError as exc:
+        return render(request, "error.html", who, status=exc.status, error=exc.message)
+    alerts = db.scalars(
+        select(models.Alert)
+        .where(models.Alert.incident_id == incident.id)
+        .order_by(models.Alert.status, models.Alert.id)
+        .limit(500)
+    ).all()
+    events = db.scalars(
+        select(models.IncidentEvent)
+        .where(models.IncidentEvent.incident_id == incident.id)
+        .order_by(models.IncidentEvent.id)
+    ).all()
+    messages = db.scalars(
+        select(models.Outbox).where(models.Outbox.incident_id == incident.id).order_by(models.Outbox.id)
+    ).all()
+    return render(
+        request,
+        "incident.html",
+        who,
+        incident=incident,
+        cause=_causes(db, [incident.id]).get(incident.id, "—"),
+        alerts=alerts,
+        events=events,
+        messages=messages,
+        can_acknowledge=who.role.can_write_inventory,
+        staff=not who.role.tenant_scoped,
+        **CHOICES,
+    )
+
+
+@router.post("/incidents/{incident_id}/acknowledge")
+def acknowledge(request: Request, incident_id: int, db: SessionDep, who: ViewerDep) -> Response:
+    """Staff who may write acknowledge; PagerDuty hears it under the incident's dedup_key."""
+    if who is None:
+        return RedirectResponse("/login", status_code=303)
+    try:
+        _incident(db, who, incident_id)
+        who.require_writer()
+        service.acknowledge(db, incident_id, who.actor)
+    except FleetopsError as exc:
+        return render(request, "error.html", who, status=exc.status, error=exc.message)
+    return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
+
+
+def plain_words(verdict: str) -> str:
+    """`paged: incident #3 is P0 (...)` reads as `Paged because incident #3 is P0 (...)`."""
+    for prefix, words in (("not paged: ", "Not paged because "), ("paged: ", "Paged because ")):
+        if verdict.startswith(prefix):
+            return words + verdict[len(prefix) :]
+    return verdict[:1].upper() + verdict[1:]
+
+
+@router.get("/alerts/{alert_id}/explain", response_class=HTMLResponse)
+def explain_page(request: Request, alert_id: int, db: SessionDep, who: ViewerDep) -> Response:
+    if who is None:
+        return render(request, "explain.html", who)
+    stmt = _scoped(who, select(models.Alert.id).where(models.Alert.id == alert_id), models.Alert.cluster_id)
+    if db.scalar(stmt) is None:
+        return render(request, "error.html", who, status=404, error=f"alert {alert_id}: no such alert")
+    found = service.explain(db, alert_id)
+    history = found.get("history", [])
+    priority_why = next((e["why"] for e in reversed(history) if e["field"] == "priority"), None)
+    return render(
+        request,
+        "explain.html",
+        who,
+        found=found,
+        sentence=plain_words(found["verdict"]),
+        paged=found["verdict"].startswith("paged"),
+        priority_why=priority_why,
+        **CHOICES,
+    )
