@@ -1,0 +1,118 @@
+"""Console `/rollouts`: every rollout's progress, and one rollout live (it refreshes itself every 3 s).
+
+Tenants see the rollouts into clusters `inventory.scope.visible` lets them see; any other rollout
+answers 404, exactly as an unknown one does. Pages call the same service functions as the API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fleetops.api.deps import SessionDep
+from fleetops.auth.principal import Principal
+from fleetops.deploy import service
+from fleetops.deploy.choices import BringupState, RolloutState
+from fleetops.deploy.models import BringupTransition, NodeBringup, Rollout
+from fleetops.errors import NotFound
+from fleetops.inventory.models import Cluster
+from fleetops.inventory.scope import visible
+from fleetops.web.views import ViewerDep, render, templates
+
+router = APIRouter(include_in_schema=False)
+REFRESH_S = 3
+LIVE = frozenset({RolloutState.PLANNED.value, RolloutState.RUNNING.value, RolloutState.PAUSED.value})
+_FRAGMENT = templates.env.from_string(
+    '{% from "_macros.html" import rollout_live %}'
+    "{{ rollout_live(r, queue, transitions, BringupState, RolloutState) }}"
+)
+
+
+def _visible_rollouts(db: Session, who: Principal, name: str | None = None, limit: int = 50) -> list[str]:
+    """Rollout names the viewer may see, newest first: staff all, tenants those of their clusters."""
+    stmt = select(Rollout.name).order_by(Rollout.id.desc()).limit(limit)
+    if name is not None:
+        stmt = stmt.where(Rollout.name == name)
+    rule = visible("cluster", who)
+    if rule is not None:
+        stmt = stmt.where(Rollout.cluster_id.in_(select(Cluster.id).where(rule)))
+    return list(db.scalars(stmt))
+
+
+def _recent_transitions(db: Session, rollout: str, limit: int = 30) -> list[dict[str, Any]]:
+    rows = db.execute(
+        select(BringupTransition, NodeBringup.hostname)
+        .join(NodeBringup, NodeBringup.id == BringupTransition.bringup_id)
+        .join(Rollout, Rollout.id == BringupTransition.rollout_id)
+        .where(Rollout.name == rollout)
+        .order_by(BringupTransition.id.desc())
+        .limit(limit)
+    )
+    return [
+        {
+            "at": t.at,
+            "hostname": host,
+            "from": t.from_state,
+            "to": t.to_state,
+            "actor": t.actor,
+            "why": t.reason,
+        }
+        for t, host in rows
+    ]
+
+
+def _live_context(db: Session, who: Principal, name: str) -> dict[str, Any]:
+    """Everything the live part of a rollout page shows; NotFound for a rollout the viewer may not see."""
+    if not _visible_rollouts(db, who, name, limit=1):
+        raise NotFound(f"rollout {name}: no such rollout")
+    return {
+        "r": service.status(db, name),
+        "queue": service.needs_human(db, name),
+        "transitions": _recent_transitions(db, name),
+        "BringupState": BringupState,
+        "RolloutState": RolloutState,
+    }
+
+
+@router.get("/rollouts", response_class=HTMLResponse)
+def rollouts_page(request: Request, db: SessionDep, who: ViewerDep) -> Response:
+    if who is None:
+        return render(request, "rollouts.html", who)
+    rollouts = [service.status(db, name) for name in _visible_rollouts(db, who)]
+    live = any(r["state"] in LIVE for r in rollouts)
+    return render(
+        request,
+        "rollouts.html",
+        who,
+        rollouts=rollouts,
+        refresh_s=REFRESH_S * 2 if live else None,
+        BringupState=BringupState,
+        RolloutState=RolloutState,
+    )
+
+
+@router.get("/rollouts/{name}", response_class=HTMLResponse)
+def rollout_page(request: Request, name: str, db: SessionDep, who: ViewerDep) -> Response:
+    if who is None:
+        return render(request, "rollout.html", who)
+    try:
+        context = _live_context(db, who, name)
+    except NotFound as exc:
+        return render(request, "error.html", who, status=exc.status, error=exc.message)
+    return render(request, "rollout.html", who, refresh_s=REFRESH_S, **context)
+
+
+@router.get("/rollouts/{name}/live", response_class=HTMLResponse)
+def rollout_live(name: str, db: SessionDep, who: ViewerDep) -> Response:
+    """The live part of the rollout page alone, fetched by the page every few seconds."""
+    if who is None:
+        return RedirectResponse("/login", status_code=303)
+    try:
+        context = _live_context(db, who, name)
+    except NotFound as exc:
+        return HTMLResponse(exc.message, status_code=exc.status)
+    return HTMLResponse(_FRAGMENT.render(**context))
