@@ -11,22 +11,28 @@ CB3: 10,000 nodes reporting every 30 s is 333 reports/s; CPU share = CPU seconds
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 import warnings
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import uuid4
 
+import httpx
 from sqlalchemy import insert, select, text
 
 from fleetops import clock
 from fleetops.auth.choices import Role
 from fleetops.auth.principal import Principal
+from fleetops.auth.service import create_token
 from fleetops.db.migrate import upgrade
 from fleetops.db.session import Database
 from fleetops.health.ingest import fast_parse, ingest
@@ -43,6 +49,7 @@ warnings.filterwarnings("ignore")
 NODES = int(os.environ.get("BENCH_NODES", "2000"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 CB3_RATE = 10_000 / 30
+HTTP_SECONDS = float(os.environ.get("BENCH_HTTP_SECONDS", "20"))
 WHO = Principal(Role.OPERATOR, "bench")
 HBM = next(kind for kind in LLAMA3_MIX if kind.name == "gpu_hbm3")
 XID79 = next(kind for kind in LLAMA3_MIX if kind.name == "faulty_gpu")
@@ -172,6 +179,119 @@ def latency(database: Database, fleet: list, manual: clock.ManualClock, samples:
     return out
 
 
+def make_app():  # noqa: ANN201 - uvicorn factory for the HTTP measurement (`--factory bench_health:make_app`)
+    from fleetops.api.app import create_app
+    from fleetops.health.api import router
+
+    app = create_app()
+    if not any(getattr(route, "path", "") == "/api/v1/health/reports" for route in app.routes):
+        app.include_router(router)
+    return app
+
+
+def _server_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _agent_tokens(database: Database, fleet: list) -> dict[str, str]:
+    with database.transaction() as session:
+        ids = {h: i for h, i in session.execute(select(Node.hostname, Node.id))}
+        return {
+            h: create_token(session, "bench", name=f"agent-{h}", role=Role.AGENT, node_id=ids[h]).token
+            for h, _ in fleet
+        }
+
+
+async def _paced_posts(base: str, requests: list[tuple[str, bytes]], rate: float) -> Counter[int]:
+    statuses: Counter[int] = Counter()
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
+
+        async def post(token: str, payload: bytes) -> None:
+            headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+            statuses[
+                (await client.post("/api/v1/health/reports", content=payload, headers=headers)).status_code
+            ] += 1
+
+        start, tasks = time.perf_counter(), []
+        for i, (token, payload) in enumerate(requests):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(post(token, payload)))
+        await asyncio.gather(*tasks)
+    return statuses
+
+
+def http_cb3(database: Database, fleet: list, seconds: float = HTTP_SECONDS) -> None:
+    """CB3 through the whole stack: a uvicorn process, one POST per report with that node's agent token,
+    paced at 333 reports/s; the server process's own CPU time (from /proc) over the run."""
+    tokens = _agent_tokens(database, fleet)
+    rng, count = random.Random(333), int(CB3_RATE * seconds)
+    requests = []
+    for i in range(count):
+        hostname, uuids = fleet[i % len(fleet)]
+        made = node_report(hostname, uuids, datetime.now(UTC), rng, first=False)
+        requests.append((tokens[hostname], dump_report(made)))
+    port = _free_port()
+    env = os.environ | {"FLEETOPS_DATABASE_URL": database.url, "FLEETOPS_LOG_JSON": "false"}
+    # BENCH_SERVER_PYTHONPATH: a directory with httptools and uvloop (uvicorn[standard]) to compare with
+    # uvicorn's pure-Python defaults (h11, asyncio).
+    if os.environ.get("BENCH_SERVER_PYTHONPATH"):
+        env["PYTHONPATH"] = os.environ["BENCH_SERVER_PYTHONPATH"]
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "bench_health:make_app",
+        "--app-dir",
+        str(Path(__file__).parent),
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    server = subprocess.Popen(command, env=env)
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/login", server)
+        asyncio.run(_paced_posts(f"http://127.0.0.1:{port}", requests[:200], CB3_RATE))  # warm-up
+        cpu, wall = _server_cpu(server.pid), time.perf_counter()
+        statuses = asyncio.run(_paced_posts(f"http://127.0.0.1:{port}", requests[200:], CB3_RATE))
+        cpu, wall = _server_cpu(server.pid) - cpu, time.perf_counter() - wall
+    finally:
+        server.terminate()
+        server.wait(10)
+    sent = count - 200
+    stack = "httptools+uvloop" if os.environ.get("BENCH_SERVER_PYTHONPATH") else "h11+asyncio"
+    print(
+        f"  HTTP, uvicorn ({stack}), one POST per report with per-node agent tokens, paced at 333/s "
+        f"for {wall:.1f} s: {sent / wall:,.0f} reports/s delivered, statuses {dict(statuses)}; "
+        f"server CPU {cpu / wall * 100:.1f}% of one core ({cpu / sent * 1e6:.0f} us/report)"
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise TimeoutError(url)
+
+
 def bench(url: str) -> None:
     database = fresh(url)
     fleet = hosts(database)
@@ -220,6 +340,9 @@ def bench(url: str) -> None:
         )
     finally:
         clock.use(previous)
+    try:
+        http_cb3(database, fleet)
+    finally:
         database.dispose()
 
 
