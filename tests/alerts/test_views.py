@@ -174,6 +174,17 @@ def test_signed_out_visitor_is_sent_to_sign_in(console, timeline):
 
 
 def test_plain_words():
-    assert plain_words("paged: incident #3 is P0 (x)") == "Paged because incident #3 is P0 (x)"
-    assert plain_words("not paged: suppressed, silence") == "Not paged because suppressed, silence"
-    assert plain_words("not correlated into an incident") == "Not correlated into an incident"
+    def said(verdict: str, **incident: object) -> str:
+        return plain_words({"verdict": verdict, "incident": incident or None})
+
+    assert (
+        said("paged: incident #3 is P0 (x)", disposition="notified") == "Paged because incident #3 is P0 (x)"
+    )
+    assert said("not paged: suppressed, silence", disposition="suppressed") == (
+        "Not paged because suppressed, silence"
+    )
+    waiting = said(
+        "not paged: incident #4 is P0, routed to oncall", id=4, priority="P0", disposition="pending"
+    )
+    assert waiting.startswith("Not paged yet because incident #4 is P0 and waits for its group timer")
+    assert said("not correlated into an incident") == "Not correlated into an incident"

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from fleetops.alerts import models, service
 from fleetops.alerts.choices import Disposition, IncidentStatus, OutboxStatus, Priority, Scope
+from fleetops.alerts.policy import P0_MAX_GROUP_WAIT_S
 from fleetops.api.deps import SessionDep
 from fleetops.auth.principal import Principal
 from fleetops.errors import FleetopsError, NotFound
@@ -162,8 +163,18 @@ def acknowledge(request: Request, incident_id: int, db: SessionDep, who: ViewerD
     return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
 
 
-def plain_words(verdict: str) -> str:
-    """`paged: incident #3 is P0 (...)` reads as `Paged because incident #3 is P0 (...)`."""
+def plain_words(found: dict[str, Any]) -> str:
+    """`explain`'s verdict as a sentence: `paged: incident #3 is P0 (...)` → `Paged because incident #3 ...`.
+
+    An incident still waiting for its group timer has not paged *yet*: say so rather than "not paged".
+    """
+    verdict: str = found["verdict"]
+    incident = found.get("incident") or {}
+    if verdict.startswith("not paged: ") and incident.get("disposition") == Disposition.PENDING.value:
+        return (
+            f"Not paged yet because incident #{incident['id']} is {incident['priority']} and waits for "
+            f"its group timer (a P0 group waits at most {P0_MAX_GROUP_WAIT_S:.0f} s)"
+        )
     for prefix, words in (("not paged: ", "Not paged because "), ("paged: ", "Paged because ")):
         if verdict.startswith(prefix):
             return words + verdict[len(prefix) :]
@@ -185,7 +196,7 @@ def explain_page(request: Request, alert_id: int, db: SessionDep, who: ViewerDep
         "explain.html",
         who,
         found=found,
-        sentence=plain_words(found["verdict"]),
+        sentence=plain_words(found),
         paged=found["verdict"].startswith("paged"),
         priority_why=priority_why,
         **CHOICES,
