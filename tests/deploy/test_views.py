@@ -18,6 +18,7 @@ from fleetops.deploy.backends import simulated_backends
 from fleetops.deploy.claim import Limits
 from fleetops.deploy.engine import Engine
 from fleetops.deploy.measures import next_due
+from fleetops.deploy.models import Rollout
 from fleetops.deploy.plan import PlanRequest
 from fleetops.deploy.views import router
 from fleetops.inventory.models import Customer
@@ -158,6 +159,11 @@ def test_customer_sees_only_its_clusters_rollouts_and_others_answer_404(console,
     assert console.get("/rollouts/r-delta").status_code == 404
     assert console.get("/rollouts/r-delta/live").status_code == 404
     assert console.get("/rollouts/no-such").status_code == 404
+    with fleet.transaction() as session:
+        ids = {r.name: r.id for r in session.scalars(select(Rollout))}
+    by_id = console.get(f"/rollouts/{ids['r-gamma']}", follow_redirects=False)
+    assert by_id.status_code == 303 and by_id.headers["location"] == "/rollouts/r-gamma"
+    assert console.get(f"/rollouts/{ids['r-delta']}").status_code == 404
 
 
 def test_signed_out_visitor_is_sent_to_sign_in(console):

@@ -1,4 +1,4 @@
-"""Console `/rollouts`: every rollout's progress, and one rollout live (it refreshes itself every 3 s).
+"""Console `/rollouts`: every rollout's progress, and `/rollouts/{name}` live (refreshed every 3 s).
 
 Tenants see the rollouts into clusters `inventory.scope.visible` lets them see; any other rollout
 answers 404, exactly as an unknown one does. Pages call the same service functions as the API.
@@ -7,6 +7,7 @@ answers 404, exactly as an unknown one does. Pages call the same service functio
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -32,11 +33,15 @@ _FRAGMENT = templates.env.from_string(
 )
 
 
-def _visible_rollouts(db: Session, who: Principal, name: str | None = None, limit: int = 50) -> list[str]:
+def _visible_rollouts(
+    db: Session, who: Principal, name: str | None = None, limit: int = 50, rollout_id: int | None = None
+) -> list[str]:
     """Rollout names the viewer may see, newest first: staff all, tenants those of their clusters."""
     stmt = select(Rollout.name).order_by(Rollout.id.desc()).limit(limit)
     if name is not None:
         stmt = stmt.where(Rollout.name == name)
+    if rollout_id is not None:
+        stmt = stmt.where(Rollout.id == rollout_id)
     rule = visible("cluster", who)
     if rule is not None:
         stmt = stmt.where(Rollout.cluster_id.in_(select(Cluster.id).where(rule)))
@@ -102,6 +107,9 @@ def rollout_page(request: Request, name: str, db: SessionDep, who: ViewerDep) ->
     try:
         context = _live_context(db, who, name)
     except NotFound as exc:
+        by_id = _visible_rollouts(db, who, rollout_id=int(name), limit=1) if name.isdigit() else []
+        if by_id:  # the API names rollouts; a numeric id (from a log line, say) finds the same page
+            return RedirectResponse(f"/rollouts/{quote(by_id[0])}", status_code=303)
         return render(request, "error.html", who, status=exc.status, error=exc.message)
     return render(request, "rollout.html", who, refresh_s=REFRESH_S, **context)
 
