@@ -166,6 +166,40 @@ def test_customer_sees_only_its_clusters_rollouts_and_others_answer_404(console,
     assert console.get(f"/rollouts/{ids['r-delta']}").status_code == 404
 
 
+def test_operator_starts_pauses_and_aborts_from_the_console(console, fleet):
+    _sign_in(console, fleet, Role.OPERATOR)
+    planned = console.get("/rollouts/r-gamma").text
+    assert 'id="action-start"' in planned and 'id="action-pause"' not in planned
+    refused = console.post("/rollouts/r-gamma/resume")
+    assert refused.status_code == 409  # the API would let `resume` skip `start`'s checks: not here
+    assert _text(refused.text, "error") == "rollout r-gamma: field state: cannot resume a planned rollout"
+    for verb, state in (
+        ("start", "running"),
+        ("pause", "paused"),
+        ("resume", "running"),
+        ("abort", "aborted"),
+    ):
+        done = console.post(f"/rollouts/r-gamma/{verb}", follow_redirects=False)
+        assert done.status_code == 303, done.text
+        with fleet.transaction() as session:
+            assert service.get_rollout(session, "r-gamma").state == state
+    assert 'id="actions"' not in console.get("/rollouts/r-gamma").text  # nothing left to do
+
+
+def test_viewers_and_tenants_cannot_act_on_rollouts(console, fleet):
+    _sign_in(console, fleet, Role.VIEWER)
+    assert 'id="action-start"' not in console.get("/rollouts/r-gamma").text
+    assert console.post("/rollouts/r-gamma/start").status_code == 403
+    with fleet.transaction() as session:
+        initech = session.scalar(select(Customer.id).where(Customer.name == "initech"))
+    _sign_in(console, fleet, Role.CUSTOMER, customer_id=initech)
+    assert console.post("/rollouts/r-delta/start").status_code == 404
+    assert console.post("/rollouts/r-gamma/start").status_code == 403
+    assert console.post("/rollouts/r-gamma/explode").status_code == 404
+    with fleet.transaction() as session:
+        assert {service.get_rollout(session, n).state for n in ("r-gamma", "r-delta")} == {"planned"}
+
+
 def test_signed_out_visitor_is_sent_to_sign_in(console):
     for url in ("/rollouts", "/rollouts/r-gamma", "/rollouts/r-gamma/live"):
         answer = console.get(url, follow_redirects=False)

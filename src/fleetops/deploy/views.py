@@ -19,7 +19,7 @@ from fleetops.auth.principal import Principal
 from fleetops.deploy import service
 from fleetops.deploy.choices import BringupState, RolloutState
 from fleetops.deploy.models import BringupTransition, NodeBringup, Rollout
-from fleetops.errors import NotFound
+from fleetops.errors import FleetopsError, InvalidTransition, NotFound
 from fleetops.inventory.models import Cluster
 from fleetops.inventory.scope import visible
 from fleetops.web.views import ViewerDep, render, templates
@@ -29,8 +29,15 @@ REFRESH_S = 3
 LIVE = frozenset({RolloutState.PLANNED.value, RolloutState.RUNNING.value, RolloutState.PAUSED.value})
 _FRAGMENT = templates.env.from_string(
     '{% from "_macros.html" import rollout_live %}'
-    "{{ rollout_live(r, queue, transitions, BringupState, RolloutState) }}"
+    "{{ rollout_live(r, queue, transitions, BringupState, RolloutState, actions) }}"
 )
+# What an operator may do to a rollout in each state: the same verbs as `fleetops deploy` and the API.
+ACTIONS: dict[str, tuple[str, ...]] = {
+    RolloutState.PLANNED.value: ("start", "abort"),
+    RolloutState.RUNNING.value: ("pause", "abort"),
+    RolloutState.PAUSED.value: ("resume", "abort"),
+}
+VERBS = frozenset({"start", "pause", "resume", "abort"})
 
 
 def _visible_rollouts(
@@ -74,10 +81,12 @@ def _live_context(db: Session, who: Principal, name: str) -> dict[str, Any]:
     """Everything the live part of a rollout page shows; NotFound for a rollout the viewer may not see."""
     if not _visible_rollouts(db, who, name, limit=1):
         raise NotFound(f"rollout {name}: no such rollout")
+    status = service.status(db, name)
     return {
-        "r": service.status(db, name),
+        "r": status,
         "queue": service.needs_human(db, name),
         "transitions": _recent_transitions(db, name),
+        "actions": ACTIONS.get(status["state"], ()) if who.role.can_write_inventory else (),
         "BringupState": BringupState,
         "RolloutState": RolloutState,
     }
@@ -124,3 +133,29 @@ def rollout_live(name: str, db: SessionDep, who: ViewerDep) -> Response:
     except NotFound as exc:
         return HTMLResponse(exc.message, status_code=exc.status)
     return HTMLResponse(_FRAGMENT.render(**context))
+
+
+@router.post("/rollouts/{name}/{verb}")
+def rollout_action(request: Request, name: str, verb: str, db: SessionDep, who: ViewerDep) -> Response:
+    """Start, pause, resume or abort from the console; the service checks the role and the transition."""
+    if who is None:
+        return RedirectResponse("/login", status_code=303)
+    try:
+        if verb not in VERBS or not _visible_rollouts(db, who, name, limit=1):
+            raise NotFound(f"rollout {name}: no such rollout or action {verb}")
+        who.require_writer()
+        state = service.get_rollout(db, name).state.value
+        if verb not in ACTIONS.get(state, ()):
+            raise InvalidTransition(f"rollout {name}: field state: cannot {verb} a {state} rollout")
+        if verb in ("start", "resume"):
+            getattr(service, verb)(db, who, name)
+        else:
+            getattr(service, verb)(db, who, name, f"{verb} in the console by {who.actor}")
+    except NotFound as exc:
+        return render(request, "error.html", who, status=exc.status, error=exc.message)
+    except FleetopsError as exc:
+        context = _live_context(db, who, name)
+        return render(
+            request, "rollout.html", who, exc.status, refresh_s=REFRESH_S, error=exc.message, **context
+        )
+    return RedirectResponse(f"/rollouts/{quote(name)}", status_code=303)
