@@ -200,6 +200,31 @@ def test_viewers_and_tenants_cannot_act_on_rollouts(console, fleet):
         assert {service.get_rollout(session, n).state for n in ("r-gamma", "r-delta")} == {"planned"}
 
 
+def test_operator_plans_a_rollout_in_the_console_and_a_wrong_plan_is_refused(console, fleet):
+    with fleet.transaction() as session:
+        service.abort(session, SYSTEM, "r-gamma")  # its nodes may be planned again
+    _sign_in(console, fleet, Role.OPERATOR)
+    form = {"name": "r-again", "cluster": "gamma", "image": "", "profile": "k8s-cis", "pod": "sp1"}
+    refused = console.post("/rollouts", data=form)
+    assert refused.status_code == 422
+    assert "field image: missing" in _text(refused.text, "error")
+    assert 'value="r-again"' in refused.text  # the form keeps what was typed
+    planned = console.post("/rollouts", data=form | {"image": "ubuntu-22.04-gpu"}, follow_redirects=False)
+    assert planned.status_code == 303 and planned.headers["location"] == "/rollouts/r-again"
+    with fleet.transaction() as session:
+        status = service.status(session, "r-again")
+    assert status["state"] == "planned" and status["counts"]["enrolled"] == 4
+
+
+def test_viewers_see_no_plan_form_and_cannot_plan(console, fleet):
+    _sign_in(console, fleet, Role.VIEWER)
+    assert 'id="plan"' not in console.get("/rollouts").text
+    form = {"name": "r-x", "cluster": "gamma", "image": "img", "profile": "k8s-cis", "pod": "sp1"}
+    assert console.post("/rollouts", data=form).status_code == 403
+    with fleet.transaction() as session:
+        assert len(service.list_rollouts(session)) == 2
+
+
 def test_signed_out_visitor_is_sent_to_sign_in(console):
     for url in ("/rollouts", "/rollouts/r-gamma", "/rollouts/r-gamma/live"):
         answer = console.get(url, follow_redirects=False)

@@ -6,10 +6,10 @@ answers 404, exactly as an unknown one does. Pages call the same service functio
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,7 +18,9 @@ from fleetops.api.deps import SessionDep
 from fleetops.auth.principal import Principal
 from fleetops.deploy import service
 from fleetops.deploy.choices import BringupState, RolloutState
+from fleetops.deploy.hardening import PROFILES
 from fleetops.deploy.models import BringupTransition, NodeBringup, Rollout
+from fleetops.deploy.plan import DEPLOYABLE_CLUSTER, PlanRequest
 from fleetops.errors import FleetopsError, InvalidTransition, NotFound
 from fleetops.inventory.models import Cluster
 from fleetops.inventory.scope import visible
@@ -92,21 +94,68 @@ def _live_context(db: Session, who: Principal, name: str) -> dict[str, Any]:
     }
 
 
-@router.get("/rollouts", response_class=HTMLResponse)
-def rollouts_page(request: Request, db: SessionDep, who: ViewerDep) -> Response:
-    if who is None:
-        return render(request, "rollouts.html", who)
+def _list_page(
+    request: Request, db: Session, who: Principal, status: int = 200, error: str | None = None, **form: str
+) -> Response:
     rollouts = [service.status(db, name) for name in _visible_rollouts(db, who)]
-    live = any(r["state"] in LIVE for r in rollouts)
+    live = any(r["state"] in LIVE for r in rollouts) and error is None  # never reload over a form
+    writer = who.role.can_write_inventory
+    clusters = db.scalars(
+        select(Cluster.name).where(Cluster.state.in_(DEPLOYABLE_CLUSTER)).order_by(Cluster.name)
+    )
     return render(
         request,
         "rollouts.html",
         who,
+        status,
         rollouts=rollouts,
         refresh_s=REFRESH_S * 2 if live else None,
+        clusters=list(clusters) if writer else [],
+        profiles=sorted(PROFILES),
+        form=form,
+        error=error,
         BringupState=BringupState,
         RolloutState=RolloutState,
     )
+
+
+@router.get("/rollouts", response_class=HTMLResponse)
+def rollouts_page(request: Request, db: SessionDep, who: ViewerDep) -> Response:
+    if who is None:
+        return render(request, "rollouts.html", who)
+    return _list_page(request, db, who)
+
+
+@router.post("/rollouts")
+def plan_rollout(
+    request: Request,
+    db: SessionDep,
+    who: ViewerDep,
+    name: Annotated[str, Form()] = "",
+    cluster: Annotated[str, Form()] = "",
+    image: Annotated[str, Form()] = "",
+    profile: Annotated[str, Form()] = "",
+    pod: Annotated[str, Form()] = "",
+    hostnames: Annotated[str, Form()] = "",
+) -> Response:
+    """Plan as `fleetops deploy plan` does: a wrong plan is refused, with the service's message, up front."""
+    if who is None:
+        return RedirectResponse("/login", status_code=303)
+    hosts = hostnames.replace(",", " ").split()
+    request_ = PlanRequest(name.strip(), cluster, image.strip(), profile, hosts, pod.strip() or None)
+    try:
+        rollout = service.plan(db, who, request_)
+    except FleetopsError as exc:
+        form = {
+            "name": name,
+            "cluster": cluster,
+            "image": image,
+            "profile": profile,
+            "pod": pod,
+            "hostnames": hostnames,
+        }
+        return _list_page(request, db, who, exc.status, exc.message, **form)
+    return RedirectResponse(f"/rollouts/{quote(rollout.name)}", status_code=303)
 
 
 @router.get("/rollouts/{name}", response_class=HTMLResponse)
