@@ -59,7 +59,7 @@ def _visible_rollouts(
 
 def _recent_transitions(db: Session, rollout: str, limit: int = 30) -> list[dict[str, Any]]:
     rows = db.execute(
-        select(BringupTransition, NodeBringup.hostname)
+        select(BringupTransition, NodeBringup.hostname, NodeBringup.node_id)
         .join(NodeBringup, NodeBringup.id == BringupTransition.bringup_id)
         .join(Rollout, Rollout.id == BringupTransition.rollout_id)
         .where(Rollout.name == rollout)
@@ -70,12 +70,13 @@ def _recent_transitions(db: Session, rollout: str, limit: int = 30) -> list[dict
         {
             "at": t.at,
             "hostname": host,
+            "node_id": node_id,
             "from": t.from_state,
             "to": t.to_state,
             "actor": t.actor,
             "why": t.reason,
         }
-        for t, host in rows
+        for t, host, node_id in rows
     ]
 
 
