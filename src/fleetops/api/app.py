@@ -7,9 +7,11 @@ from fastapi.staticfiles import StaticFiles
 
 from fleetops import __version__
 from fleetops.alerts import api as alerts_api
+from fleetops.alerts import views as alerts_views
 from fleetops.api import metrics, problems
 from fleetops.api.routes import audit, inventory
 from fleetops.deploy import api as deploy_api
+from fleetops.deploy import views as deploy_views
 from fleetops.health import api as health_api
 from fleetops.health import views as health_views
 from fleetops.remediation import api as remediation_api
@@ -31,6 +33,8 @@ ROUTERS = (
     views.router,
     health_views.router,
     remediation_views.router,
+    alerts_views.router,
+    deploy_views.router,
 )
 
 
