@@ -59,6 +59,35 @@ async def raw_body(request: Request) -> Body:
     "/reports",
     response_model=IngestRead,
     summary="Ingest agent reports",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": '`{"reports": [NodeReport, ...]}` (at most 64, what fleetops-agent sends), a JSON '
+            "list of reports, or one report. NodeReport is `fleetops.wire.NodeReport`, schema_version 1.",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            {
+                                "type": "object",
+                                "required": ["reports"],
+                                "properties": {
+                                    "reports": {
+                                        "type": "array",
+                                        "minItems": 1,
+                                        "maxItems": 64,
+                                        "items": {"type": "object"},
+                                    }
+                                },
+                            },
+                            {"type": "array", "minItems": 1, "maxItems": 64, "items": {"type": "object"}},
+                            {"type": "object", "required": ["hostname", "agent_version", "collected_at"]},
+                        ]
+                    }
+                }
+            },
+        }
+    },
     responses={
         409: {"description": "Every report was already stored"},
         413: {"description": "Body over 16 MiB"},
