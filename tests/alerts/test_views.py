@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from fleetops.alerts import models
-from fleetops.alerts.views import plain_words, router
-from fleetops.api.app import ROUTERS, create_app
+from fleetops.alerts.views import plain_words
+from fleetops.api.app import create_app
 from fleetops.auth.choices import Role
 from fleetops.flow import FaultOwner
 from fleetops.inventory.models import Customer, Supplier
@@ -28,10 +28,7 @@ def timeline(database, manual_clock, monkeypatch: pytest.MonkeyPatch) -> Timelin
 
 @pytest.fixture
 def console(timeline: Timeline) -> TestClient:
-    app = create_app()
-    if router not in ROUTERS:
-        app.include_router(router)
-    return TestClient(app)
+    return TestClient(create_app())
 
 
 def _sign_in(console: TestClient, timeline: Timeline, role: Role, **binding: int) -> None:

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from fleetops.api.app import ROUTERS, create_app
+from fleetops.api.app import create_app
 from fleetops.auth.choices import Role
 from fleetops.auth.principal import SYSTEM
 from fleetops.deploy import service
@@ -20,7 +20,6 @@ from fleetops.deploy.engine import Engine
 from fleetops.deploy.measures import next_due
 from fleetops.deploy.models import Rollout
 from fleetops.deploy.plan import PlanRequest
-from fleetops.deploy.views import router
 from fleetops.inventory.models import Customer
 from tests.deploy.fleet import racked_fleet
 from tests.factories import load, token
@@ -65,10 +64,7 @@ def fleet(database, manual_clock):
 
 @pytest.fixture
 def console(fleet) -> TestClient:
-    app = create_app()
-    if router not in ROUTERS:
-        app.include_router(router)
-    return TestClient(app)
+    return TestClient(create_app())
 
 
 def _sign_in(console: TestClient, database, role: Role, **binding: int) -> None:

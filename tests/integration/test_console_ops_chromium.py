@@ -11,24 +11,15 @@ from fleetops import clock
 from fleetops.alerts import service as alerts
 from fleetops.alerts.models import Alert, Incident
 from fleetops.alerts.views import plain_words
-from fleetops.alerts.views import router as alert_views
-from fleetops.api.app import ROUTERS
 from fleetops.auth.principal import SYSTEM
 from fleetops.db.session import Database
 from fleetops.deploy import service as deploy
 from fleetops.deploy.plan import PlanRequest
-from fleetops.deploy.views import router as deploy_views
 from fleetops.flow import FaultOwner, Finding, FindingSeverity
 from fleetops.inventory.models import Cluster, Node, Rack
 from tests.integration.conftest import CHROMIUM_ARGS, chromium_path
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        alert_views not in ROUTERS or deploy_views not in ROUTERS,
-        reason="the incidents and rollouts console routers are not in fleetops.api.app.ROUTERS yet",
-    ),
-]
+pytestmark = pytest.mark.integration
 playwright = pytest.importorskip("playwright.sync_api")
 
 
