@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from fleetops.api.deps import PrincipalDep, SessionDep
@@ -158,3 +159,29 @@ def get_rejections(
     db: SessionDep, who: PrincipalDep, limit: int = Query(100, ge=1, le=1000)
 ) -> dict[str, Any]:
     return {"items": service.rejections(db, who, limit)}
+
+
+class QualifyRequest(BaseModel):
+    reason: str = Field("", max_length=2000)
+    duration_s: float = Field(60, ge=1, le=3600, description="Seconds of load per GPU")
+
+
+@router.post(
+    "/nodes/{node_id}/qualify",
+    status_code=202,
+    summary="Ask the node's agent for a qualification under load (operator, admin)",
+)
+def post_qualify(
+    node_id: int, db: SessionDep, who: PrincipalDep, body: QualifyRequest | None = None
+) -> dict[str, Any]:
+    """Accepted, not done: the agent picks the request up in the answer to its next report and runs it
+    when its GPUs are idle. An open request for the node is reused (same id)."""
+    asked = body or QualifyRequest()
+    return service.request_node_qualification(db, who, node_id, asked.reason, asked.duration_s)
+
+
+@router.get("/nodes/{node_id}/qualifications", summary="A node's qualification requests and results")
+def get_qualifications(
+    node_id: int, db: SessionDep, who: PrincipalDep, limit: int = Query(20, ge=1, le=200)
+) -> dict[str, Any]:
+    return service.qualifications(db, who, node_id, limit)

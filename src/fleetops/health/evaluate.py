@@ -20,7 +20,12 @@ from fleetops.wire import Finding, FindingKind, NodeReport, Severity
 # Faults reported once, when they happen (a kernel line is read once); everything else is a condition
 # seen in every report while it lasts and resolved by the first report without it.
 EVENT_CHECKS = frozenset(
-    {FindingKind.XID.value, FindingKind.DRIVER_ERROR.value, FindingKind.FALLEN_OFF_BUS.value}
+    {
+        FindingKind.XID.value,
+        FindingKind.DRIVER_ERROR.value,
+        FindingKind.FALLEN_OFF_BUS.value,
+        "qualification_failed",  # one per failed run; closed by a later passed run (health.qualification)
+    }
 )
 AGENT_ONLY = frozenset({FindingKind.PCIE_REPLAY_RATE, FindingKind.HUNG_WORKLOAD, FindingKind.COLLECTOR_DOWN})
 CLOCK_SKEW = "clock_skew"

@@ -7,7 +7,8 @@
     report id already stored            409 when every report is a duplicate, else 200: never counted twice
     clock skew                          accepted, stored with its skew and an info finding `clock_skew`
 Per-report outcomes are in the response body, so the agent's sender (which bisects a refused batch) and an
-operator both see exactly which report was refused and why.
+operator both see exactly which report was refused and why. The body also carries `requests`: per node
+of the batch, what its agent is asked to do (open qualification requests), since agents only pull.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from fleetops import clock
 from fleetops.auth.choices import Role
 from fleetops.auth.principal import Principal
 from fleetops.catalog import XidCatalog, default_catalog
+from fleetops.health import qualification
 from fleetops.health.choices import RejectReason, ReportOutcome
 from fleetops.health.evaluate import SKEW_LIMIT_S, evaluate, skew_observation
 from fleetops.health.models import GpuHealth, HealthRejection, HealthReport, NodeHealth
@@ -55,6 +57,7 @@ class ReportResult:
 class IngestResult:
     results: list[ReportResult] = field(default_factory=list)
     too_large: bool = False
+    requests: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def status(self) -> int:
@@ -70,7 +73,7 @@ class IngestResult:
 
     def as_dict(self) -> dict[str, Any]:
         counts = {o.value: self.count(o) for o in ReportOutcome}
-        return {**counts, "results": [asdict(r) for r in self.results]}
+        return {**counts, "results": [asdict(r) for r in self.results], "requests": self.requests}
 
 
 @dataclass(slots=True)
@@ -279,7 +282,7 @@ def _sighting(
     batch: _Batch, report: NodeReport, node_id: int, gpu_count: int, catalog: XidCatalog
 ) -> tuple[Sighting, dict[str, Any]]:
     skew = (report.collected_at - batch.received_at).total_seconds()
-    observations = evaluate(report, gpu_count, catalog)
+    observations = evaluate(report, gpu_count, catalog) + qualification.observations(report.qualification)
     if skew > SKEW_LIMIT_S:
         observations.append(skew_observation(skew))
     sight = Sighting(
@@ -325,7 +328,7 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
 def _store(session: Session, batch: _Batch, valid: list[tuple[int, NodeReport]], catalog: XidCatalog) -> None:
     inventory = _inventory(session, {r.hostname for _, r in valid})
     seen: set[str] = set()
-    pending: list[tuple[ReportResult, Sighting, dict[str, Any]]] = []
+    pending: list[tuple[ReportResult, Sighting, dict[str, Any], NodeReport]] = []
     duplicates = []
     for index, report in valid:
         rid = str(report.report_id)
@@ -337,15 +340,22 @@ def _store(session: Session, batch: _Batch, valid: list[tuple[int, NodeReport]],
             continue
         seen.add(rid)
         sight, row = _sighting(batch, report, node_id, inventory.nodes[report.hostname][1], catalog)
-        pending.append((ReportResult(index, ReportOutcome.ACCEPTED.value, rid, report.hostname), sight, row))
-    new = _insert_new(session, [row for _, _, row in pending]) if pending else set()
-    accepted = [(result, sight) for result, sight, _ in pending if result.report_id in new]
-    duplicates += [result for result, _, _ in pending if result.report_id not in new]
+        result = ReportResult(index, ReportOutcome.ACCEPTED.value, rid, report.hostname)
+        pending.append((result, sight, row, report))
+    new = _insert_new(session, [p[2] for p in pending]) if pending else set()
+    accepted = [(p[0], p[1]) for p in pending if p[0].report_id in new]
+    duplicates += [p[0] for p in pending if p[0].report_id not in new]
     for result in duplicates:
         result.outcome, result.detail = (
             ReportOutcome.DUPLICATE.value,
             f"report {result.report_id} was already stored",
         )
+    qualified = [
+        (s.node_id, s.report_id, r.qualification)
+        for _, s, _, r in pending
+        if s.report_id in new and r.qualification is not None
+    ]
+    fulfilled = qualification.store(session, qualified, batch.received_at) if qualified else set()
     if accepted:
         sightings = [sight for _, sight in accepted]
         verdicts = fold(
@@ -354,6 +364,15 @@ def _store(session: Session, batch: _Batch, valid: list[tuple[int, NodeReport]],
         for result, sight in accepted:
             result.node_state = verdicts[sight.node_id].state.value
     batch.result.results.extend([result for result, _ in accepted] + duplicates)
+    _answer_requests(session, batch, {p[3].hostname: p[1].node_id for p in pending}, fulfilled)
+
+
+def _answer_requests(session: Session, batch: _Batch, nodes: dict[str, int], fulfilled: set[int]) -> None:
+    """Per node of the batch, the requests its agent should act on (agents pull; nothing calls them)."""
+    if not nodes:
+        return
+    found = qualification.open_requests(session, nodes.values(), fulfilled)
+    batch.result.requests = {host: found.get(node_id, []) for host, node_id in nodes.items()}
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fleetops.db.base import Base
@@ -117,4 +117,55 @@ class HealthChange(Base):
     why: Mapped[str] = mapped_column(Text)
 
 
-__all__ = ["GpuHealth", "HealthChange", "HealthFinding", "HealthRejection", "HealthReport", "NodeHealth"]
+class QualificationRun(Base):
+    """One qualification result an agent reported: what it measured per GPU and whether the node passed.
+
+    `ran` is false when the agent could not qualify at all (no PyTorch, no GPU readings, GPUs busy): such a
+    row is kept so the reason is visible, but it is neither a pass nor a failure and fulfils no request.
+    """
+
+    __tablename__ = "qualification_run"
+    __table_args__ = (Index("ix_qualification_run_node_started", "node_id", "started_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("node.id", ondelete="CASCADE"))
+    report_id: Mapped[str] = mapped_column(String(36), index=True)
+    received_at: Mapped[datetime]
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime]
+    backend: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(String(256))
+    duration_s: Mapped[float] = mapped_column(Float)
+    ran: Mapped[bool]
+    passed: Mapped[bool]
+    gpus: Mapped[list[dict]] = mapped_column(JSON)  # per-GPU figures and reasons, as the agent sent them
+    failures: Mapped[list[str]] = mapped_column(JSON)  # "GPU 3: bf16 matmul median TFLOP/s 410.0 < 600"
+    new_xids: Mapped[list[int]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class QualificationRequest(Base):
+    """Someone (remediation, an operator) asked a node's agent to qualify; open until a result that started
+    after the request arrives. Agents learn of open requests in the answer to their report POST (pull)."""
+
+    __tablename__ = "qualification_request"
+    __table_args__ = (Index("ix_qualification_request_node_open", "node_id", "fulfilled_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("node.id", ondelete="CASCADE"))
+    requested_at: Mapped[datetime]
+    requested_by: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    duration_s: Mapped[float] = mapped_column(Float)
+    fulfilled_at: Mapped[datetime | None]
+    result_id: Mapped[int | None] = mapped_column(ForeignKey("qualification_run.id", ondelete="SET NULL"))
+
+
+__all__ = [
+    "GpuHealth",
+    "HealthChange",
+    "HealthFinding",
+    "HealthRejection",
+    "HealthReport",
+    "NodeHealth",
+    "QualificationRequest",
+    "QualificationRun",
+]

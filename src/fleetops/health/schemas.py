@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 
@@ -19,3 +21,8 @@ class IngestRead(BaseModel):
     duplicate: int
     rejected: int
     results: list[ReportOutcomeRead]
+    requests: dict[str, list[dict[str, Any]]] = Field(
+        default_factory=dict,
+        description='Per node of the batch, what its agent is asked to do: [{"kind": "qualify", "id": 12, '
+        '"duration_s": 60}]',
+    )

@@ -27,12 +27,17 @@ from fleetops.health.models import (
     HealthRejection,
     HealthReport,
     NodeHealth,
+    QualificationRequest,
+    QualificationRun,
 )
+from fleetops.health.qualification import request_qualification, verification
 from fleetops.health.state import recount_open
 from fleetops.inventory.models import Cluster, Gpu, Node
 from fleetops.inventory.scope import visible
 
 MAX_LIMIT = 1000
+# Remediation's verifier calls these two by name on this module (fleetops.remediation.verify).
+__all__ = ["request_qualification", "verification"]
 _OWNERS = {
     "application": flow.FaultOwner.APPLICATION,
     "hardware": flow.FaultOwner.HARDWARE,
@@ -307,3 +312,72 @@ def recent_reports_per_second(session: Session, window_s: float = 60.0) -> float
         select(func.count()).select_from(HealthReport).where(HealthReport.received_at >= cutoff)
     )
     return (count or 0) / window_s
+
+
+def _visible_hostname(session: Session, principal: Principal, node_id: int) -> str:
+    hostname = session.scalar(_scoped(select(Node.hostname).where(Node.id == node_id), principal))
+    if hostname is None:
+        raise NotFound(f"node {node_id}: no such node")
+    return hostname
+
+
+def request_node_qualification(
+    session: Session, principal: Principal, node_id: int, reason: str = "", duration_s: float = 60
+) -> dict[str, Any]:
+    """An operator asks for a qualification now (the agent runs it once its GPUs are idle)."""
+    hostname = _visible_hostname(session, principal, node_id)
+    principal.require_writer()
+    request_id = request_qualification(session, hostname, principal.actor, reason, duration_s)
+    return {"id": request_id, "node_id": node_id, "hostname": hostname, "duration_s": duration_s}
+
+
+def qualifications(session: Session, principal: Principal, node_id: int, limit: int = 20) -> dict[str, Any]:
+    """A node's recent qualification requests and results, newest first."""
+    hostname = _visible_hostname(session, principal, node_id)
+    requests = session.scalars(
+        select(QualificationRequest)
+        .where(QualificationRequest.node_id == node_id)
+        .order_by(QualificationRequest.id.desc())
+        .limit(limit)
+    ).all()
+    runs = session.scalars(
+        select(QualificationRun)
+        .where(QualificationRun.node_id == node_id)
+        .order_by(QualificationRun.id.desc())
+        .limit(limit)
+    ).all()
+    return {
+        "node_id": node_id,
+        "hostname": hostname,
+        "requests": [
+            {
+                "id": r.id,
+                "requested_at": r.requested_at,
+                "requested_by": r.requested_by,
+                "reason": r.reason,
+                "duration_s": r.duration_s,
+                "fulfilled_at": r.fulfilled_at,
+                "result_id": r.result_id,
+                "open": r.fulfilled_at is None,
+            }
+            for r in requests
+        ],
+        "results": [
+            {
+                "id": r.id,
+                "report_id": r.report_id,
+                "started_at": r.started_at,
+                "finished_at": r.finished_at,
+                "backend": r.backend,
+                "model": r.model,
+                "duration_s": r.duration_s,
+                "outcome": "passed" if r.passed else "failed" if r.ran else "could not qualify",
+                "passed": r.passed,
+                "failures": r.failures,
+                "new_xids": r.new_xids,
+                "reason": r.reason,
+                "gpus": r.gpus,
+            }
+            for r in runs
+        ],
+    }
