@@ -15,15 +15,14 @@ from typing import Annotated
 
 import typer
 
-from fleetops import clock
+from fleetops.agent.loop import AgentLoop
 from fleetops.agent.metrics import AgentMetrics
 from fleetops.agent.node import AgentConfig, NodeAgent, default_collectors
-from fleetops.agent.qualify import WeeklySchedule, find_backend, gpus_idle, run_qualification
+from fleetops.agent.qualify import WeeklySchedule, find_backend, run_qualification
 from fleetops.agent.sender import Sender
 from fleetops.agent.spool import Spool
 from fleetops.catalog import default_catalog
 from fleetops.errors import FleetopsError
-from fleetops.wire import GpuReading, QualificationResult, dump_report
 
 app = typer.Typer(
     help="fleetops node agent: GPU health collection, burn-in and reporting.", no_args_is_help=True
@@ -118,21 +117,6 @@ def spool_status(spool_dir: SpoolDir = DEFAULT_SPOOL) -> None:
     typer.echo(json.dumps(dataclasses.asdict(status)))
 
 
-def _maybe_qualify(
-    agent: NodeAgent, schedule: WeeklySchedule, last_gpus: list[GpuReading]
-) -> QualificationResult | None:
-    """The weekly burn-in, only when due and no workload holds a GPU (a customer's job is never slowed)."""
-    if not schedule.due(clock.now()) or not gpus_idle(last_gpus):
-        return None
-    try:
-        result = run_qualification(agent, find_backend(), agent.config.qualify_duration_s)
-    except FleetopsError as exc:
-        log.warning("weekly qualification skipped: %s", exc.message)
-        result = None
-    schedule.mark(clock.now())
-    return result
-
-
 @app.command()
 def run(
     server: Annotated[str, typer.Option(envvar="FLEETOPS_AGENT_SERVER", help="Control plane base URL.")],
@@ -147,7 +131,8 @@ def run(
     ] = 9410,
     cycles: Annotated[int, typer.Option(help="Stop after this many cycles (0: run forever).")] = 0,
 ) -> None:
-    """Collect every INTERVAL seconds, spool, and deliver; also serves /metrics and the weekly burn-in."""
+    """Collect every INTERVAL seconds, spool, and deliver; also serves /metrics, the weekly burn-in and the
+    qualifications the control plane asks for (in its answers to our reports)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = AgentConfig(
         server=server,
@@ -162,26 +147,11 @@ def run(
     if config.metrics_port:
         metrics.serve(config.metrics_addr, config.metrics_port)
     schedule = WeeklySchedule(spool_dir.parent / "qualification.json", config.qualify_every_s)
-    done, retry_at = 0, 0.0
-    gpus: list[GpuReading] = []
+    loop = AgentLoop(agent, spool, sender, schedule, metrics)
+    done = 0
     while cycles == 0 or done < cycles:
-        started, wall = time.process_time(), time.monotonic()
-        report = agent.collect(qualification=_maybe_qualify(agent, schedule, gpus))
-        gpus = report.gpus
-        spool.put(dump_report(report), str(report.report_id))
-        metrics.observe(report, time.process_time() - started)
-        if time.monotonic() >= retry_at:
-            result = sender.drain()
-            metrics.sent.inc(result.delivered)
-            metrics.poisoned.inc(result.poisoned)
-            if result.error:
-                metrics.send_errors.inc()
-                delay = sender.backoff.next_delay()
-                retry_at = time.monotonic() + delay
-                log.warning(
-                    "send failed (%s): %d spooled, retry in %.0fs", result.error, result.remaining, delay
-                )
-        metrics.observe_spool(spool.status())
+        wall = time.monotonic()
+        loop.cycle()
         done += 1
         if cycles == 0 or done < cycles:
             time.sleep(max(0.0, interval - (time.monotonic() - wall)))

@@ -4,7 +4,8 @@
     400, 422 and other 4xx               the server will never take it: a batch is split to find the bad
                                          report, which alone is moved aside as poison and counted
     401, 403, 404, 408, 429, 5xx, no connection   try again later, with exponential backoff and jitter
-Every report goes through the spool, so a report is on disk before the first attempt to send it.
+Every report goes through the spool, so a report is on disk before the first attempt to send it. The
+answers also carry what the control plane asks of each node (`requests`): the agent's only inbound channel.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -46,6 +48,8 @@ class DrainResult:
     poisoned: int = 0
     remaining: int = 0
     error: str | None = None
+    # hostname → requests, from the latest answer that spoke of that host; None: no answer said anything.
+    requests: dict[str, list[Any]] | None = None
 
 
 class _Retry(Exception):
@@ -65,7 +69,7 @@ class Sender:
         self.poisoned_total = 0
         self.delivered_total = 0
 
-    def _post(self, items: list[SpoolItem]) -> int:
+    def _post(self, items: list[SpoolItem]) -> httpx.Response:
         body = b'{"reports":[' + b",".join(item.data for item in items) + b"]}"
         try:
             response = self.client.post(self.url, content=body, headers=self.headers)
@@ -74,14 +78,16 @@ class Sender:
         status = response.status_code
         if status >= 500 or status in _RETRY_STATUSES:
             raise _Retry(f"HTTP {status}: {response.text[:200]}")
-        return status
+        return response
 
     def _deliver(self, items: list[SpoolItem], result: DrainResult) -> None:
         """Send `items`; a rejected batch is bisected until each rejected report stands alone."""
-        status = self._post(items)
+        response = self._post(items)
+        status = response.status_code
         if status < 300 or status == 409:
             self.spool.ack(items)
             result.delivered += len(items)
+            _read_requests(response, result)
             return
         if len(items) > 1:
             middle = len(items) // 2
@@ -110,3 +116,15 @@ class Sender:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _read_requests(response: httpx.Response, result: DrainResult) -> None:
+    """Keep the answer's `requests`; an answer without them (an older control plane) changes nothing."""
+    try:
+        requests = response.json().get("requests")
+    except (ValueError, AttributeError):
+        return
+    if isinstance(requests, dict):
+        result.requests = (result.requests or {}) | {
+            str(host): asks for host, asks in requests.items() if isinstance(asks, list)
+        }
