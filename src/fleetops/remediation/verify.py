@@ -35,11 +35,12 @@ class Verifier(Protocol):
 class HealthVerifier:
     """The production verifier over the health control plane.
 
-    TODO(health): needs `health.service.request_qualification(session, hostname)` (ask the node's agent
-    for a short qualification under load) and `health.service.verification(session, hostname, since)
-    -> bool | None` (a report and a qualification newer than `since`: True passed, False failed, None not
-    yet). Until they exist it raises `VerifierUnavailable`: the run escalates to a person rather than
-    returning an unverified node to service (or climbing the ladder towards a needless RMA).
+    `start` files a qualification request (`health.service.request_qualification`, reused while open); the
+    node's agent pulls it from the answer to its next report and runs it once its GPUs are idle (a drained
+    node's are). `result` is `health.service.verification`: True once a report and a passed qualification
+    started after the action exist, False on a failed one (or a critical finding in a fresh report), None
+    meanwhile; an agent that could not qualify (no PyTorch) leaves it None, so the step times out. Should
+    health lack either function (an older control plane), `VerifierUnavailable` sends the run to a person.
     """
 
     def start(self, target: Target) -> None:
