@@ -327,11 +327,12 @@ class FleetSimulation:
         self.injector = injector or FaultInjector(seed=seed)
         self.rng = random.Random(seed + 1)
         self.repair = repair
-        self.hosts = self._hosts()
+        self.hosts = self.refresh_hosts()
         self.active: dict[int, tuple[Fault, datetime]] = {}
         self.last: datetime | None = None
 
-    def _hosts(self) -> list[tuple[str, list[str]]]:
+    def refresh_hosts(self) -> list[tuple[str, list[str]]]:
+        """The reporting fleet: every node of an active cluster, with its GPUs in index order."""
         with self.database.transaction() as session:
             rows = session.execute(
                 select(Node.hostname, Gpu.uuid)

@@ -22,6 +22,7 @@ from fleetops.deploy import engine as deploy_engine
 from fleetops.health import coverage
 from fleetops.pipeline import handoff
 from fleetops.remediation import engine as remediation_engine
+from fleetops.sim.live import CYCLE, LiveFleet
 
 log = logging.getLogger("fleetops.worker")
 
@@ -58,12 +59,20 @@ TASKS: list[Task] = [
 ]
 
 
+def default_tasks() -> list[Task]:
+    """The production tasks, plus the simulated agents of the demo fleet when simulating."""
+    if not settings().simulate:
+        return TASKS
+    return [Task("sim.agents", CYCLE.total_seconds(), LiveFleet()), *TASKS]
+
+
 def run_forever(stop: threading.Event, tasks: list[Task] | None = None, tick_s: float = 0.5) -> None:
     """Run each task when due; a failing task is logged and retried on its next turn, never fatal."""
     database = get_database()
-    due = {task.name: 0.0 for task in tasks or TASKS}
+    tasks = tasks or default_tasks()
+    due = {task.name: 0.0 for task in tasks}
     while not stop.is_set():
-        for task in tasks or TASKS:
+        for task in tasks:
             if time.monotonic() < due[task.name]:
                 continue
             due[task.name] = time.monotonic() + task.every_s
