@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from sqlalchemy import func, select
 
 from fleetops.auth.principal import SYSTEM
@@ -14,12 +15,13 @@ from fleetops.deploy.engine import Engine
 from fleetops.deploy.measures import next_due
 from fleetops.deploy.models import BringupTransition, NodeBringup
 from fleetops.deploy.plan import PlanRequest
+from fleetops.errors import InvalidTransition
 from fleetops.inventory.models import Cluster, Node
 from tests.deploy.fleet import racked_fleet
 from tests.factories import load
 
 
-def start(database, nodes=8, name="r1", **fleet):
+def plan_only(database, nodes=8, name="r1", **fleet):
     load(database, racked_fleet(nodes=nodes, **fleet))
     with database.transaction() as session:
         service.plan(
@@ -27,6 +29,11 @@ def start(database, nodes=8, name="r1", **fleet):
             SYSTEM,
             PlanRequest(name=name, cluster="gamma", image="ubuntu-22.04-gpu", profile="k8s-cis", pod="sp1"),
         )
+
+
+def start(database, nodes=8, name="r1", **fleet):
+    plan_only(database, nodes, name, **fleet)
+    with database.transaction() as session:
         service.start(session, SYSTEM, name)
 
 
@@ -95,6 +102,12 @@ def test_pause_stops_new_steps(database, manual_clock):
     with database.transaction() as session:
         service.resume(session, SYSTEM, "r1")
     assert engine.tick(database) == 4
+
+
+def test_a_planned_rollout_cannot_resume_past_start(database, manual_clock):
+    plan_only(database)
+    with database.transaction() as session, pytest.raises(InvalidTransition, match="only a paused rollout"):
+        service.resume(session, SYSTEM, "r1")
 
 
 def test_rack_power_on_is_staggered(database, manual_clock):

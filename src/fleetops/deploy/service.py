@@ -99,7 +99,14 @@ def pause(session: Session, principal: Principal, name: str, why: str = "paused 
 
 
 def resume(session: Session, principal: Principal, name: str) -> Rollout:
-    return _move(session, principal, get_rollout(session, name), R.RUNNING, "resumed by operator")
+    """Only a paused rollout resumes: a planned one must go through `start`, which checks the cluster
+    again, moves it to deploying and assigns the nodes."""
+    rollout = get_rollout(session, name)
+    if rollout.state is not R.PAUSED:
+        raise InvalidTransition(
+            f"rollout {name}: field state: only a paused rollout resumes (it is {rollout.state})"
+        )
+    return _move(session, principal, rollout, R.RUNNING, "resumed by operator")
 
 
 def abort(session: Session, principal: Principal, name: str, why: str = "aborted by operator") -> Rollout:
