@@ -19,5 +19,5 @@ def alembic_config(database: Database) -> Config:
     return config
 
 
-def upgrade(database: Database, revision: str = "heads") -> None:
+def upgrade(database: Database, revision: str = "head") -> None:
     command.upgrade(alembic_config(database), revision)

@@ -1,7 +1,7 @@
 """remediation: runs, steps, faults, cluster settings, breakers, switches
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0004
 """
 
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import fleetops.db.base
 
 revision = "0005"
-down_revision = "0001"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
