@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from fleetops.adapters.redfish.bmcs import locate
 from fleetops.adapters.redfish.fake import FakeRedfish
 from fleetops.auth.principal import SYSTEM
 from fleetops.deploy import service
@@ -12,7 +13,7 @@ from fleetops.deploy.claim import Limits
 from fleetops.deploy.engine import Engine
 from fleetops.deploy.models import NodeBringup
 from fleetops.deploy.plan import PlanRequest
-from fleetops.deploy.power import RedfishPowerOn, locate
+from fleetops.deploy.power import RedfishPowerOn
 from tests.deploy.fleet import racked_fleet
 from tests.factories import load
 

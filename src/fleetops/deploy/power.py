@@ -6,22 +6,14 @@ boot and asks for a power state the BMC is already moving to.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from fleetops import clock
 from fleetops.adapters.redfish import FORCE_RESTART, ON, PowerControl
+from fleetops.adapters.redfish.bmcs import Bmcs
 from fleetops.deploy.backends import StepContext, StepResult
 from fleetops.errors import ExternalError
-
-
-def locate(bmc_address: str) -> tuple[str, str | None]:
-    """`https://bmc-x` (its only system) or `http://host:port/redfish/v1/Systems/ID` (one of many)."""
-    parts = urlsplit(bmc_address if "://" in bmc_address else f"https://{bmc_address}")
-    base = f"{parts.scheme}://{parts.netloc}"
-    return base, parts.path if parts.path.startswith("/redfish/v1/Systems/") else None
 
 
 @dataclass
@@ -30,25 +22,13 @@ class RedfishPowerOn:
     name: str = "redfish"
     poll_s: float = 10.0
     timeout_s: float = 900.0
-    _clients: dict[str, PowerControl] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _bmcs: Bmcs = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._bmcs = Bmcs(self.connect)
 
     def _target(self, ctx: StepContext) -> tuple[PowerControl, str]:
-        if not ctx.bmc_address:
-            raise ExternalError(f"node {ctx.hostname}: field bmc_address: missing", retryable=False)
-        base, system = locate(ctx.bmc_address)
-        with self._lock:
-            client = self._clients.get(base) or self._clients.setdefault(base, self.connect(base))
-        if system is None:
-            found = client.systems()
-            if len(found) != 1:
-                raise ExternalError(
-                    f"node {ctx.hostname}: BMC {base} lists {len(found)} systems; put the "
-                    "system path in bmc_address",
-                    retryable=False,
-                )
-            system = found[0]
-        return client, system
+        return self._bmcs.system(ctx.hostname, ctx.bmc_address)
 
     def run(self, ctx: StepContext) -> StepResult:
         client, system = self._target(ctx)

@@ -10,13 +10,12 @@ retries with backoff and escalates.
 from __future__ import annotations
 
 import subprocess
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 from fleetops.adapters.redfish import FORCE_RESTART, GRACEFUL_RESTART, POWER_CYCLE, PowerControl
+from fleetops.adapters.redfish.bmcs import Bmcs
 from fleetops.adapters.slurm import Scheduler
 from fleetops.errors import ExternalError
 
@@ -81,37 +80,18 @@ class Executors:
             raise ExternalError(f"no {kind} scheduler configured for orchestrator {orchestrator}") from None
 
 
-def locate(bmc_address: str) -> tuple[str, str | None]:
-    """`https://bmc-x` (its only system) or `http://host:port/redfish/v1/Systems/ID` (one of many)."""
-    parts = urlsplit(bmc_address if "://" in bmc_address else f"https://{bmc_address}")
-    base = f"{parts.scheme}://{parts.netloc}"
-    return base, parts.path if parts.path.startswith("/redfish/v1/Systems/") else None
-
-
 @dataclass
 class RedfishPower:
     """NodePower over the shared Redfish adapter (`fleetops.adapters.redfish.PowerControl`)."""
 
     connect: Callable[[str], PowerControl]
-    _clients: dict[str, PowerControl] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _bmcs: Bmcs = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._bmcs = Bmcs(self.connect)
 
     def _system(self, target: Target) -> tuple[PowerControl, str]:
-        if not target.bmc_address:
-            raise ExternalError(f"node {target.hostname}: field bmc_address: missing", retryable=False)
-        base, system = locate(target.bmc_address)
-        with self._lock:
-            client = self._clients.get(base) or self._clients.setdefault(base, self.connect(base))
-        if system is None:
-            found = client.systems()
-            if len(found) != 1:
-                raise ExternalError(
-                    f"node {target.hostname}: BMC {base} lists {len(found)} systems; "
-                    "put the system path in bmc_address",
-                    retryable=False,
-                )
-            system = found[0]
-        return client, system
+        return self._bmcs.system(target.hostname, target.bmc_address)
 
     def power_state(self, target: Target) -> str:
         client, system = self._system(target)
