@@ -1,10 +1,18 @@
-"""Issuing and checking API tokens: `fo_<prefix>_<secret>`, of which only SHA-256(secret) is stored."""
+"""Issuing and checking API tokens: `fo_<prefix>_<secret>`, of which only SHA-256(secret) is stored.
+
+Checked tokens are remembered in-process for `CACHE_TTL_S` (10 s), keyed by SHA-256 of the whole token:
+every agent posts every 30 s, and the lookup was a query per request. The price: a token revoked (or its
+row deleted) in another process keeps working in this one for up to `CACHE_TTL_S`; `revoke_token` evicts
+it at once from the process that revokes. Failures are never cached, so a new token works immediately.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -18,6 +26,12 @@ from fleetops.auth.principal import Principal
 from fleetops.errors import InvalidInput, Unauthenticated
 
 PREFIX = "fo"
+CACHE_TTL_S = 10.0
+CACHE_MAX = 100_000  # well above a fleet's token count; past it the cache starts over, never grows unbounded
+# SHA-256(token) → (expiry on time.monotonic(), token prefix, principal). Real time, not `clock`: a TTL
+# bounds how stale a process's view of revocations may get, which fleet (simulated) time says nothing of.
+_cache: dict[bytes, tuple[float, str, Principal]] = {}
+_cache_lock = threading.Lock()
 
 
 def _hash(secret: str) -> str:
@@ -64,6 +78,30 @@ def create_token(
 
 
 def authenticate(session: Session, token: str) -> Principal:
+    """The principal a token stands for; cached for `CACHE_TTL_S` (see the module docstring)."""
+    key, now = hashlib.sha256(token.encode()).digest(), time.monotonic()
+    hit = _cache.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[2]
+    principal = _authenticate(session, token)
+    with _cache_lock:
+        if len(_cache) >= CACHE_MAX:
+            _cache.clear()
+        _cache[key] = (now + CACHE_TTL_S, token.split("_", 2)[1], principal)
+    return principal
+
+
+def forget_tokens(prefix: str | None = None) -> None:
+    """Drop cached principals (of one token prefix, or all): revocation takes effect here at once."""
+    with _cache_lock:
+        if prefix is None:
+            _cache.clear()
+        else:
+            for key in [k for k, (_, p, _) in _cache.items() if p == prefix]:
+                del _cache[key]
+
+
+def _authenticate(session: Session, token: str) -> Principal:
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != PREFIX:
         raise Unauthenticated("malformed API token")
@@ -78,6 +116,7 @@ def revoke_token(session: Session, actor: str, prefix: str) -> None:
     if row is None:
         raise InvalidInput(f"token prefix {prefix!r}: no such token")
     row.revoked_at = clock.now()
+    forget_tokens(prefix)
     record(session, actor, Change("token.revoke", "api_token", row.name, {"prefix": prefix}))
 
 

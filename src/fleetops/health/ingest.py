@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import Any, cast
 
 from pydantic import ValidationError
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -35,9 +35,12 @@ from fleetops.catalog import XidCatalog, default_catalog
 from fleetops.health import qualification
 from fleetops.health.choices import RejectReason, ReportOutcome
 from fleetops.health.evaluate import SKEW_LIMIT_S, evaluate, skew_observation
-from fleetops.health.models import GpuHealth, HealthRejection, HealthReport, NodeHealth
-from fleetops.health.state import Before, Sighting, fold
-from fleetops.inventory.models import Gpu, Node
+from fleetops.health.lookup import Inventory, read_inventory
+from fleetops.health.models import (
+    HealthRejection,
+    HealthReport,
+)
+from fleetops.health.state import Sighting, fold
 from fleetops.wire import MAX_BATCH, NodeReport, ReportBatch, _validation_message
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
@@ -164,81 +167,10 @@ def _validate(batch: _Batch, items: list[Any]) -> list[tuple[int, NodeReport]]:
     return valid
 
 
-@dataclass(slots=True)
-class _Inventory:
-    nodes: dict[str, tuple[int, int]]  # hostname → (node id, GPU count)
-    uuids: dict[int, dict[str, int]]  # node id → {GPU UUID: index}
-    gpu_ids: dict[int, dict[int, int]]  # node id → {GPU index: GPU id}
-    before: Before
-
-
-# Built once: the hot path pays for executing statements, not for constructing them.
-_INVENTORY = (
-    select(
-        Node.id,
-        Node.hostname,
-        Node.gpu_count,
-        Gpu.id,
-        Gpu.uuid,
-        Gpu.index,
-        GpuHealth.state,
-        GpuHealth.why,
-        NodeHealth.state,
-        NodeHealth.since,
-        NodeHealth.last_collected_at,
-        NodeHealth.open_findings,
-    )
-    .outerjoin(Gpu, Gpu.node_id == Node.id)
-    .outerjoin(GpuHealth, GpuHealth.gpu_id == Gpu.id)
-    .outerjoin(NodeHealth, NodeHealth.node_id == Node.id)
-)
-# One agent posting its own report is the common case: an `=` keeps the SQL string fully cached.
-_INVENTORY_ONE = _INVENTORY.where(Node.hostname == bindparam("hostname"))
-_INVENTORY = _INVENTORY.where(Node.hostname.in_(bindparam("hostnames", expanding=True)))
 _INSERT_REJECTIONS = cast(Table, HealthRejection.__table__).insert()
 
 
-def _inventory(session: Session, hostnames: set[str]) -> _Inventory:
-    """What the batch's nodes should look like and how they were last judged, in one query."""
-    found = _Inventory({}, {}, {}, Before())
-    if len(hostnames) == 1:
-        rows = session.connection().execute(_INVENTORY_ONE, {"hostname": next(iter(hostnames))})
-    else:
-        rows = session.connection().execute(_INVENTORY, {"hostnames": list(hostnames)})
-    for row in rows:
-        (
-            node_id,
-            hostname,
-            gpu_count,
-            gpu_id,
-            uuid,
-            index,
-            gpu_state,
-            gpu_why,
-            state,
-            since,
-            collected,
-            open_,
-        ) = row
-        if hostname not in found.nodes:
-            found.nodes[hostname] = (node_id, gpu_count)
-            found.uuids[node_id], found.gpu_ids[node_id] = {}, {}
-            if state is not None:
-                found.before.nodes[node_id] = {
-                    "state": state,
-                    "since": since,
-                    "last_collected_at": collected,
-                    "open_findings": open_,
-                }
-        if gpu_id is not None:
-            found.uuids[node_id][uuid] = index
-            found.gpu_ids[node_id][index] = gpu_id
-            if gpu_state is not None:
-                found.before.gpus[gpu_id] = {"state": gpu_state, "why": gpu_why}
-    return found
-
-
-def _admit(batch: _Batch, index: int, report: NodeReport, inventory: _Inventory) -> int | None:
+def _admit(batch: _Batch, index: int, report: NodeReport, inventory: Inventory) -> int | None:
     """The node id a report may be stored under, or None after recording why it may not."""
     rid, host = str(report.report_id), report.hostname
     nodes, gpus = inventory.nodes, inventory.uuids
@@ -326,7 +258,7 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
 
 
 def _store(session: Session, batch: _Batch, valid: list[tuple[int, NodeReport]], catalog: XidCatalog) -> None:
-    inventory = _inventory(session, {r.hostname for _, r in valid})
+    inventory = read_inventory(session, {r.hostname for _, r in valid})
     seen: set[str] = set()
     pending: list[tuple[ReportResult, Sighting, dict[str, Any], NodeReport]] = []
     duplicates = []
@@ -364,15 +296,11 @@ def _store(session: Session, batch: _Batch, valid: list[tuple[int, NodeReport]],
         for result, sight in accepted:
             result.node_state = verdicts[sight.node_id].state.value
     batch.result.results.extend([result for result, _ in accepted] + duplicates)
-    _answer_requests(session, batch, {p[3].hostname: p[1].node_id for p in pending}, fulfilled)
-
-
-def _answer_requests(session: Session, batch: _Batch, nodes: dict[str, int], fulfilled: set[int]) -> None:
-    """Per node of the batch, the requests its agent should act on (agents pull; nothing calls them)."""
-    if not nodes:
-        return
-    found = qualification.open_requests(session, nodes.values(), fulfilled)
-    batch.result.requests = {host: found.get(node_id, []) for host, node_id in nodes.items()}
+    # Per node of the batch, the requests its agent should act on (agents pull; nothing calls them).
+    batch.result.requests = {
+        report.hostname: qualification.answer(inventory.requests[sight.node_id], fulfilled)
+        for _, sight, _, report in pending
+    }
 
 
 @contextmanager

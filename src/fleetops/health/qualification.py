@@ -16,7 +16,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, select, update
+from sqlalchemy import Table, and_, select, update
 from sqlalchemy.orm import Session
 
 from fleetops import clock
@@ -31,14 +31,6 @@ QUALIFICATION_FAILED = "qualification_failed"
 REQUEST_KIND = "qualify"
 MIN_DURATION_S, MAX_DURATION_S = 1, 3600
 _RUNS = cast(Table, QualificationRun.__table__)
-_OPEN_REQUESTS = (
-    select(QualificationRequest.node_id, QualificationRequest.id, QualificationRequest.duration_s)
-    .where(
-        QualificationRequest.node_id.in_(bindparam("ids", expanding=True)),
-        QualificationRequest.fulfilled_at.is_(None),
-    )
-    .order_by(QualificationRequest.id)
-)
 
 
 def ran(result: QualificationResult) -> bool:
@@ -144,19 +136,13 @@ def _close_failures(session: Session, node_id: int, before: datetime, at: dateti
         recount_open(session, [node_id])
 
 
-def open_requests(
-    session: Session, node_ids: Iterable[int], exclude: Collection[int] = ()
-) -> dict[int, list[dict[str, Any]]]:
-    """What each node's agent is asked to do, in the shape the report answer carries."""
-    out: dict[int, list[dict[str, Any]]] = {}
-    for node_id, request_id, duration_s in session.connection().execute(
-        _OPEN_REQUESTS, {"ids": list(node_ids)}
-    ):
-        if request_id not in exclude:
-            out.setdefault(node_id, []).append(
-                {"kind": REQUEST_KIND, "id": request_id, "duration_s": duration_s}
-            )
-    return out
+def answer(requests: dict[int, float], fulfilled: Collection[int]) -> list[dict[str, Any]]:
+    """Open requests in the shape a report's answer carries, less those this very batch fulfilled."""
+    return [
+        {"kind": REQUEST_KIND, "id": request_id, "duration_s": duration_s}
+        for request_id, duration_s in sorted(requests.items())
+        if request_id not in fulfilled
+    ]
 
 
 def _node(session: Session, hostname: str) -> int:
