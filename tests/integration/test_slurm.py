@@ -6,114 +6,24 @@ adapter's `scontrol` and `sinfo` calls are answered by real Slurm 22.05.
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from fleetops.adapters.slurm.client import SlurmClient, parse_show_node, status_from_fields
 from fleetops.errors import ExternalError
-
-NODES = ("node001", "node002")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def slurm_conf(directory: Path) -> str:
-    host = socket.gethostname()
-    ports = [free_port() for _ in NODES]
-    lines = [
-        "ClusterName=fleetops-test",
-        f"SlurmctldHost={host}",
-        f"SlurmctldPort={free_port()}",
-        "AuthType=auth/none",
-        "CredType=cred/none",
-        "SlurmUser=root",
-        "SlurmdUser=root",
-        f"StateSaveLocation={directory}/state",
-        f"SlurmdSpoolDir={directory}/spool/%n",
-        f"SlurmctldPidFile={directory}/slurmctld.pid",
-        f"SlurmdPidFile={directory}/slurmd-%n.pid",
-        f"SlurmctldLogFile={directory}/slurmctld.log",
-        f"SlurmdLogFile={directory}/slurmd-%n.log",
-        "ProctrackType=proctrack/linuxproc",
-        "TaskPlugin=task/none",
-        "JobAcctGatherType=jobacct_gather/none",
-        "SchedulerType=sched/builtin",
-        "SelectType=select/cons_tres",
-        "ReturnToService=2",
-        "MpiDefault=none",
-        "SlurmctldTimeout=30",
-        "SlurmdTimeout=30",
-    ]
-    lines += [
-        f"NodeName={n} NodeHostname={host} Port={p} CPUs=1 RealMemory=100 State=UNKNOWN"
-        for n, p in zip(NODES, ports, strict=True)
-    ]
-    lines.append(f"PartitionName=debug Nodes={','.join(NODES)} Default=YES MaxTime=INFINITE State=UP")
-    path = directory / "slurm.conf"
-    path.write_text("\n".join(lines) + "\n")
-    return str(path)
+from tests.integration.slurm_cluster import local_slurm, unavailable
 
 
 @pytest.fixture(scope="module")
 def slurm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SlurmClient]:
-    if not shutil.which("slurmctld") or not shutil.which("slurmd"):
-        pytest.skip("Slurm not installed: `apt-get install -y slurm-wlm` (make test does)")
-    if os.geteuid() != 0:
-        pytest.skip("slurmd must run as root here (SlurmdUser=root)")
-    directory = tmp_path_factory.mktemp("slurm")
-    for sub in ("state", "spool"):
-        (directory / sub).mkdir()
-    conf = slurm_conf(directory)
-    env = {**os.environ, "SLURM_CONF": conf}
-    processes = [
-        subprocess.Popen(
-            ["slurmctld", "-D", "-i"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-    ]
-    processes += [
-        subprocess.Popen(
-            ["slurmd", "-D", "-N", n], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        for n in NODES
-    ]
-    client = SlurmClient(conf, timeout_s=10)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if all(client.status(n).accepts_work for n in NODES):
-                    break
-            except ExternalError:
-                pass
-            time.sleep(0.5)
-        else:
-            log = (
-                (directory / "slurmctld.log").read_text()[-2000:]
-                if (directory / "slurmctld.log").exists()
-                else ""
-            )
-            pytest.fail(f"Slurm nodes did not become IDLE within 60 s: {log}")
+    reason = unavailable()
+    if reason:
+        pytest.skip(reason)
+    with local_slurm(tmp_path_factory.mktemp("slurm")) as client:
         yield client
-    finally:
-        for process in processes:  # only the daemons this fixture started
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 def wait_accepts_work(slurm: SlurmClient, node: str, timeout_s: float = 60) -> bool:
