@@ -4,9 +4,9 @@ No `from __future__ import annotations`: FastAPI must see the dependency types t
 """
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -95,13 +95,14 @@ async def raw_body(request: Request) -> Body:
         422: {"description": "At least one report refused; `results` says which and why"},
     },
 )
-async def post_reports(request: Request, body: Annotated[Body, Depends(raw_body)]) -> JSONResponse:
+async def post_reports(request: Request) -> JSONResponse:
     """A batch `{"reports": [...]}`, a JSON list or a single report. Accepted reports are stored even when
     others in the batch are refused; each refusal is recorded and shown in `results`."""
     # The hottest endpoint (every node, every 30 s): authentication and ingestion share one transaction
     # and one worker-thread hop, instead of one hop per sync dependency (SessionDep, PrincipalDep).
+    # The body is read here rather than through `Depends(raw_body)`: dependency solving cost ~60 us a POST.
     token = bearer_token(request)
-    result = await run_in_threadpool(_ingest_request, token, body)
+    result = await run_in_threadpool(_ingest_request, token, await raw_body(request))
     payload = result.as_dict()
     if result.status >= 400:
         refused = (
