@@ -190,7 +190,7 @@ def main() -> None:
         f"(batches of {args.batch})"
     )
     if args.alertmanager:
-        from bench_alertmanager import run_alertmanager
+        from alertmanager_storm import run_alertmanager
 
         print(f"same storm to Prometheus Alertmanager: {run_alertmanager(args.alerts)}")
 
