@@ -1,6 +1,7 @@
 """The alert storm fed to a real Prometheus Alertmanager, for comparison with fleetops: time until
 Alertmanager holds every alert, time until its notifications settle, and how many it sends to one
-webhook receiver (a local counting server). Used by `bench_alerts.py --alertmanager` (not a benchmark of its own: `make bench` runs bench_*.py)."""
+webhook receiver (a local counting server). Used by `bench_alerts.py --alertmanager`; not a benchmark
+of its own (`make bench` runs bench_*.py)."""
 
 from __future__ import annotations
 
