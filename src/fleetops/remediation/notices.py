@@ -2,7 +2,11 @@
 
 Jira has no idempotency key, so a ticket is found by the run's label before one is created: a step resumed
 after a crash never opens a second ticket. Delivery failures raise `ExternalError` for the engine to retry.
-TODO(alerts): route these through the alerts outbox once it exposes a service function for one-off notices.
+
+Why not the alerts outbox: the run itself is the durable record here (its step is written before the
+call and retried with backoff), and the run must hold the ticket key before it may advance; an outbox row
+would only add a second queue to wait on. Both paths share the same ports (`Ticketer`, `ChatNotifier`,
+`Pager`) and their clients.
 """
 
 from __future__ import annotations
