@@ -69,10 +69,9 @@ class AgentLoop:
         if ask is None:
             return self._weekly()
         if not gpus_idle(self.gpus):
-            busy = sum(gpu.compute_processes or 0 for gpu in self.gpus)
-            why = (
-                f"busy: {busy} compute process(es) hold the GPUs" if busy else "GPUs not idle or not readable"
-            )
+            # A stable reason (no process count), so a changing workload is reported once, not every cycle.
+            busy = any(gpu.compute_processes for gpu in self.gpus)
+            why = "busy: a workload holds the GPUs" if busy else "GPUs not idle or not readable"
             return self.demand.defer(ask, now, BUSY_RETRY_S, why)
         try:
             result = run_qualification(self.agent, self.backend(), ask.duration_s)

@@ -177,7 +177,7 @@ def post_qualify(
 ) -> dict[str, Any]:
     """Accepted, not done: the agent picks the request up in the answer to its next report and runs it
     when its GPUs are idle. An open request for the node is reused (same id)."""
-    asked = body or QualifyRequest()
+    asked = body or QualifyRequest(reason="", duration_s=60)
     return service.request_node_qualification(db, who, node_id, asked.reason, asked.duration_s)
 
 
