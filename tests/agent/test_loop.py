@@ -130,3 +130,20 @@ def test_weekly_burn_in_still_runs_when_due_and_idle(setup) -> None:
     setup.loop.cycle()
     assert len(setup.plane.results) == 1
     assert json.loads(setup.schedule.state_file.read_text())["last_run"] == setup.clock.now().timestamp()
+
+
+def test_requests_are_read_from_a_409_answer_and_an_old_server_changes_nothing(tmp_path: Path) -> None:
+    answers = iter(
+        [
+            httpx.Response(409, json={"status": 409, "requests": {HOST: [{"kind": "qualify", "id": 3}]}}),
+            httpx.Response(200, json={"accepted": 1, "results": []}),  # a control plane without `requests`
+        ]
+    )
+    spool = Spool(tmp_path / "spool")
+    sender = Sender(
+        "http://cp", "t", spool, client=httpx.Client(transport=httpx.MockTransport(lambda _: next(answers)))
+    )
+    spool.put(b'{"hostname": "x"}', "r1")
+    assert sender.drain().requests == {HOST: [{"kind": "qualify", "id": 3}]}
+    spool.put(b'{"hostname": "x"}', "r2")
+    assert sender.drain().requests is None
