@@ -11,6 +11,7 @@ from fleetops.auth.choices import Role
 from fleetops.auth.principal import SYSTEM, Principal
 from fleetops.db.session import use_database
 from fleetops.health.ingest import ingest
+from fleetops.health.service import open_findings
 from fleetops.inventory.models import Node
 from fleetops.pipeline import Handoff
 from fleetops.remediation import engine, service
@@ -77,6 +78,8 @@ def test_xid79_run_is_verified_by_a_qualification_the_agent_pulled(bed):
         assert run.state is RunState.RESOLVED and not run.human
         assert bed.world.scheduler.state("b002") == "in_service"
         assert bed.actions_done(run.id) == ["drain", "reboot_node", "verify"]
+        with bed.database.transaction() as session:  # the XID 79 findings are closed by the verified repair
+            assert [f.check for f in open_findings(session) if f.hostname == "b002"] == []
     finally:
         engine.use_engine(previous_engine)
         use_database(previous_db)

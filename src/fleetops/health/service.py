@@ -306,6 +306,18 @@ def resolve_findings(session: Session, actor: str, finding_ids: list[int], why: 
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def resolve_repaired(session: Session, actor: str, node_id: int, acted_at: datetime, why: str) -> int:
+    """A repair verified under load closes the node's open findings last seen before the repair acted:
+    without it a node back in service would show unhealthy until its held XIDs expire (up to 24 h)."""
+    stmt = select(HealthFinding.id).where(
+        HealthFinding.node_id == node_id,
+        HealthFinding.resolved_at.is_(None),
+        HealthFinding.last_seen_at <= acted_at,
+    )
+    ids = list(session.scalars(stmt))
+    return resolve_findings(session, actor, ids, why) if ids else 0
+
+
 def recent_reports_per_second(session: Session, window_s: float = 60.0) -> float:
     cutoff = clock.now() - timedelta(seconds=window_s)
     count = session.scalar(

@@ -17,10 +17,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from sqlalchemy.orm import Session
+
 from fleetops import clock
 from fleetops.config import settings
 from fleetops.db.session import Database
 from fleetops.errors import ExternalError
+from fleetops.health import service as health
 from fleetops.remediation import fsm, ladder
 from fleetops.remediation import safety as safety_gates
 from fleetops.remediation.choices import ActionKind, Outcome, RunState
@@ -70,18 +73,29 @@ class Engine:
             for work in works:
                 self._decide(work, gates)
             safety_gates.write_trips(session, gates)
+            self._close_repaired(session, works)
             write(session, works, token, keep=lambda w: w.call is not None)
         calling = [w for w in works if w.call is not None]
         for work, outcome in zip(calling, self._map(calling), strict=True):
             self._apply(work, outcome)
         if calling:
             with database.transaction() as session:
+                self._close_repaired(session, calling)
                 write(session, calling, token, keep=lambda w: False, fresh=True)
         self._page(
             [p for w in works for p in w.pages]
             + [(f"circuit breaker {s} {i}: {why}", f"breaker-{s}-{i}") for s, i, why in gates.tripped]
         )
         return len(works)
+
+    @staticmethod
+    def _close_repaired(session: Session, works: list[Work]) -> None:
+        """Verified repairs close the health findings they dealt with, so the node reads healthy again."""
+        for work in works:
+            if work.state is S.RESOLVED and work.get("verified_at") is not None:
+                acted = work.get("acted_at") or work.now
+                why = f"remediation run {work.run_id}: repaired and verified under load"
+                health.resolve_repaired(session, ACTOR, work.row["node_id"], acted, why)
 
     # Phase 1: decisions without I/O.
     def _decide(self, work: Work, gates: safety_gates.Gates) -> None:
@@ -331,4 +345,3 @@ def tick(database: Database) -> int:
 
 
 __all__ = ["ACTOR", "Engine", "Limits", "claim", "tick", "use_engine"]
-
