@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from fleetops import clock
 from fleetops.alerts import service as alerts
-from fleetops.alerts.models import Alert, Incident
+from fleetops.alerts.models import Alert
 from fleetops.alerts.views import plain_words
 from fleetops.auth.principal import SYSTEM
 from fleetops.db.session import Database
@@ -38,21 +38,6 @@ def _sign_in(browser, server):
     page.click("button[type=submit]")
     page.wait_for_url(f"{server.url}/")
     return page
-
-
-def _silent_cluster_incident(database: Database, timeout_s: float = 90) -> int:
-    """The demo's nodes run no agent, so its health worker soon raises one cluster-wide `node_silent`
-    incident; wait for it, so that what follows lands on a settled picture."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        with database.transaction() as session:
-            found = session.scalar(
-                select(Incident.id).where(Incident.scope == "cluster", Incident.status == "open")
-            )
-        if found is not None:
-            return found
-        time.sleep(0.5)
-    raise AssertionError(f"no cluster-wide incident within {timeout_s} s")
 
 
 def _xid_79(database: Database) -> tuple[str, int, int]:
@@ -90,7 +75,6 @@ def _verdict(database: Database, alert_id: int) -> str:
 
 def test_operator_opens_an_incident_and_its_explanation(browser, fleetops_server, tmp_path):
     database = Database(fleetops_server.database_url)
-    _silent_cluster_incident(database)
     hostname, incident_id, alert_id = _xid_79(database)
     page = _sign_in(browser, fleetops_server)
     page.click("header nav >> text=Incidents")
