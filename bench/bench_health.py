@@ -2,9 +2,11 @@
 
 Run: `scripts/testbed.sh .venv/bin/python bench/bench_health.py` (SQLite and a throwaway PostgreSQL), or
 `.venv/bin/python bench/bench_health.py` for SQLite only. BENCH_NODES (default 2000) sets the fleet size,
-BENCH_ROUNDS (default 5) how many times every node reports. Prints medians and, as a same-process
-baseline, the bare SQL each round needs (insert the report rows, upsert the node rows) with no parsing,
-no checks and no folding, so the cost of everything fleetops adds on top is visible.
+BENCH_ROUNDS (default 5) how many times every node reports, BENCH_HTTP_SECONDS (default 20) the HTTP
+run; BENCH_HTTP_ONLY=1 skips the in-process figures, BENCH_HTTP_STACK=h11 serves with h11+asyncio.
+Prints medians and, as a same-process baseline, the bare SQL each round needs (insert the report rows,
+upsert the node rows) with no parsing, no checks and no folding, so the cost of everything fleetops
+adds on top is visible.
 
 CB3: 10,000 nodes reporting every 30 s is 333 reports/s; CPU share = CPU seconds per report x 333.
 """
@@ -236,10 +238,9 @@ def http_cb3(database: Database, fleet: list, seconds: float = HTTP_SECONDS) -> 
         requests.append((tokens[hostname], dump_report(made)))
     port = _free_port()
     env = os.environ | {"FLEETOPS_DATABASE_URL": database.url, "FLEETOPS_LOG_JSON": "false"}
-    # BENCH_SERVER_PYTHONPATH: a directory with httptools and uvloop (uvicorn[standard]) to compare with
-    # uvicorn's pure-Python defaults (h11, asyncio).
-    if os.environ.get("BENCH_SERVER_PYTHONPATH"):
-        env["PYTHONPATH"] = os.environ["BENCH_SERVER_PYTHONPATH"]
+    # BENCH_HTTP_STACK=h11 forces uvicorn's pure-Python stack (h11, asyncio) to compare with what
+    # `fleetops serve` picks by default now that uvicorn[standard] is a dependency (httptools, uvloop).
+    pure = os.environ.get("BENCH_HTTP_STACK") == "h11"
     command = [
         sys.executable,
         "-m",
@@ -253,6 +254,7 @@ def http_cb3(database: Database, fleet: list, seconds: float = HTTP_SECONDS) -> 
         "--log-level",
         "warning",
         "--no-access-log",
+        *(["--http", "h11", "--loop", "asyncio"] if pure else []),
     ]
     server = subprocess.Popen(command, env=env)
     try:
@@ -265,7 +267,7 @@ def http_cb3(database: Database, fleet: list, seconds: float = HTTP_SECONDS) -> 
         server.terminate()
         server.wait(10)
     sent = count - 200
-    stack = "httptools+uvloop" if os.environ.get("BENCH_SERVER_PYTHONPATH") else "h11+asyncio"
+    stack = "h11+asyncio" if pure else "httptools+uvloop"
     print(
         f"  HTTP, uvicorn ({stack}), one POST per report with per-node agent tokens, paced at 333/s "
         f"for {wall:.1f} s: {sent / wall:,.0f} reports/s delivered, statuses {dict(statuses)}; "
@@ -296,6 +298,15 @@ def bench(url: str) -> None:
     database = fresh(url)
     fleet = hosts(database)
     manual = clock.ManualClock(datetime(2026, 6, 1, tzinfo=UTC))
+    if not os.environ.get("BENCH_HTTP_ONLY"):
+        in_process(database, fleet, manual)
+    try:
+        http_cb3(database, fleet)
+    finally:
+        database.dispose()
+
+
+def in_process(database: Database, fleet: list, manual: clock.ManualClock) -> None:
     previous = clock.use(manual)
     try:
         sustained(database, fleet, MAX_BATCH, manual)  # warm-up round: first GPU health rows are inserts
@@ -340,10 +351,6 @@ def bench(url: str) -> None:
         )
     finally:
         clock.use(previous)
-    try:
-        http_cb3(database, fleet)
-    finally:
-        database.dispose()
 
 
 def main() -> None:
