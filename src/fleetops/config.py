@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     audit_retention_days: int = Field(default=400, ge=90, description="ClusterMAX expects at least 90 days")
     log_level: str = "INFO"
     log_json: bool = True
+    alert_routes: str | None = Field(
+        default=None, description="The alert routing tree (YAML); default: the shipped alerts/routes.yaml"
+    )
+    alert_rules: str | None = Field(
+        default=None, description="The correlation rules (YAML); default: the shipped alerts/rules.yaml"
+    )
     simulate: bool = Field(
         default=False,
         description="Drive deployments and repairs with simulated backends (the demo); never in production",

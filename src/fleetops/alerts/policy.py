@@ -11,6 +11,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from fleetops.config import settings
 from fleetops.errors import InvalidInput
 
 HERE = Path(__file__).parent
@@ -197,9 +198,13 @@ def load_routes(path: Path | None = None) -> RoutingTree:
 
 @lru_cache(maxsize=1)
 def default_rules() -> Rules:
-    return load_rules()
+    """The configured rules (FLEETOPS_ALERT_RULES), else the shipped ones."""
+    configured = settings().alert_rules
+    return load_rules(Path(configured) if configured else None)
 
 
 @lru_cache(maxsize=1)
 def default_routes() -> RoutingTree:
-    return load_routes()
+    """The configured routing tree (FLEETOPS_ALERT_ROUTES), else the shipped one."""
+    configured = settings().alert_routes
+    return load_routes(Path(configured) if configured else None)

@@ -24,6 +24,7 @@ from fleetops.db.migrate import upgrade
 from fleetops.db.session import get_database
 from fleetops.inventory.kinds import KINDS
 from fleetops.logs import configure
+from fleetops.sim.live import DEMO_ROUTES
 
 app = typer.Typer(
     help="fleetops: operations platform for GPU clouds.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -150,6 +151,7 @@ def demo(
     from fleetops.sim.load import seed_fleet
 
     os.environ["FLEETOPS_SIMULATE"] = "true"  # the demo's deployments and repairs run on simulated backends
+    os.environ.setdefault("FLEETOPS_ALERT_ROUTES", str(DEMO_ROUTES))
     settings.cache_clear()
     database = get_database()
     upgrade(database)

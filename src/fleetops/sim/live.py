@@ -8,12 +8,14 @@ failure rate is raised (`DEMO_INTENSITY`) so a demo of minutes shows what a flee
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from fleetops import clock
 from fleetops.db.session import Database
 from fleetops.sim.faults import FaultInjector, FleetSimulation
 
 CYCLE = timedelta(seconds=30)
+DEMO_ROUTES = Path(__file__).with_name("demo-routes.yaml")
 DEMO_INTENSITY = 500.0
 
 
