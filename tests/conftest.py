@@ -11,13 +11,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from fleetops import clock
+from fleetops.api.app import create_app
+from fleetops.auth.choices import Role
 from fleetops.db.base import Base
 from fleetops.db.migrate import upgrade
 from fleetops.db.session import Database, use_database
+from tests.factories import bearer, load, token, two_tenant_fleet
 
 POSTGRES_URL = os.environ.get("FLEETOPS_TEST_POSTGRES_URL")
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -81,6 +85,30 @@ def database(request: pytest.FixtureRequest, _databases: dict[str, Database]) ->
 def sqlite_database(_databases: dict[str, Database]) -> Iterator[Database]:
     """SQLite only, for tests about logic rather than storage."""
     yield from _use(_databases["sqlite"])
+
+
+@pytest.fixture
+def fleet(database: Database) -> Database:
+    """The two-tenant fleet (tests/factories.py) on each backend."""
+    load(database, two_tenant_fleet())
+    return database
+
+
+@pytest.fixture
+def client(database: Database) -> TestClient:
+    """The real app over the `database` fixture's backend."""
+    return TestClient(create_app())
+
+
+@pytest.fixture
+def tokens(fleet: Database) -> dict[str, dict[str, str]]:
+    """Headers per role; `initech`/`acme` are tenant 1 (cluster alpha), `umbrella`/`globex` tenant 2."""
+    made = {role.value: bearer(token(fleet, role)) for role in (Role.ADMIN, Role.OPERATOR, Role.VIEWER)}
+    made["initech"] = bearer(token(fleet, Role.CUSTOMER, customer_id=1))
+    made["umbrella"] = bearer(token(fleet, Role.CUSTOMER, customer_id=2))
+    made["acme"] = bearer(token(fleet, Role.SUPPLIER, supplier_id=1))
+    made["globex"] = bearer(token(fleet, Role.SUPPLIER, supplier_id=2))
+    return made
 
 
 @pytest.fixture

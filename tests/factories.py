@@ -95,3 +95,7 @@ def load(database: Database, data: dict[str, Any]) -> None:
 def token(database: Database, role: Role, **binding: int | None) -> str:
     with database.transaction() as session:
         return create_token(session, SYSTEM.actor, name=f"{role.value}-token", role=role, **binding).token
+
+
+def bearer(value: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {value}"}

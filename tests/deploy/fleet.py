@@ -1,8 +1,10 @@
-"""Deploy test data: a site with racks of racked (not yet deployed) nodes and one planned cluster."""
+"""Deploy test data (a site with racks of racked nodes and one planned cluster) and the driving loop."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from fleetops.deploy.measures import next_due
 
 
 def racked_fleet(
@@ -42,3 +44,17 @@ def racked_fleet(
             for i in range(nodes)
         ],
     }
+
+
+def drive(database, engine, clock, limit: int = 10_000) -> None:
+    """Discrete-event loop, as the worker would run over time: tick until idle, then jump the clock to
+    the next due row."""
+    for _ in range(limit):
+        if engine.tick(database):
+            continue
+        with database.transaction() as session:
+            due = next_due(session)
+        if due is None:
+            return
+        clock.set(max(due, clock.now()))
+    raise AssertionError("rollout did not settle")

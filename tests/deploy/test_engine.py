@@ -12,12 +12,11 @@ from fleetops.deploy import service
 from fleetops.deploy.backends import REALISTIC_DURATIONS, simulated_backends
 from fleetops.deploy.claim import Limits
 from fleetops.deploy.engine import Engine
-from fleetops.deploy.measures import next_due
 from fleetops.deploy.models import BringupTransition, NodeBringup
 from fleetops.deploy.plan import PlanRequest
 from fleetops.errors import InvalidTransition
 from fleetops.inventory.models import Cluster, Node
-from tests.deploy.fleet import racked_fleet
+from tests.deploy.fleet import drive, racked_fleet
 from tests.factories import load
 
 
@@ -35,19 +34,6 @@ def start(database, nodes=8, name="r1", **fleet):
     plan_only(database, nodes, name, **fleet)
     with database.transaction() as session:
         service.start(session, SYSTEM, name)
-
-
-def drive(database, engine, clock, limit=10_000):
-    """Discrete-event loop: tick until idle, then jump the clock to the next due row."""
-    for _ in range(limit):
-        if engine.tick(database):
-            continue
-        with database.transaction() as session:
-            due = next_due(session)
-        if due is None:
-            return
-        clock.set(max(due, clock.now()))
-    raise AssertionError("rollout did not settle")
 
 
 def test_nodes_reach_ready_through_every_step(database, manual_clock):

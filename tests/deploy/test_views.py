@@ -17,11 +17,10 @@ from fleetops.deploy import service
 from fleetops.deploy.backends import simulated_backends
 from fleetops.deploy.claim import Limits
 from fleetops.deploy.engine import Engine
-from fleetops.deploy.measures import next_due
 from fleetops.deploy.models import Rollout
 from fleetops.deploy.plan import PlanRequest
 from fleetops.inventory.models import Customer
-from tests.deploy.fleet import racked_fleet
+from tests.deploy.fleet import drive, racked_fleet
 from tests.factories import load, token
 
 
@@ -76,19 +75,6 @@ def _start(database, name: str) -> None:
         service.start(session, SYSTEM, name)
 
 
-def _drive(database, engine: Engine, clock, limit: int = 2_000) -> None:
-    """Tick until idle, jumping the clock to the next due row, as the worker would over time."""
-    for _ in range(limit):
-        if engine.tick(database):
-            continue
-        with database.transaction() as session:
-            due = next_due(session)
-        if due is None:
-            return
-        clock.set(max(due, clock.now()))
-    raise AssertionError("rollout did not settle")
-
-
 def _text(html: str, element_id: str) -> str:
     found = re.search(rf'id="{element_id}"[^>]*>(.*?)</', html, re.S)
     assert found, f"#{element_id} is not on the page"
@@ -107,7 +93,7 @@ def test_operator_watches_a_rollout_go_from_planned_to_ready(console, fleet, man
     midway = console.get("/rollouts/r-gamma/live").text
     assert "<html" not in midway and _text(midway, "ready-count") == "0"
     assert "Powering on" in midway.split('id="transitions"')[1] and "admitted" in midway
-    _drive(fleet, engine, manual_clock)
+    drive(fleet, engine, manual_clock)
     done = console.get("/rollouts/r-gamma/live").text
     with fleet.transaction() as session:
         status = service.status(session, "r-gamma")
@@ -119,7 +105,7 @@ def test_operator_watches_a_rollout_go_from_planned_to_ready(console, fleet, man
 
 def test_rollouts_list_shows_state_progress_and_rates(console, fleet, manual_clock):
     _start(fleet, "r-gamma")
-    _drive(fleet, Engine(simulated_backends(), Limits(threads=1)), manual_clock)
+    drive(fleet, Engine(simulated_backends(), Limits(threads=1)), manual_clock)
     _sign_in(console, fleet, Role.VIEWER)
     page = console.get("/rollouts").text
     gamma = page.split('id="rollout-r-gamma"')[1].split("</tr>")[0]
@@ -132,7 +118,7 @@ def test_rollouts_list_shows_state_progress_and_rates(console, fleet, manual_clo
 def test_nodes_the_engine_gave_up_on_are_queued_with_reason_and_evidence(console, fleet, manual_clock):
     _start(fleet, "r-gamma")
     broken = simulated_backends(failure_rate=1.0, persistent_share=1.0, seed=1)
-    _drive(fleet, Engine(broken, Limits(threads=1)), manual_clock)
+    drive(fleet, Engine(broken, Limits(threads=1)), manual_clock)
     _sign_in(console, fleet, Role.OPERATOR)
     page = console.get("/rollouts/r-gamma").text
     queue = page.split('id="needs-human"')[1].split("</table>")[0]

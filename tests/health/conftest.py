@@ -1,42 +1,13 @@
-"""Health API fixtures: the real app with the health router, the two-tenant fleet, tokens per role."""
+"""Health API fixtures: agent tokens bound to nodes, on top of the shared client, fleet and role tokens."""
 
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from fleetops.api.app import create_app
 from fleetops.auth.choices import Role
-from fleetops.health.api import router
-from fleetops.health.views import router as console_router
 from fleetops.inventory.models import Node
-from tests.factories import load, token, two_tenant_fleet
-
-
-def make_app():
-    app = create_app()
-    paths = {getattr(route, "path", "") for route in app.routes}
-    if "/api/v1/health/reports" not in paths:
-        app.include_router(router)
-    if "/health" not in paths:
-        app.include_router(console_router)
-    return app
-
-
-@pytest.fixture
-def client(database) -> TestClient:
-    return TestClient(make_app())
-
-
-@pytest.fixture
-def fleet(database):
-    load(database, two_tenant_fleet())
-    return database
-
-
-def bearer(value: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {value}"}
+from tests.factories import bearer, token
 
 
 def node_id(database, hostname: str) -> int:
@@ -45,11 +16,9 @@ def node_id(database, hostname: str) -> int:
 
 
 @pytest.fixture
-def tokens(fleet) -> dict[str, dict[str, str]]:
-    made = {role.value: bearer(token(fleet, role)) for role in (Role.ADMIN, Role.OPERATOR, Role.VIEWER)}
-    made["initech"] = bearer(token(fleet, Role.CUSTOMER, customer_id=1))
-    made["umbrella"] = bearer(token(fleet, Role.CUSTOMER, customer_id=2))
-    made["acme"] = bearer(token(fleet, Role.SUPPLIER, supplier_id=1))
+def tokens(tokens, fleet) -> dict[str, dict[str, str]]:
+    """The shared role tokens, plus agent tokens bound to nodes a000 (tenant 1) and b000 (tenant 2)."""
+    made = dict(tokens)
     made["a000"] = bearer(token(fleet, Role.AGENT, node_id=node_id(fleet, "a000")))
     made["b000"] = bearer(token(fleet, Role.AGENT, node_id=node_id(fleet, "b000")))
     return made

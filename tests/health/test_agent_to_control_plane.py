@@ -14,11 +14,12 @@ import uvicorn
 
 from fleetops.agent.sender import Sender
 from fleetops.agent.spool import Spool
+from fleetops.api.app import create_app
 from fleetops.auth.choices import Role
 from fleetops.health import service
 from fleetops.wire import dump_report
 from tests.factories import load, token, two_tenant_fleet
-from tests.health.conftest import make_app, node_id
+from tests.health.conftest import node_id
 from tests.health.reports import gpu, report, xid
 
 
@@ -38,7 +39,7 @@ class ServedApp:
 
     def start(self) -> None:
         config = uvicorn.Config(
-            make_app(), host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
+            create_app(), host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

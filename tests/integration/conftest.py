@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -90,3 +91,24 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-quic",
 ]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (`executable_path`: Playwright never downloads a browser)."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+def sign_in(browser: Any, server: Server, token: str | None = None) -> Any:
+    """A new page, signed in at /login the way a person does (an anonymous visit is sent there first)."""
+    page = browser.new_page()
+    page.goto(f"{server.url}/")
+    assert page.url.endswith("/login")
+    page.fill("#token", token or server.admin_token)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server.url}/")
+    return page

@@ -9,28 +9,9 @@ from fleetops.auth.choices import Role
 from fleetops.auth.service import create_token
 from fleetops.db.session import Database
 from fleetops.inventory.models import Cluster, Customer, Node
-from tests.integration.conftest import CHROMIUM_ARGS, chromium_path
+from tests.integration.conftest import sign_in
 
 pytestmark = pytest.mark.integration
-playwright = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
-
-
-def _sign_in(browser, server, token):
-    page = browser.new_page()
-    page.goto(f"{server.url}/")
-    assert page.url.endswith("/login")
-    page.fill("#token", token)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{server.url}/")
-    return page
 
 
 def test_operator_walks_from_fleet_to_cluster_to_node(browser, fleetops_server, tmp_path):
@@ -38,7 +19,7 @@ def test_operator_walks_from_fleet_to_cluster_to_node(browser, fleetops_server, 
     with database.transaction() as session:
         gpus = session.scalar(select(func.sum(Node.gpu_count)))
         ready = session.scalar(select(func.sum(Node.gpu_count)).where(Node.state == "ready"))
-    page = _sign_in(browser, fleetops_server, fleetops_server.admin_token)
+    page = sign_in(browser, fleetops_server, fleetops_server.admin_token)
     assert page.inner_text("#total-gpus") == str(gpus) == "5600"
     assert page.inner_text("#ready-gpus") == str(ready)
     page.screenshot(path=str(tmp_path.parent / "console-overview.png"), full_page=True)
@@ -60,7 +41,7 @@ def test_customer_sees_only_its_own_cluster(browser, fleetops_server):
         customer = session.scalars(select(Customer).where(Customer.name == "helix-ai")).one()
         token = create_token(session, "test", name="helix", role=Role.CUSTOMER, customer_id=customer.id).token
         own = session.scalars(select(Cluster.name).where(Cluster.customer_id == customer.id)).all()
-    page = _sign_in(browser, fleetops_server, token)
+    page = sign_in(browser, fleetops_server, token)
     shown = page.locator("#clusters tbody tr a").all_inner_texts()
     assert shown == sorted(own)
     assert "stream-k8s" not in page.content()

@@ -17,27 +17,9 @@ from fleetops.deploy import service as deploy
 from fleetops.deploy.plan import PlanRequest
 from fleetops.flow import FaultOwner, Finding, FindingSeverity
 from fleetops.inventory.models import Cluster, Node, Rack
-from tests.integration.conftest import CHROMIUM_ARGS, chromium_path
+from tests.integration.conftest import sign_in
 
 pytestmark = pytest.mark.integration
-playwright = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
-
-
-def _sign_in(browser, server):
-    page = browser.new_page()
-    page.goto(f"{server.url}/login")
-    page.fill("#token", server.admin_token)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{server.url}/")
-    return page
 
 
 def _xid_79(database: Database) -> tuple[str, int, int]:
@@ -76,7 +58,7 @@ def _verdict(database: Database, alert_id: int) -> str:
 def test_operator_opens_an_incident_and_its_explanation(browser, fleetops_server, tmp_path):
     database = Database(fleetops_server.database_url)
     hostname, incident_id, alert_id = _xid_79(database)
-    page = _sign_in(browser, fleetops_server)
+    page = sign_in(browser, fleetops_server)
     page.click("header nav >> text=Incidents")
     page.screenshot(path=str(tmp_path.parent / "console-incidents.png"), full_page=True)
     row = page.locator(f"#open-incidents #incident-{incident_id}")
@@ -119,7 +101,7 @@ def test_operator_watches_a_rollout_become_ready_without_reloading(browser, flee
     with database.transaction() as session:
         request = PlanRequest("console-live", "stream-k8s", "ubuntu-22.04-gpu", "k8s-cis", hostnames)
         deploy.plan(session, SYSTEM, request)
-    page = _sign_in(browser, fleetops_server)
+    page = sign_in(browser, fleetops_server)
     page.click("header nav >> text=Rollouts")
     page.click("#rollouts a >> text=console-live")
     assert page.inner_text("h1") == "Rollout console-live"

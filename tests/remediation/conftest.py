@@ -16,7 +16,6 @@ from fleetops.remediation import safety, service
 from fleetops.remediation.engine import Engine
 from fleetops.remediation.fakes import FakeWorld
 from fleetops.remediation.models import RemediationRun, RemediationStep
-from tests.factories import load, two_tenant_fleet
 
 
 @dataclass
@@ -83,13 +82,6 @@ def make_bed(database: Database, clock: ManualClock, **safety_limits: Any) -> Be
     world = FakeWorld()
     engine = Engine(world.executors(), verifier=world.verifier, safety=safety.Limits(**safety_limits))
     return Bed(database, clock, world, engine)
-
-
-@pytest.fixture
-def fleet(database: Database) -> Database:
-    """The two-tenant fleet on SQLite, and on PostgreSQL under `make test` (SKIP LOCKED, RETURNING)."""
-    load(database, two_tenant_fleet())
-    return database
 
 
 @pytest.fixture

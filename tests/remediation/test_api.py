@@ -4,38 +4,17 @@ every change audited; runs are scoped like the inventory."""
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from fleetops.api.app import create_app
 from fleetops.audit.models import AuditEvent
-from fleetops.auth.choices import Role
 from fleetops.inventory.models import Cluster
-from fleetops.remediation.api import router
-from tests.factories import token
 
 from .conftest import make_bed
 
 
-def _bearer(value: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {value}"}
-
-
 @pytest.fixture
-def api(fleet):
-    app = create_app()
-    if not any(getattr(r, "path", "").startswith("/api/v1/remediation") for r in app.routes):
-        app.include_router(router)
-    return TestClient(app)
-
-
-@pytest.fixture
-def tokens(fleet):
-    made = {r.value: _bearer(token(fleet, r)) for r in (Role.ADMIN, Role.OPERATOR, Role.VIEWER)}
-    made["initech"] = _bearer(token(fleet, Role.CUSTOMER, customer_id=1))
-    made["umbrella"] = _bearer(token(fleet, Role.CUSTOMER, customer_id=2))
-    made["globex"] = _bearer(token(fleet, Role.SUPPLIER, supplier_id=2))
-    return made
+def api(client, fleet):
+    return client
 
 
 def _clusters(db) -> dict[str, int]:

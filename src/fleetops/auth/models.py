@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fleetops import clock
 from fleetops.auth.choices import Role
-from fleetops.db.base import Base
+from fleetops.db.base import Base, enum_type
 
 
 class ApiToken(Base):
@@ -18,9 +18,7 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(100))
     prefix: Mapped[str] = mapped_column(String(16), unique=True)
     secret_hash: Mapped[str] = mapped_column(String(64))
-    role: Mapped[Role] = mapped_column(
-        Enum(Role, native_enum=False, length=16, values_callable=lambda c: [m.value for m in c])
-    )
+    role: Mapped[Role] = mapped_column(enum_type(Role, length=16))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
     supplier_id: Mapped[int | None] = mapped_column(ForeignKey("supplier.id"))
     node_id: Mapped[int | None] = mapped_column(ForeignKey("node.id"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from fleetops import clock
@@ -35,6 +35,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def enum_type(choice: type, length: int = 32) -> Enum:
+    """A string enum stored as its values in a VARCHAR: portable across SQLite and PostgreSQL, and a new
+    member needs no ALTER TYPE."""
+    return Enum(choice, native_enum=False, length=length, values_callable=lambda c: [m.value for m in c])
 
 
 class Base(DeclarativeBase):

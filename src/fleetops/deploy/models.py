@@ -5,16 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fleetops import clock
-from fleetops.db.base import Base, TimestampMixin
+from fleetops.db.base import Base, TimestampMixin, enum_type
 from fleetops.deploy.choices import BringupState, DecommissionState, RecoveryAction, RolloutState
-
-
-def _enum(choice: type) -> Enum:
-    return Enum(choice, native_enum=False, length=32, values_callable=lambda c: [m.value for m in c])
 
 
 class Rollout(TimestampMixin, Base):
@@ -24,7 +20,9 @@ class Rollout(TimestampMixin, Base):
     cluster_id: Mapped[int] = mapped_column(ForeignKey("cluster.id"), index=True)
     image: Mapped[str] = mapped_column(String(200))
     profile: Mapped[str] = mapped_column(String(100))
-    state: Mapped[RolloutState] = mapped_column(_enum(RolloutState), default=RolloutState.PLANNED, index=True)
+    state: Mapped[RolloutState] = mapped_column(
+        enum_type(RolloutState), default=RolloutState.PLANNED, index=True
+    )
     created_by: Mapped[str] = mapped_column(String(200))
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
@@ -47,17 +45,17 @@ class NodeBringup(Base):
     rack_id: Mapped[int] = mapped_column(index=True)
     site_id: Mapped[int] = mapped_column(index=True)
     gpu_count: Mapped[int]
-    state: Mapped[BringupState] = mapped_column(_enum(BringupState), default=BringupState.ENROLLED)
+    state: Mapped[BringupState] = mapped_column(enum_type(BringupState), default=BringupState.ENROLLED)
     # The step being worked on: when it started, how many times the backend was polled in this attempt.
     step_started_at: Mapped[datetime | None]
     step_calls: Mapped[int] = mapped_column(default=0)
     power_on_at: Mapped[datetime | None]
     due_at: Mapped[datetime] = mapped_column(default=lambda: clock.now())
     # Recovery: which step failed, how many times in this episode, and what to do when retrying is due.
-    failed_step: Mapped[BringupState | None] = mapped_column(_enum(BringupState))
+    failed_step: Mapped[BringupState | None] = mapped_column(enum_type(BringupState))
     attempt: Mapped[int] = mapped_column(default=0)
-    resume_state: Mapped[BringupState | None] = mapped_column(_enum(BringupState))
-    recovery_action: Mapped[RecoveryAction | None] = mapped_column(_enum(RecoveryAction))
+    resume_state: Mapped[BringupState | None] = mapped_column(enum_type(BringupState))
+    recovery_action: Mapped[RecoveryAction | None] = mapped_column(enum_type(RecoveryAction))
     failures: Mapped[int] = mapped_column(default=0)
     recovered: Mapped[int] = mapped_column(default=0)
     escalations: Mapped[int] = mapped_column(default=0)
@@ -91,7 +89,7 @@ class Decommission(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     cluster_id: Mapped[int] = mapped_column(ForeignKey("cluster.id"), index=True)
     state: Mapped[DecommissionState] = mapped_column(
-        _enum(DecommissionState), default=DecommissionState.DRAINING
+        enum_type(DecommissionState), default=DecommissionState.DRAINING
     )
     requested_by: Mapped[str] = mapped_column(String(200))
     requested_at: Mapped[datetime]

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Enum, ForeignKey, Index, Numeric, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fleetops.db.base import Base, TimestampMixin
+from fleetops.db.base import Base, TimestampMixin, enum_type
 from fleetops.inventory.choices import ClusterState, NodeState, Orchestrator
-
-
-def _enum(choice: type) -> Enum:
-    return Enum(choice, native_enum=False, length=32, values_callable=lambda c: [m.value for m in c])
 
 
 class Supplier(TimestampMixin, Base):
@@ -71,8 +67,8 @@ class Cluster(TimestampMixin, Base):
     __tablename__ = "cluster"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
-    orchestrator: Mapped[Orchestrator] = mapped_column(_enum(Orchestrator))
-    state: Mapped[ClusterState] = mapped_column(_enum(ClusterState), default=ClusterState.PLANNED)
+    orchestrator: Mapped[Orchestrator] = mapped_column(enum_type(Orchestrator))
+    state: Mapped[ClusterState] = mapped_column(enum_type(ClusterState), default=ClusterState.PLANNED)
     supplier_id: Mapped[int | None] = mapped_column(ForeignKey("supplier.id"), index=True)
     site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"), index=True)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), index=True)
@@ -94,7 +90,7 @@ class Node(TimestampMixin, Base):
     bmc_address: Mapped[str | None] = mapped_column(String(200))
     gpu_model: Mapped[str] = mapped_column(String(100))
     gpu_count: Mapped[int] = mapped_column(default=8)
-    state: Mapped[NodeState] = mapped_column(_enum(NodeState), default=NodeState.PLANNED, index=True)
+    state: Mapped[NodeState] = mapped_column(enum_type(NodeState), default=NodeState.PLANNED, index=True)
     cluster_id: Mapped[int | None] = mapped_column(ForeignKey("cluster.id"))
     rack: Mapped[Rack] = relationship(lazy="joined")
     cluster: Mapped[Cluster | None] = relationship(lazy="joined")
