@@ -22,21 +22,6 @@ class SystemClock:
         return time.monotonic()
 
 
-class AcceleratedClock:
-    """Wall time sped up by `factor` from `start`: one real second is `factor` simulated seconds."""
-
-    def __init__(self, factor: float, start: datetime | None = None) -> None:
-        self.factor = factor
-        self._origin = start or datetime.now(UTC)
-        self._real_origin = time.monotonic()
-
-    def now(self) -> datetime:
-        return self._origin + timedelta(seconds=self.monotonic())
-
-    def monotonic(self) -> float:
-        return (time.monotonic() - self._real_origin) * self.factor
-
-
 class ManualClock:
     """A clock that moves only when told, for timelines in tests and discrete-event simulation."""
 

@@ -72,3 +72,7 @@ def test_token_create_report_audit_and_help(env, tmp_path):
     audit = json.loads(run(env, "audit", "list", "--action", "token.create", "--json").stdout)["items"]
     assert len(audit) == 1 and audit[0]["changes"]["role"] == "customer"
     assert "--json" in run(env, "clusters", "list", "--help").stdout
+    prefix = token.stdout.strip().split("_")[1]
+    assert run(env, "token", "revoke", prefix).returncode == 0
+    assert json.loads(run(env, "audit", "list", "--action", "token.revoke", "--json").stdout)["items"]
+    assert run(env, "token", "revoke", "nope").returncode == 2

@@ -133,7 +133,3 @@ def revoke_token(session: Session, actor: str, prefix: str) -> None:
     forget_tokens(prefix)
     record(session, actor, Change("token.revoke", "api_token", row.name, {"prefix": prefix}))
 
-
-def has_admin(session: Session) -> bool:
-    stmt = select(ApiToken.id).where(ApiToken.role == Role.ADMIN, ApiToken.revoked_at.is_(None)).limit(1)
-    return session.scalar(stmt) is not None

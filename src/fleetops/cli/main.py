@@ -100,6 +100,17 @@ def token_create(
     typer.echo(issued.token)
 
 
+@token_app.command("revoke")
+@reports_errors
+def token_revoke(prefix: str = typer.Argument(..., help="The token's prefix: the part after `fo_`.")) -> None:
+    """Revoke a token at once here, and within the token cache's 60 s in other processes."""
+    from fleetops.auth.service import revoke_token
+
+    with get_database().transaction() as session:
+        revoke_token(session, "cli", prefix)
+    console.print(f"revoked {prefix}")
+
+
 def _serve(with_worker: bool) -> None:
     import uvicorn
 

@@ -28,8 +28,6 @@ NODE_TRANSITIONS: dict[NodeState, frozenset[NodeState]] = {
     N.DECOMMISSIONED: frozenset({N.RACKED}),
 }
 
-# Nodes in these states carry (or may carry) customer work; the rest are out of service.
-IN_SERVICE = frozenset({N.READY})
 
 
 def check_transition(kind: str, key: str, old: str, new: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, literal_column, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import aliased
 
 from fleetops.inventory import schemas
@@ -252,4 +252,3 @@ _register(
 
 ORDER = ("supplier", "region", "site", "rack", "customer", "contract", "cluster", "node")
 BY_PLURAL = {k.plural: k for k in KINDS.values()}
-NO_ROWS = literal_column("1") == literal_column("0")

@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from fleetops.auth.principal import Principal
 from fleetops.errors import InvalidInput, NotFound
 from fleetops.inventory.apply import ApplyResult, apply_document, jsonable
 from fleetops.inventory.choices import ClusterState, Orchestrator
-from fleetops.inventory.kinds import KINDS, Kind
+from fleetops.inventory.kinds import Kind
 from fleetops.inventory.models import Cluster, Contract, Customer, Supplier
 from fleetops.inventory.schemas import Document, GpuRecord, Record
 from fleetops.inventory.scope import visible
@@ -82,11 +82,6 @@ def get_record(session: Session, principal: Principal, kind: Kind, record_id: in
     if row is None:
         raise NotFound(f"{kind.name} {record_id}: no such {kind.name}")
     return {k: jsonable(v) for k, v in row.items()}
-
-
-def count(session: Session, principal: Principal, kind: Kind, filters: Mapping[str, str | None]) -> int:
-    stmt = _filtered(kind, scoped_view(kind, principal), filters)
-    return session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
 
 
 def _document(kind: Kind, record: Record) -> Document:
@@ -186,10 +181,3 @@ def find(session: Session, principal: Principal, kind: Kind, name_or_id: str) ->
     raise NotFound(f"{kind.name} {name_or_id}: no such {kind.name}")
 
 
-def kind_named(plural_or_name: str) -> Kind:
-    for kind in KINDS.values():
-        if plural_or_name in (kind.name, kind.plural):
-            return kind
-    raise InvalidInput(
-        f"kind {plural_or_name!r}: expected one of {', '.join(k.plural for k in KINDS.values())}"
-    )
