@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     alert_rules: str | None = Field(
         default=None, description="The correlation rules (YAML); default: the shipped alerts/rules.yaml"
     )
+    ingest_window_ms: float = Field(
+        default=20,
+        ge=0,
+        le=1000,
+        description="How long agent report POSTs wait to share one transaction (group commit)",
+    )
     simulate: bool = Field(
         default=False,
         description="Drive deployments and repairs with simulated backends (the demo); never in production",

@@ -269,15 +269,18 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
     return set(connection.execute(_insert_new_statement(connection.dialect.name), rows).scalars())
 
 
-def _store(session: Session, batch: _Batch, valid: list[tuple[int, NodeReport]], catalog: XidCatalog) -> None:
-    inventory = read_inventory(session, {r.hostname for _, r in valid})
+def _store(session: Session, entries: list[tuple[_Batch, int, NodeReport]], catalog: XidCatalog) -> None:
+    """Store the valid reports of one or more POSTs, each outcome filed under the POST it came in."""
+    inventory = read_inventory(session, {r.hostname for _, _, r in entries})
     seen: set[str] = set()
-    pending: list[tuple[ReportResult, Sighting, dict[str, Any], NodeReport]] = []
-    duplicates = []
-    for index, report in valid:
+    pending: list[tuple[_Batch, ReportResult, Sighting, dict[str, Any], NodeReport]] = []
+    duplicates: list[tuple[_Batch, ReportResult]] = []
+    for batch, index, report in entries:
         rid = str(report.report_id)
         if rid in seen:
-            duplicates.append(ReportResult(index, ReportOutcome.DUPLICATE.value, rid, report.hostname))
+            duplicates.append(
+                (batch, ReportResult(index, ReportOutcome.DUPLICATE.value, rid, report.hostname))
+            )
             continue
         node_id = _admit(batch, index, report, inventory)
         if node_id is None:
@@ -285,34 +288,31 @@ def _store(session: Session, batch: _Batch, valid: list[tuple[int, NodeReport]],
         seen.add(rid)
         sight, row = _sighting(batch, report, node_id, inventory.nodes[report.hostname][1], catalog)
         result = ReportResult(index, ReportOutcome.ACCEPTED.value, rid, report.hostname)
-        pending.append((result, sight, row, report))
-    new = _insert_new(session, [p[2] for p in pending]) if pending else set()
-    accepted = [(p[0], p[1]) for p in pending if p[0].report_id in new]
-    duplicates += [p[0] for p in pending if p[0].report_id not in new]
-    for result in duplicates:
+        pending.append((batch, result, sight, row, report))
+    new = _insert_new(session, [p[3] for p in pending]) if pending else set()
+    accepted = [p for p in pending if p[1].report_id in new]
+    duplicates += [(p[0], p[1]) for p in pending if p[1].report_id not in new]
+    for batch, result in duplicates:
         result.outcome, result.detail = (
             ReportOutcome.DUPLICATE.value,
             f"report {result.report_id} was already stored",
         )
+        batch.result.results.append(result)
     qualified = [
-        (s.node_id, s.report_id, r.qualification)
-        for _, s, _, r in pending
-        if s.report_id in new and r.qualification is not None
+        (s.node_id, s.report_id, r.qualification) for _, _, s, _, r in accepted if r.qualification is not None
     ]
-    fulfilled = qualification.store(session, qualified, batch.received_at) if qualified else set()
+    fulfilled = qualification.store(session, qualified, entries[0][0].received_at) if qualified else set()
     if accepted:
-        sightings = [sight for _, sight in accepted]
-        verdicts = fold(
-            session, sightings, inventory.gpu_ids, batch.received_at, batch.principal.actor, inventory.before
-        )
-        for result, sight in accepted:
+        sightings = [sight for _, _, sight, _, _ in accepted]
+        verdicts = fold(session, sightings, inventory.gpu_ids, sightings[0].received_at, inventory.before)
+        for batch, result, sight, _, _ in accepted:
             result.node_state = verdicts[sight.node_id].state.value
-    batch.result.results.extend([result for result, _ in accepted] + duplicates)
-    # Per node of the batch, the requests its agent should act on (agents pull; nothing calls them).
-    batch.result.requests = {
-        report.hostname: qualification.answer(inventory.requests[sight.node_id], fulfilled)
-        for _, sight, _, report in pending
-    }
+            batch.result.results.append(result)
+    # Per node of each POST, the requests its agent should act on (agents pull; nothing calls them).
+    for batch, _, sight, _, report in pending:
+        batch.result.requests[report.hostname] = qualification.answer(
+            inventory.requests[sight.node_id], fulfilled
+        )
 
 
 @contextmanager
@@ -329,6 +329,15 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+@dataclass(slots=True)
+class Post:
+    """One report POST: who sent it and its body, or None with the size it had when over the limit."""
+
+    principal: Principal
+    body: bytes | None
+    too_large: int | None = None
+
+
 def ingest(
     session: Session,
     principal: Principal,
@@ -338,24 +347,35 @@ def ingest(
     catalog: XidCatalog | None = None,
 ) -> IngestResult:
     """Store what can be trusted from one POST; every refusal is a `health_rejection` row as well."""
-    principal.require(Role.ADMIN, Role.OPERATOR, Role.AGENT)
+    return ingest_posts(session, [Post(principal, body, too_large)], catalog)[0]
+
+
+def ingest_posts(
+    session: Session, posts: list[Post], catalog: XidCatalog | None = None
+) -> list[IngestResult]:
+    """Store several POSTs in one transaction, one result each, as if each were alone. This is the group
+    commit of `health.intake`: the transaction, each statement and the inventory read are paid once for
+    all of them rather than once per POST."""
+    for post in posts:
+        post.principal.require(Role.ADMIN, Role.OPERATOR, Role.AGENT)
     with _gc_paused():
-        return _ingest(session, principal, body, too_large, catalog)
+        return _ingest(session, posts, catalog or default_catalog())
 
 
-def _ingest(
-    session: Session,
-    principal: Principal,
-    body: bytes | None,
-    too_large: int | None,
-    catalog: XidCatalog | None,
-) -> IngestResult:
-    batch = _Batch(principal, clock.now())
-    if too_large is not None or body is None or len(body) > MAX_BODY_BYTES:
-        size = too_large if too_large is not None else len(body or b"")
-        batch.reject(0, RejectReason.TOO_LARGE, f"body is {size} bytes, over the {MAX_BODY_BYTES} byte limit")
-        batch.result.too_large = True
-    else:
+def _ingest(session: Session, posts: list[Post], catalog: XidCatalog) -> list[IngestResult]:
+    received_at = clock.now()
+    batches, entries = [], []
+    for post in posts:
+        batch = _Batch(post.principal, received_at)
+        batches.append(batch)
+        body = post.body
+        if post.too_large is not None or body is None or len(body) > MAX_BODY_BYTES:
+            size = post.too_large if post.too_large is not None else len(body or b"")
+            batch.reject(
+                0, RejectReason.TOO_LARGE, f"body is {size} bytes, over the {MAX_BODY_BYTES} byte limit"
+            )
+            batch.result.too_large = True
+            continue
         valid = fast_parse(body)
         if valid is None:
             try:
@@ -363,9 +383,12 @@ def _ingest(
             except ValueError as exc:
                 batch.reject(0, RejectReason.INVALID, str(exc))
                 valid = []
-        if valid:
-            _store(session, batch, valid, catalog or default_catalog())
-    if batch.rejections:
-        session.connection().execute(_INSERT_REJECTIONS, batch.rejections)
-    batch.result.results.sort(key=lambda r: r.index)
-    return batch.result
+        entries += [(batch, index, report) for index, report in valid]
+    if entries:
+        _store(session, entries, catalog)
+    rejections = [row for batch in batches for row in batch.rejections]
+    if rejections:
+        session.connection().execute(_INSERT_REJECTIONS, rejections)
+    for batch in batches:
+        batch.result.results.sort(key=lambda r: r.index)
+    return [batch.result for batch in batches]

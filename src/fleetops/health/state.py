@@ -255,7 +255,8 @@ def current_states(session: Session, node_ids: Iterable[int]) -> Before:
 
 @dataclass(slots=True)
 class StateWrite:
-    """Node and GPU verdicts to store; only changed GPUs are written, every node row is refreshed."""
+    """Node and GPU verdicts to store; only changed GPUs are written, every node row is refreshed. A change
+    is recorded under `actor` unless the call names its own (a batch may hold several agents' reports)."""
 
     at: datetime
     actor: str
@@ -263,7 +264,14 @@ class StateWrite:
     gpus: list[dict[str, Any]] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)
 
-    def node(self, node_id: int, verdict: Verdict, before: dict[str, Any] | None, **extra: Any) -> None:
+    def node(
+        self,
+        node_id: int,
+        verdict: Verdict,
+        before: dict[str, Any] | None,
+        actor: str | None = None,
+        **extra: Any,
+    ) -> None:
         changed = before is None or before["state"] != verdict.state.value
         since = self.at if before is None or changed else before["since"]
         self.nodes.append(
@@ -276,19 +284,16 @@ class StateWrite:
             }
         )
         if changed:
-            self.changes.append(
-                {
-                    "at": self.at,
-                    "actor": self.actor,
-                    "node_id": node_id,
-                    "gpu_id": None,
-                    "from_state": before["state"] if before else None,
-                    "to_state": verdict.state.value,
-                    "why": verdict.why[:2048],
-                }
-            )
+            self._change(node_id, None, verdict, before, actor)
 
-    def gpu(self, node_id: int, gpu_id: int, verdict: Verdict, before: dict[str, Any] | None) -> None:
+    def gpu(
+        self,
+        node_id: int,
+        gpu_id: int,
+        verdict: Verdict,
+        before: dict[str, Any] | None,
+        actor: str | None = None,
+    ) -> None:
         if before is not None and before["state"] == verdict.state.value and before["why"] == verdict.why:
             return
         self.gpus.append(
@@ -301,17 +306,27 @@ class StateWrite:
             }
         )
         if before is None or before["state"] != verdict.state.value:
-            self.changes.append(
-                {
-                    "at": self.at,
-                    "actor": self.actor,
-                    "node_id": node_id,
-                    "gpu_id": gpu_id,
-                    "from_state": before["state"] if before else None,
-                    "to_state": verdict.state.value,
-                    "why": verdict.why[:2048],
-                }
-            )
+            self._change(node_id, gpu_id, verdict, before, actor)
+
+    def _change(
+        self,
+        node_id: int,
+        gpu_id: int | None,
+        verdict: Verdict,
+        before: dict[str, Any] | None,
+        actor: str | None,
+    ) -> None:
+        self.changes.append(
+            {
+                "at": self.at,
+                "actor": actor or self.actor,
+                "node_id": node_id,
+                "gpu_id": gpu_id,
+                "from_state": before["state"] if before else None,
+                "to_state": verdict.state.value,
+                "why": verdict.why[:2048],
+            }
+        )
 
     def flush(self, session: Session) -> None:
         upsert(session, NODE_HEALTH, self.nodes, ["node_id"])
@@ -325,12 +340,12 @@ def fold(
     sightings: list[Sighting],
     gpus_by_node: dict[int, dict[int, int]],
     at: datetime,
-    actor: str,
     before: Before | None = None,
 ) -> dict[int, Verdict]:
     """Apply a batch of accepted reports: findings, then GPU and node health; returns each node's verdict.
 
-    `before` (the current states) may come from the caller's own inventory query, saving two reads."""
+    `before` (the current states) may come from the caller's own inventory query, saving two reads. Changes
+    are recorded under the actor of the report that caused them (a batch may come from several agents)."""
     node_ids = {s.node_id for s in sightings}
     before = before or current_states(session, node_ids)
     before_nodes, before_gpus = before.nodes, before.gpus
@@ -353,7 +368,7 @@ def fold(
             sight.received_at, last_report_at.get(sight.node_id, sight.received_at)
         )
     write_findings(session, pending)
-    writes, verdicts = StateWrite(at, actor), {}
+    writes, verdicts = StateWrite(at, "fleetops"), {}
     for node_id in node_ids:
         sight = last_sight.get(node_id) or next(s for s in sightings if s.node_id == node_id)
         node, gpus = judge(sight, open_by_node[node_id].values(), gpus_by_node[node_id])
@@ -366,8 +381,9 @@ def fold(
             last_collected_at=latest_collected[node_id],
             last_report_id=sight.report_id,
             open_findings=len(open_by_node[node_id]),
+            actor=sight.actor,
         )
         for gpu_id, verdict in gpus.items():
-            writes.gpu(node_id, gpu_id, verdict, before_gpus.get(gpu_id))
+            writes.gpu(node_id, gpu_id, verdict, before_gpus.get(gpu_id), actor=sight.actor)
     writes.flush(session)
     return verdicts

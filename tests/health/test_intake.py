@@ -1,0 +1,116 @@
+"""Group commit of report POSTs: concurrent POSTs share one transaction, and each keeps its own outcome."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import event, func, select
+
+from fleetops.errors import Unauthenticated
+from fleetops.health import intake as intake_module
+from fleetops.health.intake import Intake
+from fleetops.health.models import HealthReport
+from tests.health.reports import body, report
+
+HOSTS = ["a000", "a001", "b000", "b001"]
+
+
+def _secret(headers: dict[str, str]) -> str:
+    return headers["Authorization"].removeprefix("Bearer ")
+
+
+@pytest.fixture
+def commits(fleet) -> Iterator[list[int]]:
+    seen: list[int] = []
+
+    def count(_connection) -> None:
+        seen.append(1)
+
+    event.listen(fleet.engine, "commit", count)
+    yield seen
+    event.remove(fleet.engine, "commit", count)
+
+
+def _stored(database) -> int:
+    with database.transaction() as session:
+        return session.scalar(select(func.count()).select_from(HealthReport))
+
+
+async def _submit_all(intake: Intake, posts: list[tuple[str, bytes]]) -> list[object]:
+    tasks = [intake.submit(token, payload, len(payload)) for token, payload in posts]
+    return await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def test_concurrent_posts_share_one_transaction_and_keep_their_own_results(fleet, tokens, commits):
+    admin = _secret(tokens["admin"])
+    posts = [(admin, body(report(host))) for host in HOSTS]
+    results = asyncio.run(_submit_all(Intake(window_s=0.05), posts))
+    assert [r.status for r in results] == [200] * 4
+    assert [r.results[0].hostname for r in results] == HOSTS
+    assert [list(r.requests) for r in results] == [[host] for host in HOSTS]
+    assert len(commits) == 1
+    assert _stored(fleet) == 4
+
+
+def test_a_refused_token_answers_only_its_own_post(fleet, tokens, commits):
+    agent_a = _secret(tokens["a000"])
+    posts = [(agent_a, body(report("a000"))), ("fo_bogus_secret", body(report("a001")))]
+    posts.append((agent_a, body(report("b000"))))  # an agent token bound to another node: refused, recorded
+    ok, unknown, wrong_node = asyncio.run(_submit_all(Intake(window_s=0.05), posts))
+    assert ok.status == 200
+    assert isinstance(unknown, Unauthenticated)
+    assert wrong_node.status == 422 and wrong_node.results[0].outcome == "rejected"
+    assert len(commits) == 1
+    assert _stored(fleet) == 1
+
+
+def test_a_group_that_fails_is_stored_post_by_post_and_only_the_culprit_errs(
+    fleet, tokens, commits, monkeypatch
+):
+    real = intake_module.ingest_posts
+    poison = body(report("a001"))
+
+    def failing(session, posts, catalog=None):
+        if any(post.body == poison for post in posts):
+            raise RuntimeError("storage refused the batch")
+        return real(session, posts, catalog)
+
+    monkeypatch.setattr(intake_module, "ingest_posts", failing)
+    admin = _secret(tokens["admin"])
+    posts = [(admin, body(report("a000"))), (admin, poison), (admin, body(report("b000")))]
+    first, culprit, last = asyncio.run(_submit_all(Intake(window_s=0.05), posts))
+    assert first.status == 200 and last.status == 200
+    assert isinstance(culprit, RuntimeError)
+    assert _stored(fleet) == 2
+
+
+def test_a_post_whose_client_went_away_is_still_stored(fleet, tokens):
+    admin = _secret(tokens["admin"])
+
+    async def scenario() -> object:
+        intake = Intake(window_s=0.05)
+        gone = asyncio.create_task(intake.submit(admin, body(report("a000")), 1))
+        kept = asyncio.create_task(intake.submit(admin, body(report("a001")), 1))
+        await asyncio.sleep(0.01)
+        gone.cancel()
+        return await kept
+
+    assert asyncio.run(scenario()).status == 200
+    assert _stored(fleet) == 2
+
+
+def test_a_full_group_is_stored_without_waiting_for_the_window(fleet, tokens, monkeypatch):
+    monkeypatch.setattr(intake_module, "MAX_GROUP_POSTS", 2)
+    admin = _secret(tokens["admin"])
+    posts = [(admin, body(report(host))) for host in HOSTS]
+
+    async def timed() -> float:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        await _submit_all(Intake(window_s=30), posts)
+        return loop.time() - start
+
+    assert asyncio.run(timed()) < 10
+    assert _stored(fleet) == 4
