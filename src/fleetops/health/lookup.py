@@ -1,4 +1,4 @@
-"""What the control plane knows of a report batch's nodes, read in one query on the ingest hot path:
+"""What the control plane knows of a report batch's nodes, read in two queries on the ingest hot path:
 hostname → node and GPU count, GPU UUIDs and ids, current health (so folding skips two reads) and the
 node's open qualification requests (so answering them costs no query of its own)."""
 
@@ -23,17 +23,13 @@ class Inventory:
     requests: dict[int, dict[int, float]]  # node id → {open qualification request id: duration_s}
 
 
-# Built once: the hot path pays for executing statements, not for constructing them.
-_INVENTORY = (
+# Built once: the hot path pays for executing statements, not for constructing them. Two queries rather
+# than one join: joined, every GPU row would repeat (and convert) the node's columns, eight times a node.
+_NODES = (
     select(
         Node.id,
         Node.hostname,
         Node.gpu_count,
-        Gpu.id,
-        Gpu.uuid,
-        Gpu.index,
-        GpuHealth.state,
-        GpuHealth.why,
         NodeHealth.state,
         NodeHealth.since,
         NodeHealth.last_collected_at,
@@ -41,8 +37,6 @@ _INVENTORY = (
         QualificationRequest.id,
         QualificationRequest.duration_s,
     )
-    .outerjoin(Gpu, Gpu.node_id == Node.id)
-    .outerjoin(GpuHealth, GpuHealth.gpu_id == Gpu.id)
     .outerjoin(NodeHealth, NodeHealth.node_id == Node.id)
     # Open requests ride along (rarely more than none), so answering them costs no query of its own.
     .outerjoin(
@@ -50,35 +44,25 @@ _INVENTORY = (
         (QualificationRequest.node_id == Node.id) & QualificationRequest.fulfilled_at.is_(None),
     )
 )
+_GPUS = select(Gpu.node_id, Gpu.id, Gpu.uuid, Gpu.index, GpuHealth.state, GpuHealth.why).outerjoin(
+    GpuHealth, GpuHealth.gpu_id == Gpu.id
+)
 # One agent posting its own report is the common case: an `=` keeps the SQL string fully cached.
-_INVENTORY_ONE = _INVENTORY.where(Node.hostname == bindparam("hostname"))
-_INVENTORY = _INVENTORY.where(Node.hostname.in_(bindparam("hostnames", expanding=True)))
+_NODES_ONE = _NODES.where(Node.hostname == bindparam("hostname"))
+_NODES = _NODES.where(Node.hostname.in_(bindparam("hostnames", expanding=True)))
+_GPUS_ONE = _GPUS.where(Gpu.node_id == bindparam("id"))
+_GPUS = _GPUS.where(Gpu.node_id.in_(bindparam("ids", expanding=True)))
 
 
 def read_inventory(session: Session, hostnames: set[str]) -> Inventory:
-    """What the batch's nodes should look like and how they were last judged, in one query."""
+    """What the batch's nodes should look like and how they were last judged, in two queries."""
     found = Inventory({}, {}, {}, Before(), {})
+    connection = session.connection()
     if len(hostnames) == 1:
-        rows = session.connection().execute(_INVENTORY_ONE, {"hostname": next(iter(hostnames))})
+        rows = connection.execute(_NODES_ONE, {"hostname": next(iter(hostnames))})
     else:
-        rows = session.connection().execute(_INVENTORY, {"hostnames": list(hostnames)})
-    for row in rows:
-        (
-            node_id,
-            hostname,
-            gpu_count,
-            gpu_id,
-            uuid,
-            index,
-            gpu_state,
-            gpu_why,
-            state,
-            since,
-            collected,
-            open_,
-            request_id,
-            request_duration_s,
-        ) = row
+        rows = connection.execute(_NODES, {"hostnames": list(hostnames)})
+    for node_id, hostname, gpu_count, state, since, collected, open_, request_id, duration_s in rows:
         if hostname not in found.nodes:
             found.nodes[hostname] = (node_id, gpu_count)
             found.uuids[node_id], found.gpu_ids[node_id], found.requests[node_id] = {}, {}, {}
@@ -89,11 +73,17 @@ def read_inventory(session: Session, hostnames: set[str]) -> Inventory:
                     "last_collected_at": collected,
                     "open_findings": open_,
                 }
-        if gpu_id is not None:
-            found.uuids[node_id][uuid] = index
-            found.gpu_ids[node_id][index] = gpu_id
-            if gpu_state is not None:
-                found.before.gpus[gpu_id] = {"state": gpu_state, "why": gpu_why}
         if request_id is not None:
-            found.requests[node_id][request_id] = request_duration_s
+            found.requests[node_id][request_id] = duration_s
+    if not found.uuids:
+        return found
+    if len(found.uuids) == 1:
+        rows = connection.execute(_GPUS_ONE, {"id": next(iter(found.uuids))})
+    else:
+        rows = connection.execute(_GPUS, {"ids": list(found.uuids)})
+    for node_id, gpu_id, uuid, index, gpu_state, gpu_why in rows:
+        found.uuids[node_id][uuid] = index
+        found.gpu_ids[node_id][index] = gpu_id
+        if gpu_state is not None:
+            found.before.gpus[gpu_id] = {"state": gpu_state, "why": gpu_why}
     return found
