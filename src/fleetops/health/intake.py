@@ -32,6 +32,7 @@ class Waiting:
     token: str
     body: bytes | None
     size: int
+    arrived: float  # event-loop time: a POST waits at most `window_s` from here for its group to start
     answer: asyncio.Future[IngestResult]
 
 
@@ -47,15 +48,19 @@ class Intake:
         """The POST's result once its group has committed; its own error (bad token, role) if it has one."""
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[IngestResult] = loop.create_future()
-        self._waiting.append(Waiting(token, body, size, answer))
+        self._waiting.append(Waiting(token, body, size, loop.time(), answer))
         if self._drainer is None or self._drainer.done():
             self._drainer = loop.create_task(self._drain())
         return await answer
 
     async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
         while self._waiting:
-            if not self._full():
-                await asyncio.sleep(self.window_s)  # let the POSTs arriving meanwhile join this group
+            # Let the POSTs arriving meanwhile join this group; those that queued behind the previous
+            # group have waited already.
+            wait = self._waiting[0].arrived + self.window_s - loop.time()
+            if wait > 0 and not self._full():
+                await asyncio.sleep(wait)
             group = self._take()
             try:
                 outcomes = await run_in_threadpool(store_group, group)
