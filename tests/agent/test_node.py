@@ -11,7 +11,7 @@ from fleetops.agent.collectors.kmsg import parse_lines
 from fleetops.agent.collectors.nvml import NvmlCollector
 from fleetops.agent.node import AgentConfig, NodeAgent
 from fleetops.agent.qualify import H100_SXM, Measurements, WeeklySchedule, evaluate, gpus_idle
-from fleetops.wire import FindingKind, GpuReading, parse_report
+from fleetops.wire import FindingKind, GpuReading, dump_report, parse_report
 
 
 class Lines:
@@ -34,7 +34,7 @@ def test_cycle_maps_kernel_xid_to_gpu_and_reports(fake_nvml: FakeNvml) -> None:
     config = AgentConfig(hostname="gpu-001", expected_gpus=8)
     agent = NodeAgent(config, [NvmlCollector(fake_nvml)], [Lines(events)])
     fake_nvml.lose(2)  # falls off mid-run, after the agent learnt its PCI address
-    report = parse_report(agent.collect().model_dump_json())
+    report = parse_report(dump_report(agent.collect()))
     assert report.xid_events[0].gpu_index == 2
     fallen = [f for f in report.findings if f.kind == FindingKind.FALLEN_OFF_BUS]
     assert len(fallen) == 1 and fallen[0].gpu_index == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import msgspec
 import pytest
 
 from fleetops.deploy.backends import StepContext
@@ -58,9 +59,9 @@ def test_waits_for_a_result_newer_than_the_step(manual_clock, tmp_path):
     now = manual_clock.now()
     qualifier = AgentQualifier(results_directory(tmp_path), poll_s=60)
     assert qualifier.run(context(now)).done is False
-    (tmp_path / "n1.json").write_text(result(now - timedelta(days=2)).model_dump_json())
+    (tmp_path / "n1.json").write_bytes(msgspec.json.encode(result(now - timedelta(days=2))))
     assert qualifier.run(context(now)).done is False  # an old burn-in does not count
-    (tmp_path / "n1.json").write_text(result(now).model_dump_json())
+    (tmp_path / "n1.json").write_bytes(msgspec.json.encode(result(now)))
     done = qualifier.run(context(now))
     assert done.done and done.evidence["bf16_tflops_min_median"] == 673.0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import msgspec
 from sqlalchemy import select
 
 from fleetops.adapters.redfish.fake import FakeRedfish
@@ -70,7 +71,7 @@ def test_every_real_step_in_order(database, manual_clock, tmp_path):
                         for i in range(8)
                     ],
                 )
-                (burn_in / f"{node['hostname']}.json").write_text(result.model_dump_json())
+                (burn_in / f"{node['hostname']}.json").write_bytes(msgspec.json.encode(result))
         manual_clock.advance(60)
     with database.transaction() as session:
         rows = session.scalars(select(NodeBringup)).all()

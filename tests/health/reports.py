@@ -6,8 +6,10 @@ from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
+import msgspec
+
 from fleetops import clock
-from fleetops.wire import GpuReading, NodeReport, XidEvent
+from fleetops.wire import GpuReading, NodeReport, ReportBatch, XidEvent
 
 
 def gpu(host: str, index: int, **fields: Any) -> GpuReading:
@@ -20,7 +22,7 @@ def gpu(host: str, index: int, **fields: Any) -> GpuReading:
         "power_limit_w": 700.0,
         "utilization_gpu_pct": 0.0,
     }
-    return GpuReading.model_validate(base | fields)
+    return msgspec.convert(base | fields, GpuReading)
 
 
 def report(
@@ -56,4 +58,4 @@ def xid(code: int, index: int = 3, at: datetime | None = None, message: str = ""
 
 
 def body(*reports: NodeReport) -> bytes:
-    return b'{"reports":[' + b",".join(r.model_dump_json().encode() for r in reports) + b"]}"
+    return msgspec.json.encode(ReportBatch(reports=list(reports)))

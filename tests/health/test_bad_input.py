@@ -12,6 +12,7 @@ from fleetops.auth.choices import Role
 from fleetops.auth.principal import Principal
 from fleetops.health.ingest import ingest
 from fleetops.health.models import HealthRejection
+from fleetops.wire import dump_report
 from tests.health.reports import report
 
 WHO = Principal(Role.OPERATOR, "fuzz")
@@ -56,7 +57,7 @@ def test_random_json_is_refused_with_a_reason(sqlite_database, data):
     cut=st.integers(min_value=1, max_value=2000), field=st.sampled_from(["hostname", "gpus", "collected_at"])
 )
 def test_truncated_or_mangled_real_reports(sqlite_database, cut, field):
-    whole = report("a000").model_dump_json().encode()
+    whole = dump_report(report("a000"))
     mangled = json.loads(whole) | {field: {"nested": [1, 2, 3]}}
     for payload in (whole[:cut], json.dumps(mangled).encode()):
         with sqlite_database.transaction() as session:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from fleetops.wire import MAX_BATCH
+from fleetops.wire import MAX_BATCH, dump_report
 from tests.health.conftest import node_id
 from tests.health.reports import body, gpu, report, xid
 
@@ -93,18 +93,18 @@ def test_garbage_and_truncated_bodies_get_a_clear_422_and_are_recorded(client, t
 
 
 def test_invalid_report_in_a_batch_names_the_field(client, tokens):
-    bad = json.loads(report("a000").model_dump_json()) | {"gpus": [{"index": 99}]}
+    bad = json.loads(dump_report(report("a000"))) | {"gpus": [{"index": 99}]}
     payload = json.dumps({"reports": [bad]}).encode()
     response = _post(client, tokens["a000"], payload)
     assert response.status_code == 422
-    assert response.json()["detail"].startswith("reports[0]: gpus.0.index")
+    assert response.json()["detail"].startswith("reports[0]: gpus[0].index: Expected `int` <= 63")
 
 
 def test_single_report_and_bare_list_are_accepted(client, tokens):
     one = report("a000")
-    assert _post(client, tokens["a000"], one.model_dump_json().encode()).status_code == 200
-    listed = "[" + report("a000").model_dump_json() + "]"
-    assert _post(client, tokens["a000"], listed.encode()).status_code == 200
+    assert _post(client, tokens["a000"], dump_report(one)).status_code == 200
+    listed = b"[" + dump_report(report("a000")) + b"]"
+    assert _post(client, tokens["a000"], listed).status_code == 200
 
 
 def test_oversized_body_and_oversized_batch_are_refused(client, tokens):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from msgspec.structs import replace
 from sqlalchemy import select
 
 from fleetops.auth.choices import Role
@@ -93,7 +94,7 @@ def test_a_failed_qualification_does_not_return_the_node(bed):
         _send(bed, agent, report("b002", xids=[xid(79, index=5)]))
         _tick(bed, handoff, 12 * 60)
         bed.clock.advance(70)
-        failed = _passing(bed, "b002").model_copy(update={"passed": False, "reason": "GPU(s) 5 failed"})
+        failed = replace(_passing(bed, "b002"), passed=False, reason="GPU(s) 5 failed")
         _send(bed, agent, report("b002", qualification=failed))
         _tick(bed, handoff, 60)
         [run] = _runs(bed)

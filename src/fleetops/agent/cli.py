@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Annotated
 
+import msgspec
 import typer
 
 from fleetops.agent.loop import AgentLoop
@@ -23,6 +24,7 @@ from fleetops.agent.sender import Sender
 from fleetops.agent.spool import Spool
 from fleetops.catalog import default_catalog
 from fleetops.errors import FleetopsError
+from fleetops.wire import Shape
 
 app = typer.Typer(
     help="fleetops node agent: GPU health collection, burn-in and reporting.", no_args_is_help=True
@@ -36,6 +38,10 @@ ExpectedGpus = Annotated[
     int | None, typer.Option(envvar="FLEETOPS_AGENT_EXPECTED_GPUS", help="GPUs this node should have.")
 ]
 DEFAULT_SPOOL = AgentConfig().spool_dir
+
+
+def _pretty(shape: Shape) -> str:
+    return msgspec.json.format(msgspec.json.encode(shape), indent=2).decode()
 
 
 def _fail(error: FleetopsError) -> None:
@@ -56,7 +62,7 @@ def collect(
     finally:
         agent.close()
     if as_json:
-        typer.echo(report.model_dump_json(indent=2))
+        typer.echo(_pretty(report))
         return
     for status in report.collectors:
         typer.echo(f"collector {status.name}: {'ok' if status.ok else 'unavailable: ' + status.detail}")
@@ -89,11 +95,7 @@ def qualify(
     except FleetopsError as exc:
         _fail(exc)
         return
-    typer.echo(
-        result.model_dump_json(indent=2)
-        if as_json
-        else f"{'PASS' if result.passed else 'FAIL'}: {result.reason}"
-    )
+    typer.echo(_pretty(result) if as_json else f"{'PASS' if result.passed else 'FAIL'}: {result.reason}")
     for gpu in result.gpus if not as_json else []:
         typer.echo(f"GPU {gpu.index}: {'pass' if gpu.passed else 'FAIL ' + '; '.join(gpu.reasons)}")
     raise typer.Exit(0 if result.passed else 1)

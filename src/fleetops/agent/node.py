@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from msgspec.structs import replace
+
 from fleetops import clock
 from fleetops.agent import AGENT_VERSION
 from fleetops.agent.checks import CheckState, Thresholds, run_checks
@@ -58,7 +60,7 @@ def _attach_index(events: list[Any], gpus: list[GpuReading]) -> list[Any]:
     """Kernel lines name a PCI address; give each event the GPU index the rest of the report uses."""
     by_bus = {gpu.pci_bus_id: gpu.index for gpu in gpus if gpu.pci_bus_id}
     return [
-        event.model_copy(update={"gpu_index": by_bus[event.pci_bus_id]})
+        replace(event, gpu_index=by_bus[event.pci_bus_id])
         if event.gpu_index is None and event.pci_bus_id in by_bus
         else event
         for event in events

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
+import msgspec
 
 from fleetops import clock
 from fleetops.deploy.backends import StepContext, StepResult
 from fleetops.errors import ExternalError
-from fleetops.wire import QualificationResult
+from fleetops.wire import QualificationResult, validation_message
 
 Fetch = Callable[[str], QualificationResult | None]
 
@@ -30,10 +30,10 @@ def results_directory(directory: Path) -> Fetch:
         if not path.exists():
             return None
         try:
-            return QualificationResult.model_validate_json(path.read_text())
-        except ValidationError as error:
+            return msgspec.json.decode(path.read_bytes(), type=QualificationResult)
+        except msgspec.DecodeError as error:
             raise ExternalError(
-                f"node {hostname}: burn-in result {path}: {error.errors()[0]['msg']}", retryable=True
+                f"node {hostname}: burn-in result {path}: {validation_message(error)}", retryable=True
             ) from error
 
     return fetch

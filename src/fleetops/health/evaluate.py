@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from msgspec.structs import replace
+
 from fleetops.agent.checks import Thresholds, check_clocks, check_links, check_memory
 from fleetops.agent.event_checks import check_driver_events, check_presence, check_xids
 from fleetops.catalog import XidCatalog
@@ -82,7 +84,7 @@ def _indexed_events(report: NodeReport) -> tuple[list, list]:
 
     def fix(events: list) -> list:
         return [
-            e.model_copy(update={"gpu_index": by_bus[e.pci_bus_id]})
+            replace(e, gpu_index=by_bus[e.pci_bus_id])
             if e.gpu_index is None and e.pci_bus_id in by_bus
             else e
             for e in events

@@ -22,7 +22,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, cast
 
-from pydantic import ValidationError
+import msgspec
 from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -41,7 +41,7 @@ from fleetops.health.models import (
     HealthReport,
 )
 from fleetops.health.state import Sighting, fold
-from fleetops.wire import MAX_BATCH, NodeReport, ReportBatch, _validation_message
+from fleetops.wire import MAX_BATCH, NodeReport, batch_decoder, report_decoder, validation_message
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
 
@@ -146,17 +146,17 @@ def split_body(body: bytes) -> list[Any]:
 
 
 def fast_parse(body: bytes) -> list[tuple[int, NodeReport]] | None:
-    """Validate straight from JSON bytes (about twice as fast as parse-then-validate); None when anything
-    is wrong, so the slow path can say which report and which field."""
+    """Validate straight from JSON bytes (about five times as fast as `json.loads` then `convert`); None
+    when anything is wrong, so the slow path can say which report and which field."""
     head = body[:16].lstrip()
     try:
         if head.startswith(b"["):
-            reports = ReportBatch.model_validate_json(b'{"reports":' + body + b"}").reports
+            reports = batch_decoder.decode(b'{"reports":' + body + b"}").reports
         elif head.startswith(b'{"reports"'):
-            reports = ReportBatch.model_validate_json(body).reports
+            reports = batch_decoder.decode(body).reports
         else:
-            reports = [NodeReport.model_validate_json(body)]
-    except ValidationError:
+            reports = [report_decoder.decode(body)]
+    except msgspec.DecodeError:
         return None
     return list(enumerate(reports))
 
@@ -165,14 +165,14 @@ def _validate(batch: _Batch, items: list[Any]) -> list[tuple[int, NodeReport]]:
     valid = []
     for index, item in enumerate(items):
         try:
-            valid.append((index, NodeReport.model_validate(item)))
-        except ValidationError as exc:
+            valid.append((index, msgspec.convert(item, NodeReport)))
+        except msgspec.ValidationError as exc:
             hint = item if isinstance(item, dict) else {}
             report_id, hostname = hint.get("report_id"), hint.get("hostname")
             batch.reject(
                 index,
                 RejectReason.INVALID,
-                f"reports[{index}]: {_validation_message(exc)}",
+                f"reports[{index}]: {validation_message(exc)}",
                 str(report_id)[:64] if report_id else None,
                 str(hostname)[:256] if hostname else None,
             )

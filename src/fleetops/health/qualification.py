@@ -25,7 +25,7 @@ from fleetops.health.evaluate import Observation
 from fleetops.health.models import HealthFinding, HealthReport, QualificationRequest, QualificationRun
 from fleetops.health.state import recount_open
 from fleetops.inventory.models import Node
-from fleetops.wire import Action, FaultOwner, QualificationResult, Severity
+from fleetops.wire import Action, FaultOwner, QualificationResult, Severity, without_nulls
 
 QUALIFICATION_FAILED = "qualification_failed"
 REQUEST_KIND = "qualify"
@@ -80,7 +80,7 @@ def _row(node_id: int, report_id: str, received_at: datetime, result: Qualificat
         "duration_s": result.duration_s,
         "ran": ran(result),
         "passed": ran(result) and result.passed,
-        "gpus": [gpu.model_dump(mode="json", exclude_none=True) for gpu in result.gpus],
+        "gpus": [without_nulls(gpu) for gpu in result.gpus],
         "failures": failures(result),
         "new_xids": list(result.new_xids),
         "reason": result.reason,

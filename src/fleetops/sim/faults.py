@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
+import msgspec
+from msgspec.structs import replace
 from sqlalchemy import select
 
 from fleetops.auth.choices import Role
@@ -43,6 +45,7 @@ from fleetops.wire import (
     NvLink,
     PcieLink,
     RemappedRows,
+    ReportBatch,
     Severity,
     XidEvent,
 )
@@ -147,12 +150,12 @@ Effect = Callable[
 
 def _gpu_fault(gpus: list[GpuReading], g: GpuReading, f: Fault) -> tuple:
     if f.variant % 3 == 0:
-        lost = g.model_copy(update={"lost": True, "temperature_c": None, "power_w": None})
+        lost = replace(g, lost=True, temperature_c=None, power_w=None)
         return _swap(gpus, lost), [_xid(79, g, f.at, "GPU has fallen off the bus.")], []
     if f.variant % 3 == 1:
         links = [NvLink(link=n, up=n != 4) for n in range(18)]
         return (
-            _swap(gpus, g.model_copy(update={"nvlinks": links})),
+            _swap(gpus, replace(g, nvlinks=links)),
             [_xid(74, g, f.at, "NVLink: fatal error")],
             [],
         )
@@ -163,9 +166,7 @@ def _hbm(gpus: list[GpuReading], g: GpuReading, f: Fault) -> tuple:
     rows = RemappedRows(
         correctable=0, uncorrectable=1, pending=f.variant % 4 != 0, failure=f.variant % 4 == 0
     )
-    sick = g.model_copy(
-        update={"ecc": Ecc(uncorrected_volatile=1, uncorrected_aggregate=1), "remapped_rows": rows}
-    )
+    sick = replace(g, ecc=Ecc(uncorrected_volatile=1, uncorrected_aggregate=1), remapped_rows=rows)
     code = 64 if rows.failure else 48
     return (
         _swap(gpus, sick),
@@ -179,13 +180,12 @@ def _swap(gpus: list[GpuReading], replacement: GpuReading) -> list[GpuReading]:
 
 
 def _thermal(gpus: list[GpuReading], g: GpuReading, f: Fault) -> tuple:
-    hot = g.model_copy(
-        update={
-            "temperature_c": 91.0,
-            "clock_event_mask": 0x44,
-            "clock_event_reasons": ["sw_power_cap", "hw_thermal_slowdown"],
-            "sm_clock_mhz": 1110,
-        }
+    hot = replace(
+        g,
+        temperature_c=91.0,
+        clock_event_mask=0x44,
+        clock_event_reasons=["sw_power_cap", "hw_thermal_slowdown"],
+        sm_clock_mhz=1110,
     )
     return _swap(gpus, hot), [], []
 
@@ -209,12 +209,7 @@ EFFECTS: dict[str, Effect] = {
     "thermal": _thermal,
     "power": lambda gpus, g, f: (
         [
-            x.model_copy(
-                update={
-                    "clock_event_mask": 0x84,
-                    "clock_event_reasons": ["sw_power_cap", "hw_power_brake_slowdown"],
-                }
-            )
+            replace(x, clock_event_mask=0x84, clock_event_reasons=["sw_power_cap", "hw_power_brake_slowdown"])
             for x in gpus
         ],
         [],
@@ -376,7 +371,7 @@ class FleetSimulation:
         who = Principal(Role.OPERATOR, "simulator")
         for start in range(0, len(reports), MAX_BATCH):
             chunk = reports[start : start + MAX_BATCH]
-            payload = b'{"reports":[' + b",".join(r.model_dump_json().encode() for r in chunk) + b"]}"
+            payload = msgspec.json.encode(ReportBatch(reports=chunk))
             with self.database.transaction() as session:
                 outcome = ingest(session, who, payload)
             result.accepted += outcome.count("accepted")

@@ -13,11 +13,18 @@ import subprocess
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from pydantic import ValidationError
+import msgspec
 
 from fleetops.agent.collectors import CollectorUnavailable
 from fleetops.errors import InvalidInput
-from fleetops.wire import CLOCK_EVENT_REASONS, MAX_GPUS, MAX_STRING, GpuReading, normalize_pci_bus_id
+from fleetops.wire import (
+    CLOCK_EVENT_REASONS,
+    MAX_GPUS,
+    MAX_STRING,
+    GpuReading,
+    normalize_pci_bus_id,
+    split_error,
+)
 
 _NUMBER = re.compile(r"^\s*(-?\d+(?:\.\d+)?)")
 _REASON_BITS = {name: bit for bit, name in CLOCK_EVENT_REASONS.items()}
@@ -181,12 +188,11 @@ def _reading(fields: dict[str, Any]) -> GpuReading:
     """Validate, dropping implausible values one at a time: one bad field must not cost the whole GPU."""
     for _ in range(64):
         try:
-            return GpuReading.model_validate(fields)
-        except ValidationError as exc:
-            if not _drop(fields, tuple(exc.errors()[0]["loc"])):
-                raise SmiParseError(
-                    f"nvidia-smi XML: GPU {fields.get('index')}: {exc.errors()[0]['msg']}"
-                ) from exc
+            return msgspec.convert(fields, GpuReading)
+        except msgspec.ValidationError as exc:
+            path, reason = split_error(exc)
+            if not _drop(fields, tuple(re.split(r"[.[]", path)) if path else ()):
+                raise SmiParseError(f"nvidia-smi XML: GPU {fields.get('index')}: {reason}") from exc
     raise SmiParseError(f"nvidia-smi XML: GPU {fields.get('index')}: too many implausible values")
 
 
