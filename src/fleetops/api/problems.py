@@ -35,14 +35,16 @@ def _validation_detail(exc: RequestValidationError) -> str:
     return f"field {where}: {first.get('msg', 'invalid')}"
 
 
+def domain_problem(exc: FleetopsError, path: str) -> JSONResponse:
+    if exc.status >= 500:
+        log.error("request failed", extra={"path": path, "error": exc.message})
+    return problem(exc.status, exc.title, exc.message, exc.code, path, retryable=exc.retryable)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(FleetopsError)
     async def _domain(request: Request, exc: FleetopsError) -> JSONResponse:
-        if exc.status >= 500:
-            log.error("request failed", extra={"path": request.url.path, "error": exc.message})
-        return problem(
-            exc.status, exc.title, exc.message, exc.code, request.url.path, retryable=exc.retryable
-        )
+        return domain_problem(exc, request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -42,15 +42,20 @@ class Intake:
     def __init__(self, window_s: float) -> None:
         self.window_s = window_s
         self._waiting: list[Waiting] = []
+        self._bytes = 0
         self._drainer: asyncio.Task[None] | None = None
+        self._wake: asyncio.Future[None] | None = None  # what the drainer sleeps on during a window
 
     async def submit(self, token: str, body: bytes | None, size: int) -> IngestResult:
         """The POST's result once its group has committed; its own error (bad token, role) if it has one."""
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[IngestResult] = loop.create_future()
         self._waiting.append(Waiting(token, body, size, loop.time(), answer))
+        self._bytes += size
         if self._drainer is None or self._drainer.done():
             self._drainer = loop.create_task(self._drain())
+        elif self._full():
+            _wake_up(self._wake)  # a full group need not wait out the window
         return await answer
 
     async def _drain(self) -> None:
@@ -60,7 +65,10 @@ class Intake:
             # group have waited already.
             wait = self._waiting[0].arrived + self.window_s - loop.time()
             if wait > 0 and not self._full():
-                await asyncio.sleep(wait)
+                self._wake = loop.create_future()
+                timer = loop.call_later(wait, _wake_up, self._wake)
+                await self._wake
+                timer.cancel()
             group = self._take()
             try:
                 outcomes = await run_in_threadpool(store_group, group)
@@ -75,7 +83,7 @@ class Intake:
                     waiting.answer.set_result(outcome)
 
     def _full(self) -> bool:
-        return len(self._waiting) >= MAX_GROUP_POSTS or sum(w.size for w in self._waiting) >= MAX_GROUP_BYTES
+        return len(self._waiting) >= MAX_GROUP_POSTS or self._bytes >= MAX_GROUP_BYTES
 
     def _take(self) -> list[Waiting]:
         taken, size = 0, 0
@@ -84,7 +92,13 @@ class Intake:
                 break
             taken, size = taken + 1, size + waiting.size
         group, self._waiting = self._waiting[:taken], self._waiting[taken:]
+        self._bytes -= size
         return group
+
+
+def _wake_up(sleeper: asyncio.Future[None] | None) -> None:
+    if sleeper is not None and not sleeper.done():
+        sleeper.set_result(None)
 
 
 def store_group(group: list[Waiting]) -> list[IngestResult | BaseException]:

@@ -62,7 +62,7 @@ def read_inventory(session: Session, hostnames: set[str]) -> Inventory:
         rows = connection.execute(_NODES_ONE, {"hostname": next(iter(hostnames))})
     else:
         rows = connection.execute(_NODES, {"hostnames": list(hostnames)})
-    for node_id, hostname, gpu_count, state, since, collected, open_, request_id, duration_s in rows:
+    for node_id, hostname, gpu_count, state, since, collected, open_, request_id, duration_s in rows.all():
         if hostname not in found.nodes:
             found.nodes[hostname] = (node_id, gpu_count)
             found.uuids[node_id], found.gpu_ids[node_id], found.requests[node_id] = {}, {}, {}
@@ -81,7 +81,7 @@ def read_inventory(session: Session, hostnames: set[str]) -> Inventory:
         rows = connection.execute(_GPUS_ONE, {"id": next(iter(found.uuids))})
     else:
         rows = connection.execute(_GPUS, {"ids": list(found.uuids)})
-    for node_id, gpu_id, uuid, index, gpu_state, gpu_why in rows:
+    for node_id, gpu_id, uuid, index, gpu_state, gpu_why in rows.all():
         found.uuids[node_id][uuid] = index
         found.gpu_ids[node_id][index] = gpu_id
         if gpu_state is not None:
