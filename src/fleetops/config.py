@@ -33,7 +33,7 @@ class Settings(BaseSettings):
         default=None, description="The correlation rules (YAML); default: the shipped alerts/rules.yaml"
     )
     ingest_window_ms: float = Field(
-        default=20,
+        default=50,
         ge=0,
         le=1000,
         description="How long agent report POSTs wait to share one transaction (group commit)",

@@ -35,6 +35,12 @@ MAX_BATCH = 64
 MAX_STRING = 256
 MAX_MESSAGE = 2048
 MAX_REPORT_BYTES = 4 * 1024 * 1024
+# How long the control plane keeps an idle agent connection open: longer than two report intervals, so an
+# agent reporting every 30 s reuses its connection instead of paying a TCP handshake (and the server an
+# accept) on every report. Agents give a connection up sooner (`AGENT_KEEP_ALIVE_S`), so they never send
+# on one the server is closing. 10,000 agents hold 10,000 idle sockets: raise the server's open-file limit.
+SERVER_KEEP_ALIVE_S = 75
+AGENT_KEEP_ALIVE_S = 60
 
 Name = Annotated[str, Meta(min_length=1, max_length=MAX_STRING)]
 Text = Annotated[str, Meta(max_length=MAX_MESSAGE)]

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from fleetops.agent.spool import Spool, SpoolItem
+from fleetops.wire import AGENT_KEEP_ALIVE_S
 
 log = logging.getLogger(__name__)
 REPORTS_PATH = "/api/v1/health/reports"
@@ -63,7 +64,10 @@ class Sender:
         self.url = server.rstrip("/") + REPORTS_PATH
         self.spool = spool
         self.batch_size = batch_size
-        self.client = client or httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0))
+        self.client = client or httpx.Client(
+            timeout=httpx.Timeout(10.0, connect=5.0),
+            limits=httpx.Limits(max_connections=1, keepalive_expiry=AGENT_KEEP_ALIVE_S),
+        )
         self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         self.backoff = Backoff()
         self.poisoned_total = 0

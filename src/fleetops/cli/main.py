@@ -115,13 +115,20 @@ def _serve(with_worker: bool) -> None:
     import uvicorn
 
     from fleetops.api.app import create_app
+    from fleetops.wire import SERVER_KEEP_ALIVE_S
     from fleetops.workers.runner import run_forever
 
     stop = threading.Event()
     if with_worker:
         threading.Thread(target=run_forever, args=(stop,), daemon=True, name="worker").start()
     try:
-        uvicorn.run(create_app(), host=settings().host, port=settings().port, log_config=None)
+        uvicorn.run(
+            create_app(),
+            host=settings().host,
+            port=settings().port,
+            log_config=None,
+            timeout_keep_alive=SERVER_KEEP_ALIVE_S,
+        )
     finally:
         stop.set()
 
