@@ -196,7 +196,8 @@ def judge(
         else:
             node = _worse(node, verdict)
     for index, verdict in sorted(gpus.items()):
-        node = _worse(node, Verdict(verdict.state, f"GPU {index}: {verdict.why}"))
+        if verdict.state != HealthState.HEALTHY:  # a healthy GPU never makes the node worse
+            node = _worse(node, Verdict(verdict.state, f"GPU {index}: {verdict.why}"))
     return node, {gpu_ids[index]: verdict for index, verdict in gpus.items()}
 
 
@@ -294,7 +295,7 @@ class StateWrite:
         before: dict[str, Any] | None,
         actor: str | None = None,
     ) -> None:
-        if before is not None and before["state"] == verdict.state.value and before["why"] == verdict.why:
+        if before is not None and before["state"] == verdict.state and before["why"] == verdict.why:
             return
         self.gpus.append(
             {
