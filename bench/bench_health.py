@@ -24,12 +24,17 @@ import tempfile
 import time
 import warnings
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import uuid4
 
-import httpx
 from sqlalchemy import insert, select, text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from fleetops import clock
 from fleetops.auth.choices import Role
@@ -37,6 +42,7 @@ from fleetops.auth.principal import Principal
 from fleetops.auth.service import create_token
 from fleetops.db.migrate import upgrade
 from fleetops.db.session import Database
+from fleetops.health.api import REPORTS_PATH
 from fleetops.health.ingest import Post, fast_parse, ingest, ingest_posts
 from fleetops.health.models import HealthReport, NodeHealth
 from fleetops.health.upsert import upsert
@@ -227,10 +233,65 @@ async def _paced_posts(port: int, requests: list[tuple[str, bytes]], rate: float
     return statuses
 
 
+def trivial_app() -> Starlette:
+    """The HTTP floor: the same uvicorn serving a POST that reads the body and answers a small JSON."""
+
+    async def post(request: Request) -> JSONResponse:
+        return JSONResponse({"accepted": 1, "bytes": len(await request.body())})
+
+    return Starlette(routes=[Route(REPORTS_PATH, post, methods=["POST"]), Route("/login", post)])
+
+
+@contextmanager
+def _uvicorn(factory: str, database: Database) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    # BENCH_HTTP_STACK=h11 forces uvicorn's pure-Python stack (h11, asyncio) to compare with what
+    # `fleetops serve` picks by default now that uvicorn[standard] is a dependency (httptools, uvloop).
+    pure = os.environ.get("BENCH_HTTP_STACK") == "h11"
+    port = _free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        factory,
+        "--app-dir",
+        str(Path(__file__).parent),
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        "--timeout-keep-alive",
+        str(SERVER_KEEP_ALIVE_S),
+        *(["--http", "h11", "--loop", "asyncio"] if pure else []),
+    ]
+    env = os.environ | {"FLEETOPS_DATABASE_URL": database.url, "FLEETOPS_LOG_JSON": "false"}
+    server = subprocess.Popen(command, env=env)
+    try:
+        _wait_for(server, port)
+        yield server, port
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def _measure(
+    server: subprocess.Popen[bytes], port: int, requests: list[tuple[str, bytes]], rate: float
+) -> str:
+    cpu, wall = _server_cpu(server.pid), time.perf_counter()
+    statuses = asyncio.run(_paced_posts(port, requests, rate))
+    cpu, wall = _server_cpu(server.pid) - cpu, time.perf_counter() - wall
+    return (
+        f"{len(requests)} in {wall:.1f} s = {len(requests) / wall:,.0f} POSTs/s, statuses {dict(statuses)}; "
+        f"server CPU {cpu / wall * 100:.1f}% of one core ({cpu / len(requests) * 1e6:.0f} us/POST)"
+    )
+
+
 def http_cb3(database: Database, fleet: list, seconds: float = HTTP_SECONDS) -> None:
     """CB3 through the whole stack: a uvicorn process, one POST per report with that node's agent token,
     paced at 333 reports/s; the server process's own CPU time (from /proc) over the run. Then a flood:
-    every node's report at once, one POST each on 64 connections, for the throughput the server sustains."""
+    every node's report at once, one POST each on 64 connections, for the throughput the server sustains.
+    As a baseline, the same paced POSTs to a trivial endpoint: what the HTTP stack costs on its own."""
     tokens = _agent_tokens(database, fleet)
     rng = random.Random(333)
 
@@ -243,46 +304,22 @@ def http_cb3(database: Database, fleet: list, seconds: float = HTTP_SECONDS) -> 
         return made
 
     warm_up, paced, flood = posts(len(fleet)), posts(int(CB3_RATE * seconds)), posts(len(fleet) * 3)
-    port = _free_port()
-    env = os.environ | {"FLEETOPS_DATABASE_URL": database.url, "FLEETOPS_LOG_JSON": "false"}
-    # BENCH_HTTP_STACK=h11 forces uvicorn's pure-Python stack (h11, asyncio) to compare with what
-    # `fleetops serve` picks by default now that uvicorn[standard] is a dependency (httptools, uvloop).
-    pure = os.environ.get("BENCH_HTTP_STACK") == "h11"
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "fleetops.api.app:create_app",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-        "--timeout-keep-alive",
-        str(SERVER_KEEP_ALIVE_S),
-        *(["--http", "h11", "--loop", "asyncio"] if pure else []),
-    ]
-    server = subprocess.Popen(command, env=env)
-    stack = "h11+asyncio" if pure else "httptools+uvloop"
+    stack = "h11+asyncio" if os.environ.get("BENCH_HTTP_STACK") == "h11" else "httptools+uvloop"
     window = os.environ.get("FLEETOPS_INGEST_WINDOW_MS", "default")
-    try:
-        _wait_for(f"http://127.0.0.1:{port}/login", server)
+    with _uvicorn("fleetops.api.app:create_app", database) as (server, port):
         # Every node reports once first: a node's first report inserts its GPU rows, later ones do not.
         asyncio.run(_paced_posts(port, warm_up, 1e9))
         for label, requests, rate in (("paced at 333/s", paced, CB3_RATE), ("flood", flood, 1e9)):
-            cpu, wall = _server_cpu(server.pid), time.perf_counter()
-            statuses = asyncio.run(_paced_posts(port, requests, rate))
-            cpu, wall = _server_cpu(server.pid) - cpu, time.perf_counter() - wall
             print(
                 f"  HTTP, uvicorn ({stack}, ingest window {window} ms), one POST per report, per-node agent "
-                f"tokens, {label}: {len(requests)} in {wall:.1f} s = {len(requests) / wall:,.0f} reports/s, "
-                f"statuses {dict(statuses)}; server CPU {cpu / wall * 100:.1f}% of one core "
-                f"({cpu / len(requests) * 1e6:.0f} us/report)"
+                f"tokens, {label}: {_measure(server, port, requests, rate)}"
             )
-    finally:
-        server.terminate()
-        server.wait(10)
+    with _uvicorn("bench_health:trivial_app", database) as (server, port):
+        asyncio.run(_paced_posts(port, warm_up[:200], 1e9))
+        print(
+            f"  baseline, the same uvicorn serving a trivial POST endpoint, paced at 333/s: "
+            f"{_measure(server, port, paced, CB3_RATE)}"
+        )
 
 
 def _free_port() -> int:
@@ -291,17 +328,17 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+def _wait_for(process: subprocess.Popen[bytes], port: int, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}")
         try:
-            httpx.get(url, timeout=1)
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return
-        except httpx.HTTPError:
+        except OSError:
             time.sleep(0.2)
-    raise TimeoutError(url)
+    raise TimeoutError(f"nothing listening on port {port}")
 
 
 def bench(url: str) -> None:
