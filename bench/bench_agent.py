@@ -1,8 +1,8 @@
 """CPU cost of one agent collection cycle on an 8-GPU node, against the recorded NVML and nvidia-smi costs.
 
 The fake NVML answers at zero cost, so what is measured is the agent's own overhead (collector logic,
-validation, checks, building and serialising the report). The nvidia-smi fallback is measured as the cost
-of parsing the real `nvidia-smi -q -x` capture, repeated for 8 GPUs. Run:
+building the readings, checks, building and serialising the report). The nvidia-smi fallback is measured
+as the cost of parsing the real `nvidia-smi -q -x` capture, repeated for 8 GPUs. Run:
 
     .venv/bin/python bench/bench_agent.py [--cycles 300]
 """
@@ -69,7 +69,7 @@ def main() -> None:
     rows = [
         ("NVML calls per GPU per cycle", f"{calls_per_gpu:.1f} (recorded cost: 12 calls = 0.302 ms)"),
         ("agent overhead, full cycle, 8 GPUs (median)", f"{nvml_cycle:.3f} ms CPU"),
-        ("  of which NVML collector + validation", f"{readings_only:.3f} ms CPU"),
+        ("  of which the NVML collector (readings to structs)", f"{readings_only:.3f} ms CPU"),
         ("raw NVML cost for those calls (collect-cost.json)", f"{raw_nvml_8:.3f} ms CPU"),
         ("estimated cycle on an 8x H100 node", f"{total:.3f} ms CPU (target <= 5 ms)"),
         ("agent overhead / raw NVML cost", f"{nvml_cycle / raw_nvml_8:.2f}x (target <= 2x)"),
