@@ -32,6 +32,7 @@ MAX_NVLINKS = 36
 MAX_EVENTS = 1000
 MAX_FINDINGS = 2000
 MAX_BATCH = 64
+MAX_RELAYED = 64  # agent POSTs in one relayed request
 MAX_STRING = 256
 MAX_MESSAGE = 2048
 MAX_REPORT_BYTES = 4 * 1024 * 1024
@@ -347,9 +348,24 @@ class ReportBatch(Shape):
     reports: Annotated[list[NodeReport], Meta(min_length=1, max_length=MAX_BATCH)]
 
 
+class RelayedPost(Shape):
+    """One agent POST as `fleetops relay` forwards it: the agent's own token and body, so the control plane
+    checks and answers every agent as if it had posted directly. `body` is null when it was over the
+    limit, with `size` saying how big it was."""
+
+    token: Annotated[str, Meta(min_length=1, max_length=1024)]
+    body: msgspec.Raw
+    size: Count
+
+
+class RelayedPosts(Shape):
+    posts: Annotated[list[RelayedPost], Meta(min_length=1, max_length=MAX_RELAYED)]
+
+
 # Built once: a typed decoder validates while it parses, with no intermediate dicts.
 report_decoder = msgspec.json.Decoder(NodeReport)
 batch_decoder = msgspec.json.Decoder(ReportBatch)
+relayed_decoder = msgspec.json.Decoder(RelayedPosts)
 
 # msgspec's "Expected `int` >= 0 - at `$.gpus[0].ecc.corrected_volatile`" (or "... - at `key` in `$.x`").
 _AT = re.compile(r" - at (`key` in )?`\$\.?([^`]*)`$")

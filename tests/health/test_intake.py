@@ -10,7 +10,7 @@ from sqlalchemy import event, func, select
 
 from fleetops.errors import Unauthenticated
 from fleetops.health import intake as intake_module
-from fleetops.health.intake import Intake
+from fleetops.health.intake import Intake, stored_here
 from fleetops.health.models import HealthReport
 from tests.health.reports import body, report
 
@@ -46,7 +46,7 @@ async def _submit_all(intake: Intake, posts: list[tuple[str, bytes]]) -> list[ob
 def test_concurrent_posts_share_one_transaction_and_keep_their_own_results(fleet, tokens, commits):
     admin = _secret(tokens["admin"])
     posts = [(admin, body(report(host))) for host in HOSTS]
-    results = asyncio.run(_submit_all(Intake(window_s=0.05), posts))
+    results = asyncio.run(_submit_all(Intake(0.05, stored_here), posts))
     assert [r.status for r in results] == [200] * 4
     assert [r.results[0].hostname for r in results] == HOSTS
     assert [list(r.requests) for r in results] == [[host] for host in HOSTS]
@@ -58,7 +58,7 @@ def test_a_refused_token_answers_only_its_own_post(fleet, tokens, commits):
     agent_a = _secret(tokens["a000"])
     posts = [(agent_a, body(report("a000"))), ("fo_bogus_secret", body(report("a001")))]
     posts.append((agent_a, body(report("b000"))))  # an agent token bound to another node: refused, recorded
-    ok, unknown, wrong_node = asyncio.run(_submit_all(Intake(window_s=0.05), posts))
+    ok, unknown, wrong_node = asyncio.run(_submit_all(Intake(0.05, stored_here), posts))
     assert ok.status == 200
     assert isinstance(unknown, Unauthenticated)
     assert wrong_node.status == 422 and wrong_node.results[0].outcome == "rejected"
@@ -80,7 +80,7 @@ def test_a_group_that_fails_is_stored_post_by_post_and_only_the_culprit_errs(
     monkeypatch.setattr(intake_module, "ingest_posts", failing)
     admin = _secret(tokens["admin"])
     posts = [(admin, body(report("a000"))), (admin, poison), (admin, body(report("b000")))]
-    first, culprit, last = asyncio.run(_submit_all(Intake(window_s=0.05), posts))
+    first, culprit, last = asyncio.run(_submit_all(Intake(0.05, stored_here), posts))
     assert first.status == 200 and last.status == 200
     assert isinstance(culprit, RuntimeError)
     assert _stored(fleet) == 2
@@ -90,7 +90,7 @@ def test_a_post_whose_client_went_away_is_still_stored(fleet, tokens):
     admin = _secret(tokens["admin"])
 
     async def scenario() -> object:
-        intake = Intake(window_s=0.05)
+        intake = Intake(0.05, stored_here)
         gone = asyncio.create_task(intake.submit(admin, body(report("a000")), 1))
         kept = asyncio.create_task(intake.submit(admin, body(report("a001")), 1))
         await asyncio.sleep(0.01)
@@ -106,7 +106,7 @@ def test_a_group_that_fills_up_is_stored_without_waiting_out_the_window(fleet, t
     admin = _secret(tokens["admin"])
 
     async def timed() -> float:
-        loop, intake = asyncio.get_running_loop(), Intake(window_s=30)
+        loop, intake = asyncio.get_running_loop(), Intake(30, stored_here)
         start = loop.time()
         first = asyncio.create_task(intake.submit(admin, body(report("a000")), 1))
         await asyncio.sleep(0.05)  # the drainer is asleep in its window when the second POST fills the group

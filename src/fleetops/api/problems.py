@@ -15,8 +15,10 @@ log = logging.getLogger("fleetops.api")
 MEDIA_TYPE = "application/problem+json"
 
 
-def problem(status: int, title: str, detail: str, code: str, instance: str, **extra: object) -> JSONResponse:
-    body = {
+def problem_body(
+    status: int, title: str, detail: str, code: str, instance: str, **extra: object
+) -> dict[str, object]:
+    return {
         "type": f"https://fleetops.dev/problems/{code}",
         "title": title,
         "status": status,
@@ -25,8 +27,18 @@ def problem(status: int, title: str, detail: str, code: str, instance: str, **ex
         "code": code,
         **extra,
     }
+
+
+def respond(status: int, body: dict[str, object]) -> JSONResponse:
+    """A JSON answer; problem+json (and the Bearer challenge on a 401) when `status` is an error."""
+    if status < 400:
+        return JSONResponse(body, status_code=status)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def problem(status: int, title: str, detail: str, code: str, instance: str, **extra: object) -> JSONResponse:
+    return respond(status, problem_body(status, title, detail, code, instance, **extra))
 
 
 def _validation_detail(exc: RequestValidationError) -> str:
@@ -35,10 +47,14 @@ def _validation_detail(exc: RequestValidationError) -> str:
     return f"field {where}: {first.get('msg', 'invalid')}"
 
 
-def domain_problem(exc: FleetopsError, path: str) -> JSONResponse:
+def domain_problem_body(exc: FleetopsError, path: str) -> dict[str, object]:
     if exc.status >= 500:
         log.error("request failed", extra={"path": path, "error": exc.message})
-    return problem(exc.status, exc.title, exc.message, exc.code, path, retryable=exc.retryable)
+    return problem_body(exc.status, exc.title, exc.message, exc.code, path, retryable=exc.retryable)
+
+
+def domain_problem(exc: FleetopsError, path: str) -> JSONResponse:
+    return respond(exc.status, domain_problem_body(exc, path))
 
 
 def install(app: FastAPI) -> None:

@@ -12,6 +12,7 @@ class Role(Choice):
     CUSTOMER = "customer", "Customer", "green"
     SUPPLIER = "supplier", "Supplier", "green"
     AGENT = "agent", "Node agent", "grey"
+    RELAY = "relay", "Report relay", "grey"
 
     @property
     def can_write_inventory(self) -> bool:

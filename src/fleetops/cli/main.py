@@ -80,7 +80,7 @@ def config_check(as_json: bool = typer.Option(False, "--json")) -> None:
 @token_app.command("create")
 @reports_errors
 def token_create(
-    role: Role = typer.Option(..., help="admin, operator, viewer, customer, supplier or agent."),
+    role: Role = typer.Option(..., help="admin, operator, viewer, customer, supplier, agent or relay."),
     name: str = typer.Option("", help="A label for the token (default: the role)."),
     customer: str | None = typer.Option(None, help="Customer name, for --role customer."),
     supplier: str | None = typer.Option(None, help="Supplier name, for --role supplier."),
@@ -131,6 +131,27 @@ def _serve(with_worker: bool) -> None:
         )
     finally:
         stop.set()
+
+
+@app.command()
+@reports_errors
+def relay(
+    server: str = typer.Option(..., help="The control plane's URL, e.g. https://fleetops.example.com"),
+    token: str = typer.Option(..., envvar="FLEETOPS_RELAY_TOKEN", help="A token of role relay."),
+    host: str = typer.Option("0.0.0.0", help="Where the agents reach this relay."),
+    port: int = typer.Option(8400),
+    window_ms: float = typer.Option(
+        1000, min=0, max=30_000, help="How long agent POSTs wait to share a request."
+    ),
+) -> None:
+    """Forward the report POSTs of nearby agents to the control plane in groups (agents' --server here)."""
+    import uvicorn
+
+    from fleetops.health.relay import create_relay
+    from fleetops.wire import SERVER_KEEP_ALIVE_S
+
+    app_ = create_relay(server, token, window_ms / 1000)
+    uvicorn.run(app_, host=host, port=port, log_config=None, timeout_keep_alive=SERVER_KEEP_ALIVE_S)
 
 
 @app.command()

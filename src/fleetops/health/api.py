@@ -3,26 +3,30 @@
 No `from __future__ import annotations`: FastAPI must see the dependency types themselves.
 """
 
+import logging
 from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fleetops.api.deps import PrincipalDep, SessionDep
-from fleetops.api.problems import domain_problem
+from fleetops.api.problems import domain_problem_body, respond
 from fleetops.config import settings
 from fleetops.errors import FleetopsError, Unauthenticated
 from fleetops.health import service
 from fleetops.health.coverage import coverage
-from fleetops.health.ingest import MAX_BODY_BYTES
-from fleetops.health.intake import Intake
+from fleetops.health.ingest import MAX_BODY_BYTES, IngestResult
+from fleetops.health.intake import Intake, relayed_posts, stored_here
 from fleetops.health.schemas import IngestRead
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/health", tags=["health"])
 REPORTS_PATH = "/api/v1/health/reports"
+RELAY_PATH = "/api/v1/health/relay"
 
 
 def bearer_token(request: Request) -> str:
@@ -36,7 +40,7 @@ def intake(app: Any) -> Intake:
     """The app's report intake, made on first use so any app that includes this router has one."""
     found = getattr(app.state, "report_intake", None)
     if found is None:
-        found = app.state.report_intake = Intake(settings().ingest_window_ms / 1000)
+        found = app.state.report_intake = Intake(settings().ingest_window_ms / 1000, stored_here)
     return found
 
 
@@ -60,17 +64,15 @@ async def raw_body(request: Request) -> Body:
     return Body(b"".join(chunks), size)
 
 
-async def post_reports(request: Request) -> JSONResponse:
-    """A batch `{"reports": [...]}`, a JSON list or a single report. Accepted reports are stored even when
-    others in the batch are refused; each refusal is recorded and shown in `results`."""
-    # POSTs are stored in groups (`health.intake`), each group in one transaction and one worker-thread
-    # hop, authentication included.
-    try:
-        token = bearer_token(request)
-        body = await raw_body(request)
-        result = await intake(request.app).submit(token, body.data, body.size)
-    except FleetopsError as exc:
-        return domain_problem(exc, REPORTS_PATH)
+def answer(outcome: Any) -> tuple[int, dict[str, Any]]:
+    """The status and body a report POST is answered with, directly or through a relay: its result, or
+    the problem that refused it."""
+    if isinstance(outcome, BaseException):
+        if not isinstance(outcome, FleetopsError):
+            log.error("report POST failed", exc_info=outcome)
+            outcome = FleetopsError("storing the reports failed; send them again", retryable=True)
+        return outcome.status, domain_problem_body(outcome, REPORTS_PATH)
+    result: IngestResult = outcome
     payload = result.as_dict()
     if result.status >= 400:
         refused = (
@@ -86,8 +88,21 @@ async def post_reports(request: Request) -> JSONResponse:
             "instance": REPORTS_PATH,
             **payload,
         }
-        return JSONResponse(payload, status_code=result.status, media_type="application/problem+json")
-    return JSONResponse(payload)
+    return result.status, payload
+
+
+async def post_reports(request: Request) -> JSONResponse:
+    """A batch `{"reports": [...]}`, a JSON list or a single report. Accepted reports are stored even when
+    others in the batch are refused; each refusal is recorded and shown in `results`."""
+    # POSTs are stored in groups (`health.intake`), each group in one transaction and one worker-thread
+    # hop, authentication included.
+    try:
+        token = bearer_token(request)
+        body = await raw_body(request)
+        outcome = await intake(request.app).submit(token, body.data, body.size)
+    except FleetopsError as exc:
+        outcome = exc
+    return respond(*answer(outcome))
 
 
 class ReportsFrontDoor:
@@ -153,6 +168,21 @@ async def documented_post_reports(request: Request) -> JSONResponse:
     """A batch `{"reports": [...]}`, a JSON list or a single report. Accepted reports are stored even when
     others in the batch are refused; each refusal is recorded and shown in `results`."""
     return await post_reports(request)
+
+
+@router.post(
+    "/relay",
+    summary="Agents' report POSTs forwarded by a relay (relay token)",
+    responses={200: {"description": "`answers`: per forwarded POST, the status and body it is answered"}},
+)
+async def post_relay(request: Request) -> dict[str, Any]:
+    """`{"posts": [{"token": AGENT_TOKEN, "body": <the agent's JSON body>, "size": BYTES}, ...]}` from
+    `fleetops relay`: every POST is stored as if its agent had sent it here (its own token, its own
+    outcome), all of them in one request and one group."""
+    token, body = bearer_token(request), await raw_body(request)
+    posts = await run_in_threadpool(relayed_posts, token, body.data, body.size)
+    outcomes = await stored_here(posts)
+    return {"answers": [dict(zip(("status", "body"), answer(outcome), strict=True)) for outcome in outcomes]}
 
 
 @router.get("/nodes/{node_id}", summary="One node's health, GPUs, findings and history")

@@ -9,48 +9,67 @@ nothing (it reports every 30 s) and stays far inside the 1 s budget from an XID 
 
 One failing POST never sinks the others: authentication is checked per POST, and if the group's
 transaction fails as a whole, each POST is retried alone so only the one at fault gets the error.
+
+The queue does not know how a group is stored: the control plane stores it (`stored_here`); a relay
+(`health.relay`) forwards it to the control plane in one request.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
+import msgspec
 from starlette.concurrency import run_in_threadpool
 
 from fleetops.auth.choices import Role
 from fleetops.auth.service import authenticate
 from fleetops.db.session import get_database
-from fleetops.health.ingest import IngestResult, Post, ingest_posts
+from fleetops.errors import InvalidInput
+from fleetops.health.ingest import MAX_BODY_BYTES, IngestResult, Post, ingest_posts
+from fleetops.wire import MAX_RELAYED, relayed_decoder, validation_message
 
-MAX_GROUP_POSTS = 64
+MAX_GROUP_POSTS = MAX_RELAYED  # a relay's group must fit in one relayed request
 MAX_GROUP_BYTES = 8 * 1024 * 1024  # a draining spool posts batches of up to 64 reports: a few such fill it
 
 
 @dataclass(slots=True)
-class Waiting:
+class Posted:
+    """One report POST as received: the agent's token and its body (None when over the size limit)."""
+
     token: str
     body: bytes | None
     size: int
+
+
+@dataclass(slots=True)
+class Waiting:
+    posted: Posted
     arrived: float  # event-loop time: a POST waits at most `window_s` from here for its group to start
-    answer: asyncio.Future[IngestResult]
+    answer: asyncio.Future[Any]
+
+
+Store = Callable[[list[Posted]], Awaitable[list[Any]]]  # a group in, one outcome (or exception) per POST out
 
 
 class Intake:
-    """Queues report POSTs on the event loop and stores them in groups on one worker thread at a time."""
+    """Queues report POSTs on the event loop and hands them to `store` in groups, one group at a time."""
 
-    def __init__(self, window_s: float) -> None:
+    def __init__(self, window_s: float, store: Store) -> None:
         self.window_s = window_s
+        self.store = store
         self._waiting: list[Waiting] = []
         self._bytes = 0
         self._drainer: asyncio.Task[None] | None = None
         self._wake: asyncio.Future[None] | None = None  # what the drainer sleeps on during a window
 
-    async def submit(self, token: str, body: bytes | None, size: int) -> IngestResult:
-        """The POST's result once its group has committed; its own error (bad token, role) if it has one."""
+    async def submit(self, token: str, body: bytes | None, size: int) -> Any:
+        """The POST's outcome once its group is stored; its own error (bad token, role) if it has one."""
         loop = asyncio.get_running_loop()
-        answer: asyncio.Future[IngestResult] = loop.create_future()
-        self._waiting.append(Waiting(token, body, size, loop.time(), answer))
+        answer: asyncio.Future[Any] = loop.create_future()
+        self._waiting.append(Waiting(Posted(token, body, size), loop.time(), answer))
         self._bytes += size
         if self._drainer is None or self._drainer.done():
             self._drainer = loop.create_task(self._drain())
@@ -71,7 +90,7 @@ class Intake:
                 timer.cancel()
             group = self._take()
             try:
-                outcomes = await run_in_threadpool(store_group, group)
+                outcomes = await self.store([waiting.posted for waiting in group])
             except Exception as exc:  # noqa: BLE001 - nothing may leave a POST unanswered
                 outcomes = [exc] * len(group)
             for waiting, outcome in zip(group, outcomes, strict=True):
@@ -88,9 +107,10 @@ class Intake:
     def _take(self) -> list[Waiting]:
         taken, size = 0, 0
         for waiting in self._waiting:
-            if taken and (taken >= MAX_GROUP_POSTS or size + waiting.size > MAX_GROUP_BYTES):
+            posted = waiting.posted
+            if taken and (taken >= MAX_GROUP_POSTS or size + posted.size > MAX_GROUP_BYTES):
                 break
-            taken, size = taken + 1, size + waiting.size
+            taken, size = taken + 1, size + posted.size
         group, self._waiting = self._waiting[:taken], self._waiting[taken:]
         self._bytes -= size
         return group
@@ -101,7 +121,12 @@ def _wake_up(sleeper: asyncio.Future[None] | None) -> None:
         sleeper.set_result(None)
 
 
-def store_group(group: list[Waiting]) -> list[IngestResult | BaseException]:
+async def stored_here(group: list[Posted]) -> list[IngestResult | BaseException]:
+    """The control plane's store: the group in this process's database, on a worker thread."""
+    return await run_in_threadpool(store_group, group)
+
+
+def store_group(group: list[Posted]) -> list[IngestResult | BaseException]:
     """One transaction for the whole group; on failure, each POST alone, so the error stays with its own."""
     if len(group) > 1:
         try:
@@ -109,27 +134,45 @@ def store_group(group: list[Waiting]) -> list[IngestResult | BaseException]:
         except Exception:  # noqa: BLE001 - retried below, one POST at a time, where it is reported
             pass
     outcomes: list[IngestResult | BaseException] = []
-    for waiting in group:
+    for posted in group:
         try:
-            outcomes += _store([waiting])
+            outcomes += _store([posted])
         except Exception as exc:  # noqa: BLE001 - handed to that POST's handler, which answers with it
             outcomes.append(exc)
     return outcomes
 
 
-def _store(group: list[Waiting]) -> list[IngestResult | BaseException]:
+def _store(group: list[Posted]) -> list[IngestResult | BaseException]:
     outcomes: list[IngestResult | BaseException | None] = []
     posts: list[Post] = []
     with get_database().transaction() as session:
-        for waiting in group:
+        for posted in group:
             try:
-                who = authenticate(session, waiting.token)
+                who = authenticate(session, posted.token)
                 who.require(Role.ADMIN, Role.OPERATOR, Role.AGENT)
             except Exception as exc:  # noqa: BLE001 - a refused token answers its own POST only
                 outcomes.append(exc)
                 continue
             outcomes.append(None)
-            too_large = waiting.size if waiting.body is None else None
-            posts.append(Post(who, waiting.body, too_large))
+            too_large = posted.size if posted.body is None else None
+            posts.append(Post(who, posted.body, too_large))
         results = iter(ingest_posts(session, posts) if posts else [])
     return [next(results) if outcome is None else outcome for outcome in outcomes]
+
+
+def relayed_posts(token: str, body: bytes | None, size: int) -> list[Posted]:
+    """The agent POSTs a relay forwarded, once the relay's own token is checked (it may only relay)."""
+    with get_database().transaction() as session:
+        authenticate(session, token).require(Role.RELAY, Role.ADMIN)
+    if body is None:
+        raise InvalidInput(f"relayed posts: body is {size} bytes, over the {MAX_BODY_BYTES} byte limit")
+    try:
+        relayed = relayed_decoder.decode(body)
+    except msgspec.ValidationError as exc:
+        raise InvalidInput(f"relayed posts: {validation_message(exc)}") from exc
+    except msgspec.DecodeError as exc:
+        raise InvalidInput(f"relayed posts: body is not JSON ({exc})") from exc
+    return [
+        Posted(post.token, None if post.size > MAX_BODY_BYTES else bytes(post.body), post.size)
+        for post in relayed.posts
+    ]
