@@ -265,11 +265,17 @@ def _uvicorn(factory: str, database: Database) -> Iterator[tuple[subprocess.Pope
         str(SERVER_KEEP_ALIVE_S),
         *(["--http", "h11", "--loop", "asyncio"] if pure else []),
     ]
+    with _running(command, port, database) as server:
+        yield server, port
+
+
+@contextmanager
+def _running(command: list[str], port: int, database: Database) -> Iterator[subprocess.Popen[bytes]]:
     env = os.environ | {"FLEETOPS_DATABASE_URL": database.url, "FLEETOPS_LOG_JSON": "false"}
     server = subprocess.Popen(command, env=env)
     try:
         _wait_for(server, port)
-        yield server, port
+        yield server
     finally:
         server.terminate()
         server.wait(10)
@@ -320,6 +326,33 @@ def http_cb3(database: Database, fleet: list, seconds: float = HTTP_SECONDS) -> 
             f"  baseline, the same uvicorn serving a trivial POST endpoint, paced at 333/s: "
             f"{_measure(server, port, paced, CB3_RATE)}"
         )
+    relayed(database, posts(int(CB3_RATE * seconds)))
+
+
+def relayed(database: Database, paced: list[tuple[str, bytes]]) -> None:
+    """The same paced POSTs through `fleetops relay` (1 s window): the control plane's CPU and the relay's."""
+    with database.transaction() as session:
+        relay_token = create_token(session, "bench", name="relay", role=Role.RELAY).token
+    with _uvicorn("fleetops.api.app:create_app", database) as (plane, plane_port):
+        port = _free_port()
+        command = [
+            str(Path(sys.executable).parent / "fleetops"),
+            "relay",
+            f"--server=http://127.0.0.1:{plane_port}",
+            f"--token={relay_token}",
+            "--host=127.0.0.1",
+            f"--port={port}",
+            "--window-ms=1000",
+        ]
+        with _running(command, port, database) as relay:
+            plane_cpu, wall = _server_cpu(plane.pid), time.perf_counter()
+            seen = _measure(relay, port, paced, CB3_RATE)
+            plane_cpu, wall = _server_cpu(plane.pid) - plane_cpu, time.perf_counter() - wall
+            print(f"  HTTP through one relay (1 s window), paced at 333/s, at the relay: {seen}")
+            print(
+                f"    the control plane meanwhile: CPU {plane_cpu / wall * 100:.1f}% of one core "
+                f"({plane_cpu / len(paced) * 1e6:.0f} us/report)"
+            )
 
 
 def _free_port() -> int:
