@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from fleetops.auth.choices import Role
+from tests.factories import bearer, token
+
 
 def _ids(client, headers, plural):
     return {
@@ -82,3 +85,13 @@ def test_console_shows_a_customer_only_its_clusters(client, tokens):
     assert "alpha" in page and "beta" not in page
     beta_id = _ids(client, tokens["admin"], "clusters") - _ids(client, tokens["initech"], "clusters")
     assert client.get(f"/clusters/{beta_id.pop()}").status_code == 404
+
+
+def test_a_relay_token_sees_nothing_and_may_do_nothing_but_relay(client, fleet):
+    relay = bearer(token(fleet, Role.RELAY))
+    for plural in ("clusters", "nodes", "gpus", "customers", "suppliers", "sites", "racks", "contracts"):
+        assert _names(client, relay, plural, "id") == [], plural
+    assert client.get("/api/v1/audit", headers=relay).status_code == 403
+    assert client.get("/api/v1/health/rejections", headers=relay).status_code == 403
+    summary = client.get("/api/v1/health/summary", headers=relay).json()
+    assert sum(summary["nodes"].values()) == 0

@@ -20,4 +20,5 @@ class Role(Choice):
 
     @property
     def tenant_scoped(self) -> bool:
-        return self in (Role.CUSTOMER, Role.SUPPLIER, Role.AGENT)
+        """Sees only its own rows; a relay owns none (it may only forward agents' reports)."""
+        return self in (Role.CUSTOMER, Role.SUPPLIER, Role.AGENT, Role.RELAY)

@@ -55,6 +55,7 @@ def visible(kind: str, principal: Principal) -> ColumnElement[bool] | None:
             "node": lambda: Node.id == nid,
             "gpu": lambda: Gpu.node_id == nid,
         },
+        Role.RELAY: {},
     }
     rule = rules[principal.role].get(kind)
     return rule() if rule else false()
