@@ -3,8 +3,10 @@ the answer to its report) → its passing result arrives → the run resolves an
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
+import pytest
 from msgspec.structs import replace
 from sqlalchemy import select
 
@@ -54,56 +56,56 @@ def _tick(bed, handoff: Handoff, seconds: float, step_s: float = 15) -> None:
         engine.tick(bed.database)
 
 
-def test_xid79_run_is_verified_by_a_qualification_the_agent_pulled(bed):
+@pytest.fixture
+def wired(bed) -> Iterator[tuple[Handoff, Principal]]:
+    """The engine verifying through health, on the bed's database; the hand-off and b002's agent."""
     previous_engine, previous_db = engine.use_engine(bed.engine), use_database(bed.database)
     bed.engine.verifier = HealthVerifier()
-    handoff, agent = Handoff(), _agent(bed, "b002")
     try:
-        _send(bed, agent, report("b002", xids=[xid(79, index=5)]))
-        _tick(bed, handoff, 30)
-        assert bed.world.scheduler.state("b002") == "drained"
-        assert bed.world.resets("b002") == ["GracefulRestart"]
-        _tick(bed, handoff, 11 * 60)  # the fake BMC is back after 10 min; verification starts
-        [run] = _runs(bed)
-        assert run.state is RunState.VERIFYING
-        answer = _send(bed, agent, report("b002"))  # first report after the reboot: the ask rides back
-        [ask] = answer["requests"]["b002"]
-        assert ask["kind"] == "qualify"
-        _tick(bed, handoff, 120)
-        assert _runs(bed)[0].state is RunState.VERIFYING  # a report alone does not return the node
-        bed.clock.advance(70)
-        answer = _send(bed, agent, report("b002", qualification=_passing(bed, "b002")))
-        assert answer["requests"] == {"b002": []}
-        _tick(bed, handoff, 60)
-        [run] = _runs(bed)
-        assert run.state is RunState.RESOLVED and not run.human
-        assert bed.world.scheduler.state("b002") == "in_service"
-        assert bed.actions_done(run.id) == ["drain", "reboot_node", "verify"]
-        with bed.database.transaction() as session:  # the XID 79 findings are closed by the verified repair
-            assert [f.check for f in open_findings(session) if f.hostname == "b002"] == []
+        yield Handoff(), _agent(bed, "b002")
     finally:
         engine.use_engine(previous_engine)
         use_database(previous_db)
 
 
-def test_a_failed_qualification_does_not_return_the_node(bed):
-    previous_engine, previous_db = engine.use_engine(bed.engine), use_database(bed.database)
-    bed.engine.verifier = HealthVerifier()
-    handoff, agent = Handoff(), _agent(bed, "b002")
-    try:
-        _send(bed, agent, report("b002", xids=[xid(79, index=5)]))
-        _tick(bed, handoff, 12 * 60)
-        bed.clock.advance(70)
-        failed = replace(_passing(bed, "b002"), passed=False, reason="GPU(s) 5 failed")
-        _send(bed, agent, report("b002", qualification=failed))
-        _tick(bed, handoff, 60)
-        [run] = _runs(bed)
-        assert run.state is not RunState.RESOLVED
-        assert bed.world.scheduler.state("b002") == "drained"
-        assert any("qualification under load failed" in s.detail for s in bed.steps(run.id))
-    finally:
-        engine.use_engine(previous_engine)
-        use_database(previous_db)
+def test_xid79_run_is_verified_by_a_qualification_the_agent_pulled(bed, wired):
+    handoff, agent = wired
+    _send(bed, agent, report("b002", xids=[xid(79, index=5)]))
+    _tick(bed, handoff, 30)
+    assert bed.world.scheduler.state("b002") == "drained"
+    assert bed.world.resets("b002") == ["GracefulRestart"]
+    _tick(bed, handoff, 11 * 60)  # the fake BMC is back after 10 min; verification starts
+    [run] = _runs(bed)
+    assert run.state is RunState.VERIFYING
+    answer = _send(bed, agent, report("b002"))  # first report after the reboot: the ask rides back
+    [ask] = answer["requests"]["b002"]
+    assert ask["kind"] == "qualify"
+    _tick(bed, handoff, 120)
+    assert _runs(bed)[0].state is RunState.VERIFYING  # a report alone does not return the node
+    bed.clock.advance(70)
+    answer = _send(bed, agent, report("b002", qualification=_passing(bed, "b002")))
+    assert answer["requests"] == {"b002": []}
+    _tick(bed, handoff, 60)
+    [run] = _runs(bed)
+    assert run.state is RunState.RESOLVED and not run.human
+    assert bed.world.scheduler.state("b002") == "in_service"
+    assert bed.actions_done(run.id) == ["drain", "reboot_node", "verify"]
+    with bed.database.transaction() as session:  # the XID 79 findings are closed by the verified repair
+        assert [f.check for f in open_findings(session) if f.hostname == "b002"] == []
+
+
+def test_a_failed_qualification_does_not_return_the_node(bed, wired):
+    handoff, agent = wired
+    _send(bed, agent, report("b002", xids=[xid(79, index=5)]))
+    _tick(bed, handoff, 12 * 60)
+    bed.clock.advance(70)
+    failed = replace(_passing(bed, "b002"), passed=False, reason="GPU(s) 5 failed")
+    _send(bed, agent, report("b002", qualification=failed))
+    _tick(bed, handoff, 60)
+    [run] = _runs(bed)
+    assert run.state is not RunState.RESOLVED
+    assert bed.world.scheduler.state("b002") == "drained"
+    assert any("qualification under load failed" in s.detail for s in bed.steps(run.id))
 
 
 def _runs(bed):
