@@ -53,14 +53,10 @@ def domain_problem_body(exc: FleetopsError, path: str) -> dict[str, object]:
     return problem_body(exc.status, exc.title, exc.message, exc.code, path, retryable=exc.retryable)
 
 
-def domain_problem(exc: FleetopsError, path: str) -> JSONResponse:
-    return respond(exc.status, domain_problem_body(exc, path))
-
-
 def install(app: FastAPI) -> None:
     @app.exception_handler(FleetopsError)
     async def _domain(request: Request, exc: FleetopsError) -> JSONResponse:
-        return domain_problem(exc, request.url.path)
+        return respond(exc.status, domain_problem_body(exc, request.url.path))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

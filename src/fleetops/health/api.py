@@ -20,7 +20,7 @@ from fleetops.errors import FleetopsError, Unauthenticated
 from fleetops.health import service
 from fleetops.health.coverage import coverage
 from fleetops.health.ingest import MAX_BODY_BYTES, IngestResult
-from fleetops.health.intake import Intake, relayed_posts, stored_here
+from fleetops.health.intake import Intake, Posted, relayed_posts, stored_here
 from fleetops.health.schemas import IngestRead
 
 log = logging.getLogger(__name__)
@@ -40,8 +40,13 @@ def intake(app: Any) -> Intake:
     """The app's report intake, made on first use so any app that includes this router has one."""
     found = getattr(app.state, "report_intake", None)
     if found is None:
-        found = app.state.report_intake = Intake(settings().ingest_window_ms / 1000, stored_here)
+        found = app.state.report_intake = Intake(settings().ingest_window_ms / 1000, answered_here)
     return found
+
+
+async def answered_here(group: list[Posted]) -> list[tuple[int, dict[str, Any]]]:
+    """Store a group in this process's database; each POST's answer, as `answer` words it."""
+    return [answer(outcome) for outcome in await stored_here(group)]
 
 
 class Body:
@@ -91,18 +96,22 @@ def answer(outcome: Any) -> tuple[int, dict[str, Any]]:
     return result.status, payload
 
 
-async def post_reports(request: Request) -> JSONResponse:
-    """A batch `{"reports": [...]}`, a JSON list or a single report. Accepted reports are stored even when
-    others in the batch are refused; each refusal is recorded and shown in `results`."""
-    # POSTs are stored in groups (`health.intake`), each group in one transaction and one worker-thread
-    # hop, authentication included.
+async def take_reports(request: Request, queue: Intake) -> JSONResponse:
+    """Read one report POST, queue it and answer it once its group is stored: the control plane (its
+    group stored here) and the relay (its group forwarded) alike. A store answers (status, body)."""
     try:
         token = bearer_token(request)
         body = await raw_body(request)
-        outcome = await intake(request.app).submit(token, body.data, body.size)
+        status, payload = await queue.submit(token, body.data, body.size)
     except FleetopsError as exc:
-        outcome = exc
-    return respond(*answer(outcome))
+        status, payload = answer(exc)
+    return respond(status, payload)
+
+
+async def post_reports(request: Request) -> JSONResponse:
+    """A batch `{"reports": [...]}`, a JSON list or a single report. Accepted reports are stored even when
+    others in the batch are refused; each refusal is recorded and shown in `results`."""
+    return await take_reports(request, intake(request.app))
 
 
 class ReportsFrontDoor:
@@ -181,8 +190,7 @@ async def post_relay(request: Request) -> dict[str, Any]:
     outcome), all of them in one request and one group."""
     token, body = bearer_token(request), await raw_body(request)
     posts = await run_in_threadpool(relayed_posts, token, body.data, body.size)
-    outcomes = await stored_here(posts)
-    return {"answers": [dict(zip(("status", "body"), answer(outcome), strict=True)) for outcome in outcomes]}
+    return {"answers": [{"status": status, "body": body} for status, body in await answered_here(posts)]}
 
 
 @router.get("/nodes/{node_id}", summary="One node's health, GPUs, findings and history")

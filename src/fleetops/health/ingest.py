@@ -44,6 +44,7 @@ from fleetops.health.state import Sighting, fold
 from fleetops.wire import MAX_BATCH, NodeReport, batch_decoder, report_decoder, validation_message
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
+REPORTERS = (Role.ADMIN, Role.OPERATOR, Role.AGENT)  # who may post reports (a relay forwards theirs)
 
 
 @dataclass(slots=True)
@@ -269,7 +270,12 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
     return set(connection.execute(_insert_new_statement(connection.dialect.name), rows).scalars())
 
 
-def _store(session: Session, entries: list[tuple[_Batch, int, NodeReport]], catalog: XidCatalog) -> None:
+def _store(
+    session: Session,
+    entries: list[tuple[_Batch, int, NodeReport]],
+    received_at: datetime,
+    catalog: XidCatalog,
+) -> None:
     """Store the valid reports of one or more POSTs, each outcome filed under the POST it came in."""
     inventory = read_inventory(session, {r.hostname for _, _, r in entries})
     seen: set[str] = set()
@@ -301,10 +307,10 @@ def _store(session: Session, entries: list[tuple[_Batch, int, NodeReport]], cata
     qualified = [
         (s.node_id, s.report_id, r.qualification) for _, _, s, _, r in accepted if r.qualification is not None
     ]
-    fulfilled = qualification.store(session, qualified, entries[0][0].received_at) if qualified else set()
+    fulfilled = qualification.store(session, qualified, received_at) if qualified else set()
     if accepted:
         sightings = [sight for _, _, sight, _, _ in accepted]
-        verdicts = fold(session, sightings, inventory.gpu_ids, sightings[0].received_at, inventory.before)
+        verdicts = fold(session, sightings, inventory.gpu_ids, received_at, inventory.before)
         for batch, result, sight, _, _ in accepted:
             result.node_state = verdicts[sight.node_id].state.value
             batch.result.results.append(result)
@@ -357,7 +363,7 @@ def ingest_posts(
     commit of `health.intake`: the transaction, each statement and the inventory read are paid once for
     all of them rather than once per POST."""
     for post in posts:
-        post.principal.require(Role.ADMIN, Role.OPERATOR, Role.AGENT)
+        post.principal.require(*REPORTERS)
     with _gc_paused():
         return _ingest(session, posts, catalog or default_catalog())
 
@@ -385,7 +391,7 @@ def _ingest(session: Session, posts: list[Post], catalog: XidCatalog) -> list[In
                 valid = []
         entries += [(batch, index, report) for index, report in valid]
     if entries:
-        _store(session, entries, catalog)
+        _store(session, entries, received_at, catalog)
     rejections = [row for batch in batches for row in batch.rejections]
     if rejections:
         session.connection().execute(_INSERT_REJECTIONS, rejections)

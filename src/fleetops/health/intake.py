@@ -28,7 +28,7 @@ from fleetops.auth.choices import Role
 from fleetops.auth.service import authenticate
 from fleetops.db.session import get_database
 from fleetops.errors import InvalidInput
-from fleetops.health.ingest import MAX_BODY_BYTES, IngestResult, Post, ingest_posts
+from fleetops.health.ingest import MAX_BODY_BYTES, REPORTERS, IngestResult, Post, ingest_posts
 from fleetops.wire import MAX_RELAYED, relayed_decoder, validation_message
 
 MAX_GROUP_POSTS = MAX_RELAYED  # a relay's group must fit in one relayed request
@@ -149,7 +149,7 @@ def _store(group: list[Posted]) -> list[IngestResult | BaseException]:
         for posted in group:
             try:
                 who = authenticate(session, posted.token)
-                who.require(Role.ADMIN, Role.OPERATOR, Role.AGENT)
+                who.require(*REPORTERS)  # here too, so a refused role answers its own POST only
             except Exception as exc:  # noqa: BLE001 - a refused token answers its own POST only
                 outcomes.append(exc)
                 continue

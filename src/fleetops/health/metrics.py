@@ -20,9 +20,7 @@ from fleetops.inventory.models import Cluster, Node, Rack, Site, Supplier
 RATE_WINDOW_S = 300.0
 
 
-def _by_supplier_cluster(
-    session: Session, table: Any, join_on: Any
-) -> Iterable[tuple[str, str, str, int]]:
+def _by_supplier_cluster(session: Session, table: Any, join_on: Any) -> Iterable[tuple[str, str, str, int]]:
     stmt = (
         select(Supplier.name, func.coalesce(Cluster.name, "(unassigned)"), table.state, func.count())
         .select_from(table)

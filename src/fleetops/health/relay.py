@@ -24,9 +24,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from fleetops.api.problems import respond
-from fleetops.errors import ExternalError, FleetopsError
-from fleetops.health.api import RELAY_PATH, REPORTS_PATH, answer, bearer_token, raw_body
+from fleetops.errors import ExternalError
+from fleetops.health.api import RELAY_PATH, REPORTS_PATH, take_reports
 from fleetops.health.intake import Intake, Posted
 from fleetops.wire import AGENT_KEEP_ALIVE_S, RelayedPost, RelayedPosts
 
@@ -67,12 +66,6 @@ def create_relay(
     intake = Intake(window_s, Forwarder(server, token, client))
 
     async def post_reports(request: Request) -> JSONResponse:
-        try:
-            agent_token = bearer_token(request)
-            body = await raw_body(request)
-            outcome = await intake.submit(agent_token, body.data, body.size)
-        except FleetopsError as exc:
-            outcome = exc
-        return respond(*(outcome if isinstance(outcome, tuple) else answer(outcome)))
+        return await take_reports(request, intake)
 
     return Starlette(routes=[Route(REPORTS_PATH, post_reports, methods=["POST"])])
