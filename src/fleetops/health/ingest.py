@@ -323,9 +323,10 @@ def _store(
 
 @contextmanager
 def _gc_paused() -> Iterator[None]:
-    """Validating a batch allocates tens of thousands of short-lived, cycle-free objects; letting the
-    cyclic collector run over them (and over the whole heap, as they survive into older generations)
-    costs about twice the validation itself. They are freed by reference counting either way."""
+    """Decoding and storing a group allocates thousands of short-lived, cycle-free objects; letting the
+    cyclic collector run over them (and over the whole heap, as they survive into older generations) cost
+    twice the validation under pydantic, and still ~8 % of the ingest with msgspec (1,226k against
+    1,130k instructions a report, callgrind, groups of 16). Reference counting frees them either way."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
