@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from uuid import uuid4
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -41,12 +41,12 @@ from fleetops import clock
 from fleetops.auth.choices import Role
 from fleetops.auth.principal import Principal
 from fleetops.auth.service import create_token
+from fleetops.db import bulk
 from fleetops.db.migrate import upgrade
 from fleetops.db.session import Database
 from fleetops.health.api import REPORTS_PATH
 from fleetops.health.ingest import Post, fast_parse, ingest, ingest_posts
 from fleetops.health.models import HealthReport, NodeHealth
-from fleetops.health.upsert import upsert
 from fleetops.inventory.apply import apply_document
 from fleetops.inventory.models import Gpu, Node
 from fleetops.inventory.schemas import Document
@@ -73,6 +73,11 @@ def fresh(url: str) -> Database:
     upgrade(database)
     with database.transaction() as session:
         apply_document(session, "bench", Document.model_validate(generate(seed=1, nodes=NODES)))
+    if not database.is_sqlite:
+        # Planner statistics for the fleet just imported, as autovacuum gathers them within a minute of
+        # it: without them PostgreSQL scans every GPU row for each batch (2.6 ms instead of 0.3 ms).
+        with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE"))
     return database
 
 
@@ -133,8 +138,9 @@ def baseline(database: Database, fleet: list, manual: clock.ManualClock) -> floa
     for i in range(0, len(fleet), MAX_BATCH):
         chunk = fleet[i : i + MAX_BATCH]
         with database.transaction() as session:
-            session.execute(
-                insert(HealthReport.__table__),
+            bulk.insert(
+                session.connection(),
+                HealthReport.__table__,
                 [
                     {
                         "report_id": str(uuid4()),
@@ -151,8 +157,8 @@ def baseline(database: Database, fleet: list, manual: clock.ManualClock) -> floa
                     for h, _ in chunk
                 ],
             )
-            upsert(
-                session,
+            bulk.upsert(
+                session.connection(),
                 NodeHealth.__table__,
                 [
                     {"node_id": ids[h], "state": "healthy", "since": at, "why": "", "last_report_at": at}

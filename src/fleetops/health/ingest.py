@@ -19,19 +19,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, cast
 
 import msgspec
 from sqlalchemy import Table
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from fleetops import clock
 from fleetops.auth.choices import Role
 from fleetops.auth.principal import Principal
 from fleetops.catalog import XidCatalog, default_catalog
+from fleetops.db import bulk
 from fleetops.health import qualification
 from fleetops.health.choices import RejectReason, ReportOutcome
 from fleetops.health.evaluate import SKEW_LIMIT_S, evaluate, skew_observation
@@ -180,7 +178,7 @@ def _validate(batch: _Batch, items: list[Any]) -> list[tuple[int, NodeReport]]:
     return valid
 
 
-_INSERT_REJECTIONS = cast(Table, HealthRejection.__table__).insert()
+REJECTIONS = cast(Table, HealthRejection.__table__)
 
 
 def _admit(batch: _Batch, index: int, report: NodeReport, inventory: Inventory) -> int | None:
@@ -256,18 +254,14 @@ def _sighting(
     return sight, row
 
 
-@lru_cache(maxsize=4)
-def _insert_new_statement(dialect: str) -> Any:
-    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    stmt = insert(cast(Table, HealthReport.__table__)).on_conflict_do_nothing(index_elements=["report_id"])
-    return stmt.returning(HealthReport.report_id)
+REPORTS = cast(Table, HealthReport.__table__)
 
 
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
     """Insert report rows; the ids that were not already stored. The unique key decides, so two requests
     racing with the same report cannot both count it."""
-    connection = session.connection()
-    return set(connection.execute(_insert_new_statement(connection.dialect.name), rows).scalars())
+    inserted = bulk.insert(session.connection(), REPORTS, rows, keys=["report_id"], returning="report_id")
+    return set(inserted.scalars()) if inserted is not None else set()
 
 
 def _store(
@@ -393,9 +387,7 @@ def _ingest(session: Session, posts: list[Post], catalog: XidCatalog) -> list[In
         entries += [(batch, index, report) for index, report in valid]
     if entries:
         _store(session, entries, received_at, catalog)
-    rejections = [row for batch in batches for row in batch.rejections]
-    if rejections:
-        session.connection().execute(_INSERT_REJECTIONS, rejections)
+    bulk.insert(session.connection(), REJECTIONS, [row for batch in batches for row in batch.rejections])
     for batch in batches:
         batch.result.results.sort(key=lambda r: r.index)
     return [batch.result for batch in batches]

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fleetops.db.bulk import Among
 from fleetops.health.models import GpuHealth, NodeHealth, QualificationRequest
 from fleetops.health.state import Before
 from fleetops.inventory.models import Gpu, Node
@@ -44,25 +45,21 @@ _NODES = (
         (QualificationRequest.node_id == Node.id) & QualificationRequest.fulfilled_at.is_(None),
     )
 )
-_GPUS = select(Gpu.node_id, Gpu.id, Gpu.uuid, Gpu.index, GpuHealth.state, GpuHealth.why).outerjoin(
-    GpuHealth, GpuHealth.gpu_id == Gpu.id
+_NODES = Among(_NODES, Node.hostname)
+_GPUS = Among(
+    select(Gpu.node_id, Gpu.id, Gpu.uuid, Gpu.index, GpuHealth.state, GpuHealth.why).outerjoin(
+        GpuHealth, GpuHealth.gpu_id == Gpu.id
+    ),
+    Gpu.node_id,
 )
-# One agent posting its own report is the common case: an `=` keeps the SQL string fully cached.
-_NODES_ONE = _NODES.where(Node.hostname == bindparam("hostname"))
-_NODES = _NODES.where(Node.hostname.in_(bindparam("hostnames", expanding=True)))
-_GPUS_ONE = _GPUS.where(Gpu.node_id == bindparam("id"))
-_GPUS = _GPUS.where(Gpu.node_id.in_(bindparam("ids", expanding=True)))
 
 
 def read_inventory(session: Session, hostnames: set[str]) -> Inventory:
     """What the batch's nodes should look like and how they were last judged, in two queries."""
     found = Inventory({}, {}, {}, Before(), {})
     connection = session.connection()
-    if len(hostnames) == 1:
-        rows = connection.execute(_NODES_ONE, {"hostname": next(iter(hostnames))})
-    else:
-        rows = connection.execute(_NODES, {"hostnames": list(hostnames)})
-    for node_id, hostname, gpu_count, state, since, collected, open_, request_id, duration_s in rows.all():
+    rows = _NODES.execute(connection, hostnames).all()
+    for node_id, hostname, gpu_count, state, since, collected, open_, request_id, duration_s in rows:
         if hostname not in found.nodes:
             found.nodes[hostname] = (node_id, gpu_count)
             found.uuids[node_id], found.gpu_ids[node_id], found.requests[node_id] = {}, {}, {}
@@ -77,11 +74,8 @@ def read_inventory(session: Session, hostnames: set[str]) -> Inventory:
             found.requests[node_id][request_id] = duration_s
     if not found.uuids:
         return found
-    if len(found.uuids) == 1:
-        rows = connection.execute(_GPUS_ONE, {"id": next(iter(found.uuids))})
-    else:
-        rows = connection.execute(_GPUS, {"ids": list(found.uuids)})
-    for node_id, gpu_id, uuid, index, gpu_state, gpu_why in rows.all():
+    rows = _GPUS.execute(connection, found.uuids).all()
+    for node_id, gpu_id, uuid, index, gpu_state, gpu_why in rows:
         found.uuids[node_id][uuid] = index
         found.gpu_ids[node_id][index] = gpu_id
         if gpu_state is not None:

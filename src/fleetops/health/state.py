@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.orm import Session
 
+from fleetops.db import bulk
+from fleetops.db.bulk import Among
 from fleetops.health.choices import STATE_RANK, HealthState
 from fleetops.health.evaluate import EVENT_CHECKS, Observation
 from fleetops.health.models import GpuHealth, HealthChange, HealthFinding, NodeHealth
-from fleetops.health.upsert import upsert
 
 SEVERITY_STATE = {
     "critical": HealthState.UNHEALTHY,
@@ -71,22 +72,27 @@ _OPEN = select(
     HealthFinding.last_seen_at,
     HealthFinding.opened_at,
 ).where(HealthFinding.resolved_at.is_(None))
-_OPEN_ONE = _OPEN.where(HealthFinding.node_id == bindparam("id"))
-_OPEN = _OPEN.where(HealthFinding.node_id.in_(bindparam("ids", expanding=True)))
-NODE_HEALTH = cast(Table, NodeHealth.__table__)  # Core tables for executemany statements
+_OPEN = Among(_OPEN, HealthFinding.node_id)
+_NODE_STATES = Among(
+    select(
+        NodeHealth.node_id,
+        NodeHealth.state,
+        NodeHealth.since,
+        NodeHealth.last_collected_at,
+        NodeHealth.open_findings,
+    ),
+    NodeHealth.node_id,
+)
+_GPU_STATES = Among(select(GpuHealth.gpu_id, GpuHealth.state, GpuHealth.why), GpuHealth.node_id)
+NODE_HEALTH = cast(Table, NodeHealth.__table__)  # Core tables for set-based statements
 GPU_HEALTH = cast(Table, GpuHealth.__table__)
-_INSERT_FINDINGS = cast(Table, HealthFinding.__table__).insert()
-_INSERT_CHANGES = cast(Table, HealthChange.__table__).insert()
+FINDINGS = cast(Table, HealthFinding.__table__)
+CHANGES = cast(Table, HealthChange.__table__)
 
 
 def _open_findings(session: Session, node_ids: Iterable[int]) -> dict[int, dict[str, dict[str, Any]]]:
     found: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
-    ids = list(node_ids)
-    if len(ids) == 1:
-        rows = session.connection().execute(_OPEN_ONE, {"id": ids[0]})
-    else:
-        rows = session.connection().execute(_OPEN, {"ids": ids})
-    for row in rows.mappings():
+    for row in _OPEN.execute(session.connection(), list(node_ids)).mappings():
         found[row["node_id"]][row["key"]] = dict(row)
     return found
 
@@ -218,7 +224,7 @@ def recount_open(session: Session, node_ids: Iterable[int]) -> None:
 def write_findings(session: Session, pending: Pending) -> None:
     if pending.new:
         rows = [{k: v for k, v in row.items() if k != "id"} for row in pending.new.values()]
-        session.connection().execute(_INSERT_FINDINGS, rows)
+        bulk.insert(session.connection(), FINDINGS, rows)
     if pending.seen:
         session.execute(update(HealthFinding), list(pending.seen.values()))
     if pending.resolved:
@@ -233,24 +239,11 @@ class Before:
     gpus: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
-_NODE_STATES = select(
-    NodeHealth.node_id,
-    NodeHealth.state,
-    NodeHealth.since,
-    NodeHealth.last_collected_at,
-    NodeHealth.open_findings,
-).where(NodeHealth.node_id.in_(bindparam("ids", expanding=True)))
-_GPU_STATES = select(GpuHealth.gpu_id, GpuHealth.state, GpuHealth.why).where(
-    GpuHealth.node_id.in_(bindparam("ids", expanding=True))
-)
-
-
 def current_states(session: Session, node_ids: Iterable[int]) -> Before:
-    params = {"ids": list(node_ids)}
-    conn = session.connection()
+    ids, connection = list(node_ids), session.connection()
     return Before(
-        {r["node_id"]: dict(r) for r in conn.execute(_NODE_STATES, params).mappings()},
-        {r["gpu_id"]: dict(r) for r in conn.execute(_GPU_STATES, params).mappings()},
+        {r["node_id"]: dict(r) for r in _NODE_STATES.execute(connection, ids).mappings()},
+        {r["gpu_id"]: dict(r) for r in _GPU_STATES.execute(connection, ids).mappings()},
     )
 
 
@@ -330,10 +323,10 @@ class StateWrite:
         )
 
     def flush(self, session: Session) -> None:
-        upsert(session, NODE_HEALTH, self.nodes, ["node_id"])
-        upsert(session, GPU_HEALTH, self.gpus, ["gpu_id"])
-        if self.changes:
-            session.connection().execute(_INSERT_CHANGES, self.changes)
+        connection = session.connection()
+        bulk.upsert(connection, NODE_HEALTH, self.nodes, ["node_id"])
+        bulk.upsert(connection, GPU_HEALTH, self.gpus, ["gpu_id"])
+        bulk.insert(connection, CHANGES, self.changes)
 
 
 def fold(
