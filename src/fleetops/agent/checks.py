@@ -28,6 +28,7 @@ from fleetops.wire import (
 
 _THERMAL = {"hw_thermal_slowdown", "sw_thermal_slowdown"}
 _POWER = {"hw_power_brake_slowdown", "hw_slowdown"}
+_SLOWDOWNS = _THERMAL | _POWER
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +151,8 @@ def check_memory(gpu: GpuReading, limits: Thresholds) -> list[Finding]:
 
 def check_clocks(gpu: GpuReading) -> list[Finding]:
     reasons = set(gpu.clock_event_reasons)
+    if reasons.isdisjoint(_SLOWDOWNS):
+        return []
     found = []
     if reasons & _THERMAL:
         found.append(

@@ -33,6 +33,7 @@ AGENT_ONLY = frozenset({FindingKind.PCIE_REPLAY_RATE, FindingKind.HUNG_WORKLOAD,
 CLOCK_SKEW = "clock_skew"
 NODE_SILENT = "node_silent"
 SKEW_LIMIT_S = 120.0
+DEFAULT_LIMITS = Thresholds()
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,8 @@ def observe(finding: Finding, catalog: XidCatalog, source: str = "agent") -> Obs
 
 def _indexed_events(report: NodeReport) -> tuple[list, list]:
     """Give kernel events the GPU index of their PCI address, as the agent does, for older agents."""
+    if not report.xid_events and not report.driver_events:
+        return report.xid_events, report.driver_events
     by_bus = {gpu.pci_bus_id: gpu.index for gpu in report.gpus if gpu.pci_bus_id}
 
     def fix(events: list) -> list:
@@ -97,14 +100,16 @@ def evaluate(
     report: NodeReport, inventory_gpus: int, catalog: XidCatalog, limits: Thresholds | None = None
 ) -> list[Observation]:
     """Every finding this report supports, deduplicated by key (one XID 79 storm is one finding)."""
-    limits = limits or Thresholds()
+    limits = limits or DEFAULT_LIMITS
     xids, drivers = _indexed_events(report)
     agent_only = [f for f in report.findings if f.kind in AGENT_ONLY]
     blind = not report.gpus and any(f.kind == FindingKind.COLLECTOR_DOWN for f in agent_only)
     found = check_presence(report.gpus, None if blind else inventory_gpus, drivers, xids)
     for gpu in report.gpus:
         if not gpu.lost:
-            found += check_memory(gpu, limits) + check_clocks(gpu) + check_links(gpu, limits)
+            found += check_memory(gpu, limits)
+            found += check_clocks(gpu)
+            found += check_links(gpu, limits)
     found += check_driver_events(drivers) + check_xids(xids, catalog)
     observed = {obs.key: obs for obs in (observe(f, catalog, "control-plane") for f in found)}
     for finding in agent_only:

@@ -43,6 +43,7 @@ from fleetops.wire import MAX_BATCH, NodeReport, batch_decoder, report_decoder, 
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
 REPORTERS = (Role.ADMIN, Role.OPERATOR, Role.AGENT)  # who may post reports (a relay forwards theirs)
+_ACCEPTED, _DUPLICATE = ReportOutcome.ACCEPTED.value, ReportOutcome.DUPLICATE.value  # read per report
 
 
 @dataclass(slots=True)
@@ -98,6 +99,10 @@ class _Batch:
     received_at: datetime
     result: IngestResult = field(default_factory=IngestResult)
     rejections: list[dict[str, Any]] = field(default_factory=list)
+    actor: str = ""
+
+    def __post_init__(self) -> None:
+        self.actor = self.principal.actor  # read for every report of the batch
 
     def reject(
         self,
@@ -111,7 +116,7 @@ class _Batch:
         self.rejections.append(
             {
                 "received_at": self.received_at,
-                "actor": self.principal.actor,
+                "actor": self.actor,
                 "reason": reason.value,
                 "detail": detail[:4000],
                 "report_id": report_id,
@@ -181,9 +186,9 @@ def _validate(batch: _Batch, items: list[Any]) -> list[tuple[int, NodeReport]]:
 REJECTIONS = cast(Table, HealthRejection.__table__)
 
 
-def _admit(batch: _Batch, index: int, report: NodeReport, inventory: Inventory) -> int | None:
+def _admit(batch: _Batch, index: int, rid: str, report: NodeReport, inventory: Inventory) -> int | None:
     """The node id a report may be stored under, or None after recording why it may not."""
-    rid, host = str(report.report_id), report.hostname
+    host = report.hostname
     nodes, gpus = inventory.nodes, inventory.uuids
     if host not in nodes:
         batch.reject(
@@ -222,7 +227,7 @@ def _admit(batch: _Batch, index: int, report: NodeReport, inventory: Inventory) 
 
 
 def _sighting(
-    batch: _Batch, report: NodeReport, node_id: int, gpu_count: int, catalog: XidCatalog
+    batch: _Batch, rid: str, report: NodeReport, node_id: int, gpu_count: int, catalog: XidCatalog
 ) -> tuple[Sighting, dict[str, Any]]:
     skew = (report.collected_at - batch.received_at).total_seconds()
     observations = evaluate(report, gpu_count, catalog) + qualification.observations(report.qualification)
@@ -230,8 +235,8 @@ def _sighting(
         observations.append(skew_observation(skew))
     sight = Sighting(
         node_id=node_id,
-        report_id=str(report.report_id),
-        actor=batch.principal.actor,
+        report_id=rid,
+        actor=batch.actor,
         received_at=batch.received_at,
         collected_at=min(report.collected_at, batch.received_at),
         observations=observations,
@@ -242,7 +247,7 @@ def _sighting(
     row = {
         "report_id": sight.report_id,
         "node_id": node_id,
-        "actor": batch.principal.actor,
+        "actor": batch.actor,
         "agent_version": report.agent_version[:64],
         "collected_at": report.collected_at,
         "received_at": batch.received_at,
@@ -278,16 +283,14 @@ def _store(
     for batch, index, report in entries:
         rid = str(report.report_id)
         if rid in seen:
-            duplicates.append(
-                (batch, ReportResult(index, ReportOutcome.DUPLICATE.value, rid, report.hostname))
-            )
+            duplicates.append((batch, ReportResult(index, _DUPLICATE, rid, report.hostname)))
             continue
-        node_id = _admit(batch, index, report, inventory)
+        node_id = _admit(batch, index, rid, report, inventory)
         if node_id is None:
             continue
         seen.add(rid)
-        sight, row = _sighting(batch, report, node_id, inventory.nodes[report.hostname][1], catalog)
-        result = ReportResult(index, ReportOutcome.ACCEPTED.value, rid, report.hostname)
+        sight, row = _sighting(batch, rid, report, node_id, inventory.nodes[report.hostname][1], catalog)
+        result = ReportResult(index, _ACCEPTED, rid, report.hostname)
         pending.append((batch, result, sight, row, report))
     new = _insert_new(session, [p[3] for p in pending]) if pending else set()
     accepted = [p for p in pending if p[1].report_id in new]

@@ -45,10 +45,13 @@ class Sighting:
     blind: bool
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Verdict:
     state: HealthState
     why: str
+
+
+HEALTHY = Verdict(HealthState.HEALTHY, "no open findings")
 
 
 @dataclass(slots=True)
@@ -183,7 +186,9 @@ def judge(
     sight: Sighting, open_rows: Iterable[dict[str, Any]], gpu_ids: dict[int, int]
 ) -> tuple[Verdict, dict[int, Verdict]]:
     """Each GPU is as bad as its worst open finding; the node is as bad as its worst GPU or node finding."""
-    ok = Verdict(HealthState.HEALTHY, "no open findings")
+    ok = HEALTHY
+    if not open_rows and not sight.blind and not sight.lost_indexes and sight.gpu_indexes >= gpu_ids.keys():
+        return ok, dict.fromkeys(gpu_ids.values(), ok)  # most reports: nothing open, every GPU seen
     gpus = {index: ok for index in gpu_ids}
     for index in gpu_ids:
         if sight.blind:
