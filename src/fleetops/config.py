@@ -38,6 +38,12 @@ class Settings(BaseSettings):
         le=1000,
         description="How long agent report POSTs wait to share one transaction (group commit)",
     )
+    ingest_in_flight: int | None = Field(
+        default=None,
+        ge=1,
+        le=16,
+        description="How many report groups may be stored at once (default: 2 on PostgreSQL, 1 on SQLite)",
+    )
     simulate: bool = Field(
         default=False,
         description="Drive deployments and repairs with simulated backends (the demo); never in production",

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, func, select
 
+from fleetops import clock
+from fleetops.auth.choices import Role
+from fleetops.auth.principal import Principal
 from fleetops.errors import Unauthenticated
 from fleetops.health import intake as intake_module
-from fleetops.health.intake import Intake, stored_here
-from fleetops.health.models import HealthReport
-from tests.health.reports import body, report
+from fleetops.health.ingest import Post, ingest_posts
+from fleetops.health.intake import Intake, Posted, stored_here
+from fleetops.health.models import HealthFinding, HealthReport, NodeHealth
+from tests.health.conftest import node_id
+from tests.health.reports import body, report, xid
 
 HOSTS = ["a000", "a001", "b000", "b001"]
 
@@ -116,3 +123,69 @@ def test_a_group_that_fills_up_is_stored_without_waiting_out_the_window(fleet, t
 
     assert asyncio.run(timed()) < 10
     assert _stored(fleet) == 2
+
+
+def test_with_two_in_flight_the_next_group_is_stored_while_the_first_still_is():
+    async def most_at_once(in_flight: int) -> int:
+        gate, storing, most = asyncio.Event(), [0], [0]
+
+        async def slow(group: list[Posted]) -> list[object]:
+            storing[0] += 1
+            most[0] = max(most[0], storing[0])
+            await gate.wait()
+            storing[0] -= 1
+            return [len(group)] * len(group)
+
+        intake = Intake(0.01, slow, in_flight)
+        first = asyncio.create_task(intake.submit("t", b"{}", 2))
+        await asyncio.sleep(0.05)  # the first group is in the store, held at the gate
+        second = asyncio.create_task(intake.submit("t", b"{}", 2))
+        await asyncio.sleep(0.05)
+        gate.set()
+        assert await asyncio.gather(first, second) == [1, 1]
+        return most[0]
+
+    assert asyncio.run(most_at_once(1)) == 1
+    assert asyncio.run(most_at_once(2)) == 2
+
+
+def test_a_batch_for_a_node_another_batch_is_storing_waits_and_judges_after_it(fleet):
+    """Two groups in flight (or two API replicas) may hold reports of one node, e.g. an agent's retry. The
+    second must not judge from the state before the first and overwrite its verdict."""
+    if fleet.is_sqlite:
+        pytest.skip("SQLite has one writer at a time: the intake stores one group at a time there")
+    who, start = Principal(Role.OPERATOR, "test"), clock.now()
+    faulty = body(report("a000", xids=[xid(79)], at=start))
+    healthy = body(report("a000", at=start + timedelta(seconds=1)))
+    stored, release = threading.Event(), threading.Event()
+
+    def first() -> None:
+        with fleet.transaction() as session:
+            ingest_posts(session, [Post(who, faulty)])
+            stored.set()
+            release.wait(10)  # holds its transaction open, as a slow group would
+
+    def second() -> None:
+        with fleet.transaction() as session:
+            ingest_posts(session, [Post(who, healthy)])
+
+    holder, follower = threading.Thread(target=first), threading.Thread(target=second)
+    holder.start()
+    assert stored.wait(10)
+    follower.start()
+    follower.join(0.5)
+    assert follower.is_alive(), "the second batch did not wait for the first one's node lock"
+    release.set()
+    holder.join(10)
+    follower.join(10)
+    with fleet.transaction() as session:
+        state, open_count = session.execute(
+            select(NodeHealth.state, NodeHealth.open_findings).where(
+                NodeHealth.node_id == node_id(fleet, "a000")
+            )
+        ).one()
+        findings = session.scalar(
+            select(func.count()).select_from(HealthFinding).where(HealthFinding.resolved_at.is_(None))
+        )
+    assert state == "unhealthy"  # the XID 79 is an event: a later healthy report does not close it
+    assert open_count == findings >= 1

@@ -25,8 +25,8 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
-        if value is None:
-            return None
+        if value is None or value.tzinfo is UTC:  # fleetops' own times are UTC already: no copy
+            return value
         if value.tzinfo is None:
             raise ValueError("naive datetime: fleetops stores only timezone-aware UTC")
         return value.astimezone(UTC)

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from fleetops.api.deps import PrincipalDep, SessionDep
 from fleetops.api.problems import domain_problem_body, respond
 from fleetops.config import settings
+from fleetops.db.session import get_database
 from fleetops.errors import FleetopsError, Unauthenticated
 from fleetops.health import service
 from fleetops.health.coverage import coverage
@@ -40,7 +41,9 @@ def intake(app: Any) -> Intake:
     """The app's report intake, made on first use so any app that includes this router has one."""
     found = getattr(app.state, "report_intake", None)
     if found is None:
-        found = app.state.report_intake = Intake(settings().ingest_window_ms / 1000, answered_here)
+        config = settings()
+        in_flight = config.ingest_in_flight or (1 if get_database().is_sqlite else 2)
+        found = app.state.report_intake = Intake(config.ingest_window_ms / 1000, answered_here, in_flight)
     return found
 
 

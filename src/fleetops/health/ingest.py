@@ -240,8 +240,8 @@ def _sighting(
         received_at=batch.received_at,
         collected_at=min(report.collected_at, batch.received_at),
         observations=observations,
-        gpu_indexes=frozenset(g.index for g in report.gpus),
-        lost_indexes=frozenset(g.index for g in report.gpus if g.lost),
+        gpu_indexes=frozenset([g.index for g in report.gpus]),
+        lost_indexes=frozenset([g.index for g in report.gpus if g.lost]),
         blind=not report.gpus and any(f.kind == "collector_down" for f in report.findings),
     )
     row = {

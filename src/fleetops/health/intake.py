@@ -55,15 +55,20 @@ Store = Callable[[list[Posted]], Awaitable[list[Any]]]  # a group in, one outcom
 
 
 class Intake:
-    """Queues report POSTs on the event loop and hands them to `store` in groups, one group at a time."""
+    """Queues report POSTs on the event loop and hands them to `store` in groups, up to `in_flight` groups
+    at a time. More than one pays on PostgreSQL: while one group's transaction waits on the server, the
+    next group's reports are parsed and judged (concurrent groups lock their nodes, `health.lookup`). On
+    SQLite, a single writer, one is the right number."""
 
-    def __init__(self, window_s: float, store: Store) -> None:
+    def __init__(self, window_s: float, store: Store, in_flight: int = 1) -> None:
         self.window_s = window_s
         self.store = store
         self._waiting: list[Waiting] = []
         self._bytes = 0
         self._drainer: asyncio.Task[None] | None = None
         self._wake: asyncio.Future[None] | None = None  # what the drainer sleeps on during a window
+        self._slots = asyncio.Semaphore(in_flight)
+        self._storing: set[asyncio.Task[None]] = set()  # held here so a running group is never collected
 
     async def submit(self, token: str, body: bytes | None, size: int) -> Any:
         """The POST's outcome once its group is stored; its own error (bad token, role) if it has one."""
@@ -88,18 +93,25 @@ class Intake:
                 timer = loop.call_later(wait, _wake_up, self._wake)
                 await self._wake
                 timer.cancel()
-            group = self._take()
-            try:
-                outcomes = await self.store([waiting.posted for waiting in group])
-            except Exception as exc:  # noqa: BLE001 - nothing may leave a POST unanswered
-                outcomes = [exc] * len(group)
-            for waiting, outcome in zip(group, outcomes, strict=True):
-                if waiting.answer.done():  # the client went away; its reports are stored all the same
-                    continue
-                if isinstance(outcome, BaseException):
-                    waiting.answer.set_exception(outcome)
-                else:
-                    waiting.answer.set_result(outcome)
+            await self._slots.acquire()  # POSTs arriving while every slot is busy join this group
+            task = loop.create_task(self._store(self._take()))
+            self._storing.add(task)
+            task.add_done_callback(self._storing.discard)
+
+    async def _store(self, group: list[Waiting]) -> None:
+        try:
+            outcomes = await self.store([waiting.posted for waiting in group])
+        except Exception as exc:  # noqa: BLE001 - nothing may leave a POST unanswered
+            outcomes = [exc] * len(group)
+        finally:
+            self._slots.release()
+        for waiting, outcome in zip(group, outcomes, strict=True):
+            if waiting.answer.done():  # the client went away; its reports are stored all the same
+                continue
+            if isinstance(outcome, BaseException):
+                waiting.answer.set_exception(outcome)
+            else:
+                waiting.answer.set_result(outcome)
 
     def _full(self) -> bool:
         return len(self._waiting) >= MAX_GROUP_POSTS or self._bytes >= MAX_GROUP_BYTES

@@ -44,6 +44,12 @@ _NODES = (
         QualificationRequest,
         (QualificationRequest.node_id == Node.id) & QualificationRequest.fulfilled_at.is_(None),
     )
+    # On PostgreSQL the node rows stay locked until the batch commits, taken in id order so two batches
+    # cannot deadlock: a second batch with the same node (an agent's retry, a second API replica, the
+    # intake's next group) waits, then judges from the first one's outcome instead of overwriting it.
+    # SQLite has one writer at a time and no row locks; SQLAlchemy leaves the clause out there.
+    .order_by(Node.id)
+    .with_for_update(of=Node, key_share=True)
 )
 _NODES = Among(_NODES, Node.hostname)
 _GPUS = Among(
