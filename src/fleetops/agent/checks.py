@@ -150,9 +150,9 @@ def check_memory(gpu: GpuReading, limits: Thresholds) -> list[Finding]:
 
 
 def check_clocks(gpu: GpuReading) -> list[Finding]:
-    reasons = set(gpu.clock_event_reasons)
-    if reasons.isdisjoint(_SLOWDOWNS):
+    if _SLOWDOWNS.isdisjoint(gpu.clock_event_reasons):  # most readings: no set built at all
         return []
+    reasons = set(gpu.clock_event_reasons)
     found = []
     if reasons & _THERMAL:
         found.append(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import Any
 
 import typer
 
@@ -112,23 +113,14 @@ def token_revoke(prefix: str = typer.Argument(..., help="The token's prefix: the
 
 
 def _serve(with_worker: bool) -> None:
-    import uvicorn
-
     from fleetops.api.app import create_app
-    from fleetops.wire import SERVER_KEEP_ALIVE_S
     from fleetops.workers.runner import run_forever
 
     stop = threading.Event()
     if with_worker:
         threading.Thread(target=run_forever, args=(stop,), daemon=True, name="worker").start()
     try:
-        uvicorn.run(
-            create_app(),
-            host=settings().host,
-            port=settings().port,
-            log_config=None,
-            timeout_keep_alive=SERVER_KEEP_ALIVE_S,
-        )
+        _uvicorn(create_app(), settings().host, settings().port)
     finally:
         stop.set()
 
@@ -145,12 +137,17 @@ def relay(
     ),
 ) -> None:
     """Forward the report POSTs of nearby agents to the control plane in groups (agents' --server here)."""
+    from fleetops.health.relay import create_relay
+
+    _uvicorn(create_relay(server, token, window_ms / 1000), host, port)
+
+
+def _uvicorn(app_: Any, host: str, port: int) -> None:
+    """Serve with fleetops' own logging, keeping idle agent connections longer than agents do (wire)."""
     import uvicorn
 
-    from fleetops.health.relay import create_relay
     from fleetops.wire import SERVER_KEEP_ALIVE_S
 
-    app_ = create_relay(server, token, window_ms / 1000)
     uvicorn.run(app_, host=host, port=port, log_config=None, timeout_keep_alive=SERVER_KEEP_ALIVE_S)
 
 

@@ -99,7 +99,7 @@ class _Batch:
     received_at: datetime
     result: IngestResult = field(default_factory=IngestResult)
     rejections: list[dict[str, Any]] = field(default_factory=list)
-    actor: str = ""
+    actor: str = field(init=False)
 
     def __post_init__(self) -> None:
         self.actor = self.principal.actor  # read for every report of the batch

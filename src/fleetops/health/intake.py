@@ -94,11 +94,12 @@ class Intake:
                 await self._wake
                 timer.cancel()
             await self._slots.acquire()  # POSTs arriving while every slot is busy join this group
-            task = loop.create_task(self._store(self._take()))
+            task = loop.create_task(self._answer(self._take()))
             self._storing.add(task)
             task.add_done_callback(self._storing.discard)
 
-    async def _store(self, group: list[Waiting]) -> None:
+    async def _answer(self, group: list[Waiting]) -> None:
+        """Store the group, free its slot, and answer each of its POSTs with its own outcome."""
         try:
             outcomes = await self.store([waiting.posted for waiting in group])
         except Exception as exc:  # noqa: BLE001 - nothing may leave a POST unanswered

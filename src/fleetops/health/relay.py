@@ -50,14 +50,12 @@ class Forwarder:
                 self.url, content=msgspec.json.encode(RelayedPosts(posts)), headers=self.headers
             )
         except httpx.HTTPError as exc:
-            failed = ExternalError(f"relay: control plane unreachable ({type(exc).__name__})", retryable=True)
-            return [failed] * len(group)
-        if response.status_code != 200:
-            failed = ExternalError(
-                f"relay: control plane answered {response.status_code}: {response.text[:300]}", retryable=True
-            )
-            return [failed] * len(group)
-        return [(item["status"], item["body"]) for item in response.json()["answers"]]
+            why = f"unreachable ({type(exc).__name__})"
+        else:
+            if response.status_code == 200:
+                return [(item["status"], item["body"]) for item in response.json()["answers"]]
+            why = f"answered {response.status_code}: {response.text[:300]}"
+        return [ExternalError(f"relay: control plane {why}", retryable=True)] * len(group)
 
 
 def create_relay(

@@ -186,10 +186,9 @@ def judge(
     sight: Sighting, open_rows: Iterable[dict[str, Any]], gpu_ids: dict[int, int]
 ) -> tuple[Verdict, dict[int, Verdict]]:
     """Each GPU is as bad as its worst open finding; the node is as bad as its worst GPU or node finding."""
-    ok = HEALTHY
     if not open_rows and not sight.blind and not sight.lost_indexes and sight.gpu_indexes >= gpu_ids.keys():
-        return ok, dict.fromkeys(gpu_ids.values(), ok)  # most reports: nothing open, every GPU seen
-    gpus = {index: ok for index in gpu_ids}
+        return HEALTHY, dict.fromkeys(gpu_ids.values(), HEALTHY)  # most reports: nothing open, all GPUs seen
+    gpus = dict.fromkeys(gpu_ids, HEALTHY)
     for index in gpu_ids:
         if sight.blind:
             gpus[index] = Verdict(HealthState.UNKNOWN, "no GPU readings: collector down")
@@ -197,7 +196,7 @@ def judge(
             gpus[index] = Verdict(HealthState.UNHEALTHY, "GPU lost: fallen off the bus")
         elif index not in sight.gpu_indexes:
             gpus[index] = Verdict(HealthState.UNHEALTHY, "GPU not visible in the agent's report")
-    node = ok
+    node = HEALTHY
     # XIDs first: the catalog's name for a fault is the most specific cause to lead a reason with.
     for row in sorted(open_rows, key=lambda r: (r["check"] != "xid", r["key"])):
         verdict = Verdict(SEVERITY_STATE.get(row["severity"], HealthState.HEALTHY), row["title"])
