@@ -185,6 +185,20 @@ def test_xid_findings_from_catalog_with_154_precedence() -> None:
     ]
 
 
+def test_xid_45_alone_points_at_the_fabric_manager_and_follows_its_companion_otherwise() -> None:
+    """NVIDIA's WORKFLOW_XID_45: alone, restart the fabric manager; with another XID, that XID decides."""
+    cleanup = XidEvent(code=45, gpu_index=2, occurred_at=T0)
+    (alone,) = run_checks([], [cleanup], [], catalog=default_catalog(), state=CheckState(), now=0)
+    assert (alone.action, alone.details["solo"]) == (Action.INVESTIGATE_SOFTWARE, True)
+    assert "fabric manager" in alone.summary
+    uncontained = XidEvent(code=95, gpu_index=2, occurred_at=T0)
+    elsewhere = XidEvent(code=95, gpu_index=3, occurred_at=T0)
+    found = run_checks([], [uncontained, cleanup], [], catalog=default_catalog(), state=CheckState(), now=0)
+    assert [(f.xid, f.action) for f in found] == [(95, Action.RESET_GPU), (45, Action.IGNORE)]
+    found = run_checks([], [elsewhere, cleanup], [], catalog=default_catalog(), state=CheckState(), now=0)
+    assert [(f.xid, f.action) for f in found] == [(95, Action.RESET_GPU), (45, Action.INVESTIGATE_SOFTWARE)]
+
+
 def test_unknown_xid_is_reported_not_dropped() -> None:
     found = run_checks(
         [], [XidEvent(code=999, occurred_at=T0)], [], catalog=default_catalog(), state=CheckState(), now=0

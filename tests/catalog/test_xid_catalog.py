@@ -31,11 +31,42 @@ def test_catalog_covers_the_xids_remediation_needs_and_cites_nvidia() -> None:
         (95, Action.RESET_GPU, FaultOwner.HARDWARE),
         (63, Action.IGNORE, FaultOwner.HARDWARE),
         (119, Action.RESET_GPU, FaultOwner.DRIVER_SYSTEM),
+        # Checked against NVIDIA's catalog on 2026-11-23 (corrected rows):
+        (32, Action.RESTART_APP, FaultOwner.HARDWARE),  # "primarily ... quality issues on PCI"
+        (137, Action.IGNORE, FaultOwner.APPLICATION),  # "Typically these are application-level bugs"
+        (147, Action.IGNORE, FaultOwner.DRIVER_SYSTEM),  # every decoded variant: IGNORE, non-fatal, SW
+        (151, Action.RESTART_APP, FaultOwner.DRIVER_SYSTEM),  # RESTART_VM: no bare-metal restart
+        (159, Action.RESET_GPU, FaultOwner.DRIVER_SYSTEM),  # CHECK_UVM: reset when UVM is in use
+        (171, Action.RESET_GPU, FaultOwner.HARDWARE),  # details of an XID 48
     ],
 )
 def test_nvidia_immediate_actions(code: int, action: Action, owner: FaultOwner) -> None:
     entry = default_catalog().lookup(code)
     assert (entry.action, entry.owner) == (action, owner)
+
+
+# NVIDIA's catalog, "Applies to H100" = YES, less the unused codes: each must be known, not "unknown XID n".
+H100_XIDS = [
+    *(8, 11, 13, 25, 31, 32, 37, 38, 39, 40, 41, 43, 44, 45, 46, 48, 54, 60, 62, 63, 64, 66, 67, 68, 69),
+    *(70, 71, 72, 74, 75, 76, 77, 78, 79, 80, 82, 83, 84, 85, 86, 88, 89, 92, 94, 95),
+    *range(96, 108),
+    *(109, 110, 119, 120, 136, 137, 140, 141, 143, 151, 154, 156, 157, 158, 167, 168, 169, 171, 172),
+]
+
+
+def test_every_xid_nvidia_lists_for_h100_is_known() -> None:
+    entries = default_catalog().entries
+    assert [code for code in H100_XIDS if code not in entries] == []
+
+
+def test_rows_without_an_nvidia_bucket_say_why_and_a_wrong_bucket_is_refused(tmp_path: Path) -> None:
+    empty = [entry for entry in default_catalog().entries.values() if not entry.nvidia_action]
+    assert sorted(entry.code for entry in empty) == [167, 168, 169, 171, 172]
+    assert all(entry.note for entry in empty)
+    path = tmp_path / "xid.yaml"
+    path.write_text(CATALOG_PATH.read_text().replace("action: RESTART_BM", "action: RESTART_B", 1))
+    with pytest.raises(InvalidInput, match=r"xids\.79\.nvidia_action: 'RESTART_B' is not an NVIDIA"):
+        load_catalog(path)
 
 
 def test_unknown_xid_is_kept_and_named_unknown() -> None:

@@ -78,7 +78,8 @@ def test_xid154_without_a_target_goes_to_a_person():
 
 def test_catalog_derivation_for_xids_without_a_rule():
     assert _plan(46) == ["drain", "reset_gpu", "verify"]  # catalog: reset_gpu
-    assert _plan(151) == ["drain", "reboot_node", "verify"]  # catalog: reboot_node
+    assert _plan(168) == ["drain", "reboot_node", "verify"]  # catalog: reboot_node
+    assert _plan(151) == ["notify_customer"]  # catalog: restart_app (NVIDIA: restart the VM)
     assert _plan(63) == []  # catalog: ignore
     unknown = default_policy().plan(_finding(999))
     assert unknown is not None and unknown.needs_human

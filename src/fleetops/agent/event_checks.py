@@ -113,28 +113,36 @@ def check_driver_events(drivers: Iterable[DriverEvent]) -> list[Finding]:
     return found
 
 
+def _gpu(xid: XidEvent) -> str | int | None:
+    return xid.gpu_index if xid.gpu_index is not None else xid.pci_bus_id
+
+
 def _stated_recovery(xids: list[XidEvent]) -> dict[str | int | None, RecoveryAction]:
     """The latest XID 154 recovery action per GPU (by index, else bus id)."""
     stated: dict[str | int | None, RecoveryAction] = {}
     for xid in sorted(xids, key=lambda event: event.occurred_at):
         if xid.code == 154 and xid.recovery_action is not None:
-            stated[xid.gpu_index if xid.gpu_index is not None else xid.pci_bus_id] = xid.recovery_action
+            stated[_gpu(xid)] = xid.recovery_action
     return stated
 
 
 def check_xids(xids: list[XidEvent], catalog: XidCatalog) -> list[Finding]:
     """One finding per XID, from the catalog; a driver-stated recovery (XID 154) for the same GPU
-    replaces the catalog's generic action, and unknown codes are kept as "unknown XID n"."""
+    replaces the catalog's generic action, an XID with no other for its GPU takes the catalog's
+    `solo_action` where NVIDIA gives one (XID 45), and unknown codes are kept as "unknown XID n"."""
     stated = _stated_recovery(xids)
+    codes: dict[str | int | None, set[int]] = {}
+    for xid in xids:
+        if xid.code != 154:  # informational about another XID: it keeps no XID company
+            codes.setdefault(_gpu(xid), set()).add(xid.code)
     found = []
     for xid in xids:
         entry = catalog.lookup(xid.code)
-        recovery = (
-            xid.recovery_action
-            if xid.code == 154
-            else stated.get(xid.gpu_index if xid.gpu_index is not None else xid.pci_bus_id)
-        )
+        recovery = xid.recovery_action if xid.code == 154 else stated.get(_gpu(xid))
         action = resolve_action(entry, recovery)
+        solo = entry.solo_action if codes[_gpu(xid)] == {xid.code} else None
+        if solo is not None and recovery is None:
+            action = solo
         if xid.code == 154 and recovery is None:
             action = Action.INVESTIGATE_SOFTWARE  # a 154 whose message we could not read
         severity = max(entry.severity, _ACTION_SEVERITY.get(action, Severity.INFO), key=_SEVERITY_RANK.get)
@@ -148,6 +156,7 @@ def check_xids(xids: list[XidEvent], catalog: XidCatalog) -> list[Finding]:
                 xid=xid.code,
                 owner=entry.owner,
                 summary=f"{entry.title}: {entry.meaning}"
+                + (f"; no other XID for this GPU ({entry.note})" if solo else "")
                 + (f" ({xid.message[:160]})" if xid.message else ""),
                 gpu_index=xid.gpu_index,
                 details={
@@ -157,6 +166,7 @@ def check_xids(xids: list[XidEvent], catalog: XidCatalog) -> list[Finding]:
                     "catalog_action": entry.action.value,
                     "known": entry.known,
                     "recovery_action": None if recovery is None else recovery.value,
+                    "solo": solo is not None,
                 },
             )
         )

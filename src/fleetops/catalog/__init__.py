@@ -77,6 +77,7 @@ class XidEntry:
     nvidia_action: str
     nvidia_investigatory: str = ""
     note: str = ""
+    solo_action: Action | None = None  # when no other XID for the same GPU comes with it
     known: bool = True
 
     @property
@@ -125,9 +126,10 @@ def _entry(code: Any, row: Any, path: Path) -> XidEntry:
     unknown = row.keys() - {f.name for f in XidEntry.__dataclass_fields__.values()}
     if unknown:
         raise InvalidInput(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
-    if row["nvidia_action"] not in NVIDIA_BUCKETS:
-        bucket = row["nvidia_action"]
+    bucket = row["nvidia_action"]
+    if bucket and bucket not in NVIDIA_BUCKETS:  # "" where NVIDIA's table gives none
         raise InvalidInput(f"{where}.nvidia_action: {bucket!r} is not an NVIDIA resolution bucket")
+    solo = row.get("solo_action")
     return XidEntry(
         code=code,
         mnemonic=str(row["mnemonic"]),
@@ -138,6 +140,7 @@ def _entry(code: Any, row: Any, path: Path) -> XidEntry:
         nvidia_action=str(row["nvidia_action"]),
         nvidia_investigatory=str(row.get("nvidia_investigatory", "")),
         note=str(row.get("note", "")),
+        solo_action=None if solo is None else _enum(Action, solo, f"{where}.solo_action"),
     )
 
 
