@@ -44,6 +44,12 @@ class Settings(BaseSettings):
         le=16,
         description="How many report groups may be stored at once (default: 2 on PostgreSQL, 1 on SQLite)",
     )
+    api_processes: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="API processes `fleetops serve` runs (PostgreSQL only: SQLite has a single writer)",
+    )
     simulate: bool = Field(
         default=False,
         description="Drive deployments and repairs with simulated backends (the demo); never in production",

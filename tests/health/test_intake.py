@@ -149,12 +149,14 @@ def test_with_two_in_flight_the_next_group_is_stored_while_the_first_still_is():
     assert asyncio.run(most_at_once(2)) == 2
 
 
+@pytest.mark.parametrize("database", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
 def test_a_batch_for_a_node_another_batch_is_storing_waits_and_judges_after_it(fleet):
-    """Two groups in flight (or two API replicas) may hold reports of one node, e.g. an agent's retry. The
-    second must not judge from the state before the first and overwrite its verdict."""
-    if fleet.is_sqlite:
-        pytest.skip("SQLite has one writer at a time: the intake stores one group at a time there")
+    """Two groups in flight (or two API processes) may hold reports of one node, e.g. an agent's retry. The
+    second must not judge from the state before the first and overwrite its verdict. (SQLite has one
+    writer at a time: the intake stores one group at a time there.)"""
     who, start = Principal(Role.OPERATOR, "test"), clock.now()
+    with fleet.transaction() as session:  # the node was healthy, with nothing open: its state row says so
+        ingest_posts(session, [Post(who, body(report("a000", at=start - timedelta(seconds=30))))])
     faulty = body(report("a000", xids=[xid(79)], at=start))
     healthy = body(report("a000", at=start + timedelta(seconds=1)))
     stored, release = threading.Event(), threading.Event()

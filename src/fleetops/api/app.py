@@ -10,10 +10,12 @@ from fleetops.alerts import api as alerts_api
 from fleetops.alerts import views as alerts_views
 from fleetops.api import metrics, problems
 from fleetops.api.routes import audit, inventory
+from fleetops.config import settings
 from fleetops.deploy import api as deploy_api
 from fleetops.deploy import views as deploy_views
 from fleetops.health import api as health_api
 from fleetops.health import views as health_views
+from fleetops.logs import configure
 from fleetops.remediation import api as remediation_api
 from fleetops.remediation import views as remediation_views
 from fleetops.web import views
@@ -46,3 +48,10 @@ def create_app() -> FastAPI:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+def create_process_app() -> FastAPI:
+    """The app of one of several API processes (`fleetops serve --processes N`): each is a fresh
+    interpreter, so it sets up fleetops' logging as `serve` did in the process that started it."""
+    configure(settings().log_level, settings().log_json)
+    return create_app()

@@ -23,6 +23,7 @@ from fleetops.cli.sim import sim_app
 from fleetops.config import load, settings
 from fleetops.db.migrate import upgrade
 from fleetops.db.session import get_database
+from fleetops.errors import InvalidInput
 from fleetops.inventory.kinds import KINDS
 from fleetops.logs import configure
 from fleetops.sim.live import DEMO_ROUTES
@@ -112,15 +113,23 @@ def token_revoke(prefix: str = typer.Argument(..., help="The token's prefix: the
     console.print(f"revoked {prefix}")
 
 
-def _serve(with_worker: bool) -> None:
+def _serve(with_worker: bool, processes: int = 1) -> None:
+    """Serve in this process, or in `processes` API processes under this one (uvicorn's supervisor, which
+    restarts one that dies). The worker, if any, runs here, once, whatever the number of processes."""
     from fleetops.api.app import create_app
     from fleetops.workers.runner import run_forever
 
+    if processes > 1 and get_database().is_sqlite:
+        raise InvalidInput(
+            f"{processes} API processes need PostgreSQL: SQLite has a single writer (serve one process, or "
+            "set FLEETOPS_DATABASE_URL to a postgresql+psycopg:// URL)"
+        )
     stop = threading.Event()
     if with_worker:
         threading.Thread(target=run_forever, args=(stop,), daemon=True, name="worker").start()
     try:
-        _uvicorn(create_app(), settings().host, settings().port)
+        app_ = create_app() if processes == 1 else "fleetops.api.app:create_process_app"
+        _uvicorn(app_, settings().host, settings().port, processes)
     finally:
         stop.set()
 
@@ -142,23 +151,38 @@ def relay(
     _uvicorn(create_relay(server, token, window_ms / 1000), host, port)
 
 
-def _uvicorn(app_: Any, host: str, port: int) -> None:
-    """Serve with fleetops' own logging, keeping idle agent connections longer than agents do (wire)."""
+def _uvicorn(app_: Any, host: str, port: int, processes: int = 1) -> None:
+    """Serve with fleetops' own logging, keeping idle agent connections longer than agents do (wire).
+    Several processes take the app as a factory's import path: each process builds its own."""
     import uvicorn
 
     from fleetops.wire import SERVER_KEEP_ALIVE_S
 
-    uvicorn.run(app_, host=host, port=port, log_config=None, timeout_keep_alive=SERVER_KEEP_ALIVE_S)
+    uvicorn.run(
+        app_,
+        host=host,
+        port=port,
+        log_config=None,
+        timeout_keep_alive=SERVER_KEEP_ALIVE_S,
+        factory=processes > 1,
+        workers=processes,
+    )
 
 
 @app.command()
 @reports_errors
 def serve(
     no_worker: bool = typer.Option(False, "--no-worker", help="API only; run `fleetops worker` apart."),
+    processes: int | None = typer.Option(
+        None,
+        min=1,
+        max=64,
+        help="API processes (default FLEETOPS_API_PROCESSES, 1); more than one needs PostgreSQL.",
+    ),
 ) -> None:
     """Serve the API, console and /metrics (and one worker in-process unless --no-worker)."""
     configure(settings().log_level, settings().log_json)
-    _serve(not no_worker)
+    _serve(not no_worker, processes or settings().api_processes)
 
 
 @app.command()

@@ -24,6 +24,14 @@ class Inventory:
     requests: dict[int, dict[int, float]]  # node id → {open qualification request id: duration_s}
 
 
+# On PostgreSQL a batch first locks its node rows until it commits, in id order so two batches cannot
+# deadlock: a second batch with the same node (an agent's retry, the intake's next group, another API
+# process) waits, then judges from the first one's outcome instead of overwriting it. The lock is a
+# statement of its own: under READ COMMITTED a statement that waited for a row lock still returns the
+# other tables' rows as of its own start, so the health state read with the lock would be the state
+# from before the first batch (found by two API processes, reproduced in tests/health/test_intake.py).
+# SQLite has one writer at a time and no row locks.
+_LOCK = Among(select(Node.id).order_by(Node.id).with_for_update(key_share=True), Node.hostname)
 # Built once: the hot path pays for executing statements, not for constructing them. Two queries rather
 # than one join: joined, every GPU row would repeat (and convert) the node's columns, eight times a node.
 _NODES = (
@@ -44,12 +52,6 @@ _NODES = (
         QualificationRequest,
         (QualificationRequest.node_id == Node.id) & QualificationRequest.fulfilled_at.is_(None),
     )
-    # On PostgreSQL the node rows stay locked until the batch commits, taken in id order so two batches
-    # cannot deadlock: a second batch with the same node (an agent's retry, a second API replica, the
-    # intake's next group) waits, then judges from the first one's outcome instead of overwriting it.
-    # SQLite has one writer at a time and no row locks; SQLAlchemy leaves the clause out there.
-    .order_by(Node.id)
-    .with_for_update(of=Node, key_share=True)
 )
 _NODES = Among(_NODES, Node.hostname)
 _GPUS = Among(
@@ -64,6 +66,8 @@ def read_inventory(session: Session, hostnames: set[str]) -> Inventory:
     """What the batch's nodes should look like and how they were last judged, in two queries."""
     found = Inventory({}, {}, {}, Before(), {})
     connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        _LOCK.execute(connection, hostnames).all()
     rows = _NODES.execute(connection, hostnames).all()
     for node_id, hostname, gpu_count, state, since, collected, open_, request_id, duration_s in rows:
         if hostname not in found.nodes:
