@@ -3,8 +3,9 @@
 Run: `scripts/testbed.sh .venv/bin/python bench/bench_health.py` (SQLite and a throwaway PostgreSQL), or
 `.venv/bin/python bench/bench_health.py` for SQLite only. BENCH_NODES (default 2000) sets the fleet size,
 BENCH_ROUNDS (default 5) how many times every node reports, BENCH_HTTP_SECONDS (default 20) the HTTP
-run; BENCH_HTTP_ONLY=1 skips the in-process figures, BENCH_HTTP_STACK=h11 serves with h11+asyncio,
-BENCH_RELAY_WINDOW_MS (default 1000) sets the relay's window.
+run; BENCH_HTTP_ONLY=1 skips the in-process figures and the floods through `fleetops serve`,
+BENCH_HTTP_STACK=h11 serves with h11+asyncio, BENCH_RELAY_WINDOW_MS (default 1000) sets the relay's
+window.
 Prints medians and, as a same-process baseline, the bare SQL each round needs (insert the report rows,
 upsert the node rows) with no parsing, no checks and no folding, so the cost of everything fleetops
 adds on top is visible.
@@ -203,8 +204,11 @@ def latency(database: Database, fleet: list, manual: clock.ManualClock, samples:
 
 
 def _server_cpu(pid: int) -> float:
+    """CPU seconds of a server process and of every process under it (`serve --processes N`)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(_server_cpu(int(child)) for child in children)
 
 
 def _agent_tokens(database: Database, fleet: list) -> dict[str, str]:
@@ -216,9 +220,12 @@ def _agent_tokens(database: Database, fleet: list) -> dict[str, str]:
         }
 
 
-async def _paced_posts(port: int, requests: list[tuple[str, bytes]], rate: float) -> Counter[int]:
-    """POST each report at its time on one of 64 keep-alive connections. Raw HTTP/1.1 over asyncio streams,
-    requests encoded up front: the load generator shares the machine, so it must cost little CPU."""
+async def _paced_posts(
+    port: int, requests: list[tuple[str, bytes]], rate: float, connections: int = 64
+) -> Counter[int]:
+    """POST each report at its time on one of `connections` keep-alive connections. Raw HTTP/1.1 over
+    asyncio streams, requests encoded up front: the load generator shares the machine, so it must cost
+    little CPU."""
     statuses: Counter[int] = Counter()
     queue: asyncio.Queue[bytes | None] = asyncio.Queue()
 
@@ -238,7 +245,7 @@ async def _paced_posts(port: int, requests: list[tuple[str, bytes]], rate: float
         + payload
         for token, payload in requests
     ]
-    workers = [asyncio.create_task(connection()) for _ in range(64)]
+    workers = [asyncio.create_task(connection()) for _ in range(connections)]
     start = time.perf_counter()
     for i, request in enumerate(encoded):
         delay = start + i / rate - time.perf_counter()
@@ -288,8 +295,10 @@ def _uvicorn(factory: str, database: Database) -> Iterator[tuple[subprocess.Pope
 
 
 @contextmanager
-def _running(command: list[str], port: int, database: Database) -> Iterator[subprocess.Popen[bytes]]:
-    env = os.environ | {"FLEETOPS_DATABASE_URL": database.url, "FLEETOPS_LOG_JSON": "false"}
+def _running(
+    command: list[str], port: int, database: Database, **settings: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    env = os.environ | {"FLEETOPS_DATABASE_URL": database.url, "FLEETOPS_LOG_JSON": "false"} | settings
     server = subprocess.Popen(command, env=env)
     try:
         _wait_for(server, port)
@@ -375,6 +384,47 @@ def relayed(database: Database, paced: list[tuple[str, bytes]]) -> None:
             )
 
 
+def processes(database: Database, fleet: list, rounds: int = 5) -> None:
+    """What `fleetops serve` sustains through HTTP, with one API process and (PostgreSQL) with two: every
+    node's report `rounds` times, as batches of 64 reports a POST (what a relay's group or a draining
+    agent spool amounts to; an operator token), and as one report a POST with each node's agent token on
+    256 connections (fewer, and a POST's wait for its group's 50 ms window bounds the rate, not the
+    server)."""
+    tokens = _agent_tokens(database, fleet)
+    with database.transaction() as session:
+        operator = create_token(session, "bench", name="flood", role=Role.OPERATOR).token
+    rng = random.Random(64)
+
+    def batches() -> list[tuple[str, bytes]]:
+        return [(operator, body) for body in bodies(fleet, datetime.now(UTC), rng, MAX_BATCH)]
+
+    def singles() -> list[tuple[str, bytes]]:
+        now = datetime.now(UTC)
+        return [(tokens[h], dump_report(node_report(h, uuids, now, rng, first=False))) for h, uuids in fleet]
+
+    fleetops = str(Path(sys.executable).parent / "fleetops")
+    for count in (1,) if database.is_sqlite else (1, 2):
+        port = _free_port()
+        command = [fleetops, "serve", f"--processes={count}", "--no-worker"]
+        quiet = {"FLEETOPS_PORT": str(port), "FLEETOPS_LOG_LEVEL": "WARNING"}
+        with _running(command, port, database, **quiet) as served:
+            asyncio.run(_paced_posts(port, batches(), 1e9))  # warm-up: connections, caches, plans
+            for label, make, connections in (
+                (f"batches of {MAX_BATCH} a POST", batches, 64),
+                ("one report a POST", singles, 256),
+            ):
+                requests = [request for _ in range(rounds) for request in make()]
+                reports = rounds * len(fleet)
+                cpu, wall = _server_cpu(served.pid), time.perf_counter()
+                statuses = asyncio.run(_paced_posts(port, requests, 1e9, connections))
+                cpu, wall = _server_cpu(served.pid) - cpu, time.perf_counter() - wall
+                print(
+                    f"  HTTP flood, `fleetops serve --processes {count}`, {label}: {reports / wall:,.0f} "
+                    f"node-reports/s, statuses {dict(statuses)}; server CPU {cpu / reports * 1e6:.0f} "
+                    "us/report"
+                )
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -401,6 +451,8 @@ def bench(url: str) -> None:
     if not os.environ.get("BENCH_HTTP_ONLY"):
         in_process(database, fleet, manual)
     try:
+        if not os.environ.get("BENCH_HTTP_ONLY"):
+            processes(database, fleet)
         http_cb3(database, fleet)
     finally:
         database.dispose()
