@@ -78,6 +78,31 @@ def test_tenants_may_not_post_reports(client, tokens):
     assert _post(client, {}, body(report("a000"))).status_code == 401
 
 
+def test_report_answers_are_framed_like_every_other_api_answer(client, tokens):
+    """The report POST is answered outside FastAPI (fleetops.api.app.App): same media types, same Bearer
+    challenge, same problem+json as the rest of the API."""
+    ok = _post(client, tokens["a000"], body(report("a000")))
+    assert ok.headers["content-type"] == "application/json"
+    assert int(ok.headers["content-length"]) == len(ok.content)
+    refused = _post(client, {"Authorization": "Bearer fo_nope_nope"}, body(report("a000")))
+    assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["status"] == 401 and refused.json()["instance"] == URL
+
+
+def test_an_unexpected_failure_answers_a_retryable_500_problem(client, tokens, monkeypatch):
+    from fleetops.health import api
+
+    async def broken(scope, receive):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(api, "raw_body", broken)
+    response = _post(client, tokens["a000"], body(report("a000")))
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["retryable"] is True and "disk on fire" not in response.text
+
+
 def test_garbage_and_truncated_bodies_get_a_clear_422_and_are_recorded(client, tokens):
     whole = body(report("a000"))
     for payload, words in (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 
 from fleetops import __version__
 from fleetops.alerts import api as alerts_api
@@ -40,10 +41,21 @@ ROUTERS = (
 )
 
 
+class App(FastAPI):
+    """FastAPI, with the agents' report POST (every node, every 30 s) answered before FastAPI's own stack
+    runs (`health.api.serve_reports`): ~15 % of that POST's server CPU went to FastAPI's per-request
+    telemetry check, body-limit and error wrappers (py-spy, SQLite, paced at 333 POSTs/s)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if health_api.is_report_post(scope):
+            await health_api.serve_reports(self, scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+
 def create_app() -> FastAPI:
-    app = FastAPI(title="fleetops", version=__version__, description=DESCRIPTION)
+    app = App(title="fleetops", version=__version__, description=DESCRIPTION)
     problems.install(app)
-    app.add_middleware(health_api.ReportsFrontDoor)  # the agents' report POST, the hottest request
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

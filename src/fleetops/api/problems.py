@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 
+import msgspec
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.types import Send
 
 from fleetops.errors import FleetopsError
 
@@ -29,12 +31,28 @@ def problem_body(
     }
 
 
-def respond(status: int, body: dict[str, object]) -> JSONResponse:
-    """A JSON answer; problem+json (and the Bearer challenge on a 401) when `status` is an error."""
+def _framing(status: int) -> tuple[str, dict[str, str]]:
+    """A JSON answer's media type and extra headers: problem+json (and the Bearer challenge on a 401) when
+    `status` is an error."""
     if status < 400:
-        return JSONResponse(body, status_code=status)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+        return "application/json", {}
+    return MEDIA_TYPE, {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+
+
+def respond(status: int, body: dict[str, object]) -> JSONResponse:
+    media_type, headers = _framing(status)
+    return JSONResponse(body, status_code=status, media_type=media_type, headers=headers)
+
+
+async def send_json(send: Send, status: int, body: dict[str, object]) -> None:
+    """The answer `respond` makes, written straight to ASGI `send` and encoded by msgspec: for the report
+    POST, answered outside FastAPI's stack (fleetops.api.app.App)."""
+    media_type, headers = _framing(status)
+    content = msgspec.json.encode(body)
+    raw = [(b"content-type", media_type.encode()), (b"content-length", str(len(content)).encode())]
+    raw += [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": content})
 
 
 def problem(status: int, title: str, detail: str, code: str, instance: str, **extra: object) -> JSONResponse:

@@ -164,6 +164,7 @@ def _uvicorn(app_: Any, host: str, port: int, processes: int = 1) -> None:
         port=port,
         log_config=None,
         timeout_keep_alive=SERVER_KEEP_ALIVE_S,
+        access_log=settings().access_log,
         factory=processes > 1,
         workers=processes,
     )

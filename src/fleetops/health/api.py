@@ -11,10 +11,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.requests import ClientDisconnect
+from starlette.types import Receive, Scope, Send
 
 from fleetops.api.deps import PrincipalDep, SessionDep
-from fleetops.api.problems import domain_problem_body, respond
+from fleetops.api.problems import domain_problem_body, respond, send_json
 from fleetops.config import settings
 from fleetops.db.session import get_database
 from fleetops.errors import FleetopsError, Unauthenticated
@@ -30,8 +31,17 @@ REPORTS_PATH = "/api/v1/health/reports"
 RELAY_PATH = "/api/v1/health/relay"
 
 
-def bearer_token(request: Request) -> str:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+def _header(scope: Scope, name: bytes) -> str:
+    """One request header straight from the ASGI scope (names are lower-case there), without building
+    Starlette's header map: read on every report POST."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""
+
+
+def bearer_token(scope: Scope) -> str:
+    scheme, _, token = _header(scope, b"authorization").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("missing API token: send `Authorization: Bearer <token>`")
     return token.strip()
@@ -59,17 +69,21 @@ class Body:
         self.data, self.size = data, size
 
 
-async def raw_body(request: Request) -> Body:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+async def raw_body(scope: Scope, receive: Receive) -> Body:
+    declared = _header(scope, b"content-length")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         return Body(None, int(declared))
-    chunks, size = [], 0
-    async for chunk in request.stream():
+    chunks, size, more = [], 0, True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk, more = message.get("body", b""), message.get("more_body", False)
         size += len(chunk)
         if size > MAX_BODY_BYTES:
             return Body(None, size)
         chunks.append(chunk)
-    return Body(b"".join(chunks), size)
+    return Body(chunks[0] if len(chunks) == 1 else b"".join(chunks), size)
 
 
 def answer(outcome: Any) -> tuple[int, dict[str, Any]]:
@@ -99,46 +113,41 @@ def answer(outcome: Any) -> tuple[int, dict[str, Any]]:
     return result.status, payload
 
 
-async def take_reports(request: Request, queue: Intake) -> JSONResponse:
-    """Read one report POST, queue it and answer it once its group is stored: the control plane (its
-    group stored here) and the relay (its group forwarded) alike. A store answers (status, body)."""
+async def report_outcome(queue: Intake, scope: Scope, receive: Receive) -> tuple[int, dict[str, Any]]:
+    """Read one report POST, queue it, and say how to answer it once its group is stored: the control
+    plane (its group stored here) and the relay (its group forwarded) alike."""
     try:
-        token = bearer_token(request)
-        body = await raw_body(request)
-        status, payload = await queue.submit(token, body.data, body.size)
+        token = bearer_token(scope)
+        body = await raw_body(scope, receive)
+        return await queue.submit(token, body.data, body.size)  # a store answers (status, body)
     except FleetopsError as exc:
+        return answer(exc)
+
+
+async def take_reports(request: Request, queue: Intake) -> JSONResponse:
+    return respond(*await report_outcome(queue, request.scope, request.receive))
+
+
+def is_report_post(scope: Scope) -> bool:
+    return scope["type"] == "http" and scope["path"] == REPORTS_PATH and scope["method"] == "POST"
+
+
+async def serve_reports(app: Any, scope: Scope, receive: Receive, send: Send) -> None:
+    """The agents' report POST on raw ASGI, ahead of all of FastAPI (fleetops.api.app.App): the hottest
+    request (every node, every 30 s) skips FastAPI's telemetry and body-limit wrappers, its error
+    middleware, routing through included routers and dependency machinery, and stdlib JSON encoding.
+    It renders its own errors as problem+json; one nobody expected answers a retryable 500 and is logged."""
+    try:
+        status, payload = await report_outcome(intake(app), scope, receive)
+    except ClientDisconnect:
+        return
+    except Exception as exc:  # noqa: BLE001 - the answer FastAPI's error middleware would give, as a problem
         status, payload = answer(exc)
-    return respond(status, payload)
-
-
-async def post_reports(request: Request) -> JSONResponse:
-    """A batch `{"reports": [...]}`, a JSON list or a single report. Accepted reports are stored even when
-    others in the batch are refused; each refusal is recorded and shown in `results`."""
-    return await take_reports(request, intake(request.app))
-
-
-class ReportsFrontDoor:
-    """ASGI middleware that serves the agents' report POST itself and passes everything else on.
-
-    The hottest request (every node, every 30 s) skips FastAPI's routing through included routers, its
-    dependency machinery and the inner middleware (~0.1-0.2 ms a POST on a 2-vCPU VM); it renders its own
-    errors as problem+json. The FastAPI route below carries the same handler for the OpenAPI document only:
-    this door answers first, so that route never runs."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == REPORTS_PATH and scope["method"] == "POST":
-            response = await post_reports(Request(scope, receive))
-            await response(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
+    await send_json(send, status, payload)
 
 
 @router.post(
     "/reports",
-    name="post_reports",  # the operationId stays `post_reports_api_v1_health_reports_post`
     response_model=IngestRead,
     summary="Ingest agent reports",
     openapi_extra={
@@ -176,10 +185,11 @@ class ReportsFrontDoor:
         422: {"description": "At least one report refused; `results` says which and why"},
     },
 )
-async def documented_post_reports(request: Request) -> JSONResponse:
+async def post_reports(request: Request) -> JSONResponse:
     """A batch `{"reports": [...]}`, a JSON list or a single report. Accepted reports are stored even when
-    others in the batch are refused; each refusal is recorded and shown in `results`."""
-    return await post_reports(request)
+    others in the batch are refused; each refusal is recorded and shown in `results`. (Served by
+    `serve_reports` ahead of FastAPI; this route documents it, and answers the same if reached.)"""
+    return await take_reports(request, intake(request.app))
 
 
 @router.post(
@@ -191,7 +201,7 @@ async def post_relay(request: Request) -> dict[str, Any]:
     """`{"posts": [{"token": AGENT_TOKEN, "body": <the agent's JSON body>, "size": BYTES}, ...]}` from
     `fleetops relay`: every POST is stored as if its agent had sent it here (its own token, its own
     outcome), all of them in one request and one group."""
-    token, body = bearer_token(request), await raw_body(request)
+    token, body = bearer_token(request.scope), await raw_body(request.scope, request.receive)
     posts = await run_in_threadpool(relayed_posts, token, body.data, body.size)
     return {"answers": [{"status": status, "body": body} for status, body in await answered_here(posts)]}
 
