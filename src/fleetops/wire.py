@@ -151,8 +151,12 @@ def decode_clock_event_reasons(mask: int) -> list[str]:
     return names
 
 
-class Shape(Struct, frozen=True, forbid_unknown_fields=True):
-    """Every wire struct: a field this side does not know is refused, never silently dropped."""
+class Shape(Struct, frozen=True, forbid_unknown_fields=True, gc=False):
+    """Every wire struct: a field this side does not know is refused, never silently dropped.
+
+    Not tracked by the cyclic garbage collector (`gc=False`): wire structs are trees of values that never
+    refer back to themselves, and a report decodes into ~170 of them, so tracking them cost 4 % of the
+    control plane's ingest (callgrind, 1,067k → 1,023k instructions a report)."""
 
 
 S = TypeVar("S", bound=Shape)
