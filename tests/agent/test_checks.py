@@ -185,6 +185,12 @@ def test_xid_findings_from_catalog_with_154_precedence() -> None:
     ]
 
 
+def test_a_lone_xid_154_states_the_recovery_by_itself() -> None:
+    stated = XidEvent(code=154, gpu_index=1, occurred_at=T0, recovery_action=RecoveryAction.GPU_RESET)
+    (found,) = run_checks([], [stated], [], catalog=default_catalog(), state=CheckState(), now=0)
+    assert (found.xid, found.action, found.details["solo"]) == (154, Action.RESET_GPU, False)
+
+
 def test_xid_45_alone_points_at_the_fabric_manager_and_follows_its_companion_otherwise() -> None:
     """NVIDIA's WORKFLOW_XID_45: alone, restart the fabric manager; with another XID, that XID decides."""
     cleanup = XidEvent(code=45, gpu_index=2, occurred_at=T0)

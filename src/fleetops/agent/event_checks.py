@@ -140,7 +140,7 @@ def check_xids(xids: list[XidEvent], catalog: XidCatalog) -> list[Finding]:
         entry = catalog.lookup(xid.code)
         recovery = xid.recovery_action if xid.code == 154 else stated.get(_gpu(xid))
         action = resolve_action(entry, recovery)
-        solo = entry.solo_action if codes[_gpu(xid)] == {xid.code} else None
+        solo = entry.solo_action if codes.get(_gpu(xid)) == {xid.code} else None  # a lone 154 has none
         if solo is not None and recovery is None:
             action = solo
         if xid.code == 154 and recovery is None:
