@@ -149,11 +149,10 @@ def test_with_two_in_flight_the_next_group_is_stored_while_the_first_still_is():
     assert asyncio.run(most_at_once(2)) == 2
 
 
-@pytest.mark.parametrize("database", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
-def test_a_batch_for_a_node_another_batch_is_storing_waits_and_judges_after_it(fleet):
-    """Two groups in flight (or two API processes) may hold reports of one node, e.g. an agent's retry. The
-    second must not judge from the state before the first and overwrite its verdict. (SQLite has one
-    writer at a time: the intake stores one group at a time there.)"""
+def test_a_batch_for_a_node_another_batch_is_storing_waits_and_judges_after_it(fleet, tokens):
+    """Two groups in flight, a relay's request beside the intake's group, or two API processes may hold
+    reports of one node. The second must not judge from the state before the first and overwrite its
+    verdict: PostgreSQL locks the node rows, SQLite takes its write lock before the first read."""
     who, start = Principal(Role.OPERATOR, "test"), clock.now()
     with fleet.transaction() as session:  # the node was healthy, with nothing open: its state row says so
         ingest_posts(session, [Post(who, body(report("a000", at=start - timedelta(seconds=30))))])
@@ -162,14 +161,16 @@ def test_a_batch_for_a_node_another_batch_is_storing_waits_and_judges_after_it(f
     stored, release = threading.Event(), threading.Event()
 
     def first() -> None:
-        with fleet.transaction() as session:
+        with fleet.transaction(writes=True) as session:
             ingest_posts(session, [Post(who, faulty)])
             stored.set()
             release.wait(10)  # holds its transaction open, as a slow group would
 
-    def second() -> None:
-        with fleet.transaction() as session:
-            ingest_posts(session, [Post(who, healthy)])
+    posted = Posted(_secret(tokens["operator"]), healthy, len(healthy))
+    outcomes: list = []
+
+    def second() -> None:  # the intake's own store, as a group or a relayed request is stored
+        outcomes.extend(intake_module.store_group([posted]))
 
     holder, follower = threading.Thread(target=first), threading.Thread(target=second)
     holder.start()
@@ -180,6 +181,7 @@ def test_a_batch_for_a_node_another_batch_is_storing_waits_and_judges_after_it(f
     release.set()
     holder.join(10)
     follower.join(10)
+    assert [outcome.status for outcome in outcomes] == [200]
     with fleet.transaction() as session:
         state, open_count = session.execute(
             select(NodeHealth.state, NodeHealth.open_findings).where(

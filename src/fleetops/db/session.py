@@ -44,9 +44,17 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """Commit on success, roll back everything on any exception: nothing is ever half-written."""
+    def transaction(self, *, writes: bool = False) -> Iterator[Session]:
+        """Commit on success, roll back everything on any exception: nothing is ever half-written.
+
+        `writes`: the transaction reads state and writes what follows from it. On SQLite it then takes the
+        write lock first (`BEGIN IMMEDIATE`): Python's sqlite3 opens a transaction only at the first
+        write, so the reads before it would run outside, and another writer could commit in between (a
+        healthy report overwriting an XID 79 verdict stored meanwhile). PostgreSQL's row locks do that
+        job there (`health.lookup`)."""
         with self.sessions() as session, session.begin():
+            if writes and self.is_sqlite:
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
             yield session
 
     def dispose(self) -> None:
