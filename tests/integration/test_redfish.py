@@ -152,7 +152,9 @@ def test_engine_powers_nodes_on_through_the_emulator(sqlite_database, emulator):
             break
         time.sleep(0.25)
     engine.close()
-    assert states == {"ready"}
+    with database.transaction() as session:  # on failure, say why: a retry's backoff can outlast it
+        errors = set(session.scalars(select(NodeBringup.last_error))) - {None}
+    assert states == {"ready"}, errors
     with RedfishClient(emulator) as client:
         assert {client.power_state(s) for s in systems} == {"On"}
     with database.transaction() as session:
