@@ -43,7 +43,7 @@ ROUTERS = (
 
 class App(FastAPI):
     """FastAPI, with the agents' report POST (every node, every 30 s) answered before FastAPI's own stack
-    runs (`health.api.serve_reports`): ~15 % of that POST's server CPU went to FastAPI's per-request
+    runs (`health.api.serve_reports`): ~11 % of that POST's busy samples went to FastAPI's per-request
     telemetry check, body-limit and error wrappers (py-spy, SQLite, paced at 333 POSTs/s)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
