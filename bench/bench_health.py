@@ -117,7 +117,7 @@ def one_round(
 
     def store() -> None:
         for bodies_ in groups:  # each thread takes the next group, as the intake's free slot does
-            with database.transaction(writes=True) as session:  # as the intake stores a group
+            with database.transaction() as session:
                 results = ingest_posts(session, [Post(WHO, body) for body in bodies_])
             assert all(r.status == 200 for r in results), results[0].as_dict()["results"][:1]
 

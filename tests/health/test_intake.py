@@ -161,7 +161,7 @@ def test_a_batch_for_a_node_another_batch_is_storing_waits_and_judges_after_it(f
     stored, release = threading.Event(), threading.Event()
 
     def first() -> None:
-        with fleet.transaction(writes=True) as session:
+        with fleet.transaction() as session:
             ingest_posts(session, [Post(who, faulty)])
             stored.set()
             release.wait(10)  # holds its transaction open, as a slow group would

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,6 +31,15 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
+def sqlite_write_lock(connection: Connection) -> None:
+    """Hold SQLite's write lock from here to the end of the transaction (`BEGIN IMMEDIATE`), for work that
+    reads state and writes what follows from it. Python's sqlite3 opens a transaction only at the first
+    write, so reads before it run outside, and another writer could commit in between. A transaction
+    that has written already holds the lock."""
+    if not getattr(connection.connection.dbapi_connection, "in_transaction", True):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 class Database:
     """One engine and its session factory; `transaction()` is the unit of work every service runs in."""
 
@@ -44,17 +53,9 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     @contextmanager
-    def transaction(self, *, writes: bool = False) -> Iterator[Session]:
-        """Commit on success, roll back everything on any exception: nothing is ever half-written.
-
-        `writes`: the transaction reads state and writes what follows from it. On SQLite it then takes the
-        write lock first (`BEGIN IMMEDIATE`): Python's sqlite3 opens a transaction only at the first
-        write, so the reads before it would run outside, and another writer could commit in between (a
-        healthy report overwriting an XID 79 verdict stored meanwhile). PostgreSQL's row locks do that
-        job there (`health.lookup`)."""
+    def transaction(self) -> Iterator[Session]:
+        """Commit on success, roll back everything on any exception: nothing is ever half-written."""
         with self.sessions() as session, session.begin():
-            if writes and self.is_sqlite:
-                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
             yield session
 
     def dispose(self) -> None:

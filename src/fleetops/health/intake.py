@@ -158,7 +158,7 @@ def store_group(group: list[Posted]) -> list[IngestResult | BaseException]:
 def _store(group: list[Posted]) -> list[IngestResult | BaseException]:
     outcomes: list[IngestResult | BaseException | None] = []
     posts: list[Post] = []
-    with get_database().transaction(writes=True) as session:
+    with get_database().transaction() as session:
         for posted in group:
             try:
                 who = authenticate(session, posted.token)

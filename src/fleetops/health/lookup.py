@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fleetops.db.bulk import Among
+from fleetops.db.session import sqlite_write_lock
 from fleetops.health.models import GpuHealth, NodeHealth, QualificationRequest
 from fleetops.health.state import Before
 from fleetops.inventory.models import Gpu, Node
@@ -24,13 +25,13 @@ class Inventory:
     requests: dict[int, dict[int, float]]  # node id → {open qualification request id: duration_s}
 
 
-# On PostgreSQL a batch first locks its node rows until it commits, in id order so two batches cannot
-# deadlock: a second batch with the same node (an agent's retry, the intake's next group, another API
-# process) waits, then judges from the first one's outcome instead of overwriting it. The lock is a
-# statement of its own: under READ COMMITTED a statement that waited for a row lock still returns the
-# other tables' rows as of its own start, so the health state read with the lock would be the state
-# from before the first batch (found by two API processes, reproduced in tests/health/test_intake.py).
-# SQLite has one writer at a time and no row locks.
+# A batch first locks what it will judge, until it commits: a second batch with the same node (an agent's
+# retry, the intake's next group, a relayed request, another API process) waits, then judges from the
+# first one's outcome instead of overwriting it (reproduced in tests/health/test_intake.py). PostgreSQL
+# locks the node rows, in id order so two batches cannot deadlock, in a statement of its own: under READ
+# COMMITTED a statement that waited for a row lock still returns the other tables' rows as of its own
+# start, so state read with the lock would be the state from before the first batch. SQLite has no row
+# locks: the batch takes the database's write lock.
 _LOCK = Among(select(Node.id).order_by(Node.id).with_for_update(key_share=True), Node.hostname)
 # Built once: the hot path pays for executing statements, not for constructing them. Two queries rather
 # than one join: joined, every GPU row would repeat (and convert) the node's columns, eight times a node.
@@ -68,6 +69,8 @@ def read_inventory(session: Session, hostnames: set[str]) -> Inventory:
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         _LOCK.execute(connection, hostnames).all()
+    else:
+        sqlite_write_lock(connection)
     rows = _NODES.execute(connection, hostnames).all()
     for node_id, hostname, gpu_count, state, since, collected, open_, request_id, duration_s in rows:
         if hostname not in found.nodes:

@@ -372,7 +372,7 @@ class FleetSimulation:
         for start in range(0, len(reports), MAX_BATCH):
             chunk = reports[start : start + MAX_BATCH]
             payload = msgspec.json.encode(ReportBatch(reports=chunk))
-            with self.database.transaction(writes=True) as session:
+            with self.database.transaction() as session:
                 outcome = ingest(session, who, payload)
             result.accepted += outcome.count("accepted")
             result.rejected += outcome.count("rejected")
