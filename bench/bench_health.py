@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from itertools import cycle, islice
 from pathlib import Path
 from uuid import uuid4
 
@@ -211,6 +212,17 @@ def _server_cpu(pid: int) -> float:
     return own + sum(_server_cpu(int(child)) for child in children)
 
 
+def _agent_posts(
+    fleet: list, tokens: dict[str, str], rng: random.Random, count: int
+) -> list[tuple[str, bytes]]:
+    """`count` report POSTs, one report each with its node's agent token, cycling through the fleet."""
+    now = datetime.now(UTC)
+    return [
+        (tokens[host], dump_report(node_report(host, uuids, now, rng, first=False)))
+        for host, uuids in islice(cycle(fleet), count)
+    ]
+
+
 def _agent_tokens(database: Database, fleet: list) -> dict[str, str]:
     with database.transaction() as session:
         ids = {h: i for h, i in session.execute(select(Node.hostname, Node.id))}
@@ -320,21 +332,15 @@ def _measure(
     )
 
 
-def http_cb3(database: Database, fleet: list, seconds: float = HTTP_SECONDS) -> None:
+def http_cb3(database: Database, fleet: list, tokens: dict[str, str], seconds: float = HTTP_SECONDS) -> None:
     """CB3 through the whole stack: a uvicorn process, one POST per report with that node's agent token,
     paced at 333 reports/s; the server process's own CPU time (from /proc) over the run. Then a flood:
     every node's report at once, one POST each on 64 connections, for the throughput the server sustains.
     As a baseline, the same paced POSTs to a trivial endpoint: what the HTTP stack costs on its own."""
-    tokens = _agent_tokens(database, fleet)
     rng = random.Random(333)
 
     def posts(count: int) -> list[tuple[str, bytes]]:
-        made = []
-        for i in range(count):
-            hostname, uuids = fleet[i % len(fleet)]
-            report = node_report(hostname, uuids, datetime.now(UTC), rng, first=False)
-            made.append((tokens[hostname], dump_report(report)))
-        return made
+        return _agent_posts(fleet, tokens, rng, count)
 
     warm_up, paced, flood = posts(len(fleet)), posts(int(CB3_RATE * seconds)), posts(len(fleet) * 3)
     stack = "h11+asyncio" if os.environ.get("BENCH_HTTP_STACK") == "h11" else "httptools+uvloop"
@@ -384,13 +390,12 @@ def relayed(database: Database, paced: list[tuple[str, bytes]]) -> None:
             )
 
 
-def processes(database: Database, fleet: list, rounds: int = 5) -> None:
+def processes(database: Database, fleet: list, tokens: dict[str, str], rounds: int = 5) -> None:
     """What `fleetops serve` sustains through HTTP, with one API process and (PostgreSQL) with two: every
     node's report `rounds` times, as batches of 64 reports a POST (what a relay's group or a draining
     agent spool amounts to; an operator token), and as one report a POST with each node's agent token on
     256 connections (fewer, and a POST's wait for its group's 50 ms window bounds the rate, not the
     server)."""
-    tokens = _agent_tokens(database, fleet)
     with database.transaction() as session:
         operator = create_token(session, "bench", name="flood", role=Role.OPERATOR).token
     rng = random.Random(64)
@@ -399,8 +404,7 @@ def processes(database: Database, fleet: list, rounds: int = 5) -> None:
         return [(operator, body) for body in bodies(fleet, datetime.now(UTC), rng, MAX_BATCH)]
 
     def singles() -> list[tuple[str, bytes]]:
-        now = datetime.now(UTC)
-        return [(tokens[h], dump_report(node_report(h, uuids, now, rng, first=False))) for h, uuids in fleet]
+        return _agent_posts(fleet, tokens, rng, len(fleet))
 
     fleetops = str(Path(sys.executable).parent / "fleetops")
     for count in (1,) if database.is_sqlite else (1, 2):
@@ -448,12 +452,12 @@ def bench(url: str) -> None:
     database = fresh(url)
     fleet = hosts(database)
     manual = clock.ManualClock(datetime(2026, 6, 1, tzinfo=UTC))
-    if not os.environ.get("BENCH_HTTP_ONLY"):
-        in_process(database, fleet, manual)
     try:
+        tokens = _agent_tokens(database, fleet)
         if not os.environ.get("BENCH_HTTP_ONLY"):
-            processes(database, fleet)
-        http_cb3(database, fleet)
+            in_process(database, fleet, manual)
+            processes(database, fleet, tokens)
+        http_cb3(database, fleet, tokens)
     finally:
         database.dispose()
 
