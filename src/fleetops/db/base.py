@@ -18,6 +18,9 @@ NAMING = {
 }
 
 
+NAIVE = "naive datetime: fleetops stores only timezone-aware UTC"
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC on the way out, whatever the backend stores (SQLite keeps no offset)."""
 
@@ -28,7 +31,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None or value.tzinfo is UTC:  # fleetops' own times are UTC already: no copy
             return value
         if value.tzinfo is None:
-            raise ValueError("naive datetime: fleetops stores only timezone-aware UTC")
+            raise ValueError(NAIVE)
         return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:

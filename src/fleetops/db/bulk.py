@@ -35,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from fleetops.db.base import UTCDateTime
+from fleetops.db.base import NAIVE, UTCDateTime
 
 _encode = msgspec.json.Encoder().encode
 
@@ -89,7 +89,7 @@ def insert(
         for name in times:
             value = row[name]
             if value is not None and value.tzinfo is None:
-                raise ValueError(f"{table.name}.{name}: naive datetime, fleetops stores only aware UTC")
+                raise ValueError(f"{table.name}.{name}: {NAIVE}")
     return connection.execute(sql, {"rows": _encode(rows).decode()})
 
 
