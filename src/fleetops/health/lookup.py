@@ -1,6 +1,6 @@
-"""What the control plane knows of a report batch's nodes, read in two queries on the ingest hot path:
-hostname → node and GPU count, GPU UUIDs and ids, current health (so folding skips two reads) and the
-node's open qualification requests (so answering them costs no query of its own)."""
+"""What the control plane knows of a report batch's nodes, read in two queries on the ingest hot path once
+the batch holds its lock: hostname → node and GPU count, GPU UUIDs and ids, current health (so folding
+skips two reads) and the node's open qualification requests (so answering them costs no query of its own)."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ _GPUS = Among(
 
 
 def read_inventory(session: Session, hostnames: set[str]) -> Inventory:
-    """What the batch's nodes should look like and how they were last judged, in two queries."""
+    """Lock the batch's nodes, then read what they should look like and how they were last judged."""
     found = Inventory({}, {}, {}, Before(), {})
     connection = session.connection()
     if connection.dialect.name == "postgresql":
