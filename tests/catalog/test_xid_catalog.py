@@ -4,6 +4,7 @@ import pytest
 
 from fleetops.catalog import (
     CATALOG_PATH,
+    XidEntry,
     default_catalog,
     load_catalog,
     parse_recovery_action,
@@ -67,6 +68,29 @@ def test_rows_without_an_nvidia_bucket_say_why_and_a_wrong_bucket_is_refused(tmp
     path.write_text(CATALOG_PATH.read_text().replace("action: RESTART_BM", "action: RESTART_B", 1))
     with pytest.raises(InvalidInput, match=r"xids\.79\.nvidia_action: 'RESTART_B' is not an NVIDIA"):
         load_catalog(path)
+
+
+# NVIDIA's plain immediate buckets and the folded action each means; a workflow or an empty bucket is
+# folded by hand, and its row's `note` says how.
+IMMEDIATE = {
+    "IGNORE": Action.IGNORE,
+    "RESTART_APP": Action.RESTART_APP,
+    "RESTART_VM": Action.RESTART_APP,  # the customer restarts its VM (151)
+    "RESET_GPU": Action.RESET_GPU,
+    "RESTART_BM": Action.REBOOT_NODE,
+    "CONTACT_SUPPORT": Action.CONTACT_SUPPORT,
+    "CHECK_MECHANICALS": Action.CHECK_MECHANICALS,
+    "UPDATE_SWFW": Action.UPDATE_SOFTWARE,
+}
+
+
+@pytest.mark.parametrize("entry", default_catalog().entries.values(), ids=lambda e: f"xid{e.code}")
+def test_every_row_folds_nvidias_immediate_action(entry: XidEntry) -> None:
+    # 157 once folded IGNORE to contact_support, and remediation drained and opened an RMA at once.
+    if entry.nvidia_action in IMMEDIATE:
+        assert entry.action is IMMEDIATE[entry.nvidia_action]
+    else:
+        assert entry.note, f"XID {entry.code}: {entry.nvidia_action or 'no bucket'} folded without a note"
 
 
 def test_unknown_xid_is_kept_and_named_unknown() -> None:

@@ -7,10 +7,18 @@ from datetime import UTC, datetime
 import pytest
 import yaml
 
+from fleetops.catalog import XidEntry, default_catalog
 from fleetops.errors import InvalidInput
 from fleetops.flow import FaultOwner, Finding, FindingSeverity
 from fleetops.remediation.choices import ActionKind, FaultClass
-from fleetops.remediation.policy import POLICY_PATH, Context, default_policy, parse_policy
+from fleetops.remediation.policy import (
+    POLICY_PATH,
+    Context,
+    default_policy,
+    from_catalog,
+    parse_policy,
+    remedy,
+)
 
 
 def _finding(xid: int | None, check: str = "xid", message: str = "") -> Finding:
@@ -38,14 +46,35 @@ def test_reset_xids_drain_reset_verify(xid):
     assert _plan(xid) == ["drain", "reset_gpu", "verify"]
 
 
-@pytest.mark.parametrize("xid", [74, 144, 145, 146, 147, 148, 149, 150])
+@pytest.mark.parametrize("xid", [74, 144, 145, 146, 149, 150])
 def test_nvlink_xids_drain_and_contact_the_supplier(xid):
     assert _plan(xid) == ["drain", "contact_supplier"]
 
 
-@pytest.mark.parametrize("xid", [13, 31, 43, 94])
+@pytest.mark.parametrize("xid", [147, 148, 157, 43])
+def test_xids_the_catalog_ignores_get_no_run(xid):
+    # 147/148: non-fatal software in NVIDIA's decode; 157: NVIDIA's immediate action is IGNORE; 43: the
+    # application's channel was reset and the GPU stays usable (NVIDIA: IGNORE).
+    assert _plan(xid) == []
+
+
+@pytest.mark.parametrize("xid", [13, 31, 94])
 def test_application_xids_only_tell_the_customer(xid):
     assert _plan(xid) == ["notify_customer"]
+
+
+@pytest.mark.parametrize("entry", default_catalog().entries.values(), ids=lambda e: f"xid{e.code}")
+def test_every_catalog_row_gets_its_folded_remedy_or_the_one_its_policy_note_names(entry: XidEntry):
+    plan = default_policy().plan(_finding(entry.code))
+    ours = remedy(plan.actions if plan else None)
+    theirs = remedy(from_catalog(entry.action))
+    if ours == theirs:
+        assert entry.policy_note == "", "policy_note for a difference the policy no longer makes"
+    else:
+        assert ours is not None and ours.value in entry.policy_note, (
+            f"XID {entry.code}: policy does {ours}, catalog folds to {entry.action.value} ({theirs}), "
+            "and the row's policy_note does not say so"
+        )
 
 
 def test_xid48_alone_and_with_retirement():
@@ -103,18 +132,22 @@ def _defaults() -> dict:
     return yaml.safe_load(POLICY_PATH.read_text())
 
 
+def _named(data: dict, name: str) -> dict:
+    return next(rule for rule in data["rules"] if rule["name"] == name)
+
+
 def test_unknown_action_is_rejected_naming_rule_and_field():
     data = _defaults()
-    data["rules"][1]["actions"] = ["reset_gpu", "reboot"]
+    _named(data, "dbe-alone")["actions"] = ["reset_gpu", "reboot"]
     with pytest.raises(
-        InvalidInput, match=r"rules\[1\] \(dbe-alone\)\.actions\[1\]: 'reboot' is not a known action"
+        InvalidInput, match=r"rules\[0\] \(dbe-alone\)\.actions\[1\]: 'reboot' is not a known action"
     ):
         parse_policy(data)
 
 
 def test_loops_are_rejected():
     data = _defaults()
-    data["rules"][3]["actions"] = ["drain", "reset_gpu", "verify", "reset_gpu"]
+    _named(data, "dbe-with-retirement")["actions"] = ["drain", "reset_gpu", "verify", "reset_gpu"]
     with pytest.raises(InvalidInput, match="appears twice"):
         parse_policy(data)
     data = _defaults()
@@ -125,8 +158,24 @@ def test_loops_are_rejected():
 
 def test_contradictory_rules_are_rejected():
     data = _defaults()
-    data["rules"].append({"name": "other", "match": {"check": "xid", "xids": [79]}, "actions": ["reset_gpu"]})
-    with pytest.raises(InvalidInput, match="'fallen-off-bus' and 'other' both match XID 79"):
+    data["rules"].append({"name": "other", "match": {"check": "xid", "xids": [48]}, "actions": ["reset_gpu"]})
+    with pytest.raises(InvalidInput, match="'dbe-alone' and 'other' both match XID 48"):
+        parse_policy(data)
+
+
+def test_a_rule_differing_from_the_catalog_needs_the_rows_policy_note():
+    data = _defaults()
+    retire = {"name": "retirement-failure", "match": {"check": "xid", "xids": [157]}}
+    data["rules"].append({**retire, "actions": ["drain", "rma_ticket"]})
+    with pytest.raises(
+        InvalidInput,
+        match=r"\(retirement-failure\)\.actions: XID 157 gets rma_ticket but the XID catalog folds it to ig",
+    ):
+        parse_policy(data)
+    # The NVLink rows' policy_note names contact_supplier, not an RMA: a note covers only what it says.
+    data = _defaults()
+    _named(data, "nvlink")["actions"] = ["drain", "rma_ticket"]
+    with pytest.raises(InvalidInput, match=r"\(nvlink\)\.actions: XID 74 gets rma_ticket"):
         parse_policy(data)
 
 

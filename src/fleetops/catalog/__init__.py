@@ -78,6 +78,9 @@ class XidEntry:
     nvidia_investigatory: str = ""
     note: str = ""
     solo_action: Action | None = None  # when no other XID for the same GPU comes with it
+    # Why remediation deliberately does something else than `action`, naming what it does instead; the
+    # policy loader refuses a rule that differs from `action` without one (fleetops.remediation.policy).
+    policy_note: str = ""
     known: bool = True
 
     @property
@@ -141,6 +144,7 @@ def _entry(code: Any, row: Any, path: Path) -> XidEntry:
         nvidia_investigatory=str(row.get("nvidia_investigatory", "")),
         note=str(row.get("note", "")),
         solo_action=None if solo is None else _enum(Action, solo, f"{where}.solo_action"),
+        policy_note=str(row.get("policy_note", "")),
     )
 
 

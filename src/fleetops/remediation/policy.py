@@ -3,8 +3,9 @@
 `policies.yaml` holds the rules the issue lists; an XID with no rule gets actions derived from the XID
 catalog's folded action, so a catalog correction changes remediation without touching this file. A rule
 naming an unknown action, two rules matching the same fault differently, an action after the node has
-been handed to the supplier, or a loop (an action repeated in a plan or the ladder) stops the load with
-an `InvalidInput` naming the file, the rule and the field.
+been handed to the supplier, a loop (an action repeated in a plan or the ladder), or an XID rule whose
+remedy differs from the catalog row's without the row's `policy_note` saying why, stops the load with an
+`InvalidInput` naming the file, the rule and the field.
 """
 
 from __future__ import annotations
@@ -46,6 +47,17 @@ _FROM_CATALOG: dict[Action, tuple[ActionKind, ...] | None] = {
     Action.UPDATE_SOFTWARE: None,
     Action.INVESTIGATE_SOFTWARE: None,
 }
+
+
+def from_catalog(action: Action) -> tuple[ActionKind, ...] | None:
+    """The plan an XID gets from its catalog row's folded action alone; None: no node action."""
+    return _FROM_CATALOG.get(action)
+
+
+def remedy(actions: tuple[ActionKind, ...] | None) -> ActionKind | None:
+    """What a plan does about the fault: its first action past the drain, which only makes room for it
+    (48 alone resets without draining and still agrees with the catalog's reset)."""
+    return next((action for action in actions or () if action is not A.DRAIN), None)
 
 
 def seconds(text: Any, where: str) -> float:
@@ -166,7 +178,7 @@ def _derived(finding: Finding) -> Plan | None:
     if not entry.known:
         why = f"{entry.title} on {finding.hostname}: not in the catalog, a person decides"
         return Plan(f"catalog:{entry.code}", (), FaultClass.SOFTWARE, why, needs_human=True)
-    actions = _FROM_CATALOG.get(entry.action)
+    actions = from_catalog(entry.action)
     if actions is None:
         return None
     return Plan(
@@ -259,6 +271,31 @@ def _check_contradictions(rules: list[Rule], source: str) -> None:
             seen[key] = rule
 
 
+def _check_against_catalog(rules: list[Rule], source: str) -> None:
+    """An XID rule does what the catalog row's folded action asks, or the row's `policy_note` names what it
+    does instead: two homes for one decision had drifted apart (147 and 148, ignored by the catalog, sent
+    to the supplier). Rules with `with_any` or `after` see context the row does not, and `from_driver`
+    follows XID 154's message, which beats the catalog by design (catalog.resolve_action): neither is checked.
+    """
+    catalog = default_catalog()
+    for index, rule in enumerate(rules):
+        m = rule.match
+        if m.check != "xid" or m.with_any or m.after or rule.from_driver:
+            continue
+        ours = remedy(rule.actions)
+        for code in sorted(m.xids):
+            entry = catalog.lookup(code)
+            theirs = remedy(from_catalog(entry.action))
+            if not entry.known or ours == theirs or (ours is not None and ours.value in entry.policy_note):
+                continue
+            said = ours.value if ours else "no action"
+            raise InvalidInput(
+                f"{source}: rules[{index}] ({rule.name}).actions: XID {code} gets {said} but the XID catalog "
+                f"folds it to {entry.action.value} ({theirs.value if theirs else 'no action'}): drop {code} "
+                f"from the rule, or write why in its xid.yaml row's policy_note, naming {said}"
+            )
+
+
 def parse_policy(data: Any, source: str = "policies.yaml") -> Policy:
     """Build and check a policy from its YAML data; every error names the source, rule and field."""
     if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
@@ -269,6 +306,7 @@ def parse_policy(data: Any, source: str = "policies.yaml") -> Policy:
         raise InvalidInput(f"{source}: rule name {duplicate!r} is used twice")
     rules = [_rule(raw, i, source) for i, raw in enumerate(data["rules"])]
     _check_contradictions(rules, source)
+    _check_against_catalog(rules, source)
     ladder = _actions(
         data.get("ladder", [a.value for a in (A.RESET_GPU, A.REBOOT_NODE, A.POWER_CYCLE, A.RMA_TICKET)]),
         f"{source}: ladder",
