@@ -11,14 +11,14 @@ from fleetops.alerts import models
 from fleetops.alerts.choices import IncidentStatus, Priority, Scope
 from fleetops.alerts.context import Context
 from fleetops.alerts.incidents import record
+from fleetops.alerts.policy import Classification
 from fleetops.flow import Incident
 
 CUSTOMER_OWNERS = ("customer", "application")
 
 
-def priority_of(incident: Incident, ctx: Context) -> tuple[Priority, str]:
-    """The priority and the sentence that justifies it (shown by `explain`)."""
-    rules = ctx.rules.classification
+def priority_of(incident: Incident, rules: Classification) -> tuple[Priority, str]:
+    """The priority and the sentence that justifies it (shown by `explain` and `routes test`)."""
     if incident.scope == Scope.CLUSTER and incident.system_down:
         threshold = rules.cluster_share(incident.labels.get("cluster", ""))
         if incident.share >= threshold:
@@ -48,7 +48,7 @@ def run(incidents: list[Incident], ctx: Context) -> list[Incident]:
             # a closing incident keeps the priority it was told under, so its resolve reaches the same people
             incident.priority = incident.labels["priority"] = row.priority
             continue
-        priority, why = priority_of(incident, ctx)
+        priority, why = priority_of(incident, ctx.rules.classification)
         if incident.scope in (Scope.NODE, Scope.GPU) and priority is Priority.P0:
             raise AssertionError(f"incident {incident.key}: a node fault classified P0")
         incident.priority, incident.labels["priority"] = priority.value, priority.value

@@ -170,6 +170,10 @@ class RoutingTree(BaseModel):
     def receiver(self, name: str) -> Receiver:
         return next(r for r in self.receivers if r.name == name)
 
+    def undeliverable(self) -> list[str]:
+        """Receivers with no URL at all: every message routed to them fails (a forward with no webhooks)."""
+        return [r.name for r in self.receivers if not r.url and not r.urls]
+
 
 def walk(route: Route, path: str = "root") -> list[tuple[str, Route]]:
     found = [(path, route)]
@@ -186,25 +190,35 @@ def _load(path: Path, model: type[BaseModel]) -> Any:
         raise InvalidInput(f"policy file {path}: {exc}") from exc
 
 
+def rules_path(path: Path | None = None) -> Path:
+    """The rules file in force: `path` if given, else FLEETOPS_ALERT_RULES, else the shipped one."""
+    configured = settings().alert_rules
+    return path or (Path(configured) if configured else HERE / "rules.yaml")
+
+
+def routes_path(path: Path | None = None) -> Path:
+    """The routing tree in force: `path` if given, else FLEETOPS_ALERT_ROUTES, else the shipped one."""
+    configured = settings().alert_routes
+    return path or (Path(configured) if configured else HERE / "routes.yaml")
+
+
 def load_rules(path: Path | None = None) -> Rules:
-    rules: Rules = _load(path or HERE / "rules.yaml", Rules)
+    rules: Rules = _load(rules_path(path), Rules)
     return rules
 
 
 def load_routes(path: Path | None = None) -> RoutingTree:
-    tree: RoutingTree = _load(path or HERE / "routes.yaml", RoutingTree)
+    tree: RoutingTree = _load(routes_path(path), RoutingTree)
     return tree
 
 
 @lru_cache(maxsize=1)
 def default_rules() -> Rules:
-    """The configured rules (FLEETOPS_ALERT_RULES), else the shipped ones."""
-    configured = settings().alert_rules
-    return load_rules(Path(configured) if configured else None)
+    """The rules in force, read once per process."""
+    return load_rules()
 
 
 @lru_cache(maxsize=1)
 def default_routes() -> RoutingTree:
-    """The configured routing tree (FLEETOPS_ALERT_ROUTES), else the shipped one."""
-    configured = settings().alert_routes
-    return load_routes(Path(configured) if configured else None)
+    """The routing tree in force, read once per process."""
+    return load_routes()

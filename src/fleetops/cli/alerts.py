@@ -10,8 +10,8 @@ import typer
 
 from fleetops import clock
 from fleetops.alerts import service
-from fleetops.alerts.policy import load_routes, load_rules, seconds
-from fleetops.alerts.route import matches
+from fleetops.alerts.policy import load_routes, load_rules, routes_path, rules_path, seconds
+from fleetops.alerts.preview import preview
 from fleetops.alerts.schemas import IncidentRead, SilenceCreate, SilenceRead
 from fleetops.cli.output import JsonOption, console, emit_json, fail, reports_errors, table
 from fleetops.db.session import get_database
@@ -156,36 +156,44 @@ def incidents_ack(incident_id: int) -> None:
 @routes_app.command("test")
 @reports_errors
 def routes_test(
-    labels: list[str] = typer.Argument(..., help="LABEL=VALUE pairs, e.g. priority=P0 owner=hardware"),
-    routes_file: Path | None = typer.Option(None, "--routes", help="Routing tree (default: built-in)"),
+    labels: list[str] = typer.Argument(..., help="LABEL=VALUE pairs, e.g. cluster=alpha check=xid xid=79"),
+    routes_file: Path | None = typer.Option(
+        None, "--routes", help="Routing tree (default: the one in force)"
+    ),
+    rules_file: Path | None = typer.Option(None, "--rules", help="Rules (default: the ones in force)"),
     as_json: bool = JsonOption,
 ) -> None:
-    """Where an incident with these labels would go, through which route, with which timers."""
+    """Where an alert with these labels would go, through which route, with which timers, and why."""
     pairs = dict(label.split("=", 1) for label in labels if "=" in label)
     if len(pairs) != len(labels):
         raise fail("labels must be LABEL=VALUE")
-    found = [m.__dict__ | {"group_by": list(m.group_by)} for m in matches(load_routes(routes_file), pairs)]
+    found = preview(load_routes(routes_file), load_rules(rules_file), pairs)
     if as_json:
-        return emit_json(found)
-    for m in found:
+        return emit_json(found.as_json())
+    for line in found.derived:
+        console.print(f"  {line}")
+    for m in found.routes:
         console.print(
-            f"→ [bold]{m['receiver']}[/bold] via {m['path']} (group_by {m['group_by']}, "
-            f"wait {m['group_wait']:g}s, interval {m['group_interval']:g}s, "
-            f"repeat {m['repeat_interval']:g}s)"
+            f"→ [bold]{m.receiver}[/bold] via {m.path} (group_by {list(m.group_by)}, "
+            f"wait {m.group_wait:g}s, interval {m.group_interval:g}s, repeat {m.repeat_interval:g}s): "
+            f"{found.destinations[m.receiver]}"
         )
-    if pairs.get("priority") != "P0":
-        console.print("no page: only P0 (system down or cluster-wide degradation) reaches the pager")
+    console.print(found.page)
 
 
 @routes_app.command("check")
 @reports_errors
 def routes_check(
-    routes_file: Path | None = typer.Option(None, "--routes"),
-    rules_file: Path | None = typer.Option(None, "--rules"),
+    routes_file: Path | None = typer.Option(
+        None, "--routes", help="Routing tree (default: the one in force)"
+    ),
+    rules_file: Path | None = typer.Option(None, "--rules", help="Rules (default: the ones in force)"),
 ) -> None:
-    """Validate the routing tree and the correlation rules offline."""
+    """Validate the routing tree and the correlation rules offline (the configured ones by default)."""
     tree, rules = load_routes(routes_file), load_rules(rules_file)
     console.print(
-        f"ok: {len(tree.receivers)} receivers; P0 at >= {rules.classification.p0_cluster_share:.0%} "
-        "of a cluster"
+        f"ok: {routes_path(routes_file)}: {len(tree.receivers)} receivers; {rules_path(rules_file)}: "
+        f"P0 at >= {rules.classification.p0_cluster_share:.0%} of a cluster"
     )
+    for name in tree.undeliverable():
+        console.print(f"warning: receiver {name} has no url or webhooks: every message to it will fail")
