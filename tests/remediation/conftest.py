@@ -64,6 +64,10 @@ class Bed:
         with self.database.transaction() as session:
             return session.get(RemediationRun, run_id)  # type: ignore[return-value]
 
+    def runs_of(self, hostname: str) -> list[RemediationRun]:
+        with self.database.transaction() as session:
+            return list(session.scalars(select(RemediationRun).where(RemediationRun.hostname == hostname)))
+
     def steps(self, run_id: int) -> list[RemediationStep]:
         with self.database.transaction() as session:
             return list(

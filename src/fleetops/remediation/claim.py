@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, bindparam, insert, or_, select, update
+from sqlalchemy import CursorResult, Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from fleetops.inventory.models import Cluster, Node, Supplier
@@ -32,10 +32,12 @@ class Limits:
 
 
 def _due(now: Any, batch: int) -> Any:
+    """Runs the engine works on, and handed-over runs with a supplier ticket to read back."""
+    handed_over = and_(R.c.state == fsm.S.ESCALATED.value, R.c.ticket.is_not(None))
     return (
         select(R.c.id)
         .where(
-            R.c.state.in_([s.value for s in fsm.ACTIVE]),
+            or_(R.c.state.in_([s.value for s in fsm.ACTIVE]), handed_over),
             R.c.due_at <= now,
             or_(R.c.lease_expires_at.is_(None), R.c.lease_expires_at < now),
         )

@@ -14,7 +14,7 @@ import logging
 import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
@@ -100,6 +100,9 @@ class Engine:
     # Phase 1: decisions without I/O.
     def _decide(self, work: Work, gates: safety_gates.Gates) -> None:
         settings = gates.for_cluster(work.row["cluster_id"])
+        if work.state is S.ESCALATED:
+            self._read_ticket(work, settings)
+            return
         if work.state is S.PENDING and not self._admit(work, gates, settings):
             return
         if gates.kill:
@@ -174,6 +177,19 @@ class Engine:
         }
         return True
 
+    def _read_ticket(self, work: Work, settings: safety_gates.Settings) -> None:
+        """A run handed to the supplier reads its ticket back; its first call after a repair that did not
+        hold sends it back on the same ticket, with the reason."""
+        first = work.get("step_calls") == 0
+        target = self._target(work, settings)
+        if first:
+            target = replace(target, reason=work.get("last_error") or target.reason)
+        handover = next((A(a) for a in reversed(work.plan) if A(a) in HANDOVER), A.RMA_TICKET)
+        work.values["step_calls"] = work.get("step_calls") + 1
+        work.call = Call(
+            target, handover, first, work.now, 0, bool(work.get("drained_by_us")), work.get("ticket")
+        )
+
     def _dry_run(self, work: Work) -> None:
         for name in work.plan[work.get("step") :]:
             action = A(name)
@@ -227,6 +243,9 @@ class Engine:
             work.move(S.CANCELLED, action=action, outcome=Outcome.SKIPPED, detail=str(outcome))
             work.values["human"] = True
             return
+        if work.state is S.ESCALATED:
+            self._supplier_answer(work, outcome)
+            return
         if isinstance(outcome, BaseException):
             self._failed(work, outcome)
             return
@@ -258,6 +277,32 @@ class Engine:
         if work.action is None:
             self._finish(work)
 
+    def _supplier_answer(self, work: Work, outcome: Result | BaseException) -> None:
+        """The ticket read back: still open (look again later), or closed, which is the supplier's repair:
+        verify it under load before the node goes back (the acted stamp moves to the repair)."""
+        call = work.call
+        assert call is not None
+        if isinstance(outcome, BaseException):
+            message = getattr(outcome, "message", None) or f"{type(outcome).__name__}: {outcome}"
+            work.defer(self.timing.ticket_poll_s, f"ticket {call.ticket} not read: {message}"[:2000])
+            return
+        if not outcome.done:
+            work.values["due_at"] = work.now + timedelta(seconds=outcome.wait_s)
+            if call.first_call:
+                work.note(Outcome.WAITING, outcome.detail, action=call.action.value)
+            return
+        plan = [*work.plan, A.VERIFY.value]
+        work.move(S.VERIFYING, action=call.action.value, detail=outcome.detail)
+        work.values |= {
+            "plan": plan,
+            "step": len(plan) - 1,
+            "step_calls": 0,
+            "attempts": 0,
+            "acted_at": work.now,
+            "due_at": work.now,
+            "last_error": None,
+        }
+
     def _failed(self, work: Work, error: BaseException) -> None:
         call = work.call
         assert call is not None
@@ -281,6 +326,14 @@ class Engine:
         self._climb(work, message)
 
     def _climb(self, work: Work, why: str) -> None:
+        ticket = work.get("ticket")
+        if ticket:
+            # Handed over once already: no bigger hammer of ours, the same ticket goes back to the supplier.
+            work.move(
+                S.ESCALATED, outcome=Outcome.FAILED, detail=f"back to the supplier on ticket {ticket}: {why}"
+            )
+            work.values |= {"step_calls": 0, "due_at": work.now, "last_error": why[:2000]}
+            return
         plan = ladder.climb(self.policy, work.plan, work.get("step"), bool(work.get("drained_by_us")))
         if plan is None:
             work.escalate(f"{work.action.value if work.action else 'step'} failed and no rung is left: {why}")
@@ -300,8 +353,12 @@ class Engine:
         plan = work.plan
         last = A(plan[-1]) if plan else None
         if last in HANDOVER:
+            # Handed over, not ended: the ticket is read back until the supplier closes it (`_read_ticket`).
             work.move(S.ESCALATED, detail=f"handed to the supplier: ticket {work.get('ticket')}")
-            work.values["human"] = True
+            work.values |= {
+                "step_calls": 1,
+                "due_at": work.now + timedelta(seconds=self.timing.ticket_poll_s),
+            }
             return
         node_action = any(A(a) in NODE_ACTIONS or A(a) is A.DRAIN for a in plan)
         if node_action and work.get("back_in_service_at") is None:

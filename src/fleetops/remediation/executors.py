@@ -54,9 +54,17 @@ class NodePower(Protocol):
 
 
 class Notices(Protocol):
-    """Tickets and messages; idempotent by `key` (the run), so a resumed step never opens a second one."""
+    """Tickets and messages; idempotent by `key` (the run), so a resumed step never opens a second one.
+
+    A ticket is the supplier's side of the fault's one life: `repaired` reads back whether they closed it,
+    `reopen` sends a repair that did not hold back on the same ticket with the reason.
+    """
 
     def open_ticket(self, target: Target, kind: str, summary: str, key: str) -> str: ...
+
+    def repaired(self, ticket: str) -> bool: ...
+
+    def reopen(self, ticket: str, why: str) -> None: ...
 
     def tell_customer(self, target: Target, text: str, key: str) -> None: ...
 

@@ -74,17 +74,43 @@ class FakeGpu:
 
 @dataclass
 class FakeNotices:
+    """Tickets the supplier works: `close` is their repair done; `opened` is every ticket with its node and
+    time, so a soak can count tickets per fault."""
+
     tickets: dict[str, tuple[str, str]] = field(default_factory=dict)
     messages: list[tuple[str, str]] = field(default_factory=list)
     pages: dict[str, str] = field(default_factory=dict)
     fail_next: int = 0
+    status: dict[str, str] = field(default_factory=dict)
+    opened: list[tuple[str, str, datetime]] = field(default_factory=list)
+    reopened: list[tuple[str, str]] = field(default_factory=list)
 
-    def open_ticket(self, target: Target, kind: str, summary: str, key: str) -> str:
+    def _maybe_fail(self) -> None:
         if self.fail_next > 0:
             self.fail_next -= 1
             raise ExternalError("jira answered 503", retryable=True)
-        self.tickets.setdefault(key, (kind, f"{target.hostname}: {summary}"))
+
+    def open_ticket(self, target: Target, kind: str, summary: str, key: str) -> str:
+        self._maybe_fail()
+        if key not in self.tickets:
+            self.tickets[key] = (kind, f"{target.hostname}: {summary}")
+            ticket = f"RMA-{len(self.tickets)}"
+            self.status[ticket] = "open"
+            self.opened.append((ticket, target.hostname, clock.now()))
         return f"RMA-{list(self.tickets).index(key) + 1}"
+
+    def close(self, ticket: str) -> None:
+        """The supplier repaired the node and closed the ticket."""
+        self.status[ticket] = "done"
+
+    def repaired(self, ticket: str) -> bool:
+        self._maybe_fail()
+        return self.status.get(ticket) == "done"
+
+    def reopen(self, ticket: str, why: str) -> None:
+        self._maybe_fail()
+        self.status[ticket] = "open"
+        self.reopened.append((ticket, why))
 
     def tell_customer(self, target: Target, text: str, key: str) -> None:
         self.messages.append((target.hostname, text))

@@ -3,6 +3,10 @@
 pending → quarantined → draining → acting → verifying → resolved | escalated | cancelled. A failed action
 or verification climbs the ladder (verifying → acting again); a run that needs no drain goes from
 quarantined straight to acting; a notify-only run (application fault) resolves from quarantined.
+
+A run is the fault's one life: `escalated` hands it over (to the supplier on a ticket, or to a person) but
+does not end it, so a re-report of the same condition is evidence on it, never a second run or ticket. It
+ends when the repair is verified (escalated → verifying → resolved) or a person closes it (cancelled).
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from fleetops.remediation.choices import ActionKind, RunState
 S = RunState
 A = ActionKind
 
-TERMINAL = frozenset({S.RESOLVED, S.ESCALATED, S.CANCELLED})
-ACTIVE = frozenset(set(S) - TERMINAL)
+TERMINAL = frozenset({S.RESOLVED, S.CANCELLED})
+OPEN = frozenset(set(S) - TERMINAL)  # the fault is still someone's: ours, the supplier's or a person's
+ACTIVE = OPEN - {S.ESCALATED}  # the engine works on it
 _END = frozenset({S.RESOLVED, S.ESCALATED, S.CANCELLED})
 
 TRANSITIONS: dict[RunState, frozenset[RunState]] = {
@@ -27,8 +32,9 @@ TRANSITIONS: dict[RunState, frozenset[RunState]] = {
     # Climbing the ladder from an undrained run (XID 48 alone: reset, verify) drains before rebooting.
     S.ACTING: frozenset({S.ACTING, S.DRAINING, S.VERIFYING}) | _END,
     S.VERIFYING: frozenset({S.ACTING, S.DRAINING}) | _END,
+    # The supplier closed the ticket or a person marked the repair done: verify before the node goes back.
+    S.ESCALATED: frozenset({S.VERIFYING, S.RESOLVED, S.CANCELLED}),
     S.RESOLVED: frozenset(),
-    S.ESCALATED: frozenset(),
     S.CANCELLED: frozenset(),
 }
 
@@ -71,7 +77,7 @@ class Transition:
 
 
 def check(run_id: int, hostname: str, old: RunState, new: RunState) -> None:
-    if old == new and old in (S.DRAINING, S.VERIFYING, S.QUARANTINED, S.PENDING):
+    if old == new and old in (S.DRAINING, S.VERIFYING, S.QUARANTINED, S.PENDING, S.ESCALATED):
         return  # a step row without a state change (a retry, a deferral) is always allowed
     allowed = TRANSITIONS[old]
     if new not in allowed:

@@ -1,7 +1,9 @@
 """Intake: findings from health become runs. One open run per node; a repeat finding merges into it, a
 stronger one supersedes what is left of it, and the ladder caps send repeat offenders to the supplier.
 
-Each finding is recorded once (`remediation_fault.key`), so a redelivered finding changes nothing.
+Each finding is recorded once (`remediation_fault.key`), so a redelivered finding changes nothing. A run
+handed over (escalated to the supplier or a person) is still open: what health reports about its node
+is evidence on it (`last_seen_at`, a history row for a new fault), never a new run or a second ticket.
 """
 
 from __future__ import annotations
@@ -95,6 +97,12 @@ def _resighted(session: Session, run_id: int, node_id: int, finding: Finding) ->
     return session.scalar(query.limit(1)) is not None
 
 
+def _seen_again(session: Session, run: R, finding: Finding) -> None:
+    """The condition is still there: evidence on its run (health re-reports an open finding each report)."""
+    if run.last_seen_at is None or finding.observed_at > run.last_seen_at:
+        session.execute(update(R).where(R.id == run.id).values(last_seen_at=finding.observed_at))
+
+
 def _counts(
     session: Session, policy: Policy, node_id: int, finding: Finding, open_run: int | None
 ) -> tuple[int, int]:
@@ -142,6 +150,7 @@ def _create(session: Session, node: dict[str, Any], finding: Finding, plan: Plan
         "state": RunState.PENDING.value,
         "plan": [a.value for a in plan.actions],
         "detected_at": finding.observed_at,
+        "last_seen_at": finding.observed_at,
         "due_at": now,
         "created_at": now,
         "updated_at": now,
@@ -170,10 +179,17 @@ def _create(session: Session, node: dict[str, Any], finding: Finding, plan: Plan
 
 
 def _merge(session: Session, policy: Policy, run: R, finding: Finding, plan: Plan) -> None:
-    new_plan = ladder.supersede(policy, list(run.plan), run.step, plan, run.drained_by_us)
+    handed_over = run.state is RunState.ESCALATED
+    new_plan = (
+        None if handed_over else ladder.supersede(policy, list(run.plan), run.step, plan, run.drained_by_us)
+    )
     now = clock.now()
-    values: dict[str, Any] = {"findings": run.findings + 1, "updated_at": now}
-    detail = f"another finding merged: {plan.reason}"
+    values: dict[str, Any] = {
+        "findings": run.findings + 1,
+        "updated_at": now,
+        "last_seen_at": finding.observed_at,
+    }
+    detail = f"another finding {'while handed over' if handed_over else 'merged'}: {plan.reason}"
     if new_plan is not None:
         values |= {
             "plan": new_plan,
@@ -204,7 +220,7 @@ def intake(session: Session, findings: list[Finding], policy: Policy | None = No
     """Turn findings into runs (or merge them into the node's open run); returns what happened to each."""
     policy = policy or default_policy()
     result = IntakeResult()
-    active = [s.value for s in fsm.ACTIVE]
+    still_open = [s.value for s in fsm.OPEN]
     for finding in findings:
         if finding.resolved:
             result.ignored.append(f"{finding.hostname} {finding.check}: resolved")
@@ -217,8 +233,9 @@ def intake(session: Session, findings: list[Finding], policy: Policy | None = No
         if session.scalar(select(RemediationFault.id).where(RemediationFault.key == key)) is not None:
             result.ignored.append(f"{finding.hostname} {finding.check}: already received")
             continue
-        open_run = session.scalar(select(R).where(R.node_id == node["id"], R.state.in_(active)).limit(1))
+        open_run = session.scalar(select(R).where(R.node_id == node["id"], R.state.in_(still_open)).limit(1))
         if open_run is not None and _resighted(session, open_run.id, node["id"], finding):
+            _seen_again(session, open_run, finding)
             result.ignored.append(f"{finding.hostname} {finding.check}: seen again (run {open_run.id})")
             continue
         context = _context(session, policy, node["id"], finding)

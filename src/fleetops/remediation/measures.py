@@ -96,14 +96,16 @@ def _stages(runs: list[dict[str, Any]]) -> dict[str, float | None]:
 
 
 def _automation(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Share of finished runs resolved with no person involved (dry runs and customer opt-outs excluded)."""
+    """Share of finished runs resolved with no person of ours involved (dry runs and customer opt-outs
+    excluded). A run handed to the supplier counts once it ends: drained, ticketed, and returned after
+    their repair with no step by our staff is automated; one handed to a person counts against at once."""
     finished = [
         r
         for r in runs
         if not r["dry_run"]
         and (
-            r["state"] in (RunState.RESOLVED, RunState.ESCALATED)
-            or (r["state"] is RunState.CANCELLED and r["human"])
+            r["state"] is RunState.RESOLVED
+            or (r["state"] in (RunState.CANCELLED, RunState.ESCALATED) and r["human"])
         )
     ]
     automatic = sum(1 for r in finished if r["state"] is RunState.RESOLVED and not r["human"])

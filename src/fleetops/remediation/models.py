@@ -60,6 +60,7 @@ class RemediationRun(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     ticket: Mapped[str | None] = mapped_column(String(100))
     detected_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime | None]  # the fault's latest sighting: evidence while the run is open
     quarantined_at: Mapped[datetime | None]
     drained_at: Mapped[datetime | None]
     acted_at: Mapped[datetime | None]

@@ -47,6 +47,14 @@ class PortNotices:
         }
         return self.ticketer.create_issue(self.jira_url, fields)
 
+    def repaired(self, ticket: str) -> bool:
+        return self.ticketer.issue_status(self.jira_url, ticket) == "done"
+
+    def reopen(self, ticket: str, why: str) -> None:
+        self.ticketer.add_comment(self.jira_url, ticket, f"fleetops: the repair did not hold: {why}")
+        if self.repaired(ticket):
+            self.ticketer.reopen(self.jira_url, ticket)
+
     def tell_customer(self, target: Target, text: str, key: str) -> None:
         url = str(target.notify.get("slack_webhook", ""))
         if not url:

@@ -21,7 +21,7 @@ from fleetops.flow import Finding
 from fleetops.inventory.models import Cluster, Node
 from fleetops.inventory.scope import visible
 from fleetops.remediation import fsm
-from fleetops.remediation.choices import BreakerState, Outcome, RunState
+from fleetops.remediation.choices import ActionKind, BreakerState, Outcome, RunState
 from fleetops.remediation.intake import IntakeResult, intake
 from fleetops.remediation.models import Breaker, ClusterSettings, RemediationRun, RemediationStep, Switch
 from fleetops.remediation.policy import Policy
@@ -137,25 +137,18 @@ def approve(session: Session, principal: Principal, run_id: int) -> RemediationR
 
 
 def mark_repaired(session: Session, principal: Principal, run_id: int, note: str = "") -> RemediationRun:
-    """The supplier's repair is done and the node is back: the hardware MTTR clock stops here."""
+    """A person says the repair is done (the supplier's part replaced, the node fixed by hand): the run
+    verifies it under load before the node goes back, and the hardware MTTR clock stops there."""
     principal.require_writer()
     run = get_run(session, principal, run_id)
     if run.state is not RunState.ESCALATED:
         raise InvalidTransition(f"remediation run {run_id}: field state: {run.state}; only escalated runs")
-    run.back_in_service_at = clock.now()
-    session.add(
-        RemediationStep(
-            run_id=run.id,
-            at=run.back_in_service_at,
-            actor=principal.actor,
-            approver=principal.actor,
-            from_state=run.state.value,
-            to_state=run.state.value,
-            action=None,
-            outcome=Outcome.OK.value,
-            detail=f"back in service: {note}"[:1000],
-        )
-    )
+    plan = [*run.plan, ActionKind.VERIFY.value]
+    _person_step(session, run, principal.actor, RunState.VERIFYING, f"repaired: {note}".strip())
+    now = clock.now()
+    run.plan, run.step, run.step_calls, run.attempts = plan, len(plan) - 1, 0, 0
+    run.acted_at = run.due_at = now
+    run.human, run.last_error = True, None
     record(session, principal.actor, Change("repaired", "remediation_run", str(run.id), {"note": note}))
     return run
 

@@ -37,6 +37,7 @@ class Timing:
         }
     )
     settle_s: float = 60  # a BMC shows On before the OS is up: wait at least this long after a restart
+    ticket_poll_s: float = 900  # a supplier's repair takes hours to days: read the ticket back this often
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Call:
     started_at: datetime
     attempt: int
     drained_by_us: bool
+    ticket: str | None = None  # set once the run is handed over: the call reads the ticket back
 
 
 @dataclass
@@ -92,6 +94,8 @@ def perform(call: Call, ex: Executors, verifier: Verifier, timing: Timing) -> Re
     if action is A.CHECK_POWER:
         state = ex.power.power_state(t)
         return Result(True, detail=f"BMC power state {state}")
+    if action in (A.RMA_TICKET, A.CONTACT_SUPPLIER) and call.ticket:
+        return _await_repair(call, ex, timing)
     if action in (A.RMA_TICKET, A.CONTACT_SUPPLIER):
         kind = "rma" if action is A.RMA_TICKET else "supplier"
         ticket = ex.notices.open_ticket(t, kind, t.reason, f"fleetops-remediation-{t.run_id}")
@@ -102,6 +106,19 @@ def perform(call: Call, ex: Executors, verifier: Verifier, timing: Timing) -> Re
         ex.notices.tell_customer(t, t.reason, f"fleetops-remediation-{t.run_id}")
         return Result(True, detail="customer told: no node action needed")
     return _verify(call, ex, verifier, timing)
+
+
+def _await_repair(call: Call, ex: Executors, timing: Timing) -> Result:
+    """The supplier's side of a handed-over run: their closing the ticket is the repair. The first call
+    after a repair that did not hold sends it back on the same ticket (the reason in `target.reason`)."""
+    ticket = call.ticket
+    assert ticket is not None
+    if call.first_call:
+        ex.notices.reopen(ticket, call.target.reason)
+        return Result(False, timing.ticket_poll_s, f"ticket {ticket} reopened: {call.target.reason}")
+    if ex.notices.repaired(ticket):
+        return Result(True, detail=f"the supplier closed ticket {ticket}: verifying the repair")
+    return Result(False, timing.ticket_poll_s, f"ticket {ticket} still open")
 
 
 def _power(call: Call, ex: Executors, timing: Timing) -> Result:

@@ -3,6 +3,15 @@
 Create: POST {base}/rest/api/2/issue with `{"fields": {"project": {"key"}, "summary", "description",
 "issuetype": {"name"}, "labels": [...]}}`, answered 201 `{"id", "key", "self"}`.
 Find: GET {base}/rest/api/2/search?jql=labels = "<label>" answered `{"total", "issues": [{"key"}]}`.
+Close: GET {base}/rest/api/2/issue/{key}/transitions answers `{"transitions": [{"id", "name", "to":
+{"statusCategory": {"key"}}}]}`; POST the same path with `{"transition": {"id"}, "update": {"comment":
+[{"add": {"body"}}]}}` (204). Transition ids differ per workflow, so the one into the "done" category is
+looked up rather than configured; an issue with none (already done) gets the comment alone, POST
+{base}/rest/api/2/issue/{key}/comment `{"body"}` (201).
+Status: GET {base}/rest/api/2/issue/{key}?fields=status, `fields.status.statusCategory.key` ("new",
+"indeterminate", "done"): the category, because each project names its own statuses.
+Comment: POST {base}/rest/api/2/issue/{key}/comment `{"body"}`. Reopen: GET .../transitions, then POST
+`{"transition": {"id"}}` with the first transition whose target is not in the "done" category.
 Jira has no idempotency key: we label each issue with the incident and search for that label first.
 """
 
@@ -51,3 +60,33 @@ class JiraClient:
     def create_issue(self, base_url: str, fields: dict[str, Any]) -> str:
         check_fields(fields)
         return str(self._call("POST", f"{base_url}/rest/api/2/issue", json={"fields": fields}).json()["key"])
+
+    def issue_status(self, base_url: str, key: str) -> str:
+        found = self._call("GET", f"{base_url}/rest/api/2/issue/{key}", params={"fields": "status"}).json()
+        try:
+            return str(found["fields"]["status"]["statusCategory"]["key"])
+        except (KeyError, TypeError):
+            raise ExternalError(f"jira issue {key}: answer has no fields.status.statusCategory.key") from None
+
+    def add_comment(self, base_url: str, key: str, body: str) -> None:
+        self._call("POST", f"{base_url}/rest/api/2/issue/{key}/comment", json={"body": body})
+
+    def reopen(self, base_url: str, key: str) -> None:
+        url = f"{base_url}/rest/api/2/issue/{key}/transitions"
+        transitions = self._call("GET", url).json().get("transitions") or []
+        back = [t for t in transitions if t.get("to", {}).get("statusCategory", {}).get("key") != "done"]
+        if not back:
+            raise ExternalError(f"jira issue {key}: no transition leads out of done", retryable=False)
+        self._call("POST", url, json={"transition": {"id": str(back[0]["id"])}})
+
+    def close_issue(self, base_url: str, key: str, comment: str) -> None:
+        url = f"{base_url}/rest/api/2/issue/{key}/transitions"
+        found = self._call("GET", url).json().get("transitions") or []
+        done = next(
+            (t for t in found if t.get("to", {}).get("statusCategory", {}).get("key") == "done"), None
+        )
+        if done is None:
+            self._call("POST", f"{base_url}/rest/api/2/issue/{key}/comment", json={"body": comment})
+            return
+        body = {"transition": {"id": str(done["id"])}, "update": {"comment": [{"add": {"body": comment}}]}}
+        self._call("POST", url, json=body)

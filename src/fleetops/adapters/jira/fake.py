@@ -1,4 +1,5 @@
-"""An in-memory Jira: issues with labels, searchable by label as the JQL `labels = "x"` is."""
+"""An in-memory Jira: issues with labels, searchable by label as the JQL `labels = "x"` is, with a status
+category the test (or the simulated supplier) moves with `resolve`, and comments."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from fleetops.errors import ExternalError
 class FakeJira:
     def __init__(self) -> None:
         self.issues: dict[str, dict[str, Any]] = {}
+        self.closed: dict[str, str] = {}  # issue key → the closing comment
         self.failures: list[int] = []
+        self.status: dict[str, str] = {}
+        self.comments: dict[str, list[str]] = {}
 
     def fail_next(self, *statuses: int) -> None:
         self.failures.extend(statuses)
@@ -30,4 +34,27 @@ class FakeJira:
         self._maybe_fail()
         key = f"{fields['project']['key']}-{len(self.issues) + 1}"
         self.issues[key] = fields
+        self.status[key] = "new"
         return key
+
+    def resolve(self, key: str) -> None:
+        """The supplier closes the ticket."""
+        self.status[key] = "done"
+
+    def issue_status(self, base_url: str, key: str) -> str:
+        self._maybe_fail()
+        return self.status[key]
+
+    def add_comment(self, base_url: str, key: str, body: str) -> None:
+        self._maybe_fail()
+        self.comments.setdefault(key, []).append(body)
+
+    def reopen(self, base_url: str, key: str) -> None:
+        self._maybe_fail()
+        self.status[key] = "indeterminate"
+
+    def close_issue(self, base_url: str, key: str, comment: str) -> None:
+        self._maybe_fail()
+        if key not in self.issues:
+            raise ExternalError(f"jira answered 404: issue {key} does not exist", retryable=False)
+        self.closed[key] = comment
