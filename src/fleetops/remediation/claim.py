@@ -82,14 +82,15 @@ def claim(session: Session, owner: str, now: Any, limits: Limits) -> list[dict[s
     return [dict(row._mapping) for row in rows]
 
 
-def write(session: Session, works: list[Work], owner: str, keep: Any, fresh: bool = False) -> None:
-    """Write a phase's results, only for runs this worker still leases (a person may have cancelled one)."""
+def write(session: Session, works: list[Work], owner: str, keep: Any) -> list[Work]:
+    """Write a phase's results, only for runs this worker still leases (a person may have cancelled one);
+    returns the works written."""
     ids = [w.run_id for w in works]
     session.execute(update(R).where(R.c.id.in_(ids), R.c.lease_owner == owner).values(lease_owner=owner))
     still = set(session.scalars(select(R.c.id).where(R.c.id.in_(ids), R.c.lease_owner == owner)))
     works = [w for w in works if w.run_id in still]
     if not works:
-        return
+        return works
     statement = (
         update(R)
         .where(R.c.id == bindparam("r_id"), R.c.lease_owner == bindparam("r_owner"))
@@ -101,3 +102,4 @@ def write(session: Session, works: list[Work], owner: str, keep: Any, fresh: boo
         session.execute(insert(RemediationStep), transitions)
     for work in works:
         work.transitions.clear()
+    return works

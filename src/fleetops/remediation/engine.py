@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -24,7 +25,7 @@ from fleetops.config import settings
 from fleetops.db.session import Database
 from fleetops.errors import ExternalError
 from fleetops.health import service as health
-from fleetops.remediation import fsm, ladder
+from fleetops.remediation import fsm, ladder, nodes
 from fleetops.remediation import safety as safety_gates
 from fleetops.remediation.choices import ActionKind, Outcome, RunState
 from fleetops.remediation.claim import Limits, claim, write
@@ -74,19 +75,26 @@ class Engine:
                 self._decide(work, gates)
             safety_gates.write_trips(session, gates)
             self._close_repaired(session, works)
-            write(session, works, token, keep=lambda w: w.call is not None)
+            self._write(session, works, token, keep=lambda w: w.call is not None)
         calling = [w for w in works if w.call is not None]
         for work, outcome in zip(calling, self._map(calling), strict=True):
             self._apply(work, outcome)
         if calling:
             with database.transaction() as session:
                 self._close_repaired(session, calling)
-                write(session, calling, token, keep=lambda w: False, fresh=True)
+                self._write(session, calling, token, keep=lambda w: False)
         self._page(
             [p for w in works for p in w.pages]
             + [(f"circuit breaker {s} {i}: {why}", f"breaker-{s}-{i}") for s, i, why in gates.tripped]
         )
         return len(works)
+
+    @staticmethod
+    def _write(session: Session, works: list[Work], token: str, keep: Callable[[Work], bool]) -> None:
+        """Write a phase back; the nodes of the runs that moved follow them in the inventory."""
+        moved = {w.run_id: w.node_move() for w in works if w.transitions}
+        written = write(session, works, token, keep=keep)
+        nodes.follow(session, [moved[w.run_id] for w in written if w.run_id in moved], ACTOR)
 
     @staticmethod
     def _close_repaired(session: Session, works: list[Work]) -> None:
@@ -242,6 +250,7 @@ class Engine:
         if isinstance(outcome, Cancelled):
             work.move(S.CANCELLED, action=action, outcome=Outcome.SKIPPED, detail=str(outcome))
             work.values["human"] = True
+            work.returned = True
             return
         if work.state is S.ESCALATED:
             self._supplier_answer(work, outcome)
@@ -267,6 +276,7 @@ class Engine:
             work.values["ticket"] = outcome.ticket
         if outcome.resumed:
             work.values["back_in_service_at"] = work.now
+            work.returned = True
         work.values |= {
             "step": work.get("step") + 1,
             "step_calls": 0,
@@ -363,6 +373,7 @@ class Engine:
         node_action = any(A(a) in NODE_ACTIONS or A(a) is A.DRAIN for a in plan)
         if node_action and work.get("back_in_service_at") is None:
             work.values["back_in_service_at"] = work.now
+            work.returned = True
         work.move(S.RESOLVED, detail="resolved without a person" if not work.get("human") else "resolved")
 
     def _page(self, pages: list[tuple[str, str]]) -> None:

@@ -20,7 +20,7 @@ from fleetops.errors import InvalidInput, InvalidTransition, NotFound
 from fleetops.flow import Finding
 from fleetops.inventory.models import Cluster, Node
 from fleetops.inventory.scope import visible
-from fleetops.remediation import fsm
+from fleetops.remediation import fsm, nodes
 from fleetops.remediation.choices import ActionKind, BreakerState, Outcome, RunState
 from fleetops.remediation.intake import IntakeResult, intake
 from fleetops.remediation.models import Breaker, ClusterSettings, RemediationRun, RemediationStep, Switch
@@ -149,6 +149,8 @@ def mark_repaired(session: Session, principal: Principal, run_id: int, note: str
     run.plan, run.step, run.step_calls, run.attempts = plan, len(plan) - 1, 0, 0
     run.acted_at = run.due_at = now
     run.human, run.last_error = True, None
+    move = nodes.Move(run.node_id, run.hostname, run.id, RunState.VERIFYING, ActionKind.VERIFY, False, note)
+    nodes.follow(session, [move], principal.actor)
     record(session, principal.actor, Change("repaired", "remediation_run", str(run.id), {"note": note}))
     return run
 

@@ -12,6 +12,8 @@ from typing import Any
 
 from fleetops.remediation import fsm
 from fleetops.remediation.choices import ActionKind, Outcome, RunState
+from fleetops.remediation.nodes import Move
+from fleetops.remediation.policy import HANDOVER
 from fleetops.remediation.steps import Call
 
 S = RunState
@@ -51,6 +53,7 @@ class Work:
     transitions: list[fsm.Transition] = field(default_factory=list)
     call: Call | None = None
     pages: list[tuple[str, str]] = field(default_factory=list)
+    returned: bool = False  # this tick put the node back in service (verified and resumed, or by a person)
 
     def get(self, key: str) -> Any:
         return self.values.get(key, self.row[key])
@@ -137,6 +140,16 @@ class Work:
                 f"remediation run {self.run_id} on {self.row['hostname']} needs a person: {why}",
                 f"fleetops-remediation-{self.run_id}",
             )
+        )
+
+    def node_move(self) -> Move:
+        """Where the run stands, for the node to follow; a handed-over run is on its hand-over action."""
+        action = self.action
+        if self.state is S.ESCALATED and self.get("ticket"):
+            action = next((ActionKind(a) for a in reversed(self.plan) if ActionKind(a) in HANDOVER), None)
+        why = self.transitions[-1].detail if self.transitions else ""
+        return Move(
+            self.row["node_id"], self.row["hostname"], self.run_id, self.state, action, self.returned, why
         )
 
     def row_update(self, owner: str | None, keep_lease: bool) -> dict[str, Any]:
