@@ -69,6 +69,7 @@ def finding(
     gpu: int | None = None,
     xid: int | None = None,
     resolved: bool = False,
+    gpu_uuid: str | None = None,
 ) -> Finding:
     return Finding(
         hostname=hostname,
@@ -78,6 +79,7 @@ def finding(
         observed_at=when,
         message=f"{check} on {hostname}",
         gpu_index=gpu,
+        gpu_uuid=gpu_uuid,
         xid=xid,
         resolved=resolved,
     )

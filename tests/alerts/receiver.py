@@ -1,7 +1,9 @@
 """A local HTTP receiver standing in for PagerDuty, Slack and Jira, checking each documented payload.
 
 PagerDuty: POST /v2/enqueue (Events API v2). Slack: POST /slack/<hook> (incoming webhook).
-Jira: GET /jira/rest/api/2/search?jql=..., POST /jira/rest/api/2/issue. `down` answers 503 to all.
+Jira: GET /jira/rest/api/2/search?jql=..., POST /jira/rest/api/2/issue, GET and POST
+/jira/rest/api/2/issue/<key>/transitions (one transition, "Done", into the done category, until the issue
+is closed), POST /jira/rest/api/2/issue/<key>/comment. `down` answers 503 to all.
 """
 
 from __future__ import annotations
@@ -42,11 +44,18 @@ def check_pagerduty(event: dict[str, Any]) -> str | None:
     return None
 
 
+TRANSITIONS = re.compile(r"/jira/rest/api/2/issue/([^/]+)/transitions")
+COMMENT = re.compile(r"/jira/rest/api/2/issue/([^/]+)/comment")
+DONE = {"id": "31", "name": "Done", "to": {"name": "Done", "statusCategory": {"key": "done", "name": "Done"}}}
+
+
 class Receiver:
     def __init__(self) -> None:
         self.pagerduty: list[dict[str, Any]] = []
         self.slack: dict[str, list[dict[str, Any]]] = {}
         self.jira: dict[str, dict[str, Any]] = {}
+        self.jira_closed: dict[str, str] = {}  # issue key → closing comment
+        self.jira_comments: dict[str, list[str]] = {}
         self.invalid: list[str] = []
         self.down = False
         self.requests = 0
@@ -85,6 +94,13 @@ class Receiver:
                 if receiver.down:
                     return self._reply(503, {"error": "down"})
                 url = urlparse(self.path)
+                transitions = TRANSITIONS.fullmatch(url.path)
+                if transitions:
+                    key = transitions[1]
+                    if key not in receiver.jira:
+                        return self._reply(404, {"errorMessages": ["Issue does not exist"]})
+                    found = [] if key in receiver.jira_closed else [DONE]
+                    return self._reply(200, {"expand": "transitions", "transitions": found})
                 label = re.search(r'labels = "([^"]+)"', parse_qs(url.query).get("jql", [""])[0])
                 keys = [k for k, f in receiver.jira.items() if label and label[1] in f["labels"]]
                 return self._reply(200, {"total": len(keys), "issues": [{"key": k} for k in keys[:1]]})
@@ -115,6 +131,30 @@ class Receiver:
                     key = f"{fields['project']['key']}-{len(receiver.jira) + 1}"
                     receiver.jira[key] = fields
                     return self._reply(201, {"id": str(len(receiver.jira)), "key": key, "self": self.path})
-                return self._reply(404, {"error": "no such endpoint"})
+                return self._jira_issue_post(body)
+
+            def _jira_issue_post(self, body: dict[str, Any]) -> None:
+                """Transitions and comments on an existing issue, answered as Jira does (204, 201)."""
+                path = urlparse(self.path).path
+                found = TRANSITIONS.fullmatch(path) or COMMENT.fullmatch(path)
+                if found is None:
+                    return self._reply(404, {"error": "no such endpoint"})
+                key = found[1]
+                if key not in receiver.jira:
+                    return self._reply(404, {"errorMessages": ["Issue does not exist"]})
+                if found.re is COMMENT:
+                    if not isinstance(body.get("body"), str) or not body["body"]:
+                        receiver.invalid.append("jira: comment without body")
+                        return self._reply(400, {"errors": {"body": "required"}})
+                    receiver.jira_comments.setdefault(key, []).append(body["body"])
+                    return self._reply(201, {"id": "1", "body": body["body"]})
+                added = body.get("update", {}).get("comment", [{}])[0].get("add", {}).get("body")
+                if body.get("transition", {}).get("id") != DONE["id"] or not added:
+                    receiver.invalid.append("jira: transition needs a known id and a comment")
+                    return self._reply(400, {"errors": {"transition": "invalid"}})
+                receiver.jira_closed[key] = added
+                self.send_response(204)
+                self.end_headers()
+                return None
 
         return Handler

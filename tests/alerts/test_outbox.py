@@ -119,6 +119,16 @@ def test_jira_is_searched_before_an_issue_is_created(timeline: Timeline, receive
     assert len(receiver.jira) == 1
 
 
+def test_jira_issue_is_closed_through_its_done_transition_with_the_comment(receiver: Receiver) -> None:
+    """The transition id is looked up (it differs per workflow); a closed issue gets the comment alone."""
+    jira, base = JiraClient(token="t", timeout=2), f"{receiver.url}/jira"
+    key = jira.create_issue(base, {"project": {"key": "SUP"}, "summary": "s", "issuetype": {"name": "Task"}})
+    jira.close_issue(base, key, "folded into rack incident #8 (dfw1/r03)")
+    assert receiver.jira_closed == {key: "folded into rack incident #8 (dfw1/r03)"}
+    jira.close_issue(base, key, "again")
+    assert receiver.jira_comments == {key: ["again"]} and receiver.invalid == []
+
+
 def test_slack_is_rate_limited_per_webhook(timeline: Timeline, receiver: Receiver) -> None:
     timeline.push(
         [finding(f"a{r:02d}n00", "oom", FaultOwner.APPLICATION, timeline.clock.now()) for r in range(6)]

@@ -37,6 +37,8 @@ def test_tor_switch_failure_is_one_incident_one_supplier_ticket_no_page(timeline
     assert next(iter(timeline.jira.issues.values()))["project"]["key"] == "SUP"
     assert timeline.pager.events == []
     assert len(timeline.slack.messages[SUPPLIER_HOOK]) == 1
+    description = next(iter(timeline.jira.issues.values()))["description"]
+    assert "- a03n00 GPU 0: gpu_unreachable" in description and "- and 236 more alerts" in description
 
 
 def test_tor_switch_failure_pages_when_it_crosses_the_cluster_threshold(timeline: Timeline) -> None:
@@ -67,6 +69,23 @@ def test_single_xid_79_is_one_supplier_ticket_and_forward_no_page(timeline: Time
     assert timeline.pager.events == []
     assert len(timeline.slack.messages[SUPPLIER_HOOK]) == 1
     assert "owner hardware" in timeline.slack.messages[SUPPLIER_HOOK][0]["text"]
+
+
+def test_supplier_ticket_and_forward_name_the_xid_and_the_gpu(timeline: Timeline) -> None:
+    """The supplier swaps a part from the ticket alone: which XID (number and catalog name), which GPU."""
+    uuid = "GPU-5f0c9a3e-41d2-8b7e-2c4f-9d1a6e3b7c20"
+    now = timeline.clock.now()
+    timeline.push([finding("a01n05", "xid", FaultOwner.HARDWARE, now, gpu=3, xid=79, gpu_uuid=uuid)])
+    timeline.run_for(60)
+    (ticket,) = timeline.jira.issues.values()
+    fault = (
+        f"a01n05 GPU 3 ({uuid}): XID 79 ROBUST_CHANNEL_GPU_HAS_FALLEN_OFF_THE_BUS: GPU has fallen off the bus"
+    )
+    assert f"- {fault}" in ticket["description"].splitlines()
+    assert "XID 79 ROBUST_CHANNEL_GPU_HAS_FALLEN_OFF_THE_BUS" in ticket["summary"]
+    (forward,) = timeline.slack.messages[SUPPLIER_HOOK]
+    assert "XID 79" in forward["text"]
+    assert any(fault in block["text"]["text"] for block in forward["blocks"])
 
 
 @pytest.mark.parametrize(("check", "xid"), [("xid", 13), ("xid", 31), ("xid", 43), ("oom", None)])
@@ -203,3 +222,32 @@ def test_measures_show_page_reduction_and_export_to_prometheus(timeline: Timelin
         families = {m.name: m for m in alert_metrics(session)}
     pages = [s.value for s in families["fleetops_alerts"].samples if s.labels["what"] == "pages_sent"]
     assert pages == [1.0]
+
+
+def test_rack_alerts_slower_than_the_group_wait_fold_into_the_rack_incident_and_close_node_tickets(
+    timeline: Timeline,
+) -> None:
+    """A rack whose nodes fail a minute apart: each early node is ticketed alone (group_wait 30 s); at the
+    rack rule's 8th node (4 nodes and 25 % of 32) they fold into one rack incident and their supplier
+    tickets and forwards are closed, naming the rack incident that carries on."""
+    for n in range(8):
+        node_tickets = dict(timeline.jira.issues)
+        now = timeline.clock.now()
+        timeline.push([finding(f"a03n{n:02d}", "gpu_unreachable", FaultOwner.UNKNOWN, now, gpu=0)])
+        timeline.run_for(60)
+    assert len(node_tickets) == 7  # n00..n06 were ticketed before the rack rule was met
+    timeline.run_for(300)  # the folded groups speak at their next group_interval
+    incidents = timeline.incidents()
+    (rack,) = [i for i in incidents if i.status == "open"]
+    assert (rack.scope, rack.node_count, rack.priority) == ("rack", 8, "P1")
+    folded = [i for i in incidents if i.status == "merged"]
+    assert len(folded) == 7 and {i.merged_into_id for i in folded} == {rack.id}
+    assert sorted(timeline.jira.closed) == sorted(node_tickets)
+    note = f"folded into rack incident #{rack.id} (dfw1/r03)"
+    assert all(note in comment for comment in timeline.jira.closed.values())
+    assert len(timeline.jira.issues) == 8 and rack.id not in {i.id for i in folded}
+    forwards = timeline.slack.messages[SUPPLIER_HOOK]
+    assert len([m for m in forwards if m["text"].startswith(f"FOLDED ({note})")]) == 7
+    assert timeline.pager.events == []
+    timeline.run_for(3600)
+    assert len(timeline.jira.closed) == 7 and len(timeline.slack.messages[SUPPLIER_HOOK]) == 7 + 7 + 1

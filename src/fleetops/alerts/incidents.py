@@ -68,13 +68,24 @@ def _open(ctx: Context, group: Group) -> models.Incident:
     return row
 
 
-def _close(ctx: Context, row: models.Incident, alert_home: dict[int, int], members: list[int]) -> None:
+def _close(
+    ctx: Context,
+    row: models.Incident,
+    alert_home: dict[int, int],
+    members: list[int],
+    by_id: dict[int, models.Incident],
+) -> None:
     """An incident without firing alerts was either absorbed by a wider one or has recovered."""
     homes = {alert_home[a] for a in members if a in alert_home}
     if homes:
         row.status, row.merged_into_id = IncidentStatus.MERGED.value, min(homes)
         record(
             ctx, row, "status", IncidentStatus.OPEN.value, row.status, f"merged into incident #{min(homes)}"
+        )
+        # the wider incident's own history says what it absorbed, and that the narrower tickets close
+        told = " (its messages are closed, naming this one)" if row.first_notified_at else ""
+        record(
+            ctx, by_id[min(homes)], "absorbed", None, f"#{row.id}", f"{row.scope} incident #{row.id}{told}"
         )
     else:
         row.status, row.resolved_at = IncidentStatus.RESOLVED.value, ctx.now
@@ -148,9 +159,10 @@ def apply_groups(
             row.labels = dict(group.labels)
             changed.append(_envelope(row, group))
     members = _members(ctx, [r.id for r in existing if r.key not in groups])
+    by_id = {row.id: row for row in rows.values()}
     for row in existing:
         if row.key not in groups and row.status == IncidentStatus.OPEN.value:
-            _close(ctx, row, homes, members.get(row.id, []))
+            _close(ctx, row, homes, members.get(row.id, []), by_id)
             changed.append(_envelope(row, None))
     _mute(changed, groups, rows)
     return changed, homes

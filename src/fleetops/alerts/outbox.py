@@ -45,6 +45,7 @@ def _claim(database: Database, tree: RoutingTree, now: datetime) -> list[dict[st
         table.receiver,
         table.destination,
         table.dedup_key,
+        table.action,
         table.payload,
         table.attempts,
     )
@@ -105,6 +106,10 @@ def _send(row: dict[str, Any], notifiers: Notifiers) -> str | None:
         return None
     label = row["dedup_key"]
     existing = notifiers.ticketer.find_issue(row["destination"], label)
+    if row["action"] == "resolve":
+        if existing:  # a ticket never created has nothing to close
+            notifiers.ticketer.close_issue(row["destination"], existing, row["payload"]["comment"])
+        return existing
     return existing or notifiers.ticketer.create_issue(
         row["destination"], row["payload"]["fields"] if "fields" in row["payload"] else row["payload"]
     )

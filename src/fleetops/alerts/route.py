@@ -140,6 +140,10 @@ def run(incidents: list[Incident], ctx: Context) -> list[Incident]:
         row = rows[incident.incident_id or 0]
         if incident.status == IncidentStatus.MERGED.value:
             ctx.stop(incident, f"merged into incident #{row.merged_into_id}", "merged")
+            if row.first_notified_at is not None:
+                # its page, forward and ticket are out there: its groups close them, naming the wider one
+                for match in matches(ctx.routes, incident.labels):
+                    arm(ctx, match, incident)
             continue
         stopped = suppression(incident, ctx, silences)
         found = [] if stopped else matches(ctx.routes, incident.labels)
