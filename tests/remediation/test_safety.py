@@ -10,6 +10,7 @@ from sqlalchemy import select
 from fleetops.auth.choices import Role
 from fleetops.auth.principal import SYSTEM, Principal
 from fleetops.errors import Forbidden
+from fleetops.flow import FaultOwner, Finding, FindingSeverity
 from fleetops.inventory.models import Cluster
 from fleetops.remediation import service
 from fleetops.remediation.choices import RunState
@@ -169,3 +170,31 @@ def test_resightings_of_an_open_fault_neither_pile_up_nor_trip_the_cap(bed):
         assert bed.finding("b001", xid=62, gpu=2) == []
     run = bed.run(run_id)
     assert run.findings == 1 and run.plan == ["drain", "reset_gpu", "verify"]
+
+
+def test_a_fleet_wide_silence_starts_no_run_and_pages_once_per_breaker(bed):
+    """The breaker decides before runs exist: every node silent at once is a cause for a person."""
+    hosts = ["a000", "a001", "a002", "b000", "b001", "b002"]
+    silent = [
+        Finding(h, "node_silent", FindingSeverity.CRITICAL, FaultOwner.UNKNOWN, bed.clock.now(), "no report")
+        for h in hosts
+    ]
+    with bed.database.transaction() as session:
+        result = service.receive_findings(session, silent)
+        assert result.created == [] and result.merged == []
+        assert len([line for line in result.ignored if line.startswith("held back")]) == 4
+        breakers = service.breakers(session)
+    assert sorted(b.scope for b in breakers) == ["cluster", "cluster", "supplier", "supplier"]
+    bed.play(60)
+    bed.play(60)
+    assert sorted(k for k in bed.world.notices.pages if k.startswith("breaker-")) == sorted(
+        f"breaker-{b.scope}-{b.subject_id}" for b in breakers
+    )
+    assert bed.world.scheduler.calls == [] and bed.runs_of("a000") == []
+
+
+def test_a_lone_silent_node_still_gets_its_run(bed):
+    lone = Finding("a000", "node_silent", FindingSeverity.CRITICAL, FaultOwner.UNKNOWN, bed.clock.now(), "")
+    with bed.database.transaction() as session:
+        assert len(service.receive_findings(session, [lone]).created) == 1
+        assert service.breakers(session) == []

@@ -57,12 +57,14 @@ class Engine:
 
     def __post_init__(self) -> None:
         self._pool = ThreadPoolExecutor(self.limits.threads) if self.limits.threads > 1 else None
+        self._paged: set[tuple[str, int, object]] = set()
 
     def tick(self, database: Database) -> int:
         """Run one step for every due run this worker can lease; returns how many runs it worked on."""
         self.ticks += 1
         token = f"{self.owner}:{self.ticks}"[:100]
         now = clock.now()
+        self._page_trips(database)
         with database.transaction() as session:
             rows = claim(session, token, now, self.limits)
             if not rows:
@@ -83,11 +85,21 @@ class Engine:
             with database.transaction() as session:
                 self._close_repaired(session, calling)
                 self._write(session, calling, token, keep=lambda w: False)
-        self._page(
-            [p for w in works for p in w.pages]
-            + [(f"circuit breaker {s} {i}: {why}", f"breaker-{s}-{i}") for s, i, why in gates.tripped]
-        )
+        self._page([p for w in works for p in w.pages])
         return len(works)
+
+    def _page_trips(self, database: Database) -> None:
+        """Page once for each breaker tripped (here or by intake, which trips before runs exist)."""
+        with database.transaction() as session:
+            tripped = safety_gates.open_breakers(session)
+        fresh = [b for b in tripped if (b.scope, b.subject_id, b.tripped_at) not in self._paged]
+        self._page(
+            [
+                (f"circuit breaker {b.scope} {b.subject_id}: {b.reason}", f"breaker-{b.scope}-{b.subject_id}")
+                for b in fresh
+            ]
+        )
+        self._paged.update((b.scope, b.subject_id, b.tripped_at) for b in fresh)
 
     @staticmethod
     def _write(session: Session, works: list[Work], token: str, keep: Callable[[Work], bool]) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from fleetops import clock
 from fleetops.flow import Finding
 from fleetops.inventory.models import Node, Rack, Site
-from fleetops.remediation import fsm, ladder
+from fleetops.remediation import breaker, fsm, ladder, safety
 from fleetops.remediation.choices import ActionKind, Outcome, RunState
 from fleetops.remediation.models import RemediationFault, RemediationRun, RemediationStep
 from fleetops.remediation.policy import Context, Plan, Policy, default_policy
@@ -216,10 +216,17 @@ def _merge(session: Session, policy: Policy, run: R, finding: Finding, plan: Pla
     session.execute(insert(RemediationStep), [step.row()])
 
 
-def intake(session: Session, findings: list[Finding], policy: Policy | None = None) -> IntakeResult:
+def intake(
+    session: Session,
+    findings: list[Finding],
+    policy: Policy | None = None,
+    limits: safety.Limits | None = None,
+) -> IntakeResult:
     """Turn findings into runs (or merge them into the node's open run); returns what happened to each."""
     policy = policy or default_policy()
     result = IntakeResult()
+    findings, held = breaker.hold_back(session, policy, limits or safety.Limits(), findings)
+    result.ignored.extend(held)
     still_open = [s.value for s in fsm.OPEN]
     for finding in findings:
         if finding.resolved:

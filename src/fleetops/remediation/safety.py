@@ -196,3 +196,7 @@ def write_trips(session: Session, gates: Gates) -> None:
         row.state, row.tripped_at, row.reason = BreakerState.OPEN, gates.now, why[:500]
         row.reset_by = row.reset_at = None
     session.flush()
+
+
+def open_breakers(session: Session) -> list[Breaker]:
+    return list(session.scalars(select(Breaker).where(Breaker.state == BreakerState.OPEN.value)))
