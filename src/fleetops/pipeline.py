@@ -10,16 +10,21 @@ and nothing doubles, without a cursor table.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
 
 from fleetops import clock
 from fleetops.alerts import service as alerts
 from fleetops.db.session import Database
+from fleetops.flow import Finding
 from fleetops.health import service as health
 from fleetops.remediation import service as remediation
 
 log = logging.getLogger("fleetops.pipeline")
 OVERLAP = timedelta(seconds=5)  # re-read a little of the past: a finding committed late is not skipped
+BATCH = 5_000  # findings per transaction: a fleet-wide event never holds the write lock for minutes
 
 
 class Handoff:
@@ -27,15 +32,41 @@ class Handoff:
         self.since: datetime | None = None
 
     def __call__(self, database: Database) -> int:
-        """One hand-off: findings (new, refreshed, resolved) since the last one → alerts, remediation."""
+        """One hand-off: findings (new, refreshed, resolved) since the last one → alerts, remediation.
+
+        Each consumer takes each batch in a transaction of its own, so a failure in one never stops the
+        other, and ingest waits for no more than one batch. A consumer that fails keeps `since` where it
+        was, so the next hand-off sends the same findings again (both consumers are idempotent).
+        """
         started = clock.now()
         with database.transaction() as session:
             findings = health.open_findings(session, since=self.since)
-            if findings:
-                alerts.ingest_findings(session, findings)
-                remediation.receive_findings(session, [f for f in findings if not f.resolved])
-        self.since = started - OVERLAP
+        failed = False
+        for start in range(0, len(findings), BATCH):
+            batch = findings[start : start + BATCH]
+            for name, consume in CONSUMERS:
+                try:
+                    with database.transaction() as session:
+                        consume(session, batch)
+                except Exception:  # noqa: BLE001 - one consumer's failure must not stop the other
+                    log.exception("hand-off failed", extra={"consumer": name, "findings": len(batch)})
+                    failed = True
+        if not failed:
+            self.since = started - OVERLAP
         return len(findings)
 
 
+def _alerts(session: Session, findings: list[Finding]) -> None:
+    alerts.ingest_findings(session, findings)
+
+
+def _remediation(session: Session, findings: list[Finding]) -> None:
+    remediation.receive_findings(session, [f for f in findings if not f.resolved])
+
+
+# The stages after health, in order: each takes the findings in a transaction of its own.
+CONSUMERS: tuple[tuple[str, Callable[[Session, list[Finding]], None]], ...] = (
+    ("alerts", _alerts),
+    ("remediation", _remediation),
+)
 handoff = Handoff()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fleetops import pipeline
 from fleetops.auth.principal import SYSTEM
 from fleetops.health.ingest import ingest
 from fleetops.pipeline import Handoff
@@ -45,3 +46,23 @@ def test_a_condition_reported_again_joins_its_run_once(bed):
     finally:
         engine.use_engine(previous)
         handoff = Handoff()
+
+
+def test_a_failing_alert_stage_does_not_stop_remediation(bed, monkeypatch):
+    """Each consumer takes the findings in its own transaction; the failed one gets them again."""
+    calls = []
+
+    def broken(session, findings):
+        calls.append(len(findings))
+        raise RuntimeError("alert stage down")
+
+    monkeypatch.setattr(pipeline, "CONSUMERS", (("alerts", broken), *pipeline.CONSUMERS[1:]))
+    handoff = Handoff()
+    with bed.database.transaction() as session:
+        ingest(session, SYSTEM, body(report("b002", xids=[xid(79, index=5)])))
+    handoff(bed.database)
+    bed.clock.advance(15)
+    handoff(bed.database)
+    with bed.database.transaction() as session:
+        assert len(service.list_runs(session, SYSTEM)) == 1
+    assert calls[0] == calls[1] > 0  # not advanced past findings the failed stage never took
