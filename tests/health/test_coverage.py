@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fleetops.auth.principal import SYSTEM
+from fleetops.health import coverage as coverage_module
 from fleetops.health.coverage import coverage, mark_silent, tick
 from tests.health.conftest import node_id
 from tests.health.reports import body, report
@@ -60,3 +61,17 @@ def test_a_node_that_never_reported_is_silent_too(fleet, manual_clock):
     with fleet.transaction() as session:
         assert mark_silent(session, manual_clock.now()) == 6
         assert coverage(session, SYSTEM).fleet.share == 0.0
+
+
+def test_the_worker_marks_a_silent_fleet_in_bounded_steps(fleet, manual_clock, monkeypatch):
+    """Each transaction marks at most BATCH nodes, and the steps together mark every one once."""
+    steps = []
+
+    def spy(session, at, **kwargs):
+        steps.append(mark_silent(session, at, **kwargs))
+        return steps[-1]
+
+    monkeypatch.setattr(coverage_module, "BATCH", 4)
+    monkeypatch.setattr(coverage_module, "mark_silent", spy)
+    assert tick(fleet) == 6 and steps == [4, 2]
+    assert tick(fleet) == 0

@@ -37,6 +37,7 @@ from fleetops.inventory.scope import visible
 
 WINDOW_S = 300.0
 OUT_OF_SCOPE = (NodeState.RMA.value, NodeState.DECOMMISSIONED.value)
+BATCH = 2_000  # silent nodes marked per transaction
 
 
 @dataclass(slots=True)
@@ -119,22 +120,29 @@ def coverage(
     return result
 
 
-def _silent_nodes(session: Session, cutoff: datetime) -> list[tuple[int, datetime | None]]:
+def _silent_nodes(session: Session, cutoff: datetime, limit: int | None) -> list[tuple[int, datetime | None]]:
     stmt = (
         select(Node.id, NodeHealth.last_report_at)
         .outerjoin(NodeHealth, NodeHealth.node_id == Node.id)
         .where(Node.id.in_(_in_scope(SYSTEM)))
         .where(or_(NodeHealth.last_report_at.is_(None), NodeHealth.last_report_at < cutoff))
         .where(or_(NodeHealth.state.is_(None), NodeHealth.state != HealthState.UNKNOWN.value))
+        .order_by(Node.id)
+        .limit(limit)
     )
     return [(row[0], row[1]) for row in session.execute(stmt)]
 
 
 def mark_silent(
-    session: Session, at: datetime, window_s: float = WINDOW_S, actor: str = "fleetops:coverage"
+    session: Session,
+    at: datetime,
+    window_s: float = WINDOW_S,
+    actor: str = "fleetops:coverage",
+    limit: int | None = None,
 ) -> int:
-    """Mark every newly silent node (and its GPUs) `unknown` and open its `node_silent` finding."""
-    silent = _silent_nodes(session, at - timedelta(seconds=window_s))
+    """Mark newly silent nodes (and their GPUs) `unknown` and open their `node_silent` findings; at most
+    `limit` nodes, whose ids then fit any database's parameter limit."""
+    silent = _silent_nodes(session, at - timedelta(seconds=window_s), limit)
     if not silent:
         return 0
     ids = [node_id for node_id, _ in silent]
@@ -168,6 +176,15 @@ def mark_silent(
 
 
 def tick(database: Database) -> int:
-    """The worker's periodic task: returns how many nodes were newly marked silent."""
-    with database.transaction() as session:
-        return mark_silent(session, clock.now())
+    """The worker's periodic task: returns how many nodes were newly marked silent.
+
+    In transactions of `BATCH` nodes: a fleet that went silent at once (100,000 nodes freshly imported,
+    a partition) is marked in steps that each hold the write lock briefly, so agent reports get in
+    between, and no statement lists more node ids than PostgreSQL's 65,535 parameters."""
+    at, marked = clock.now(), 0
+    while True:
+        with database.transaction() as session:
+            done = mark_silent(session, at, limit=BATCH)
+        marked += done
+        if done < BATCH:
+            return marked
