@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fleetops.remediation import measures
 from fleetops.remediation.choices import RunState
 
 
@@ -92,3 +93,13 @@ def test_failed_verification_climbs_the_ladder_to_rma(bed):
     done = bed.actions_done(run_id)
     assert done == ["drain", "reset_gpu", "reboot_node", "power_cycle", "rma_ticket"]
     assert run.rung == 3
+
+
+def test_measures_read_a_window_not_every_run_ever(bed):
+    bed.finding("b000", xid=79)
+    bed.play(20 * 60)
+    bed.clock.advance(31 * 86400)
+    with bed.database.transaction() as session:
+        assert measures.summary(session)["runs"] == 0
+        recent = measures.summary(session, days=60)
+    assert recent["runs"] == 1 and recent["actions"]["reboot_node"]["ok"] == 1

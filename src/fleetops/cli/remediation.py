@@ -165,10 +165,13 @@ def print_summary(data: dict) -> None:
 
 @app.command("measures")
 @reports_errors
-def show_measures(as_json: bool = JsonOption) -> None:
+def show_measures(
+    as_json: bool = JsonOption,
+    days: float = typer.Option(30, min=0.01, help="over runs detected in these days"),
+) -> None:
     """MTTR, automation share, actions and escalations, computed from the runs."""
     with get_database().transaction() as session:
-        data = measures.summary(session)
+        data = measures.summary(session, days)
     if as_json:
         emit_json(data)
         return

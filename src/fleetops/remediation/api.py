@@ -101,6 +101,8 @@ def put_settings(
 
 
 @router.get("/measures", summary="MTTR, automation share, actions and escalations (fleet, staff only)")
-def get_measures(session: SessionDep, principal: PrincipalDep) -> dict[str, object]:
+def get_measures(
+    session: SessionDep, principal: PrincipalDep, days: float = Query(30, gt=0, le=3660)
+) -> dict[str, object]:
     principal.require_staff()
-    return measures.summary(session)
+    return measures.summary(session, days)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from statistics import median
 from typing import Any
 
@@ -15,11 +15,13 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from fleetops import clock
 from fleetops.inventory.models import Supplier
 from fleetops.remediation.choices import BreakerState, FaultClass, RunState
 from fleetops.remediation.models import Breaker, RemediationRun, RemediationStep, Switch
 
 R = RemediationRun
+WINDOW_DAYS = 30.0
 GOAL_S = {FaultClass.SOFTWARE.value: 15 * 60, FaultClass.HARDWARE.value: 4 * 3600}
 STAGES = (
     ("detect", "detected_at", "quarantined_at"),
@@ -41,7 +43,7 @@ def _seconds(start: datetime | None, end: datetime | None) -> float | None:
     return (end - start).total_seconds() if start and end else None
 
 
-def _runs(session: Session, since: datetime | None) -> list[dict[str, Any]]:
+def _runs(session: Session, since: datetime) -> list[dict[str, Any]]:
     columns = [
         R.id,
         R.state,
@@ -61,8 +63,7 @@ def _runs(session: Session, since: datetime | None) -> list[dict[str, Any]]:
     query = select(*columns, Supplier.name.label("supplier")).outerjoin(
         Supplier, Supplier.id == R.supplier_id
     )
-    if since is not None:
-        query = query.where(R.detected_at >= since)
+    query = query.where(R.detected_at >= since)
     return [dict(row._mapping) for row in session.execute(query)]
 
 
@@ -132,11 +133,12 @@ def _per_supplier(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     }
 
 
-def actions(session: Session) -> dict[str, dict[str, int]]:
+def actions(session: Session, since: datetime) -> dict[str, dict[str, int]]:
     """Actions by type and outcome, from the step rows where an executor was called (or dry-run)."""
     query = (
         select(RemediationStep.action, RemediationStep.outcome, func.count())
         .where(
+            RemediationStep.at >= since,
             RemediationStep.action.is_not(None),
             RemediationStep.from_state == RemediationStep.to_state,
             RemediationStep.outcome.in_(("ok", "failed", "dry_run")),
@@ -149,22 +151,25 @@ def actions(session: Session) -> dict[str, dict[str, int]]:
     return dict(out)
 
 
-def summary(session: Session, since: datetime | None = None) -> dict[str, Any]:
+def summary(session: Session, days: float = WINDOW_DAYS) -> dict[str, Any]:
+    """The measures over runs detected in the last `days` (a year of runs is not read to draw a gauge)."""
+    since = clock.now() - timedelta(days=days)
     runs = _runs(session, since)
     return {
+        "since": since.isoformat(),
         "runs": len(runs),
         "by_state": dict(Counter(str(r["state"]) for r in runs)),
         "escalated": sum(1 for r in runs if r["state"] is RunState.ESCALATED),
         "mttr": _mttr(runs),
         "stages_median_s": _stages(runs),
         "automation": _automation(runs),
-        "actions": actions(session),
+        "actions": actions(session, since),
         "per_supplier": _per_supplier(runs),
     }
 
 
 def remediation_metrics(session: Session) -> Iterable[Metric]:
-    """Prometheus families for `/metrics` (append to `fleetops.api.metrics.COLLECTORS`)."""
+    """Prometheus families for `/metrics` (append to `fleetops.api.metrics.COLLECTORS`), last 30 days."""
     data = summary(session)
     runs = GaugeMetricFamily("fleetops_remediation_runs", "Remediation runs by state", labels=["state"])
     for state in RunState:
