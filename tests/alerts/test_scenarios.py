@@ -242,12 +242,13 @@ def test_rack_alerts_slower_than_the_group_wait_fold_into_the_rack_incident_and_
     assert (rack.scope, rack.node_count, rack.priority) == ("rack", 8, "P1")
     folded = [i for i in incidents if i.status == "merged"]
     assert len(folded) == 7 and {i.merged_into_id for i in folded} == {rack.id}
-    assert sorted(timeline.jira.closed) == sorted(node_tickets)
+    closed = timeline.jira.closed()
+    assert sorted(closed) == sorted(node_tickets)
     note = f"folded into rack incident #{rack.id} (dfw1/r03)"
-    assert all(note in comment for comment in timeline.jira.closed.values())
+    assert all(len(comments) == 1 and note in comments[0] for comments in closed.values())
     assert len(timeline.jira.issues) == 8 and rack.id not in {i.id for i in folded}
     forwards = timeline.slack.messages[SUPPLIER_HOOK]
     assert len([m for m in forwards if m["text"].startswith(f"FOLDED ({note})")]) == 7
     assert timeline.pager.events == []
     timeline.run_for(3600)
-    assert len(timeline.jira.closed) == 7 and len(timeline.slack.messages[SUPPLIER_HOOK]) == 7 + 7 + 1
+    assert len(timeline.jira.closed()) == 7 and len(timeline.slack.messages[SUPPLIER_HOOK]) == 7 + 7 + 1

@@ -3,15 +3,14 @@
 Create: POST {base}/rest/api/2/issue with `{"fields": {"project": {"key"}, "summary", "description",
 "issuetype": {"name"}, "labels": [...]}}`, answered 201 `{"id", "key", "self"}`.
 Find: GET {base}/rest/api/2/search?jql=labels = "<label>" answered `{"total", "issues": [{"key"}]}`.
-Close: GET {base}/rest/api/2/issue/{key}/transitions answers `{"transitions": [{"id", "name", "to":
-{"statusCategory": {"key"}}}]}`; POST the same path with `{"transition": {"id"}, "update": {"comment":
-[{"add": {"body"}}]}}` (204). Transition ids differ per workflow, so the one into the "done" category is
-looked up rather than configured; an issue with none (already done) gets the comment alone, POST
-{base}/rest/api/2/issue/{key}/comment `{"body"}` (201).
 Status: GET {base}/rest/api/2/issue/{key}?fields=status, `fields.status.statusCategory.key` ("new",
 "indeterminate", "done"): the category, because each project names its own statuses.
-Comment: POST {base}/rest/api/2/issue/{key}/comment `{"body"}`. Reopen: GET .../transitions, then POST
-`{"transition": {"id"}}` with the first transition whose target is not in the "done" category.
+Comment: POST {base}/rest/api/2/issue/{key}/comment `{"body"}` (201).
+Close and reopen: GET {base}/rest/api/2/issue/{key}/transitions answers `{"transitions": [{"id", "name",
+"to": {"statusCategory": {"key"}}}]}`; POST the same path `{"transition": {"id"}}` (204), closing with
+`"update": {"comment": [{"add": {"body"}}]}` beside it. Transition ids differ per workflow, so the first
+one into (to close) or out of (to reopen) the "done" category is looked up, never configured; closing an
+issue already done adds the comment alone.
 Jira has no idempotency key: we label each issue with the incident and search for that label first.
 """
 
@@ -71,22 +70,23 @@ class JiraClient:
     def add_comment(self, base_url: str, key: str, body: str) -> None:
         self._call("POST", f"{base_url}/rest/api/2/issue/{key}/comment", json={"body": body})
 
-    def reopen(self, base_url: str, key: str) -> None:
+    def _transitions(self, base_url: str, key: str, done: bool) -> tuple[str, list[dict[str, Any]]]:
+        """The issue's transitions into (`done`) or out of Jira's "done" status category."""
         url = f"{base_url}/rest/api/2/issue/{key}/transitions"
-        transitions = self._call("GET", url).json().get("transitions") or []
-        back = [t for t in transitions if t.get("to", {}).get("statusCategory", {}).get("key") != "done"]
+        found = self._call("GET", url).json().get("transitions") or []
+        category = [t.get("to", {}).get("statusCategory", {}).get("key") for t in found]
+        return url, [t for t, c in zip(found, category, strict=True) if (c == "done") == done]
+
+    def reopen(self, base_url: str, key: str) -> None:
+        url, back = self._transitions(base_url, key, done=False)
         if not back:
             raise ExternalError(f"jira issue {key}: no transition leads out of done", retryable=False)
         self._call("POST", url, json={"transition": {"id": str(back[0]["id"])}})
 
     def close_issue(self, base_url: str, key: str, comment: str) -> None:
-        url = f"{base_url}/rest/api/2/issue/{key}/transitions"
-        found = self._call("GET", url).json().get("transitions") or []
-        done = next(
-            (t for t in found if t.get("to", {}).get("statusCategory", {}).get("key") == "done"), None
-        )
-        if done is None:
-            self._call("POST", f"{base_url}/rest/api/2/issue/{key}/comment", json={"body": comment})
+        url, done = self._transitions(base_url, key, done=True)
+        if not done:
+            self.add_comment(base_url, key, comment)
             return
-        body = {"transition": {"id": str(done["id"])}, "update": {"comment": [{"add": {"body": comment}}]}}
-        self._call("POST", url, json=body)
+        update = {"comment": [{"add": {"body": comment}}]}
+        self._call("POST", url, json={"transition": {"id": str(done[0]["id"])}, "update": update})

@@ -1,5 +1,6 @@
 """An in-memory Jira: issues with labels, searchable by label as the JQL `labels = "x"` is, with a status
-category the test (or the simulated supplier) moves with `resolve`, and comments."""
+category the test (or the simulated supplier) moves with `resolve`, and comments; `close_issue` is
+fleetops closing a ticket itself (folded into a wider incident's), with the comment that says why."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from fleetops.errors import ExternalError
 class FakeJira:
     def __init__(self) -> None:
         self.issues: dict[str, dict[str, Any]] = {}
-        self.closed: dict[str, str] = {}  # issue key → the closing comment
         self.failures: list[int] = []
         self.status: dict[str, str] = {}
         self.comments: dict[str, list[str]] = {}
@@ -54,7 +54,9 @@ class FakeJira:
         self.status[key] = "indeterminate"
 
     def close_issue(self, base_url: str, key: str, comment: str) -> None:
-        self._maybe_fail()
-        if key not in self.issues:
-            raise ExternalError(f"jira answered 404: issue {key} does not exist", retryable=False)
-        self.closed[key] = comment
+        self.add_comment(base_url, key, comment)
+        self.status[key] = "done"
+
+    def closed(self) -> dict[str, list[str]]:
+        """Issue key → its comments, for the issues that are done."""
+        return {k: self.comments.get(k, []) for k, s in self.status.items() if s == "done"}
