@@ -28,12 +28,13 @@ from fleetops.health import service as health
 from fleetops.remediation import fsm, ladder, nodes
 from fleetops.remediation import safety as safety_gates
 from fleetops.remediation.choices import ActionKind, Outcome, RunState
-from fleetops.remediation.claim import Limits, claim, write
+from fleetops.remediation.claim import QUEUE, Limits, claim, write
 from fleetops.remediation.executors import Executors, Target
 from fleetops.remediation.policy import HANDOVER, NODE_ACTIONS, Policy, default_policy
 from fleetops.remediation.steps import Call, Result, Timing, perform
 from fleetops.remediation.verify import HealthVerifier, Verifier, VerifierUnavailable
 from fleetops.remediation.work import Work
+from fleetops.workers.leases import Heartbeat
 
 log = logging.getLogger("fleetops.remediation")
 S, A = RunState, ActionKind
@@ -79,7 +80,9 @@ class Engine:
             self._close_repaired(session, works)
             self._write(session, works, token, keep=lambda w: w.call is not None)
         calling = [w for w in works if w.call is not None]
-        for work, outcome in zip(calling, self._map(calling), strict=True):
+        with Heartbeat(database, QUEUE, token, self.limits.lease_s):
+            outcomes = self._map(calling)
+        for work, outcome in zip(calling, outcomes, strict=True):
             self._apply(work, outcome)
         if calling:
             with database.transaction() as session:

@@ -75,6 +75,8 @@ class Work:
     def run_id(self) -> int:
         return int(self.row["id"])
 
+    row_id = run_id
+
     def move(
         self,
         new: RunState,
@@ -157,6 +159,6 @@ class Work:
         values["updated_at"] = self.now
         values["lease_owner"] = owner if keep_lease else None
         values["lease_expires_at"] = self.row["lease_expires_at"] if keep_lease else None
-        values["r_id"] = self.run_id
-        values["r_owner"] = owner
+        values["w_id"] = self.run_id
+        values["w_owner"] = owner
         return values
