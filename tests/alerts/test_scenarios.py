@@ -252,3 +252,36 @@ def test_rack_alerts_slower_than_the_group_wait_fold_into_the_rack_incident_and_
     assert timeline.pager.events == []
     timeline.run_for(3600)
     assert len(timeline.jira.closed()) == 7 and len(timeline.slack.messages[SUPPLIER_HOOK]) == 7 + 7 + 1
+
+
+def _spread(count: int) -> list[str]:
+    """`count` nodes dealt across the 11 racks, at most 4 per rack: no rack incident can form."""
+    return [f"a{i % 11:02d}n{i // 11:02d}" for i in range(count)]
+
+
+HARDWARE_FAULTS = [("xid", 48), ("xid", 79), ("xid", 64), ("ecc_uncorrectable", None), ("nvlink_down", None)]
+
+
+def test_unrelated_hardware_faults_on_a_tenth_of_a_cluster_do_not_page(timeline: Timeline) -> None:
+    """36 of 352 nodes (10.2 %) each with a fault of its own kind is bad luck, not a cluster degradation."""
+    now = timeline.clock.now()
+    faults = [
+        finding(host, check, FaultOwner.HARDWARE, now, gpu=i % 8, xid=xid)
+        for i, host in enumerate(_spread(36))
+        for check, xid in [HARDWARE_FAULTS[i % len(HARDWARE_FAULTS)]]
+    ]
+    timeline.push(faults)
+    timeline.run_for(120)
+    assert timeline.pager.events == []
+    incidents = timeline.incidents()
+    assert {(i.scope, i.priority) for i in incidents} == {("node", "P2")} and len(incidents) == 36
+
+
+def test_one_fault_on_a_tenth_of_a_cluster_pages_as_a_cluster_degradation(timeline: Timeline) -> None:
+    now = timeline.clock.now()
+    timeline.push([finding(h, "xid", FaultOwner.HARDWARE, now, gpu=1, xid=79) for h in _spread(36)])
+    timeline.run_for(120)
+    (incident,) = timeline.incidents()
+    assert (incident.scope, incident.priority, incident.node_count) == ("cluster", "P0", 36)
+    (page,) = timeline.pager.triggers()
+    assert "XID 79 ROBUST_CHANNEL_GPU_HAS_FALLEN_OFF_THE_BUS" in page["payload"]["summary"]

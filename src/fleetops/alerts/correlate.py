@@ -1,9 +1,10 @@
 """Correlate: alerts that share a cause become one incident, chosen from the inventory topology.
 
 Within a cluster, infrastructure alerts (owner hardware/driver/unknown) widen: enough nodes of one rack
-make a rack incident, a large enough share of the cluster makes a cluster incident. Everything else is a
-node incident per owner. A node incident beneath an open rack or cluster incident is muted by it, as
-Alertmanager's inhibit rules mute the symptoms of an infrastructure failure (the reason is recorded).
+make a rack incident, one cause on a large enough share of the cluster makes a cluster incident.
+Everything else is a node incident per owner. A node incident beneath an open rack or cluster incident
+is muted by it, as Alertmanager's inhibit rules mute the symptoms of an infrastructure failure (the
+reason is recorded).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ def _firing_rows(ctx: Context, alerts: list[Alert]) -> list[Any]:
         table.cluster_id,
         table.owner,
         table.alertname,
+        table.labels["xid"].as_string().label("xid"),
         table.incident_id,
     )
     clusters = sorted({a.cluster_id for a in alerts if a.cluster_id is not None})
@@ -66,31 +68,52 @@ def _rack_sizes(ctx: Context, rows: list[Any]) -> None:
         ctx.rack_sizes.update(dict(ctx.session.execute(stmt.group_by(Node.rack_id)).all()))
 
 
+def _cause(row: Any) -> str:
+    """What broke, as widening compares it: the check, and for an XID its number (48 is not 79)."""
+    return f"{row.alertname} {row.xid}" if row.xid else str(row.alertname)
+
+
 def _wide_keys(ctx: Context, cluster_id: int, rows: list[Any]) -> tuple[dict[int, str], float, bool]:
-    """Which infrastructure alerts of one cluster widen to a rack or the cluster: alert id → key."""
+    """Which infrastructure alerts of one cluster widen to a rack or the cluster: alert id → key.
+
+    The cluster widens on a system-down check, or on one cause seen on the cluster's P0 share of its
+    nodes: unrelated faults that only add up to that share are each a node's own, not a degradation.
+    """
     rules, cluster = ctx.rules, ctx.clusters.get(cluster_id, {})
-    name = cluster.get("cluster", str(cluster_id))
+    size, key = cluster.get("nodes") or 0, f"cluster:{cluster_id}:infrastructure"
     p0_checks = set(rules.classification.p0_checks)
-    down = any(r.node_id is None and r.alertname in p0_checks for r in rows)
-    nodes = {r.node_id for r in rows if r.node_id is not None}
-    share = len(nodes) / cluster["nodes"] if cluster.get("nodes") else 0.0
-    wide = (
-        share >= rules.classification.cluster_share(name)
-        and len(nodes) >= rules.correlation.cluster.min_nodes
-    )
-    if down or wide:
-        return {r.id: f"cluster:{cluster_id}:infrastructure" for r in rows}, share, True
+    if any(r.node_id is None and r.alertname in p0_checks for r in rows):
+        nodes = {r.node_id for r in rows if r.node_id is not None}
+        return {r.id: key for r in rows}, len(nodes) / size if size else 0.0, True
+    by_cause: dict[str, set[int]] = defaultdict(set)
+    for r in rows:
+        if r.node_id is not None:
+            by_cause[_cause(r)].add(r.node_id)
+    threshold = rules.classification.cluster_share(cluster.get("cluster", str(cluster_id)))
+    wide = {
+        cause
+        for cause, nodes in by_cause.items()
+        if size and len(nodes) / size >= threshold and len(nodes) >= rules.correlation.cluster.min_nodes
+    }
+    keys = {r.id: key for r in rows if _cause(r) in wide}
+    nodes = set().union(*(by_cause[cause] for cause in wide))
+    keys |= _rack_keys(ctx, cluster_id, [r for r in rows if r.id not in keys])
+    return keys, len(nodes) / size if size else 0.0, bool(wide)
+
+
+def _rack_keys(ctx: Context, cluster_id: int, rows: list[Any]) -> dict[int, str]:
+    """Enough nodes of one rack, whatever their symptoms (a ToR or PDU shows many), make a rack incident."""
     by_rack: dict[int, set[int]] = defaultdict(set)
     for r in rows:
         if r.rack_id is not None:
             by_rack[r.rack_id].add(r.node_id)
-    rack_rule, keys = rules.correlation.rack, {}
+    rack_rule, keys = ctx.rules.correlation.rack, {}
     for r in rows:
         hit = by_rack.get(r.rack_id, set())
         size = ctx.rack_sizes.get(r.rack_id, 0) or 1
         if len(hit) >= rack_rule.min_nodes and len(hit) / size >= rack_rule.min_share:
             keys[r.id] = f"rack:{cluster_id}:{r.rack_id}:infrastructure"
-    return keys, share, False
+    return keys
 
 
 def _group(ctx: Context, rows: list[Any]) -> dict[str, Group]:
