@@ -58,6 +58,10 @@ class Settings(BaseSettings):
         default=False,
         description="Drive deployments and repairs with simulated backends (the demo); never in production",
     )
+    sim_state: str = Field(
+        default="var/sim-world.json",
+        description="Where the simulated backends keep their state, so it survives a worker restart",
+    )
 
 
 def _file_values(path: Path) -> dict[str, Any]:

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 
+from fleetops import clock
 from fleetops.auth.principal import SYSTEM
+from fleetops.flow import FaultOwner, Finding, FindingSeverity
 from fleetops.remediation import service
 from fleetops.remediation.choices import RunState
 from fleetops.remediation.engine import Engine
+from fleetops.remediation.models import RemediationRun
 
 from .conftest import make_bed
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class WorkerKilled(BaseException):
@@ -105,3 +118,67 @@ def test_bmc_unreachable_climbs_the_ladder_not_silently(fleet, manual_clock):
     assert run.state is RunState.ESCALATED and run.ticket  # reboot → power-cycle failed → RMA
     assert any("BMC busy" in s.detail for s in bed.steps(run_id))
     bed.engine.close()
+
+
+def _worker(database, state, stage: str) -> subprocess.Popen[str]:
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "tests.remediation.crash_worker", database.url, str(state), stage],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert worker.stdout is not None and worker.stdout.readline().strip() == "started"
+    return worker
+
+
+@pytest.mark.parametrize(
+    ("stage", "finding", "ends"),
+    [
+        ("drain", {"xid": 79}, RunState.RESOLVED),
+        ("reset", {"xid": 62}, RunState.RESOLVED),
+        ("ticket", {"check": "row_remap_failure"}, RunState.ESCALATED),
+    ],
+)
+def test_a_sigkilled_worker_does_each_step_exactly_once(fleet, tmp_path, stage, finding, ends):
+    """A real worker process is killed inside an executor call; the next one finishes the run without
+    draining, resetting or ticketing twice, because both the run and the world survive the kill."""
+    state = tmp_path / "world.json"
+    found = Finding(
+        "b000",
+        finding.get("check", "xid"),
+        FindingSeverity.CRITICAL,
+        FaultOwner.HARDWARE,
+        clock.now(),
+        "",
+        gpu_index=0,
+        xid=finding.get("xid"),
+    )
+    with fleet.transaction() as session:
+        [run_id] = service.receive_findings(session, [found]).created
+    first = _worker(fleet, state, stage)
+    try:
+        assert first.stdout.readline().strip().startswith("inside")
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    second = _worker(fleet, state, "none")
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with fleet.transaction() as session:
+                run = session.get(RemediationRun, run_id)
+                if run.state is ends:
+                    break
+            time.sleep(0.2)
+    finally:
+        second.send_signal(signal.SIGKILL)
+        second.wait()
+    assert run.state is ends, f"run {run_id} still {run.state}: {run.last_error}"
+    world = json.loads(state.read_text())
+    assert [c for c in world["scheduler"]["calls"] if c == ["drain", "b000"]] == [["drain", "b000"]]
+    if stage == "reset":
+        assert world["gpu"]["resets"] == [["b000", 0]]
+    if stage == "ticket":
+        assert [host for _, host, _ in world["notices"]["opened"]] == ["b000"]

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -419,10 +420,10 @@ def tick(database: Database) -> int:
     if _engine is None:
         if not settings().simulate:
             return 0  # production installs real executors: use_engine(Engine(production_executors(...)))
-        from fleetops.remediation.fakes import FakeWorld
+        from fleetops.remediation.world import DurableWorld
 
         log.warning("remediation engine on SIMULATED executors (FLEETOPS_SIMULATE is set)")
-        world = FakeWorld()
+        world = DurableWorld(Path(settings().sim_state))
         _engine = Engine(world.executors(), verifier=world.verifier)
     return _engine.tick(database)
 
