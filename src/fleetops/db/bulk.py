@@ -14,7 +14,7 @@ SQLite runs in-process and has no planning to save: it keeps the executemany and
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -38,6 +38,15 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from fleetops.db.base import NAIVE, UTCDateTime
 
 _encode = msgspec.json.Encoder().encode
+
+
+CHUNK = 10_000  # keys per IN list: under SQLite's 32,766 variables and PostgreSQL's 65,535 parameters
+
+
+def chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    """`values` in lists short enough for one statement's parameters on either database."""
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
 
 
 class Among:

@@ -12,44 +12,19 @@ to the customer) pass.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fleetops import clock
+from fleetops.db.bulk import chunks
 from fleetops.flow import Finding
-from fleetops.inventory.models import Node, Rack, Site
+from fleetops.inventory.placement import placements
 from fleetops.remediation import fsm, ladder, safety
 from fleetops.remediation.models import RemediationRun
 from fleetops.remediation.policy import Context, Policy
 
-CHUNK = 10_000  # keys per IN list: under SQLite's 32,766 variables and PostgreSQL's 65,535 parameters
 Scope = tuple[str, int]
-
-
-def chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(values), CHUNK):
-        yield values[start : start + CHUNK]
-
-
-def _scopes(session: Session, hostnames: list[str]) -> dict[str, tuple[int, list[Scope]]]:
-    """hostname → (node id, its cluster and supplier scopes)."""
-    out: dict[str, tuple[int, list[Scope]]] = {}
-    for part in chunks(hostnames):
-        rows = session.execute(
-            select(Node.hostname, Node.id, Node.cluster_id, Site.supplier_id)
-            .join(Rack, Rack.id == Node.rack_id)
-            .join(Site, Site.id == Rack.site_id)
-            .where(Node.hostname.in_(part))
-        )
-        for hostname, node_id, cluster_id, supplier_id in rows:
-            scopes = [
-                (s, i) for s, i in (("cluster", cluster_id), ("supplier", supplier_id)) if i is not None
-            ]
-            out[hostname] = (node_id, scopes)
-    return out
 
 
 def _with_runs(session: Session, node_ids: list[int]) -> set[int]:
@@ -74,14 +49,14 @@ def hold_back(
     ]
     if not acting:
         return findings, []
-    nodes = _scopes(session, sorted({f.hostname for f in acting}))
-    busy = _with_runs(session, [node_id for node_id, _ in nodes.values()])
+    nodes = placements(session, (f.hostname for f in acting))
+    busy = _with_runs(session, [p.node_id for p in nodes.values()])
     wanted: dict[Scope, set[int]] = defaultdict(set)
     for finding in acting:
-        node_id, scopes = nodes.get(finding.hostname, (0, []))
-        if node_id and node_id not in busy:
-            for scope in scopes:
-                wanted[scope].add(node_id)
+        place = nodes.get(finding.hostname)
+        if place is not None and place.node_id not in busy:
+            for scope in place.scopes():
+                wanted[scope].add(place.node_id)
     gates = safety.load_gates(session, limits, clock.now(), set())
     held: dict[Scope, str] = {}
     for scope, node_ids in wanted.items():
@@ -104,7 +79,9 @@ def hold_back(
     acting_ids = {id(f) for f in acting}
 
     def kept(finding: Finding) -> bool:
-        node_id, scopes = nodes.get(finding.hostname, (0, []))
-        return id(finding) not in acting_ids or node_id in busy or not any(s in held for s in scopes)
+        place = nodes.get(finding.hostname)
+        if id(finding) not in acting_ids or place is None or place.node_id in busy:
+            return True
+        return not any(scope in held for scope in place.scopes())
 
     return [f for f in findings if kept(f)], [f"held back: {why}" for why in held.values()]

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from fleetops import clock
 from fleetops.flow import Finding
-from fleetops.inventory.models import Node, Rack, Site
+from fleetops.inventory.placement import placements
 from fleetops.remediation import breaker, fsm, ladder, safety
 from fleetops.remediation.choices import ActionKind, Outcome, RunState
 from fleetops.remediation.models import RemediationFault, RemediationRun, RemediationStep
@@ -42,13 +42,12 @@ def fault_key(finding: Finding) -> str:
 
 
 def _node(session: Session, hostname: str) -> dict[str, Any] | None:
-    row = session.execute(
-        select(Node.id, Node.cluster_id, Site.supplier_id)
-        .join(Rack, Rack.id == Node.rack_id)
-        .join(Site, Site.id == Rack.site_id)
-        .where(Node.hostname == hostname)
-    ).first()
-    return dict(row._mapping) if row else None
+    place = placements(session, [hostname]).get(hostname)
+    return (
+        None
+        if place is None
+        else {"id": place.node_id, "cluster_id": place.cluster_id, "supplier_id": place.supplier_id}
+    )
 
 
 def _context(session: Session, policy: Policy, node_id: int, finding: Finding) -> Context:
