@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
+from fleetops.alerts.policy import default_routes
 from fleetops.cli.alerts import app, incidents_app, routes_app
 from fleetops.config import settings
 from fleetops.flow import FaultOwner
@@ -125,12 +126,17 @@ def test_routes_test_refuses_bad_labels() -> None:
 
 def test_incidents_list_and_explain(sqlite_database, manual_clock) -> None:
     load(sqlite_database, fleet(racks=2))
-    Timeline(sqlite_database, manual_clock).push(
-        [finding("a01n01", "xid", FaultOwner.HARDWARE, manual_clock.now(), gpu=1, xid=79)]
-    )
+    timeline = Timeline(sqlite_database, manual_clock, routes=default_routes())
+    timeline.push([finding("a01n01", "xid", FaultOwner.HARDWARE, manual_clock.now(), gpu=1, xid=79)])
     rows = json.loads(runner.invoke(incidents_app, ["list", "--json"]).output)
     assert [(r["scope"], r["priority"]) for r in rows] == [("node", "P2")]
     explained = runner.invoke(app, ["explain", "1"])
     assert explained.exit_code == 0 and "not paged" in explained.output
+    manual_clock.advance(30)
+    timeline.tick()  # the shipped tree has no Slack webhook for the supplier: that forward fails
+    why = "receiver supplier-slack has no webhook for supplier=acme"
+    assert f"message to supplier-slack: trigger failed after 0 attempts: {why}" in said(
+        runner.invoke(app, ["explain", "1"])
+    )
     missing = runner.invoke(app, ["explain", "99"])
     assert missing.exit_code == 2 and "alert 99" in missing.output

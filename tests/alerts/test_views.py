@@ -16,7 +16,7 @@ from fleetops.flow import FaultOwner
 from fleetops.inventory.models import Customer, Supplier
 from tests.alerts.fleet import finding
 from tests.alerts.harness import Timeline
-from tests.factories import load, token, two_tenant_fleet
+from tests.factories import bearer, load, token, two_tenant_fleet
 
 
 @pytest.fixture
@@ -132,6 +132,47 @@ def test_explanation_says_why_paged_when_half_a_cluster_is_down(console, timelin
     assert verdict.startswith("Paged because incident #") and "P0" in verdict
     assert 'class="verdict paged"' in page
     assert 'id="pages-sent">1<' in console.get("/incidents").text
+
+
+def _verdict(page: str) -> str:
+    return page.split('id="verdict">')[1].split("</p>")[0]
+
+
+def test_a_notification_that_could_not_be_sent_is_explained_with_its_reason(console, timeline):
+    """beta's supplier (globex) has no Slack webhook and Jira refuses the ticket: routed is not heard."""
+    timeline.jira.fail_next(400)
+    timeline.push([finding("b001", "xid", FaultOwner.HARDWARE, timeline.clock.now(), gpu=2, xid=79)])
+    timeline.run_for(60)
+    with timeline.database.transaction() as session:
+        alert_id = session.scalar(select(models.Alert.id).where(models.Alert.alertname == "xid"))
+    reasons = [
+        "supplier-slack trigger failed: receiver supplier-slack has no webhook for supplier=globex",
+        "supplier-tickets trigger failed: jira answered 400",
+    ]
+    viewer = bearer(token(timeline.database, Role.VIEWER))
+    found = console.get(f"/api/v1/alerts/{alert_id}/explain", headers=viewer).json()
+    assert sorted(found["undelivered"]) == reasons
+    assert all(reason in found["verdict"] for reason in reasons)
+    _sign_in(console, timeline, Role.VIEWER)
+    verdict = _verdict(console.get(f"/alerts/{alert_id}/explain").text)
+    assert verdict.startswith("Not paged because incident #") and "; not delivered: " in verdict
+    assert all(reason in verdict for reason in reasons)
+
+
+def test_a_page_that_failed_is_not_called_paged(console, timeline):
+    timeline.pager.fail_next(400)
+    now = timeline.clock.now()
+    timeline.push([finding(h, "node_silent", FaultOwner.UNKNOWN, now) for h in ("a000", "a001")])
+    timeline.run_for(90)
+    with timeline.database.transaction() as session:
+        alert_id = session.scalar(select(models.Alert.id).where(models.Alert.alertname == "node_silent"))
+    _sign_in(console, timeline, Role.OPERATOR)
+    verdict = _verdict(console.get(f"/alerts/{alert_id}/explain").text)
+    assert (
+        verdict.startswith("Not paged because incident #")
+        and "is P0, but its page is not delivered" in verdict
+    )
+    assert "oncall-pager trigger failed: pagerduty answered 400" in verdict
 
 
 def test_customer_sees_only_its_clusters_incidents_and_others_answer_404(console, timeline):

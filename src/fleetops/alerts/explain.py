@@ -1,13 +1,20 @@
-"""Why an alert paged, ticketed, forwarded or stayed quiet: the answer an operator asks for at 3 am."""
+"""Why an alert paged, ticketed, forwarded or stayed quiet: the answer an operator asks for at 3 am.
+
+A message routed is not a message heard: a page or forward that failed, or is being retried, is named in
+the verdict with its reason (a supplier without a Slack webhook, a receiver's 4xx), so "routed to
+supplier-slack" is never read as "the supplier knows".
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fleetops.alerts import models
+from fleetops.alerts.choices import OutboxStatus, ReceiverKind
 from fleetops.errors import NotFound
 
 ALERT_FIELDS = ("id", "fingerprint", "status", "labels", "repeats")
@@ -42,8 +49,9 @@ def explain(session: Session, alert_id: int) -> dict[str, Any]:
         .where(models.IncidentEvent.incident_id == incident.id)
         .order_by(models.IncidentEvent.id)
     ).all()
-    messages = session.scalars(select(models.Outbox).where(models.Outbox.incident_id == incident.id)).all()
-    paged = any(m.kind == "pagerduty" and m.action == "trigger" for m in messages)
+    messages = session.scalars(
+        select(models.Outbox).where(models.Outbox.incident_id == incident.id).order_by(models.Outbox.id)
+    ).all()
     history = [
         {"at": e.at.isoformat(), "field": e.field, "from": e.from_value, "to": e.to_value, "why": e.reason}
         for e in events
@@ -59,17 +67,34 @@ def explain(session: Session, alert_id: int) -> dict[str, Any]:
         }
         for m in messages
     ]
+    undelivered = _undelivered(messages)
+    verdict = _verdict(incident, messages)
     return found | {
         "incident": _pick(incident, INCIDENT_FIELDS),
-        "verdict": _verdict(incident, paged),
+        "verdict": verdict + (f"; not delivered: {'; '.join(undelivered)}" if undelivered else ""),
+        "undelivered": undelivered,
         "history": history,
         "messages": sent,
     }
 
 
-def _verdict(incident: models.Incident, paged: bool) -> str:
-    if paged:
+def _undelivered(messages: Sequence[models.Outbox]) -> list[str]:
+    """Messages nobody has heard: failed for good, or failing and being retried, each with its reason."""
+    found = []
+    for m in messages:
+        if m.status == OutboxStatus.FAILED.value:
+            found.append(f"{m.receiver} {m.action} failed: {m.last_error}")
+        elif m.status == OutboxStatus.PENDING.value and m.last_error:
+            found.append(f"{m.receiver} {m.action} retrying after {m.attempts} attempts: {m.last_error}")
+    return found
+
+
+def _verdict(incident: models.Incident, messages: Sequence[models.Outbox]) -> str:
+    pages = [m for m in messages if m.kind == ReceiverKind.PAGERDUTY.value and m.action == "trigger"]
+    if any(m.status == OutboxStatus.DELIVERED.value for m in pages):
         return f"paged: incident #{incident.id} is {incident.priority} ({incident.reason})"
+    if pages:
+        return f"not paged: incident #{incident.id} is {incident.priority}, but its page is not delivered"
     if incident.disposition in ("suppressed", "inhibited"):
         return f"not paged: {incident.disposition}, {incident.reason}"
     where = ", ".join(incident.receivers) or "no receiver"

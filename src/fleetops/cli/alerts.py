@@ -49,9 +49,10 @@ def explain(alert_id: int, as_json: bool = JsonOption) -> None:
     for step in found.get("history", []):
         console.print(f"  {step['at']}  {step['field']}: {step['from']} → {step['to']}  ({step['why']})")
     for message in found.get("messages", []):
+        error = f": {message['error']}" if message["error"] else ""
         console.print(
             f"  message to {message['receiver']}: {message['action']} {message['status']} "
-            f"after {message['attempts']} attempts"
+            f"after {message['attempts']} attempts{error}"
         )
 
 
