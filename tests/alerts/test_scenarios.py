@@ -285,3 +285,15 @@ def test_one_fault_on_a_tenth_of_a_cluster_pages_as_a_cluster_degradation(timeli
     assert (incident.scope, incident.priority, incident.node_count) == ("cluster", "P0", 36)
     (page,) = timeline.pager.triggers()
     assert "XID 79 ROBUST_CHANNEL_GPU_HAS_FALLEN_OFF_THE_BUS" in page["payload"]["summary"]
+
+
+def test_a_tree_routing_on_alertname_sends_the_resolve_where_the_trigger_went(timeline: Timeline) -> None:
+    from fleetops.alerts.policy import Route
+
+    timeline.routes.route.routes = [Route(matchers=['alertname="oom"'], receiver="customer-slack")]
+    timeline.push([finding("a02n01", "oom", FaultOwner.APPLICATION, timeline.clock.now())])
+    timeline.run_for(60)
+    timeline.push([finding("a02n01", "oom", FaultOwner.APPLICATION, timeline.clock.now(), resolved=True)])
+    timeline.run_for(360)
+    texts = [m["text"] for m in timeline.slack.messages[CUSTOMER_HOOK]]
+    assert len(texts) == 2 and texts[1].startswith("RESOLVED ")

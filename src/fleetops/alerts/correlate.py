@@ -161,7 +161,8 @@ def _describe(ctx: Context, groups: dict[str, Group]) -> None:
     subject_label = {"node": "node", "rack": "rack", "cluster": "cluster"}
     for group in groups.values():
         labels = found.get(group.representative, {})
-        group.labels = _labels_of(labels, group.scope)
+        # kept on the incident row, so its closing message is routed on the same labels as its trigger
+        group.labels = _labels_of(labels, group.scope) | {"alertname": group.names.most_common(1)[0][0]}
         group.subject = str(labels.get(subject_label.get(group.scope, "node"), group.key))
 
 

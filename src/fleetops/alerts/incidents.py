@@ -96,8 +96,6 @@ def _close(
 def _envelope(row: models.Incident, group: Group | None) -> Incident:
     labels = {k: str(v) for k, v in row.labels.items()}
     labels |= {"incident": str(row.id), "scope": row.scope, "owner": row.owner}
-    if group is not None:
-        labels["alertname"] = group.names.most_common(1)[0][0] if group.names else ""
     return Incident(
         key=row.key,
         scope=row.scope,
