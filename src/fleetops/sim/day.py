@@ -166,11 +166,11 @@ def play_day(
         clock.use(previous)
 
 
-def scratch_database(seed: int, nodes: int, name: str = "day") -> Database:
+def scratch_database(seed: int, nodes: int, name: str = "day", directory: Path | None = None) -> Database:
     """A throwaway SQLite with a generated fleet, so `fleetops sim day` (or `soak`) needs nothing set up."""
     from fleetops.sim.load import seed_fleet
 
-    path = Path(tempfile.mkdtemp(prefix=f"fleetops-sim-{name}-")) / "fleetops.db"
+    path = Path(directory or tempfile.mkdtemp(prefix=f"fleetops-sim-{name}-")) / "fleetops.db"
     database = Database(f"sqlite:///{path}")
     upgrade(database)
     seed_fleet(database, seed, nodes, force=True)

@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
@@ -135,6 +136,7 @@ class Soak:
     nodes: int
     intensity: float = 1.0
     progress: Callable[[float], None] | None = None
+    directory: Path | None = None  # where the scratch database goes (a temporary folder by default)
     manual: clock.ManualClock = field(default_factory=lambda: clock.ManualClock(START))
     _queue: list[tuple[datetime, int, Callable[[datetime], None]]] = field(default_factory=list)
     _seq: int = 0
@@ -156,7 +158,7 @@ class Soak:
 
     # Setting the world up.
     def _setup(self) -> None:
-        self.database = scratch_database(self.seed, self.nodes + SUBPOD, name="soak")
+        self.database = scratch_database(self.seed, self.nodes + SUBPOD, "soak", self.directory)
         self.url = self.database.url
         self.rng = random.Random(self.seed)
         hosts = load_hosts(self.database)
@@ -367,6 +369,7 @@ def play_soak(
     nodes: int = 2000,
     intensity: float = 1.0,
     progress: Callable[[float], None] | None = None,
+    directory: Path | None = None,
 ) -> SoakResult:
     """Play `days` of a fleet of `nodes` nodes in service (plus the 576-node sub-pod waiting to deploy)."""
-    return Soak(seed, days, nodes, intensity, progress).run()
+    return Soak(seed, days, nodes, intensity, progress, directory).run()
