@@ -1,10 +1,19 @@
-"""Deploy test data (a site with racks of racked nodes and one planned cluster) and the driving loop."""
+"""Deploy test data (a site with racks of racked nodes and one planned cluster), rollouts over it, a
+scripted step backend and the driving loop."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+from fleetops.auth.principal import SYSTEM
+from fleetops.deploy import service
+from fleetops.deploy.backends import DONE, StepContext, StepResult
 from fleetops.deploy.measures import next_due
+from fleetops.deploy.plan import PlanRequest
+from fleetops.errors import ExternalError
+from tests.factories import load
 
 
 def racked_fleet(
@@ -58,3 +67,36 @@ def drive(database, engine, clock, limit: int = 10_000) -> None:
             return
         clock.set(max(due, clock.now()))
     raise AssertionError("rollout did not settle")
+
+
+def plan_rollout(database, nodes: int = 8, name: str = "r1", **fleet: Any) -> None:
+    load(database, racked_fleet(nodes=nodes, **fleet))
+    with database.transaction() as session:
+        service.plan(
+            session,
+            SYSTEM,
+            PlanRequest(name=name, cluster="gamma", image="ubuntu-22.04-gpu", profile="k8s-cis", pod="sp1"),
+        )
+
+
+def start_rollout(database, nodes: int = 8, name: str = "r1", **fleet: Any) -> None:
+    plan_rollout(database, nodes, name, **fleet)
+    with database.transaction() as session:
+        service.start(session, SYSTEM, name)
+
+
+@dataclass
+class ScriptedStep:
+    """An instant step backend that fails the runs `fails(ctx)` picks and keeps every run's context."""
+
+    name: str
+    fails: Callable[[StepContext], bool] = lambda ctx: False
+    runs: list[StepContext] = field(default_factory=list)
+
+    def run(self, ctx: StepContext) -> StepResult:
+        self.runs.append(ctx)
+        if self.fails(ctx):
+            raise ExternalError(
+                f"{self.name}: scripted failure on {ctx.hostname} (run {ctx.attempt})", retryable=True
+            )
+        return DONE

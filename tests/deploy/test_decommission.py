@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from fleetops.auth.principal import SYSTEM
 from fleetops.deploy import decommission, service
-from fleetops.deploy.backends import simulated_backends
+from fleetops.deploy.backends import REALISTIC_DURATIONS, simulated_backends
 from fleetops.deploy.claim import Limits
 from fleetops.deploy.engine import Engine
 from fleetops.deploy.plan import PlanRequest
@@ -83,3 +83,21 @@ def test_open_rollouts_stop_and_planned_clusters_cannot_be_decommissioning(datab
         service.start(session, SYSTEM, "r1")
         decommission.request(session, SYSTEM, "gamma", "never mind")
         assert service.status(session, "r1")["state"] == "aborted"
+
+
+def test_a_decommission_mid_rollout_releases_the_nodes_it_stopped(database, manual_clock):
+    load(database, racked_fleet(nodes=3))
+    with database.transaction() as session:
+        service.plan(session, SYSTEM, PlanRequest("r1", "gamma", "img", "k8s-cis", pod="sp1"))
+        service.start(session, SYSTEM, "r1")
+    engine = Engine(simulated_backends(durations=REALISTIC_DURATIONS), Limits(threads=1))
+    for _ in range(30):  # half an hour in: imaging done, burn-in under way
+        engine.tick(database)
+        manual_clock.advance(60)
+    with database.transaction() as session:
+        assert set(session.scalars(select(Node.state))) == {"qualifying"}
+        decommission.request(session, SYSTEM, "gamma", "contract ended")
+        decommission.run(session, SYSTEM, "gamma", decommission.Hooks())
+        result = decommission.read(session, "gamma")
+        assert set(session.scalars(select(Node.state))) == {"decommissioned"}
+    assert result["state"] == "done" and result["nodes_released"] == 3

@@ -8,36 +8,19 @@ import pytest
 from sqlalchemy import func, select
 
 from fleetops.auth.principal import SYSTEM
-from fleetops.deploy import service
+from fleetops.deploy import ledger, service
 from fleetops.deploy.backends import REALISTIC_DURATIONS, simulated_backends
+from fleetops.deploy.choices import BringupState as S
 from fleetops.deploy.claim import Limits
 from fleetops.deploy.engine import Engine
 from fleetops.deploy.models import BringupTransition, NodeBringup
-from fleetops.deploy.plan import PlanRequest
 from fleetops.errors import InvalidTransition
 from fleetops.inventory.models import Cluster, Node
-from tests.deploy.fleet import drive, racked_fleet
-from tests.factories import load
-
-
-def plan_only(database, nodes=8, name="r1", **fleet):
-    load(database, racked_fleet(nodes=nodes, **fleet))
-    with database.transaction() as session:
-        service.plan(
-            session,
-            SYSTEM,
-            PlanRequest(name=name, cluster="gamma", image="ubuntu-22.04-gpu", profile="k8s-cis", pod="sp1"),
-        )
-
-
-def start(database, nodes=8, name="r1", **fleet):
-    plan_only(database, nodes, name, **fleet)
-    with database.transaction() as session:
-        service.start(session, SYSTEM, name)
+from tests.deploy.fleet import drive, plan_rollout, start_rollout
 
 
 def test_nodes_reach_ready_through_every_step(database, manual_clock):
-    start(database, nodes=6)
+    start_rollout(database, nodes=6)
     engine = Engine(simulated_backends(durations=REALISTIC_DURATIONS), Limits(threads=1))
     drive(database, engine, manual_clock)
     with database.transaction() as session:
@@ -61,7 +44,7 @@ def test_nodes_reach_ready_through_every_step(database, manual_clock):
 
 
 def test_failures_climb_the_recovery_ladder(database, manual_clock):
-    start(database, nodes=40, racks=4)
+    start_rollout(database, nodes=40, racks=4)
     engine = Engine(
         simulated_backends(durations=REALISTIC_DURATIONS, failure_rate=0.2, persistent_share=0.1, seed=3),
         Limits(threads=1),
@@ -80,7 +63,7 @@ def test_failures_climb_the_recovery_ladder(database, manual_clock):
 
 
 def test_pause_stops_new_steps(database, manual_clock):
-    start(database, nodes=4)
+    start_rollout(database, nodes=4)
     engine = Engine(simulated_backends(), Limits(threads=1))
     with database.transaction() as session:
         service.pause(session, SYSTEM, "r1")
@@ -91,13 +74,13 @@ def test_pause_stops_new_steps(database, manual_clock):
 
 
 def test_a_planned_rollout_cannot_resume_past_start(database, manual_clock):
-    plan_only(database)
+    plan_rollout(database)
     with database.transaction() as session, pytest.raises(InvalidTransition, match="only a paused rollout"):
         service.resume(session, SYSTEM, "r1")
 
 
 def test_rack_power_on_is_staggered(database, manual_clock):
-    start(database, nodes=12, racks=1)
+    start_rollout(database, nodes=12, racks=1)
     engine = Engine(
         simulated_backends(durations=REALISTIC_DURATIONS),
         Limits(threads=1, rack_power_on_burst=4, rack_power_on_interval_s=60),
@@ -109,7 +92,7 @@ def test_rack_power_on_is_staggered(database, manual_clock):
 
 
 def test_site_provisioning_cap(database, manual_clock):
-    start(database, nodes=10, racks=2)
+    start_rollout(database, nodes=10, racks=2)
     engine = Engine(
         simulated_backends(durations=REALISTIC_DURATIONS),
         Limits(threads=1, rack_power_on_burst=0, site_provisioning_cap=3),
@@ -125,8 +108,24 @@ def test_site_provisioning_cap(database, manual_clock):
     assert imaging == 3
 
 
+def test_time_held_by_the_imaging_cap_is_kept_on_the_row(database, manual_clock):
+    start_rollout(database, nodes=4, racks=1)
+    engine = Engine(
+        simulated_backends(durations=REALISTIC_DURATIONS),
+        Limits(threads=1, rack_power_on_burst=0, site_provisioning_cap=2),
+    )
+    drive(database, engine, manual_clock)
+    with database.transaction() as session:
+        rows = session.scalars(select(NodeBringup)).all()
+    held = sorted(ledger.read(r.evidence, S.PROVISIONING, ledger.HELD_S) for r in rows)
+    # Two imaged at once; the other two waited for a slot, at least the 15 minutes of an image less
+    # the spread of power-on times.
+    assert held[:2] == [0, 0] and all(h > 10 * 60 for h in held[2:]), held
+    assert all(ledger.HELD_SINCE not in r.evidence["steps"]["provisioning"] for r in rows)
+
+
 def test_backend_rate_limit_defers_calls(database, manual_clock):
-    start(database, nodes=10, racks=1)
+    start_rollout(database, nodes=10, racks=1)
     engine = Engine(
         simulated_backends(durations=REALISTIC_DURATIONS),
         Limits(threads=1, rack_power_on_burst=0, backend_rate_per_s={"power": 3.0}),
@@ -140,7 +139,7 @@ def test_backend_rate_limit_defers_calls(database, manual_clock):
 
 
 def test_aborted_rollout_is_left_alone(database, manual_clock):
-    start(database, nodes=3)
+    start_rollout(database, nodes=3)
     with database.transaction() as session:
         service.abort(session, SYSTEM, "r1", "wrong image")
     engine = Engine(simulated_backends(), Limits(threads=1))

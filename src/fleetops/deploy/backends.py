@@ -34,7 +34,7 @@ class StepContext:
     image: str
     profile: str
     step: BringupState
-    attempt: int
+    attempt: int  # which run of this step, 1-based, over the whole bring-up (a retry, a re-image pass)
     calls: int
     step_started_at: datetime | None
 
@@ -103,6 +103,7 @@ class Backends:
 
 # Documented step durations (seconds, min..max) of a real bring-up, used by the simulator and the benchmark:
 # BMC power-on and POST take minutes, imaging 15-20 minutes, hardening checks a few, burn-in is configurable.
+# Qualifying is the long burn-in level; the quick level before it is `QUICK_DIAG_S`.
 REALISTIC_DURATIONS: dict[BringupState, tuple[float, float]] = {
     BringupState.POWER_ON: (120, 300),
     BringupState.PROVISIONING: (900, 1200),
@@ -110,6 +111,19 @@ REALISTIC_DURATIONS: dict[BringupState, tuple[float, float]] = {
     BringupState.QUALIFYING: (3600, 3600),
     BringupState.JOINING: (60, 240),
 }
+
+# Qualification runs in levels, the short checks first and the long burn-in last, as `dcgmi diag -r 1..4`
+# does: a level that finds a fault ends the step there, so a dead GPU costs minutes, not a whole burn-in.
+# The quick level stands for a `dcgmi diag -r 2` (about two minutes, in NVIDIA's dcgmi reference) and a
+# short load on each GPU: five minutes.
+QUICK_DIAG_S = 300.0
+# ASSUMPTIONS, not measured here. 80 % of the qualification runs that fail, fail the quick level (a GPU
+# missing or off the bus, XIDs or uncorrectable ECC at first load, PCIe or NVLink below spec); the other
+# 20 % show only under sustained load (heat, power, slowly failing memory), at a uniformly random moment
+# of the burn-in, and the harness reports the failure then rather than at the end of the run (a
+# `QualificationResult` with passed=false fails the step whenever it arrives, see `qualify.py`).
+# Change them here and rerun `bench/bench_deploy.py subpod --seeds 10` to see what they are worth.
+QUICK_DIAG_FINDS = 0.8
 
 
 def _fraction(*parts: object) -> float:
@@ -122,9 +136,9 @@ def _fraction(*parts: object) -> float:
 class SimulatedStep:
     """A step that takes a duration on the Clock and fails at an injectable rate.
 
-    Stateless: the duration and the failure are derived from (seed, node, step, attempt), and the start
+    Stateless: the duration and the failure are derived from (seed, node, step, run), and the start
     time comes from the durable row, so a worker killed mid-step resumes the same simulated work.
-    `persistent_share` of the failing nodes fail on every attempt: the hardware faults a human must fix.
+    `persistent_share` of the failing nodes fail on every run: the hardware faults a human must fix.
     """
 
     name: str
@@ -134,29 +148,59 @@ class SimulatedStep:
     seed: int = 0
     calls: int = 0
 
-    def _fails(self, ctx: StepContext) -> bool:
+    def fails(self, hostname: str, attempt: int) -> bool:
         if self.failure_rate <= 0:
             return False
         if (
-            _fraction(self.seed, "persistent", ctx.hostname, self.name)
+            _fraction(self.seed, "persistent", hostname, self.name)
             < self.failure_rate * self.persistent_share
         ):
             return True
-        return _fraction(self.seed, "fail", ctx.hostname, self.name, ctx.attempt) < self.failure_rate
+        return _fraction(self.seed, "fail", hostname, self.name, attempt) < self.failure_rate
+
+    def busy_s(self, hostname: str, attempt: int) -> float:
+        """How long this run of the step takes on the node, its outcome included (the benchmark's
+        serial-path bound adds these up)."""
+        low, high = self.duration_s
+        return low + (high - low) * _fraction(self.seed, "duration", hostname, self.name, attempt)
+
+    def failure(self, hostname: str, attempt: int) -> str:
+        return f"{self.name}: simulated failure on {hostname} (attempt {attempt})"
 
     def run(self, ctx: StepContext) -> StepResult:
         self.calls += 1
-        low, high = self.duration_s
-        duration = low + (high - low) * _fraction(self.seed, "duration", ctx.hostname, self.name, ctx.attempt)
+        busy = self.busy_s(ctx.hostname, ctx.attempt)
         started = ctx.step_started_at or clock.now()
-        remaining = (started + timedelta(seconds=duration) - clock.now()).total_seconds()
+        remaining = (started + timedelta(seconds=busy) - clock.now()).total_seconds()
         if remaining > 0:
             return StepResult(done=False, wait_s=remaining)
-        if self._fails(ctx):
-            raise ExternalError(
-                f"{self.name}: simulated failure on {ctx.hostname} (attempt {ctx.attempt})", retryable=True
-            )
-        return StepResult(done=True, evidence={f"{self.name}_s": round(duration, 1)})
+        if self.fails(ctx.hostname, ctx.attempt):
+            raise ExternalError(self.failure(ctx.hostname, ctx.attempt), retryable=True)
+        return StepResult(done=True, evidence={f"{self.name}_s": round(busy, 1)})
+
+
+@dataclass
+class SimulatedQualifier(SimulatedStep):
+    """Qualification in two levels: the quick diag, then the burn-in (`duration_s`); a failing run ends
+    where its fault shows (`QUICK_DIAG_FINDS` of them at the quick level, the rest during the burn-in)."""
+
+    quick_s: float = 0.0
+    quick_finds: float = QUICK_DIAG_FINDS
+
+    def _found_quickly(self, hostname: str, attempt: int) -> bool:
+        return _fraction(self.seed, "level", hostname, self.name, attempt) < self.quick_finds
+
+    def busy_s(self, hostname: str, attempt: int) -> float:
+        burn_in = super().busy_s(hostname, attempt)
+        if not self.fails(hostname, attempt):
+            return self.quick_s + burn_in
+        if self._found_quickly(hostname, attempt):
+            return self.quick_s
+        return self.quick_s + burn_in * _fraction(self.seed, "shows", hostname, self.name, attempt)
+
+    def failure(self, hostname: str, attempt: int) -> str:
+        level = "quick diag" if self._found_quickly(hostname, attempt) else "burn-in"
+        return f"{self.name}: simulated failure at the {level} on {hostname} (attempt {attempt})"
 
 
 @dataclass
@@ -175,24 +219,27 @@ def simulated_backends(
     seed: int = 0,
     burn_in_s: float | None = None,
 ) -> Backends:
-    """Backends for the demo and the benchmark: instant by default, or `REALISTIC_DURATIONS`."""
+    """Backends for the demo and the benchmark: instant by default, or `REALISTIC_DURATIONS`; any burn-in
+    has the quick diag level before it."""
     table = dict(durations or {})
     if burn_in_s is not None:
         table[BringupState.QUALIFYING] = (burn_in_s, burn_in_s)
+    quick_s = QUICK_DIAG_S if table.get(BringupState.QUALIFYING, (0.0, 0.0))[1] > 0 else 0.0
 
-    def step(cls: type[SimulatedStep], name: str, state: BringupState) -> Any:
+    def step(cls: type[SimulatedStep], name: str, state: BringupState, **extra: Any) -> Any:
         return cls(
             name=name,
             duration_s=table.get(state, (0.0, 0.0)),
             failure_rate=failure_rate,
             persistent_share=persistent_share,
             seed=seed,
+            **extra,
         )
 
     return Backends(
         power=step(SimulatedPower, "power", BringupState.POWER_ON),
         provisioner=step(SimulatedStep, "provisioner", BringupState.PROVISIONING),
         hardening=step(SimulatedStep, "hardening", BringupState.HARDENING),
-        qualifier=step(SimulatedStep, "qualifier", BringupState.QUALIFYING),
+        qualifier=step(SimulatedQualifier, "qualifier", BringupState.QUALIFYING, quick_s=quick_s),
         joiner=step(SimulatedStep, "joiner", BringupState.JOINING),
     )

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from fleetops.deploy import fsm, recovery
+from fleetops.deploy import fsm, ledger, recovery
 from fleetops.deploy.backends import StepContext, StepResult
 from fleetops.deploy.choices import BringupState, RecoveryAction
 from fleetops.errors import FleetopsError
@@ -34,6 +34,7 @@ WRITTEN = (
     "ready_at",
 )
 MAX_HISTORY = 10
+LAST_ERRORS = 3
 
 
 @dataclass
@@ -66,16 +67,31 @@ class Work:
             )
         )
         self.values["state"] = new.value
+        if new in fsm.STEPS:
+            ledger.count(self.values["evidence"], new, ledger.RUNS)
         if new in fsm.STEPS or new is S.READY:
             self.values.update(step_calls=0, step_started_at=None)
 
     def defer(self, seconds: float) -> None:
         self.values["due_at"] = self.now + timedelta(seconds=seconds)
 
+    def hold(self, seconds: float) -> None:
+        """A limit holds this row back: wait, and keep the hold's length on the row (see `ledger`)."""
+        ledger.hold(self.values["evidence"], self.step(), self.now)
+        self.defer(seconds)
+
+    def release(self) -> None:
+        ledger.release(self.values["evidence"], self.step(), self.now)
+
+    def step(self) -> BringupState:
+        """The step this row works on: its state, or while retrying the step it goes back to."""
+        state = S(self.values["state"])
+        if state is S.RETRYING:
+            return S(self.values["resume_state"] or self.values["failed_step"])
+        return state
+
     def context(self) -> StepContext:
-        step = S(self.values["state"])
-        if step is S.RETRYING:
-            step = S(self.values["resume_state"] or self.values["failed_step"])
+        step = self.step()
         return StepContext(
             bringup_id=self.row["id"],
             hostname=self.row["hostname"],
@@ -88,7 +104,7 @@ class Work:
             image=self.row["image"],
             profile=self.row["profile"],
             step=step,
-            attempt=max(1, self.values["attempt"] + (1 if self.values["failed_step"] == step else 0)),
+            attempt=max(1, int(ledger.read(self.values["evidence"], step, ledger.RUNS))),
             calls=self.values["step_calls"],
             step_started_at=self.values["step_started_at"] or self.now,
         )
@@ -121,13 +137,15 @@ def step_done(work: Work, result: StepResult, limits_min_poll_s: float) -> None:
         return
     reason = f"{step} done"
     if work.values["failed_step"] == step.value:
-        work.values.update(recovered=work.values["recovered"] + 1, failed_step=None, attempt=0)
+        work.values.update(failed_step=None, attempt=0)
         reason += ": recovered automatically"
     following = fsm.next_state(step)
     work.move(following, reason)
     work.values["due_at"] = work.now
     if following is S.READY:
-        work.values["ready_at"] = work.now
+        # One node, counted once: it failed at least once and got here without a person.
+        recovered = work.values["failures"] > 0 and work.values["escalations"] == 0
+        work.values.update(ready_at=work.now, recovered=int(recovered))
 
 
 def describe(error: BaseException) -> str:
@@ -141,8 +159,10 @@ def step_failed(work: Work, step: BringupState, error: BaseException) -> None:
     """Record the failure, then climb the recovery ladder (or escalate)."""
     message = describe(error)
     values = work.values
-    values["attempt"] = values["attempt"] + 1 if values["failed_step"] == step.value else 1
-    values.update(failed_step=step.value, failures=values["failures"] + 1, last_error=message)
+    attempt = ledger.count(values["evidence"], step, ledger.FAILURES)
+    values.update(
+        failed_step=step.value, attempt=attempt, failures=values["failures"] + 1, last_error=message
+    )
     if work.state is not S.RETRYING:
         work.move(fsm.FAILED_OF[step], message)
     retryable = isinstance(error, FleetopsError) and error.retryable or not isinstance(error, FleetopsError)
@@ -165,6 +185,7 @@ def escalate_or_retry(work: Work, decision: recovery.Decision) -> None:
     if decision.action is RecoveryAction.ESCALATE:
         work.values["escalations"] += 1
         work.values.update(resume_state=work.values["failed_step"], recovery_action=None)
+        work.values["evidence"]["escalation"] = escalation(work.values)
         work.move(S.NEEDS_HUMAN, f"{decision.reason}: {work.values['last_error']}")
         work.values["due_at"] = work.now
         return
@@ -175,6 +196,17 @@ def escalate_or_retry(work: Work, decision: recovery.Decision) -> None:
         recovery_action=decision.action.value,
     )
     work.defer(decision.wait_s)
+
+
+def escalation(values: dict[str, Any]) -> dict[str, Any]:
+    """What the person on the human queue reads first: which step, how many times, the last errors."""
+    history = values["evidence"].get("failures", [])
+    return {
+        "step": values["failed_step"],
+        "step_failures": values["attempt"],
+        "failures": values["failures"],
+        "last_errors": [f"{entry['step']}: {entry['error']}" for entry in history[-LAST_ERRORS:]],
+    }
 
 
 def leftover_failure(work: Work) -> None:

@@ -62,12 +62,20 @@ def request(session: Session, principal: Principal, cluster_name: str, why: str)
     check_transition("cluster", cluster.name, cluster.state, ClusterState.DECOMMISSIONING)
     old, cluster.state = cluster.state, ClusterState.DECOMMISSIONING
     now = clock.now()
-    # A cluster going away takes no more nodes: its open rollouts stop here, before any drain.
+    # A cluster going away takes no more nodes: its open rollouts stop here, before any drain, and hand
+    # back the nodes they left half-way (racked, so the decommission can release them).
+    reason = f"cluster decommissioned: {why}"[:500]
+    open_ids = list(
+        session.scalars(
+            select(Rollout.id).where(Rollout.cluster_id == cluster.id, Rollout.state.in_(OPEN_ROLLOUTS))
+        )
+    )
     session.execute(
         update(Rollout)
-        .where(Rollout.cluster_id == cluster.id, Rollout.state.in_(OPEN_ROLLOUTS))
-        .values(state=RolloutState.ABORTED, finished_at=now, reason=f"cluster decommissioned: {why}"[:500])
+        .where(Rollout.id.in_(open_ids))
+        .values(state=RolloutState.ABORTED, finished_at=now, reason=reason)
     )
+    progress.release_nodes(session, open_ids, principal.actor, reason)
     job = Decommission(
         cluster_id=cluster.id, requested_by=principal.actor, requested_at=now, deadline_at=now + DEADLINE
     )

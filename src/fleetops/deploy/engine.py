@@ -66,9 +66,10 @@ class Engine:
         state, row = work.state, work.row
         if state is S.ENROLLED:
             if power_budget[row["rack_id"]] <= 0:
-                work.defer(self.limits.rack_power_on_interval_s / 2)
+                work.hold(self.limits.rack_power_on_interval_s / 2)
                 return False
             power_budget[row["rack_id"]] -= 1
+            work.release()
             bringup.admit(work)
             return False
         if state in fsm.FAILED:
@@ -76,13 +77,14 @@ class Engine:
             return False
         if state is S.PROVISIONING and row["step_calls"] == 0:
             if imaging_budget[row["site_id"]] <= 0:
-                work.defer(self.limits.defer_s)
+                work.hold(self.limits.defer_s)
                 return False
             imaging_budget[row["site_id"]] -= 1
         backend = self._backend_name(work)
         if backend and not self.rate.allow(backend):
-            work.defer(1.0 / self.limits.backend_rate_per_s[backend])
+            work.hold(1.0 / self.limits.backend_rate_per_s[backend])
             return False
+        work.release()
         return True
 
     def _backend_name(self, work: Work) -> str | None:
@@ -112,7 +114,7 @@ class Engine:
             return error
 
     def _apply(self, work: Work, outcome: StepResult | BaseException | None) -> None:
-        step = work.context().step
+        step = work.step()
         if isinstance(outcome, BaseException):
             bringup.step_failed(work, step, outcome)
         elif outcome is None:

@@ -109,7 +109,8 @@ def rollout_measures(session: Session, rollout: Rollout) -> dict[str, Any]:
         "failures": failures or 0,
         "recovered_automatically": recovered or 0,
         "escalations": escalations or 0,
-        "share_recovered_automatically": _share(recovered or 0, (recovered or 0) + (escalations or 0)),
+        # Nodes, not episodes: of the nodes that failed and settled, the share that needed no person.
+        "share_recovered_automatically": _share(recovered or 0, (recovered or 0) + (humans or 0)),
         "node_ready_s_median": median(durations) if durations else None,
         "node_ready_s_p95": durations[int(0.95 * (len(durations) - 1))] if durations else None,
         "rollout_ready_s": (end - start).total_seconds() if ready else None,

@@ -41,7 +41,7 @@ def deploy_metrics(session: Session) -> Iterable[Metric]:
         ),
         "share_recovered_automatically": GaugeMetricFamily(
             "fleetops_deploy_share_recovered_automatically",
-            "Share of failures recovered without a human",
+            "Share of failed nodes that reached ready without a human",
             labels=["rollout"],
         ),
     }

@@ -51,7 +51,9 @@ class NodeBringup(Base):
     step_calls: Mapped[int] = mapped_column(default=0)
     power_on_at: Mapped[datetime | None]
     due_at: Mapped[datetime] = mapped_column(default=lambda: clock.now())
-    # Recovery: which step failed, how many times in this episode, and what to do when retrying is due.
+    # Recovery: the step whose failure is open, how many times it failed in this bring-up (its rung; the
+    # other steps' counts are in evidence["steps"]), and what to do when retrying is due. `recovered` is
+    # 1 for a node that reached ready after failing, without a person: counted once, however many loops.
     failed_step: Mapped[BringupState | None] = mapped_column(enum_type(BringupState))
     attempt: Mapped[int] = mapped_column(default=0)
     resume_state: Mapped[BringupState | None] = mapped_column(enum_type(BringupState))

@@ -70,6 +70,33 @@ def move_nodes(session: Session, wanted: dict[int, tuple[NodeState, str, str]], 
     return sum(len(ids) for ids in groups.values())
 
 
+def release_nodes(session: Session, rollout_ids: list[int], actor: str, why: str) -> int:
+    """Aborted rollouts hand back the nodes they left half-way: back to racked, through the table.
+
+    Their leases are revoked first, so a tick in flight writes nothing for them (it writes only rows it
+    still leases) and cannot move a node forward again. Inventory has no qualifying → racked edge, so a
+    qualifying node goes by provisioning, each move audited. Ready nodes and those on the human queue
+    (repair) are in a stable state already and stay.
+    """
+    session.execute(
+        update(NodeBringup)
+        .where(NodeBringup.rollout_id.in_(rollout_ids))
+        .values(lease_owner=None, lease_expires_at=None)
+    )
+    held = session.execute(
+        select(Node.id, Node.hostname, Node.state)
+        .join(NodeBringup, NodeBringup.node_id == Node.id)
+        .where(
+            NodeBringup.rollout_id.in_(rollout_ids),
+            NodeBringup.state.not_in([BringupState.READY.value, BringupState.NEEDS_HUMAN.value]),
+            Node.state.in_([NodeState.PROVISIONING, NodeState.QUALIFYING]),
+        )
+    ).all()
+    back = {n.id: (NodeState.PROVISIONING, n.hostname, why) for n in held if n.state == NodeState.QUALIFYING}
+    move_nodes(session, back, actor)
+    return move_nodes(session, {n.id: (NodeState.RACKED, n.hostname, why) for n in held}, actor)
+
+
 def settle_rollouts(session: Session, rollout_ids: set[int], actor: str) -> None:
     """A rollout with no node left in the engine's hands is complete; all ready makes its cluster active."""
     if not rollout_ids:

@@ -1,7 +1,9 @@
 """The provisioning step, pluggable: a command hook, or an HTTP provisioning API.
 
-Both are idempotent by construction: the request carries a key made of the bring-up and attempt, so a
-worker that calls again after a crash finds the imaging it already started instead of starting another.
+Both are idempotent by construction: the request carries a key made of the bring-up and the run of the
+step (`StepContext.attempt`), so a worker that calls again after a crash finds the imaging it already
+started instead of starting another, while a retry or a re-image pass is a new run with a new key (an
+idempotent API handed the old key would return the old image instead of imaging again).
 """
 
 from __future__ import annotations

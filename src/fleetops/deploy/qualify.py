@@ -4,6 +4,10 @@ The agent (`fleetops-agent qualify --json`) measures every GPU against its model
 pass or fail per GPU. This step waits for a result newer than the step's start, then also checks what
 the agent cannot know: that it saw as many GPUs as inventory says the node has. A failed burn-in is
 retryable, so the recovery ladder (retry, power-cycle, re-image) runs before a human is asked.
+
+Qualification runs in levels, the short ones first (a few minutes per GPU, then the long burn-in), as
+`dcgmi diag` levels do: every result is judged as it arrives, so a fault the quick level finds fails
+the step at once instead of after an hour or two of burn-in, and the node starts its recovery then.
 """
 
 from __future__ import annotations
@@ -53,10 +57,14 @@ def judge(ctx: StepContext, result: QualificationResult) -> list[str]:
 
 @dataclass
 class AgentQualifier:
+    """`burn_in_s`: the per-GPU duration of the last level; a passing result shorter than that is an
+    earlier level passed, and the step waits on for the burn-in (0: the first passing result is final)."""
+
     fetch: Fetch
     name: str = "qualifier"
     poll_s: float = 60.0
     timeout_s: float = 6 * 3600.0
+    burn_in_s: float = 0.0
 
     def run(self, ctx: StepContext) -> StepResult:
         started = ctx.step_started_at or clock.now()
@@ -72,7 +80,14 @@ class AgentQualifier:
         reasons = judge(ctx, result)
         if reasons:
             raise ExternalError(
-                f"node {ctx.hostname}: burn-in failed: {' | '.join(reasons)}", retryable=True, reasons=reasons
+                f"node {ctx.hostname}: burn-in failed ({result.duration_s:g} s per GPU): "
+                f"{' | '.join(reasons)}",
+                retryable=True,
+                reasons=reasons,
+            )
+        if result.duration_s < self.burn_in_s:
+            return StepResult(
+                done=False, wait_s=self.poll_s, evidence={"qualification_level_passed_s": result.duration_s}
             )
         tflops = [g.matmul_bf16_tflops_median for g in result.gpus if g.matmul_bf16_tflops_median]
         return StepResult(

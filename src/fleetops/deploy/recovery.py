@@ -1,8 +1,11 @@
 """Automated recovery before a human: retry with backoff, power-cycle, re-image, then `needs_human`.
 
-The ladder is data, so it can be read, tested and tuned in one place. Each failure of the same step in
-one episode climbs one rung; a non-retryable error (a failing hardening control, a BMC that does not
-know the system) goes straight to a human, because repeating it cannot help.
+The ladder is data, so it can be read, tested and tuned in one place. Each failure of a step climbs
+that step's ladder one rung, counted over the whole bring-up (`ledger`, in the row's evidence), not per
+episode: a transient failure of another step, on the re-image pass say, must not hand a persistent
+burn-in fault a fresh ladder, or the node loops through re-images and never reaches a human. A
+non-retryable error (a failing hardening control, a BMC that does not know the system) goes straight
+to a human, because repeating it cannot help.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ class Decision:
 
 
 def decide(step: BringupState, attempt: int, *, retryable: bool) -> Decision:
-    """What to do after failure number `attempt` (1-based) of `step` in the current episode."""
+    """What to do after failure number `attempt` (1-based) of `step` in this bring-up."""
     if not retryable:
         return Decision(A.ESCALATE, None, 0, f"{step} failed with a non-retryable error")
     rungs = [r for r in LADDER if r.action is not A.REIMAGE or step in REIMAGE_AFTER]

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from fleetops import clock
 from fleetops.audit.service import Change, record
 from fleetops.auth.principal import Principal
-from fleetops.deploy import fsm, measures, progress
+from fleetops.deploy import fsm, ledger, measures, progress
 from fleetops.deploy.choices import BringupState, RolloutState
 from fleetops.deploy.models import BringupTransition, NodeBringup, Rollout
 from fleetops.deploy.plan import PlanRequest, check_cluster
@@ -110,8 +110,11 @@ def resume(session: Session, principal: Principal, name: str) -> Rollout:
 
 
 def abort(session: Session, principal: Principal, name: str, why: str = "aborted by operator") -> Rollout:
-    """Stops the rollout for good; nodes keep their state and may be planned again in a new rollout."""
-    return _move(session, principal, get_rollout(session, name), R.ABORTED, why)
+    """Stops the rollout for good. Nodes it left half-way go back to racked (ready and repair nodes stay
+    as they are), so they may be planned again in a new rollout."""
+    rollout = _move(session, principal, get_rollout(session, name), R.ABORTED, why)
+    progress.release_nodes(session, [rollout.id], principal.actor, f"rollout {name} aborted: {why}")
+    return rollout
 
 
 def retry_node(session: Session, principal: Principal, hostname: str, why: str) -> NodeBringup:
@@ -136,6 +139,9 @@ def retry_node(session: Session, principal: Principal, hostname: str, why: str) 
         reason=why,
     )
     row.state, row.attempt, row.failed_step, row.resume_state = target, 0, None, None
+    evidence = ledger.forgive(row.evidence or {})
+    ledger.count(evidence, target, ledger.RUNS)
+    row.evidence = evidence
     row.step_calls, row.step_started_at, row.due_at = 0, None, clock.now()
     session.execute(insert(BringupTransition), [transition.row()])
     target_node = fsm.NODE_STATE_OF[target]

@@ -70,7 +70,10 @@ def production_engine(
     redfish_password: str | None = None,
     redfish_verify: bool = True,
     limits: Limits | None = None,
+    burn_in_s: float = 0.0,
 ) -> Engine:
+    """`burn_in_s`: the per-GPU length of the agents' last qualification level (see `AgentQualifier`)."""
+
     def connect(base_url: str) -> RedfishClient:
         return RedfishClient(base_url, redfish_username, redfish_password, verify=redfish_verify)
 
@@ -78,7 +81,7 @@ def production_engine(
         power=RedfishPowerOn(connect=connect),
         provisioner=provisioner,
         hardening=results_file_gate(hardening_results),
-        qualifier=AgentQualifier(results_directory(qualification_results)),
+        qualifier=AgentQualifier(results_directory(qualification_results), burn_in_s=burn_in_s),
         joiner=SchedulerJoin(scheduler_for=scheduler_picker(kubernetes, slurm)),
     )
     return Engine(backends, limits or Limits())
