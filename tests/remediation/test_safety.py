@@ -14,6 +14,8 @@ from fleetops.flow import FaultOwner, Finding, FindingSeverity
 from fleetops.inventory.models import Cluster
 from fleetops.remediation import service
 from fleetops.remediation.choices import RunState
+from fleetops.remediation.intake import intake
+from fleetops.remediation.safety import Limits
 from fleetops.remediation.schemas import MaintenanceWindow, SettingsUpdate
 
 from .conftest import make_bed
@@ -197,4 +199,24 @@ def test_a_lone_silent_node_still_gets_its_run(bed):
     lone = Finding("a000", "node_silent", FindingSeverity.CRITICAL, FaultOwner.UNKNOWN, bed.clock.now(), "")
     with bed.database.transaction() as session:
         assert len(service.receive_findings(session, [lone]).created) == 1
+        assert service.breakers(session) == []
+
+
+def test_a_rack_gone_silent_is_one_cause_not_a_repair_per_node(bed):
+    """A ToR switch or the rack's power: the rack incident's owner gets it, no node is power-cycled."""
+    limits = Limits(rack_min_nodes=3, breaker_share=1.0)  # no breaker in the way: the rack rule alone
+    now = bed.clock.now()
+    rack = [
+        Finding(h, "node_silent", FindingSeverity.CRITICAL, FaultOwner.UNKNOWN, now, "")
+        for h in ("b000", "b001", "b002")
+    ]
+    other = Finding("a000", "node_silent", FindingSeverity.CRITICAL, FaultOwner.UNKNOWN, now, "")
+    with bed.database.transaction() as session:
+        result = intake(session, [*rack, other], limits=limits)
+    assert len(result.created) == 1 and bed.runs_of("a000") and not bed.runs_of("b000")
+    assert [line for line in result.ignored if "rack" in line] == [
+        "held back: 3 nodes of rack aus1/r01 report node_silent at once: a rack-level cause for the rack "
+        "incident's owner, not a repair per node"
+    ]
+    with bed.database.transaction() as session:
         assert service.breakers(session) == []

@@ -6,7 +6,8 @@ history for each of 98,984 silent nodes in one transaction holding SQLite's writ
 Here one pass over the batch counts, per cluster and supplier, the nodes that would get a new run with a
 node action; a scope over the breaker's share trips (a row only a person resets) and its findings make no
 run. Findings for nodes that already have a run still join it, and faults that touch no node (a message
-to the customer) pass.
+to the customer) pass. The same node-level fault on several nodes of one rack at once is held back too:
+its cause is above the nodes.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from fleetops import clock
 from fleetops.db.bulk import chunks
 from fleetops.flow import Finding
-from fleetops.inventory.placement import placements
+from fleetops.inventory.placement import Placement, placements
 from fleetops.remediation import fsm, ladder, safety
 from fleetops.remediation.models import RemediationRun
 from fleetops.remediation.policy import Context, Policy
@@ -36,6 +37,29 @@ def _with_runs(session: Session, node_ids: list[int]) -> set[int]:
         )
         found.update(session.scalars(query))
     return found
+
+
+def _rack_causes(
+    acting: list[Finding], nodes: dict[str, Placement], busy: set[int], limits: safety.Limits
+) -> dict[Scope, str]:
+    """A node-level fault on `rack_min_nodes` nodes of one rack at once has one cause above the nodes (a
+    ToR switch, the rack's power): the rack incident's owner gets it, not a power-cycle and an RMA ticket
+    per node beside the rack's own ticket."""
+    racks: dict[tuple[int, str], set[int]] = defaultdict(set)
+    names: dict[int, str] = {}
+    for finding in acting:
+        place = nodes.get(finding.hostname)
+        if place is not None and place.node_id not in busy and finding.gpu_index is None:
+            racks[place.rack_id, finding.check].add(place.node_id)
+            names[place.rack_id] = place.rack
+    held: dict[Scope, str] = {}
+    for (rack_id, check), node_ids in racks.items():
+        if limits.rack_min_nodes and len(node_ids) >= limits.rack_min_nodes:
+            held["rack", rack_id] = (
+                f"{len(node_ids)} nodes of rack {names[rack_id]} report {check} at once: a rack-level cause "
+                "for the rack incident's owner, not a repair per node"
+            )
+    return held
 
 
 def hold_back(
@@ -57,8 +81,8 @@ def hold_back(
         if place is not None and place.node_id not in busy:
             for scope in place.scopes():
                 wanted[scope].add(place.node_id)
+    held = _rack_causes(acting, nodes, busy, limits)
     gates = safety.load_gates(session, limits, clock.now(), set())
-    held: dict[Scope, str] = {}
     for scope, node_ids in wanted.items():
         if scope in gates.open_breakers:
             held[scope] = f"circuit breaker open for {scope[0]} {scope[1]}: a person must reset it"
@@ -82,6 +106,6 @@ def hold_back(
         place = nodes.get(finding.hostname)
         if id(finding) not in acting_ids or place is None or place.node_id in busy:
             return True
-        return not any(scope in held for scope in place.scopes())
+        return not any(scope in held for scope in [*place.scopes(), ("rack", place.rack_id)])
 
     return [f for f in findings if kept(f)], [f"held back: {why}" for why in held.values()]

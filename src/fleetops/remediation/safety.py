@@ -30,6 +30,7 @@ class Limits:
     breaker_share: float = 0.10
     breaker_window_s: float = 3600
     breaker_min_nodes: int = 1  # a 3-node cluster may still have one node repaired at a time
+    rack_min_nodes: int = 4  # this many nodes of one rack with one node-level fault: a rack cause (0: off)
     cluster_rate_per_hour: int = 20
     supplier_rate_per_hour: int = 100
     defer_s: float = 60

@@ -17,7 +17,9 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("remediation_run") as batch:
-        batch.add_column(sa.Column("last_seen_at", fleetops.db.base.UTCDateTime(timezone=True), nullable=True))
+        batch.add_column(
+            sa.Column("last_seen_at", fleetops.db.base.UTCDateTime(timezone=True), nullable=True)
+        )
 
 
 def downgrade() -> None:
