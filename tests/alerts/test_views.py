@@ -154,9 +154,12 @@ def test_a_notification_that_could_not_be_sent_is_explained_with_its_reason(cons
     assert sorted(found["undelivered"]) == reasons
     assert all(reason in found["verdict"] for reason in reasons)
     _sign_in(console, timeline, Role.VIEWER)
-    verdict = _verdict(console.get(f"/alerts/{alert_id}/explain").text)
+    page = console.get(f"/alerts/{alert_id}/explain").text
+    verdict = _verdict(page)
     assert verdict.startswith("Not paged because incident #") and "; not delivered: " in verdict
     assert all(reason in verdict for reason in reasons)
+    messages = page.split('id="messages"')[1].split("</table>")[0]
+    assert "no webhook for supplier=globex" in messages and "jira answered 400" in messages
 
 
 def test_a_page_that_failed_is_not_called_paged(console, timeline):
