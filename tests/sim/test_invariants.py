@@ -138,8 +138,10 @@ def test_every_finding_ends_catches_stuck_runs_ownerless_escalations_and_orphan_
         4, node_id=4, hostname="n4", state="escalated", last_error="verify failed, no rung left"
     )
     supplier = make_run(5, node_id=5, hostname="n5", state="escalated", ticket="RMA-1")
+    repaired = make_run(6, node_id=8, hostname="n8", state="verifying", ticket="RMA-2", detected_at=at(0))
     evidence = make_evidence(
-        runs=[stuck, young, nobody, person, supplier],
+        runs=[stuck, young, nobody, person, supplier, repaired],
+        taken_back={6: at(590)},  # the supplier closed its ticket: verifying their repair is not stuck
         remediation_pages=[("fleetops-remediation-4", at(100))],
         open_findings=[
             {

@@ -49,6 +49,7 @@ class Evidence:
     runs: list[dict[str, Any]] = field(default_factory=list)
     staff_steps: list[dict[str, Any]] = field(default_factory=list)  # steps by a person (not the system)
     handovers: dict[int, datetime] = field(default_factory=dict)  # run → when its ticket was opened
+    taken_back: dict[int, datetime] = field(default_factory=dict)  # run → when it last left `escalated`
     run_faults: list[dict[str, Any]] = field(default_factory=list)
     open_findings: list[dict[str, Any]] = field(default_factory=list)
     nodes: dict[int, dict[str, Any]] = field(default_factory=dict)  # id → hostname, state, rack, cluster...
@@ -131,6 +132,8 @@ def read_records(session: Any, evidence: Evidence) -> None:
             RemediationStep.action,
             RemediationStep.outcome,
             RemediationStep.detail,
+            RemediationStep.from_state,
+            RemediationStep.to_state,
         ).order_by(RemediationStep.id)
     )
     for step in steps:
@@ -138,6 +141,8 @@ def read_records(session: Any, evidence: Evidence) -> None:
             evidence.staff_steps.append(dict(step._mapping))
         if step.action in ("rma_ticket", "contact_supplier") and step.outcome == "ok":
             evidence.handovers.setdefault(step.run_id, step.at)
+        if step.from_state == "escalated" and step.to_state != "escalated":
+            evidence.taken_back[step.run_id] = step.at
     evidence.run_faults = [
         dict(r._mapping)
         for r in session.execute(

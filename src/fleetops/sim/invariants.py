@@ -199,12 +199,15 @@ def every_finding_ends(evidence: Evidence) -> list[Violation]:
     found, sla = [], timedelta(seconds=evidence.sla_s)
     paged = {key for key, _ in evidence.remediation_pages}
     for run in evidence.runs:
-        age = evidence.now - run["detected_at"]
+        # The engine's time with the run: since detection, or since the supplier or a person gave it back.
+        since = max(run["detected_at"], evidence.taken_back.get(run["id"], run["detected_at"]))
+        age = evidence.now - since
         if run["state"] in WORKING and age > sla:
             found.append(
                 Violation(
                     f"run {run['id']} stuck",
-                    f"run {run['id']} on {run['hostname']} still {run['state']} {age} after detection",
+                    f"run {run['id']} on {run['hostname']} still {run['state']} {age} after "
+                    f"{'detection' if since == run['detected_at'] else 'it came back from escalation'}",
                 )
             )
         if run["state"] == "escalated":

@@ -122,11 +122,15 @@ class OnCall:
                 return
             host = run.hostname
         fault = self.world.fault_on(host)
-        if fault is not None and fault.cure is Cure.PART:  # a part: the person gets the supplier to fit it
+        outage = self.world.outage_on(host)
+        if outage is not None and outage.lasts_s is not None:  # the rack's power or switch: wait for it
+            later = max(now, outage.at + timedelta(seconds=outage.lasts_s)) + timedelta(minutes=10)
+            self.schedule(later, partial(self._mark_repaired, run_id, host))
+        elif fault is not None and fault.cure is Cure.PART:  # a part: the person gets the supplier to fit it
             later = now + timedelta(seconds=rma_turnaround_s(self.rng))
             self.schedule(later, partial(self._mark_repaired, run_id, host))
-            return
-        self._mark_repaired(run_id, host, now)
+        else:
+            self._mark_repaired(run_id, host, now)
 
     def _mark_repaired(self, run_id: int, host: str, now: datetime) -> None:
         fixed = self.world.fix_by_hand(host, now)

@@ -217,6 +217,7 @@ class Soak:
         self.due_reports |= self.world.changed
         self.world.changed.clear()
         if (now - self.last_heartbeat).total_seconds() >= HEARTBEAT_S:
+            self.last_heartbeat = now
             self._heartbeat(now, self.world.reporting())
         sending = [h for h in sorted(self.due_reports) if not self.world.silent(h)]
         self.due_reports.clear()
@@ -232,7 +233,6 @@ class Soak:
         """The set-based stand-in for healthy hosts' clean reports (see the module docstring); a host that
         health has `unknown` while it is up sends a real report instead, which is what resolves silence."""
         assert self.plane is not None
-        self.last_heartbeat = now
         with self.plane.database.transaction() as session:
             unknown = set(
                 session.scalars(

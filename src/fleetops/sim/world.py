@@ -227,6 +227,11 @@ class World:
         silent = [f for f in self.faults if f.id in self.silenced.get(host, ()) and not f.correlated]
         return silent[0] if silent else None
 
+    def outage_on(self, host: str) -> TrueFault | None:
+        """A correlated failure silencing this host (its rack's switch or power), if any."""
+        covering = self.silenced.get(host, set())
+        return next((f for f in self.faults if f.id in covering and f.correlated), None)
+
     # What the agents send.
     def silent(self, host: str) -> bool:
         return self.partitioned or bool(self.silenced.get(host)) or not self.hosts[host].reports
