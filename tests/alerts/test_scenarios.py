@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import update
 
 from fleetops.flow import FaultOwner
+from fleetops.inventory.choices import NodeState
+from fleetops.inventory.models import Node
 from tests.alerts.fleet import finding, fleet
 from tests.alerts.harness import CUSTOMER_HOOK, SUPPLIER_HOOK, Timeline
 from tests.factories import load
@@ -297,3 +300,16 @@ def test_a_tree_routing_on_alertname_sends_the_resolve_where_the_trigger_went(ti
     timeline.run_for(360)
     texts = [m["text"] for m in timeline.slack.messages[CUSTOMER_HOOK]]
     assert len(texts) == 2 and texts[1].startswith("RESOLVED ")
+
+
+def test_a_node_remediation_took_before_the_group_flushed_gets_no_second_ticket(timeline: Timeline) -> None:
+    """Routing decides at once, the group waits 30 s; if remediation drained the node meanwhile, its run
+    owns the fault (it tickets the supplier if its ladder gets there): no alert ticket beside it."""
+    timeline.push([finding("a01n05", "xid", FaultOwner.HARDWARE, timeline.clock.now(), gpu=3, xid=79)])
+    timeline.run_for(5)
+    with timeline.database.transaction() as session:
+        session.execute(update(Node).where(Node.hostname == "a01n05").values(state=NodeState.DRAINING))
+    timeline.run_for(60)
+    assert timeline.jira.issues == {} and timeline.slack.messages[SUPPLIER_HOOK] == []
+    [incident] = timeline.incidents()
+    assert incident.disposition == "suppressed" and "under remediation (draining)" in incident.reason

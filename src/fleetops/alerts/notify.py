@@ -19,11 +19,16 @@ from fleetops.adapters.jira import Ticketer
 from fleetops.adapters.pagerduty import Pager
 from fleetops.adapters.slack import ChatNotifier
 from fleetops.alerts import models
-from fleetops.alerts.choices import Disposition, IncidentStatus, OutboxStatus
+from fleetops.alerts.choices import Disposition, IncidentStatus, OutboxStatus, Scope
+from fleetops.alerts.context import Context
+from fleetops.alerts.incidents import record
 from fleetops.alerts.messages import FAULT_LINES, Fault, dedup_key, message
 from fleetops.alerts.policy import Receiver, RoutingTree
+from fleetops.alerts.route import REMEDIATION_NODE_STATES
+from fleetops.inventory.placement import placements
 
-MUTED = (Disposition.SUPPRESSED.value, Disposition.INHIBITED.value)
+SUPPRESSED = Disposition.SUPPRESSED.value
+MUTED = (SUPPRESSED, Disposition.INHIBITED.value)
 CLOSED = (IncidentStatus.RESOLVED.value, IncidentStatus.MERGED.value)
 
 
@@ -85,7 +90,7 @@ def flush(session: Any, tree: RoutingTree, now: datetime) -> int:
     ).all()
     rows: list[dict[str, Any]] = []
     for group in groups:
-        incidents = _live(session, group)
+        incidents = _not_taken_by_remediation(session, _live(session, group), now)
         action = _decide(group, incidents, now)
         if action is not None:
             rows += _enqueue(session, tree.receiver(group.receiver), group, incidents, action, now)
@@ -98,6 +103,36 @@ def flush(session: Any, tree: RoutingTree, now: datetime) -> int:
     if rows:
         session.execute(insert(models.Outbox), rows)
     return len(rows)
+
+
+def _not_taken_by_remediation(
+    session: Any, incidents: list[models.Incident], now: datetime
+) -> list[models.Incident]:
+    """Node incidents nobody was told of yet whose node remediation has taken since they were routed
+    (draining, repair, rma) are suppressed here: the run owns the fault and tickets the supplier if its
+    ladder gets there, so telling the supplier now would open a second ticket for one fault. Routing
+    decided 30 s earlier, before the engine drained the node."""
+    fresh = [
+        i
+        for i in incidents
+        if i.scope == Scope.NODE.value
+        and i.status == IncidentStatus.OPEN.value
+        and i.first_notified_at is None
+    ]
+    if not fresh:
+        return incidents
+    where = placements(session, (i.subject for i in fresh))
+    taken = []
+    for incident in fresh:
+        place = where.get(incident.subject)
+        if place is not None and place.state.value in REMEDIATION_NODE_STATES:
+            why = (
+                f"node {incident.subject} is under remediation ({place.state.value}): the run owns the fault"
+            )
+            record(Context(session, now=now), incident, "disposition", incident.disposition, SUPPRESSED, why)
+            incident.disposition, incident.reason = SUPPRESSED, why
+            taken.append(incident.id)
+    return [i for i in incidents if i.id not in taken]
 
 
 def _faults(session: Any, incidents: list[models.Incident]) -> list[Fault]:
