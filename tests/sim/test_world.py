@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from fleetops import clock
+from fleetops.inventory.choices import NodeState
+from fleetops.inventory.placement import Placement
 from fleetops.remediation.executors import Target
 from fleetops.remediation.fakes import FakeWorld
 from fleetops.sim.faults import LLAMA3_MIX, Fault
@@ -50,9 +52,7 @@ def world(manual_clock: clock.ManualClock) -> World:
             i,
             tuple(f"GPU-n{i}-{g}" for g in range(8)),
             f"https://10.0.0.{i}",
-            "r1",
-            "c1",
-            "acme",
+            Placement(i, f"n{i}", NodeState.READY, 1, "dfw1/r1", "", 1, "dfw1", 1, 1),
             "ready",
         )
         for i in range(1, 4)

@@ -20,7 +20,8 @@ from fleetops.db.session import Database
 from fleetops.deploy import fsm as deploy_fsm
 from fleetops.deploy.models import NodeBringup
 from fleetops.health.models import HealthChange, HealthFinding
-from fleetops.inventory.models import Node, Rack, Site
+from fleetops.inventory.models import Node
+from fleetops.inventory.placement import placements
 from fleetops.remediation.models import RemediationFault, RemediationRun, RemediationStep
 from fleetops.remediation.policy import Policy, default_policy
 from fleetops.remediation.safety import Limits
@@ -176,22 +177,16 @@ def read_records(session: Any, evidence: Evidence) -> None:
 
 
 def _read_fleet(session: Any, evidence: Evidence) -> None:
-    nodes = session.execute(
-        select(Node.id, Node.hostname, Node.state, Node.cluster_id, Rack.name, Site.supplier_id)
-        .join(Rack, Rack.id == Node.rack_id)
-        .join(Site, Site.id == Rack.site_id)
-    )
-    for node_id, hostname, state, cluster_id, rack, supplier_id in nodes:
-        evidence.nodes[node_id] = {
-            "hostname": hostname,
-            "state": state.value,
-            "cluster_id": cluster_id,
-            "rack": rack,
-            "supplier_id": supplier_id,
+    for place in placements(session, session.scalars(select(Node.hostname))).values():
+        evidence.nodes[place.node_id] = {
+            "hostname": place.hostname,
+            "state": place.state.value,
+            "cluster_id": place.cluster_id,
+            "rack": place.rack,
+            "supplier_id": place.supplier_id,
         }
-        if cluster_id is not None:
-            evidence.scope_sizes[("cluster", cluster_id)] += 1
-        evidence.scope_sizes[("supplier", supplier_id)] += 1
+        for scope in place.scopes():
+            evidence.scope_sizes[scope] += 1
     active = [s.value for s in deploy_fsm.ACTIVE]
     evidence.bringing_up = set(
         session.scalars(select(NodeBringup.node_id).where(NodeBringup.state.in_(active)))

@@ -164,7 +164,7 @@ def ladder_caps(evidence: Evidence) -> list[Violation]:
 
 
 def _same_xid(evidence: Evidence) -> list[Violation]:
-    caps, found = evidence.policy.caps, []
+    caps, found = evidence.policy.caps, list[Violation]()
     if not caps.same_xid_count:
         return found
     window = timedelta(seconds=caps.same_xid_window_s)
@@ -352,9 +352,9 @@ def capacity_floor(evidence: Evidence) -> list[Violation]:
     for run in evidence.runs:
         if run["quarantined_at"] is None or run["state"] == "cancelled":
             continue
-        for scope in ("cluster", "supplier"):
-            if run[f"{scope}_id"] is not None:
-                quarantines[(scope, run[f"{scope}_id"])].append((run["quarantined_at"], run["node_id"]))
+        for kind in ("cluster", "supplier"):
+            if run[f"{kind}_id"] is not None:
+                quarantines[(kind, run[f"{kind}_id"])].append((run["quarantined_at"], run["node_id"]))
     for scope, events in quarantines.items():
         allowed = max(limits.breaker_min_nodes, limits.breaker_share * evidence.scope_sizes[scope])
         held: Counter[int] = Counter()

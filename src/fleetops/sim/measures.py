@@ -21,10 +21,13 @@ from fleetops.sim.scenario import Cure, TrueFault
 NO_ACTION = ("tor_switch", "rack_power", "customer_job")  # handled by notices, not by node actions
 
 
+def _minutes(ordered: list[float], q: float) -> float | None:
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 60, 1) if ordered else None
+
+
 def _quantiles(values: list[float]) -> dict[str, Any]:
     ordered = sorted(values)
-    pick = lambda q: round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 60, 1) if ordered else None  # noqa: E731
-    return {"n": len(ordered), "p50_min": pick(0.5), "p90_min": pick(0.9)}
+    return {"n": len(ordered), "p50_min": _minutes(ordered, 0.5), "p90_min": _minutes(ordered, 0.9)}
 
 
 def runs_of(evidence: Evidence, fault: TrueFault) -> list[dict[str, Any]]:

@@ -120,8 +120,8 @@ def topology_of(hosts: list[Host]) -> Topology:
     racks: dict[str, list[str]] = {}
     clusters: dict[str, list[str]] = {}
     for host in ready:
-        racks.setdefault(host.rack, []).append(host.hostname)
-        clusters.setdefault(host.cluster, []).append(host.hostname)
+        racks.setdefault(host.place.rack, []).append(host.hostname)
+        clusters.setdefault(str(host.place.cluster_id), []).append(host.hostname)
     return Topology(
         tuple(h.hostname for h in ready),
         {k: tuple(v) for k, v in racks.items()},

@@ -19,7 +19,8 @@ from sqlalchemy import select
 from fleetops.adapters.redfish.bmcs import locate
 from fleetops.db.session import Database
 from fleetops.inventory.choices import ClusterState, NodeState
-from fleetops.inventory.models import Cluster, Gpu, Node, Rack, Site, Supplier
+from fleetops.inventory.models import Cluster, Gpu, Node
+from fleetops.inventory.placement import Placement, placements
 from fleetops.remediation.fakes import DRAINED, FakeWorld
 from fleetops.sim.faults import healthy_gpu, node_report
 from fleetops.sim.scenario import RETURN_SHARE, Cure, TrueFault, return_after_s
@@ -38,9 +39,7 @@ class Host:
     node_id: int
     uuids: tuple[str, ...]
     bmc: str
-    rack: str
-    cluster: str
-    supplier: str
+    place: Placement  # rack, cluster, supplier: `inventory.placement`, the one lookup
     state: str  # the inventory state at the start of the soak
 
     @property
@@ -50,32 +49,30 @@ class Host:
 
 
 def load_hosts(database: Database) -> list[Host]:
-    """The nodes of the active clusters with their GPUs, BMC, rack, cluster and supplier, in id order."""
+    """The nodes of the active clusters with their GPUs and BMC, and where each is, in node id order."""
     with database.transaction() as session:
         rows = session.execute(
-            select(
-                Node.id,
-                Node.hostname,
-                Node.bmc_address,
-                Node.state,
-                Rack.name,
-                Cluster.name,
-                Supplier.name,
-                Gpu.uuid,
-            )
+            select(Node.id, Node.hostname, Node.bmc_address, Gpu.uuid)
             .join(Cluster, Cluster.id == Node.cluster_id)
-            .join(Rack, Rack.id == Node.rack_id)
-            .join(Site, Site.id == Rack.site_id)
-            .join(Supplier, Supplier.id == Site.supplier_id)
             .join(Gpu, Gpu.node_id == Node.id)
             .where(Cluster.state == ClusterState.ACTIVE)
             .order_by(Node.id, Gpu.index)
         ).all()
-    hosts: dict[int, Host] = {}
-    for node_id, hostname, bmc, state, rack, cluster, supplier, uuid in rows:
-        known = hosts.get(node_id)
-        uuids = (*known.uuids, uuid) if known else (uuid,)
-        hosts[node_id] = Host(hostname, node_id, uuids, bmc or "", rack, cluster, supplier, state.value)
+        places = placements(session, {row.hostname for row in rows})
+    uuids: dict[int, list[str]] = {}
+    for node_id, _, _, uuid in rows:
+        uuids.setdefault(node_id, []).append(uuid)
+    hosts = {
+        node_id: Host(
+            hostname,
+            node_id,
+            tuple(uuids[node_id]),
+            bmc or "",
+            places[hostname],
+            places[hostname].state.value,
+        )
+        for node_id, hostname, bmc, _ in rows
+    }
     return list(hosts.values())
 
 
@@ -181,12 +178,11 @@ class World:
             self.schedule(now + timedelta(seconds=RESET_S), partial(self.cure, host, Cure.RESET, gpu))
         self._seen["gpu"] = len(resets)
         for base, system in self.fakes.systems.items():
-            key = f"bmc:{base}"
-            host = self._by_bmc.get(base)
+            key, booted = f"bmc:{base}", self._by_bmc.get(base)
             for reset in system.resets[self._seen.get(key, 0) :]:
                 level = RESETS.get(reset)
-                if host and level:
-                    self.schedule(now + timedelta(seconds=BOOT_S), partial(self.cure, host, level, None))
+                if booted and level:
+                    self.schedule(now + timedelta(seconds=BOOT_S), partial(self.cure, booted, level, None))
             self._seen[key] = len(system.resets)
 
     def cure(self, host: str, level: Cure, gpu: int | None, now: datetime) -> None:
