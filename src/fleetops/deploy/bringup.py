@@ -109,14 +109,18 @@ class Work:
             step_started_at=self.values["step_started_at"] or self.now,
         )
 
-    def row_update(self, owner: str) -> dict[str, Any]:
+    @property
+    def row_id(self) -> int:
+        return int(self.row["id"])
+
+    def row_update(self, owner: str, keep_lease: bool = False) -> dict[str, Any]:
         return {
-            "b_id": self.row["id"],
-            "b_owner": owner,
+            "w_id": self.row["id"],
+            "w_owner": owner,
             **self.values,
             "updated_at": self.now,
-            "lease_owner": None,
-            "lease_expires_at": None,
+            "lease_owner": owner if keep_lease else None,
+            "lease_expires_at": self.row["lease_expires_at"] if keep_lease else None,
         }
 
 

@@ -1,8 +1,5 @@
-"""Claiming due bring-up rows with a lease, and the admission limits that keep a sub-pod polite.
-
-PostgreSQL: `SELECT ... FOR UPDATE SKIP LOCKED`, so many workers share the queue without waiting on
-each other. SQLite: one atomic `UPDATE ... WHERE id IN (due rows whose lease is free or expired)`, which
-SQLite's single writer makes exclusive. A worker that dies keeps its lease only until it expires.
+"""Which bring-up rows are due, claimed on the shared leased-work mechanism (`fleetops.workers.leases`:
+a dead worker's rows go on within a minute), and the admission limits that keep a sub-pod polite.
 """
 
 from __future__ import annotations
@@ -13,16 +10,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, func, or_, select, update
+from sqlalchemy import Table, func, or_, select
 from sqlalchemy.orm import Session
 
 from fleetops import clock
 from fleetops.deploy import fsm
+from fleetops.deploy.bringup import WRITTEN
 from fleetops.deploy.choices import BringupState, RolloutState
-from fleetops.deploy.models import NodeBringup, Rollout
+from fleetops.deploy.models import BringupTransition, NodeBringup, Rollout
 from fleetops.inventory.models import Cluster, Node
+from fleetops.workers.leases import LEASE_S, Queue
 
 B = cast(Table, NodeBringup.__table__)
+QUEUE = Queue(B, cast(Table, BringupTransition.__table__), WRITTEN)
 
 
 @dataclass
@@ -31,7 +31,7 @@ class Limits:
 
     batch: int = 1000
     threads: int = 32
-    lease_s: float = 600
+    lease_s: float = LEASE_S
     rack_power_on_burst: int = 8
     rack_power_on_interval_s: float = 60
     site_provisioning_cap: int = 250
@@ -57,23 +57,8 @@ def _due(now: datetime, batch: int) -> Any:
 
 def claim(session: Session, owner: str, limits: Limits) -> list[dict[str, Any]]:
     """Lease up to `limits.batch` due rows to `owner`; return them with what the backends need."""
-    now = clock.now()
-    expires = now + timedelta(seconds=limits.lease_s)
-    if session.get_bind().dialect.name == "postgresql":
-        ids = session.scalars(_due(now, limits.batch).with_for_update(skip_locked=True, of=NodeBringup)).all()
-        if not ids:
-            return []
-        session.execute(update(B).where(B.c.id.in_(ids)).values(lease_owner=owner, lease_expires_at=expires))
-    else:
-        subquery = _due(now, limits.batch).scalar_subquery()
-        result = cast(
-            CursorResult[Any],
-            session.execute(
-                update(B).where(B.c.id.in_(subquery)).values(lease_owner=owner, lease_expires_at=expires)
-            ),
-        )
-        if not result.rowcount:
-            return []
+    if not QUEUE.claim(session, _due(clock.now(), limits.batch), owner, limits.lease_s):
+        return []
     return owned(session, owner)
 
 

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from fleetops import clock
@@ -24,7 +24,8 @@ from fleetops.deploy import bringup, claim, fsm, progress
 from fleetops.deploy.backends import Backends, StepResult, simulated_backends
 from fleetops.deploy.bringup import Work
 from fleetops.deploy.choices import BringupState, RecoveryAction
-from fleetops.deploy.models import BringupTransition, NodeBringup
+from fleetops.deploy.models import NodeBringup
+from fleetops.workers.leases import Heartbeat
 
 S = BringupState
 B = cast(Table, NodeBringup.__table__)
@@ -55,7 +56,9 @@ class Engine:
         now = clock.now()
         works = [Work(row, now, ACTOR) for row in rows]
         calls = [w for w in works if self._admit(w, power_budget, imaging_budget)]
-        for work, outcome in zip(calls, self._map(self._call, calls), strict=True):
+        with Heartbeat(database, claim.QUEUE, token, self.limits.lease_s):
+            outcomes = self._map(self._call, calls)
+        for work, outcome in zip(calls, outcomes, strict=True):
             self._apply(work, outcome)
         with database.transaction() as session:
             write(session, works, token)
@@ -129,29 +132,12 @@ class Engine:
 
 def write(session: Session, works: list[Work], owner: str) -> None:
     """Write a tick's results, only for rows this worker still leases (a lease may have expired)."""
-    ids = [w.row["id"] for w in works]
-    # Touch first: takes the write lock (SQLite) or the row locks (PostgreSQL) before reading ownership.
-    session.execute(update(B).where(B.c.id.in_(ids), B.c.lease_owner == owner).values(lease_owner=owner))
-    still = set(session.scalars(select(B.c.id).where(B.c.id.in_(ids), B.c.lease_owner == owner)))
-    works = [w for w in works if w.row["id"] in still]
-    if not works:
-        return
-    statement = (
-        update(B)
-        .where(B.c.id == bindparam("b_id"), B.c.lease_owner == bindparam("b_owner"))
-        .values(
-            {
-                key: bindparam(key)
-                for key in (*bringup.WRITTEN, "updated_at", "lease_owner", "lease_expires_at")
-            }
-        )
-    )
-    session.connection().execute(statement, [w.row_update(owner) for w in works])
-    transitions = [t.row() for w in works for t in w.transitions]
-    if transitions:
-        session.execute(insert(BringupTransition), transitions)
-    progress.sync_nodes(session, works, ACTOR)
-    progress.settle_rollouts(session, {w.row["rollout_id"] for w in works if _settles(w)}, ACTOR)
+    claim.QUEUE.write(session, works, owner, keep=lambda w: False, then=_follow)
+
+
+def _follow(session: Session, written: list[Work]) -> None:
+    progress.sync_nodes(session, written, ACTOR)
+    progress.settle_rollouts(session, {w.row["rollout_id"] for w in written if _settles(w)}, ACTOR)
 
 
 def _settles(work: Work) -> bool:

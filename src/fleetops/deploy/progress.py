@@ -19,10 +19,11 @@ from fleetops.audit.service import Change, record_many
 from fleetops.deploy import fsm
 from fleetops.deploy.choices import BringupState, RolloutState
 from fleetops.deploy.models import NodeBringup, Rollout
-from fleetops.errors import InvalidTransition
+from fleetops.inventory import moves
 from fleetops.inventory.choices import ClusterState, NodeState
 from fleetops.inventory.fsm import check_transition
 from fleetops.inventory.models import Cluster, Node
+from fleetops.inventory.moves import Wanted
 
 if TYPE_CHECKING:
     from fleetops.deploy.bringup import Work
@@ -38,36 +39,8 @@ def sync_nodes(session: Session, works: Iterable[Work], actor: str) -> None:
     move_nodes(session, wanted, actor)
 
 
-def move_nodes(session: Session, wanted: dict[int, tuple[NodeState, str, str]], actor: str) -> int:
-    """Set-based node state changes, each checked against the inventory table and audited."""
-    if not wanted:
-        return 0
-    current = dict(session.execute(select(Node.id, Node.state).where(Node.id.in_(wanted))).all())
-    groups: dict[NodeState, list[int]] = defaultdict(list)
-    changes = []
-    for node_id, (target, hostname, reason) in wanted.items():
-        old = current.get(node_id)
-        if old is None or old == target:
-            continue
-        try:
-            check_transition("node", hostname, old, target)
-        except InvalidTransition as refused:
-            changes.append(
-                Change(
-                    "deploy.node_state",
-                    "node",
-                    hostname,
-                    {"state": [old, target], "refused": refused.message},
-                    result="refused",
-                )
-            )
-            continue
-        groups[target].append(node_id)
-        changes.append(Change("deploy.node_state", "node", hostname, {"state": [old, target], "why": reason}))
-    for target, ids in groups.items():
-        session.execute(update(Node).where(Node.id.in_(ids)).values(state=target, updated_at=clock.now()))
-    record_many(session, actor, changes)
-    return sum(len(ids) for ids in groups.values())
+def move_nodes(session: Session, wanted: Wanted, actor: str) -> int:
+    return moves.move_nodes(session, wanted, actor, "deploy.node_state")
 
 
 def release_nodes(session: Session, rollout_ids: list[int], actor: str, why: str) -> int:

@@ -67,7 +67,13 @@ def claim(session: Session, owner: str, now: Any, limits: Limits) -> list[dict[s
     return [dict(row._mapping) for row in rows]
 
 
-def write(session: Session, works: list[Work], owner: str, keep: Callable[[Work], bool]) -> list[Work]:
+def write(
+    session: Session,
+    works: list[Work],
+    owner: str,
+    keep: Callable[[Work], bool],
+    then: Callable[[Session, list[Work]], None] | None = None,
+) -> list[Work]:
     """Write a phase's results, only for runs this worker still leases (a person may have cancelled one);
     returns the works written."""
-    return QUEUE.write(session, works, owner, keep)
+    return QUEUE.write(session, works, owner, keep, then)

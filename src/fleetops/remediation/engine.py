@@ -108,9 +108,11 @@ class Engine:
     @staticmethod
     def _write(session: Session, works: list[Work], token: str, keep: Callable[[Work], bool]) -> None:
         """Write a phase back; the nodes of the runs that moved follow them in the inventory."""
-        moved = {w.run_id: w.node_move() for w in works if w.transitions}
-        written = write(session, works, token, keep=keep)
-        nodes.follow(session, [moved[w.run_id] for w in written if w.run_id in moved], ACTOR)
+
+        def follow(session: Session, written: list[Work]) -> None:
+            nodes.follow(session, [w.node_move() for w in written if w.transitions], ACTOR)
+
+        write(session, works, token, keep=keep, then=follow)
 
     @staticmethod
     def _close_repaired(session: Session, works: list[Work]) -> None:

@@ -83,10 +83,16 @@ class Queue:
         return int(result.rowcount or 0)
 
     def write(
-        self, session: Session, works: Sequence[Leased], owner: str, keep: Callable[[Any], bool]
+        self,
+        session: Session,
+        works: Sequence[Leased],
+        owner: str,
+        keep: Callable[[Any], bool],
+        then: Callable[[Session, list[Any]], None] | None = None,
     ) -> list[Any]:
         """Write a phase's results, only for rows `owner` still leases (a person may have taken one back,
-        a lease may have expired); `keep` says which rows stay leased for the next phase. Returns the
+        a lease may have expired); `keep` says which rows stay leased for the next phase, `then` what
+        follows from the written works' history (node states...) in the same transaction. Returns the
         works written; their history rows are written and cleared."""
         t = self.table
         ids = [w.row_id for w in works]
@@ -106,6 +112,8 @@ class Queue:
         history = [h.row() for w in mine for h in w.transitions]
         if history:
             session.execute(insert(self.history), history)
+        if then is not None:
+            then(session, mine)
         for work in mine:
             work.transitions.clear()
         return mine
