@@ -41,6 +41,7 @@ class Ticket:
     hosts: frozenset[str]
     opened_at: datetime
     closed_at: datetime | None
+    scope: str = "node"  # an alert ticket's incident scope: node, gpu, rack or cluster
 
 
 @dataclass
@@ -266,4 +267,5 @@ def add_tickets(
     for label, opened in created.items():
         incident = int(label.rsplit("-", 1)[1]) if label.rsplit("-", 1)[1].isdigit() else -1
         hosts = evidence.hosts_of_incident(incident)
-        evidence.tickets.append(Ticket(label, "alerts", hosts, opened, resolved.get(label)))
+        scope = evidence.incidents.get(incident, {}).get("scope", "node")
+        evidence.tickets.append(Ticket(label, "alerts", hosts, opened, resolved.get(label), scope))

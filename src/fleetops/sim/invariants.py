@@ -20,7 +20,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fleetops.sim.evidence import Evidence, Ticket
-from fleetops.sim.scenario import TrueFault
 
 HELD = frozenset({"draining", "repair", "rma"})
 OPEN_RUN = frozenset({"pending", "quarantined", "draining", "acting", "verifying", "escalated"})
@@ -71,21 +70,31 @@ def _overlap(tickets: list[Ticket], now: datetime) -> int:
     return most
 
 
-def fault_window(fault: TrueFault, now: datetime) -> tuple[datetime, datetime]:
-    return fault.at, fault.ended_at or now
-
-
-def tickets_of(evidence: Evidence, fault: TrueFault) -> list[Ticket]:
-    """The tickets about a real fault: for its hosts, opened while it lasted."""
-    start, end = fault_window(fault, evidence.now)
-    hosts = set(fault.hosts)
-    return [t for t in evidence.tickets if t.hosts & hosts and start <= t.opened_at <= end]
+def attribute(evidence: Evidence) -> dict[int, list[Ticket]]:
+    """Each ticket to the one real fault it is about: a node's ticket to the fault of that node open when it
+    was opened (a correlated one covering the node if it had none of its own); a rack's or cluster's
+    ticket to the narrowest correlated fault over its nodes. A ticket about no real fault is nobody's."""
+    owned: dict[int, list[Ticket]] = defaultdict(list)
+    for ticket in evidence.tickets:
+        live = [
+            f
+            for f in evidence.truth
+            if f.at <= ticket.opened_at <= (f.ended_at or evidence.now) and ticket.hosts & set(f.hosts)
+        ]
+        if ticket.scope in ("node", "gpu"):
+            live.sort(key=lambda f: (f.correlated, len(f.hosts)))
+        else:
+            live = sorted((f for f in live if f.correlated), key=lambda f: len(f.hosts))
+        if live:
+            owned[live[0].id].append(ticket)
+    return owned
 
 
 def one_ticket_per_fault(evidence: Evidence) -> list[Violation]:
     found = []
+    owned = attribute(evidence)
     for fault in evidence.truth:
-        tickets = tickets_of(evidence, fault)
+        tickets = owned.get(fault.id, [])
         if len(tickets) > 1 and _overlap(tickets, evidence.now) > 1:
             names = ", ".join(f"{t.path}:{t.key}" for t in tickets[:6])
             where = ", ".join(fault.hosts[:3]) + ("…" if len(fault.hosts) > 3 else "")

@@ -15,10 +15,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fleetops.sim.evidence import Evidence
-from fleetops.sim.invariants import pagerduty_pages, tickets_of
+from fleetops.sim.invariants import attribute, pagerduty_pages
 from fleetops.sim.scenario import Cure, TrueFault
 
-NO_ACTION = ("tor_switch", "rack_power", "customer_job")  # handled by notices, not by node actions
+# Handled by notices to their owners, not by node actions (and the control plane's own silences).
+NO_ACTION = ("tor_switch", "rack_power", "customer_job", "partition", "control_plane_down")
 
 
 def _minutes(ordered: list[float], q: float) -> float | None:
@@ -136,7 +137,8 @@ def summary(evidence: Evidence) -> dict[str, Any]:
     pages = pagerduty_pages(evidence)
     by_path = Counter(t.path for t in evidence.tickets)
     hardware = [f for f in evidence.truth if f.cure is Cure.PART and needs_action(f) and runs_of(evidence, f)]
-    tickets_hw = [len(tickets_of(evidence, f)) for f in hardware]
+    owned = attribute(evidence)
+    tickets_hw = [len(owned.get(f.id, [])) for f in hardware]
     return {
         "automation": automation(evidence),
         "mttr": mttr(evidence),

@@ -24,6 +24,13 @@ KINDS = {kind.name: kind for kind in LLAMA3_MIX}
 # Correlated failures silence a whole rack (the supplier fixes the switch or the power on their own ticket).
 TOR_SWITCH = FaultKind("tor_switch", "ToR switch", "Network", 0, 0.0, "silent")
 RACK_POWER = FaultKind("rack_power", "Rack power", "Power", 0, 0.0, "silent")
+# A fleet-wide silence is one fault too: a partition silences every host; the control plane's own outage
+# touches no host, but whatever fleetops makes of it afterwards is counted against it.
+PARTITION = FaultKind("partition", "Network partition", "Network", 0, 0.0, "silent")
+CONTROL_PLANE_DOWN = FaultKind(
+    "control_plane_down", "Control plane down", "Control plane", 0, 0.0, "invisible"
+)
+SILENCE_IDS = 50_000  # the fleet-wide silence's fault id (drawn faults count from 1)
 
 
 class Cure(IntEnum):

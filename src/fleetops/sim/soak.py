@@ -44,13 +44,23 @@ from fleetops.remediation.fakes import DRAINED, FakeGpu, FakeVerifier, FakeWorld
 from fleetops.sim.control_plane import ControlPlane, Edges, WorkerKilled
 from fleetops.sim.day import START, scratch_database
 from fleetops.sim.evidence import Evidence, add_tickets, gather
-from fleetops.sim.faults import post_reports
+from fleetops.sim.faults import Fault, post_reports
 from fleetops.sim.fleet import SUBPOD
 from fleetops.sim.invariants import INVARIANTS, Tally, check_all
 from fleetops.sim.live import DEMO_ROUTES
 from fleetops.sim.measures import summary
 from fleetops.sim.people import OnCall, Supplier
-from fleetops.sim.scenario import Disruption, Scenario, Topology, TrueFault, draw
+from fleetops.sim.scenario import (
+    CONTROL_PLANE_DOWN,
+    PARTITION,
+    SILENCE_IDS,
+    Cure,
+    Disruption,
+    Scenario,
+    Topology,
+    TrueFault,
+    draw,
+)
 from fleetops.sim.world import Host, World, load_hosts
 
 QUANTUM_S = 2.0  # the remediation worker's period: the clock never moves by less
@@ -58,6 +68,8 @@ REPORT_S = 300.0
 HEARTBEAT_S = 240.0  # under coverage's 300 s window, and it runs before coverage in any instant
 CLEAN_SLICES = 12  # a twelfth of the hosts send a full clean report each cycle: every host once an hour
 CHECK_S = 3600.0
+AGENT_INTERVAL_S = 30.0  # the agent's report interval: how long after a restart its spool comes in
+AFTERMATH = timedelta(minutes=30)  # what fleetops does this long after its own outage is counted against it
 
 
 @dataclass
@@ -269,26 +281,46 @@ class Soak:
             self.edges.kill_after(self.edges.world.scheduler, "drain")
         elif kind == "outbox_killed":
             self.edges.edge.kill_after_send = True
-        elif kind == "restart" or disruption.variant == "control_plane_down":
-            self._stop_plane()
+        elif kind == "restart":
+            self._stop_plane(now)
             self.at(now + lasts, self._start_plane)
-        else:  # a network partition: nobody's reports arrive
-            if self.plane is not None:
-                self._heartbeat(now, self.world.reporting())
-            self.world.partition(True)
-            self.at(now + lasts, lambda t: self.world.partition(False))
-            self.at(now + timedelta(seconds=WINDOW_S + 1), _wake)
+        else:
+            self._fleet_silence(disruption, now)
 
-    def _stop_plane(self) -> None:
+    def _fleet_silence(self, disruption: Disruption, now: datetime) -> None:
+        """A partition silences every host (a correlated fault over the fleet); the control plane down for
+        as long is a fault on no host, against which whatever fleetops does after is counted."""
+        kind = PARTITION if disruption.variant == "partition" else CONTROL_PLANE_DOWN
+        lasts, hosts = disruption.lasts_s, tuple(self.world.hosts)
+        fault = TrueFault(SILENCE_IDS, kind.name, Fault(kind, 0, 0, now, 0), hosts, Cure.SELF, lasts)
+        if kind is PARTITION:
+            self._strike(fault, now)
+            return
+        self.world.faults.append(fault)
+        self._stop_plane(now)
+        back = now + timedelta(seconds=lasts)
+        self.at(back, self._start_plane)
+        self.at(back + AFTERMATH, partial(self.world.end, fault, how="restarted"))
+
+    def _stop_plane(self, now: datetime | None = None) -> None:
+        """The process goes away; `now` when it stops while running (agents had reported until then)."""
         if self.plane is not None:
+            if now is not None:
+                self._heartbeat(now, self.world.reporting())
             self.plane.close()
             self.errors += self.plane.errors
             self.plane = None
 
     def _start_plane(self, now: datetime) -> None:
-        """A new process: everything in memory rebuilt from the database; agents resend what they hold."""
+        """A new process: everything in memory rebuilt from the database. Its worker starts at once; the
+        agents resend what they spooled at their next attempt, up to a report interval later."""
         self._stop_plane()
         self.plane = ControlPlane(self.url, self.edges)
+        back = now + timedelta(seconds=AGENT_INTERVAL_S)
+        self.last_heartbeat = back  # no heartbeat stands in for agents that have not reported yet
+        self.at(back, self._agents_resend)
+
+    def _agents_resend(self, now: datetime) -> None:
         self.due_reports |= set(self.world.reporting())
 
     def _worker_died(self, now: datetime) -> None:

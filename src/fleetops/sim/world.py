@@ -85,7 +85,6 @@ class World:
     active: dict[str, TrueFault] = field(default_factory=dict)  # host → the fault its reports show
     silenced: dict[str, set[int]] = field(default_factory=dict)  # host → silent faults covering it
     showing: set[int] = field(default_factory=set)  # flapping faults in an episode now
-    partitioned: bool = False
     faults: list[TrueFault] = field(default_factory=list)  # every fault that struck (returns included)
     dropped: list[TrueFault] = field(default_factory=list)  # struck a host already faulty
     changed: set[str] = field(default_factory=set)  # hosts whose next report must go out now
@@ -163,12 +162,6 @@ class World:
             )
             self.schedule(at, partial(self.strike, again))
 
-    def partition(self, on: bool) -> None:
-        self.partitioned = on
-        if not on:
-            self.changed.update(self.reporting())
-        self._sync_verifier()
-
     # What the fakes did to the hosts.
     def observe(self, now: datetime) -> None:
         """Read the fakes' call logs since last time: each reset, reboot or power-cycle cures what it can
@@ -230,7 +223,7 @@ class World:
 
     # What the agents send.
     def silent(self, host: str) -> bool:
-        return self.partitioned or bool(self.silenced.get(host)) or not self.hosts[host].reports
+        return bool(self.silenced.get(host)) or not self.hosts[host].reports
 
     def reporting(self) -> list[str]:
         return [h for h in self.hosts if not self.silent(h)]
@@ -261,8 +254,6 @@ class World:
         """A qualification under load fails on a host whose fault is still there, or that cannot report."""
         failing = {h for h, f in self.active.items() if f.cure is not Cure.SELF and self._shows(f)}
         failing |= {h for h, covering in self.silenced.items() if covering}
-        if self.partitioned:
-            failing |= set(self.hosts)
         self.fakes.verifier.failing = failing
 
     def _bmc_reachable(self, host: str, reachable: bool) -> None:
