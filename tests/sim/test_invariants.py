@@ -173,8 +173,23 @@ def test_every_finding_ends_catches_stuck_runs_ownerless_escalations_and_orphan_
             },
         ],
     )
+    done = make_run(7, node_id=9, hostname="n9", check="xid", xid=79, gpu_index=0)
+    evidence.runs.append(done)
+    evidence.run_faults.append({"node_id": 9, "check": "xid", "xid": 79, "gpu_index": 0, "run_id": 7})
+    for finding_id, check, xid in ((10, "xid", 79), (11, "nvlink_down", None)):
+        evidence.open_findings.append(
+            {
+                "id": finding_id,
+                "node_id": 9,
+                "check": check,
+                "xid": xid,
+                "gpu_index": 0,
+                "severity": "critical",
+                "opened_at": at(0),
+            }
+        )
     found = {v.key for v in invariants.every_finding_ends(evidence)}
-    assert found == {"run 1 stuck", "run 3 no owner", "finding 7"}
+    assert found == {"run 1 stuck", "run 3 no owner", "finding 7", "finding 11"}  # 10: its run resolved
     evidence.incidents = {
         11: {
             "status": "open",

@@ -228,14 +228,17 @@ def every_finding_ends(evidence: Evidence) -> list[Violation]:
                         f"run {run['id']} on {run['hostname']} escalated with no ticket, page or reason",
                     )
                 )
-    owned_nodes = {r["node_id"] for r in evidence.runs if r["state"] in OPEN_RUN or r["state"] == "resolved"}
+    # A finding a run took (its fault row names the run), or on a node a run holds, has an owner.
+    held = {r["node_id"] for r in evidence.runs if r["state"] in OPEN_RUN}
+    taken = {(f["node_id"], f["check"], f["xid"], f["gpu_index"]) for f in evidence.run_faults if f["run_id"]}
     routed = _routed_hosts(evidence)
     for finding in evidence.open_findings:
         age = evidence.now - finding["opened_at"]
         if finding["severity"] == "info" or age <= sla:
             continue
         host = evidence.hostname(finding["node_id"])
-        if finding["node_id"] not in owned_nodes and host not in routed:
+        fault = (finding["node_id"], finding["check"], finding["xid"], finding["gpu_index"])
+        if finding["node_id"] not in held and fault not in taken and host not in routed:
             found.append(
                 Violation(
                     f"finding {finding['id']}",
