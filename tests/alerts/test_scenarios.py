@@ -313,3 +313,36 @@ def test_a_node_remediation_took_before_the_group_flushed_gets_no_second_ticket(
     assert timeline.jira.issues == {} and timeline.slack.messages[SUPPLIER_HOOK] == []
     [incident] = timeline.incidents()
     assert incident.disposition == "suppressed" and "under remediation (draining)" in incident.reason
+
+
+def test_a_flapping_gpu_is_one_incident_and_one_ticket(timeline: Timeline) -> None:
+    """A fault that clears and returns within the flap window reopens its incident: same page, same
+    ticket, not one per episode."""
+    for _ in range(3):
+        now = timeline.clock.now()
+        timeline.push([finding("a01n05", "xid", FaultOwner.HARDWARE, now, gpu=3, xid=79)])
+        timeline.run_for(120)
+        timeline.push(
+            [
+                finding(
+                    "a01n05", "xid", FaultOwner.HARDWARE, timeline.clock.now(), gpu=3, xid=79, resolved=True
+                )
+            ]
+        )
+        timeline.run_for(600)
+    incidents = timeline.incidents()
+    assert len(incidents) == 1
+    assert len(timeline.jira.issues) == 1
+
+
+def test_a_fault_back_after_the_flap_window_is_a_new_incident(timeline: Timeline) -> None:
+    timeline.push([finding("a01n05", "xid", FaultOwner.HARDWARE, timeline.clock.now(), gpu=3, xid=79)])
+    timeline.run_for(120)
+    timeline.push(
+        [finding("a01n05", "xid", FaultOwner.HARDWARE, timeline.clock.now(), gpu=3, xid=79, resolved=True)]
+    )
+    timeline.run_for(600)
+    timeline.clock.advance(2 * 3600)
+    timeline.push([finding("a01n05", "xid", FaultOwner.HARDWARE, timeline.clock.now(), gpu=3, xid=79)])
+    timeline.run_for(120)
+    assert len(timeline.incidents()) == 2

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select
 
 from fleetops.alerts import models
 from fleetops.alerts.choices import Disposition, IncidentStatus, Scope
@@ -65,6 +68,39 @@ def _open(ctx: Context, group: Group) -> models.Incident:
         updated_at=ctx.now,
     )
     ctx.session.add(row)
+    return row
+
+
+def _recently_resolved(ctx: Context, keys: list[str]) -> dict[str, models.Incident]:
+    """The latest incident of each key resolved within the flap window."""
+    window = ctx.rules.correlation.flap_window_s
+    if not keys or window <= 0:
+        return {}
+    since = ctx.now - timedelta(seconds=window)
+    stmt = (
+        select(models.Incident)
+        .where(
+            models.Incident.key.in_(keys),
+            models.Incident.status == IncidentStatus.RESOLVED.value,
+            models.Incident.resolved_at >= since,
+        )
+        .order_by(models.Incident.resolved_at)
+    )
+    return {row.key: row for row in ctx.session.scalars(stmt)}
+
+
+def _reopen(ctx: Context, row: models.Incident) -> models.Incident:
+    """The same fault is back soon after it cleared: the same incident, so the same page and ticket."""
+    gone = (ctx.now - row.resolved_at).total_seconds() if row.resolved_at else 0
+    record(
+        ctx,
+        row,
+        "status",
+        row.status,
+        IncidentStatus.OPEN.value,
+        f"the fault is back {gone:.0f} s after it cleared",
+    )
+    row.status, row.resolved_at, row.updated_at = IncidentStatus.OPEN.value, None, ctx.now
     return row
 
 
@@ -134,8 +170,10 @@ def apply_groups(
     """Make the incident rows match `groups`; return the changed incidents and alert id → incident id."""
     rows = {row.key: row for row in existing if row.status == IncidentStatus.OPEN.value}
     new_keys = [key for key in groups if key not in rows]
+    back = _recently_resolved(ctx, new_keys)
     for key in new_keys:
-        rows[key] = _open(ctx, groups[key])
+        rows[key] = _reopen(ctx, back[key]) if key in back else _open(ctx, groups[key])
+    new_keys = [key for key in new_keys if key not in back]
     ctx.session.flush()
     homes: dict[int, int] = {}
     changed: list[Incident] = []
@@ -167,8 +205,6 @@ def apply_groups(
 
 
 def _members(ctx: Context, incident_ids: list[int]) -> dict[int, list[int]]:
-    from sqlalchemy import select
-
     found: dict[int, list[int]] = {}
     if incident_ids:
         stmt = select(models.Alert.incident_id, models.Alert.id).where(

@@ -81,6 +81,9 @@ class ClusterRule(BaseModel):
 class Correlation(BaseModel):
     model_config = ConfigDict(extra="forbid")
     infrastructure_owners: list[str] = ["hardware", "driver", "unknown"]
+    # A fault back within this long after its incident resolved reopens that incident (a flapping GPU is
+    # one incident, one page and one ticket, not one per episode); 0 opens a new one each time.
+    flap_window_s: float = Field(default=3600, ge=0)
     rack: RackRule = RackRule()
     cluster: ClusterRule = ClusterRule()
 
