@@ -10,7 +10,7 @@ from fleetops.inventory.choices import NodeState
 from fleetops.inventory.models import Node
 from tests.alerts.fleet import finding, fleet
 from tests.alerts.harness import CUSTOMER_HOOK, SUPPLIER_HOOK, Timeline
-from tests.factories import load
+from tests.factories import load, two_tenant_fleet
 
 
 @pytest.fixture
@@ -346,3 +346,19 @@ def test_a_fault_back_after_the_flap_window_is_a_new_incident(timeline: Timeline
     timeline.push([finding("a01n05", "xid", FaultOwner.HARDWARE, timeline.clock.now(), gpu=3, xid=79)])
     timeline.run_for(120)
     assert len(timeline.incidents()) == 2
+
+
+def test_a_fleet_wide_silence_is_one_incident_about_the_cause(database, manual_clock, monkeypatch) -> None:
+    """Every node of two clusters (two suppliers) silent at once: a partition or the control plane, not
+    each cluster's supplier: one fleet incident, one page, one ticket to our own people."""
+    monkeypatch.setenv("FLEETOPS_PAGERDUTY_ROUTING_KEY", "R0UT1NGKEY")
+    load(database, two_tenant_fleet())
+    timeline = Timeline(database, manual_clock)
+    hosts = ["a000", "a001", "a002", "b000", "b001", "b002"]
+    timeline.push([finding(h, "node_silent", FaultOwner.UNKNOWN, timeline.clock.now()) for h in hosts])
+    timeline.run_for(120)
+    [incident] = [i for i in timeline.incidents() if i.status == "open"]
+    assert (incident.scope, incident.priority) == ("fleet", "P0")
+    assert len(timeline.pager.triggers()) == 1
+    assert [f["project"]["key"] for f in timeline.jira.issues.values()] == ["OPS"]
+    assert timeline.slack.messages[SUPPLIER_HOOK] == []

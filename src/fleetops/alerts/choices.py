@@ -24,6 +24,7 @@ class Scope(Choice):
     NODE = "node", "Node", "yellow"
     RACK = "rack", "Rack", "orange"
     CLUSTER = "cluster", "Cluster", "red"
+    FLEET = "fleet", "Fleet", "red"
 
 
 class IncidentStatus(Choice):

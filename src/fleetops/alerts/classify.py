@@ -19,6 +19,9 @@ CUSTOMER_OWNERS = ("customer", "application")
 
 def priority_of(incident: Incident, rules: Classification) -> tuple[Priority, str]:
     """The priority and the sentence that justifies it (shown by `explain` and `routes test`)."""
+    if incident.scope == Scope.FLEET:
+        why = f"fleet-wide: {incident.node_count} nodes of several clusters at once, one cause above them"
+        return Priority.P0, why
     if incident.scope == Scope.CLUSTER and incident.system_down:
         threshold = rules.cluster_share(incident.labels.get("cluster", ""))
         if incident.share >= threshold:

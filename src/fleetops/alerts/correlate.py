@@ -25,6 +25,7 @@ from fleetops.inventory.models import Node
 
 INCIDENT_LABELS = ("cluster", "cluster_state", "supplier", "customer", "site")
 NODE_LABELS = ("rack", "pod", "node", "node_state")
+FLEET_KEY = "fleet:infrastructure"
 
 ALERTS = cast(Table, models.Alert.__table__)  # Core table for executemany statements
 
@@ -140,6 +141,31 @@ def _group(ctx: Context, rows: list[Any]) -> dict[str, Group]:
             if r.node_id is not None:
                 group.nodes.add(r.node_id)
             group.share, group.system_down = (share, down) if scope == Scope.CLUSTER else (group.share, False)
+    return _fleet_wide(ctx, groups)
+
+
+def _fleet_wide(ctx: Context, groups: dict[str, Group]) -> dict[str, Group]:
+    """Clusters widening at once have one cause above them (a network partition, the control plane down):
+    one fleet incident, one page, one ticket to our own people, instead of one per cluster. A cluster that
+    widens while that incident is open joins it."""
+    wide = [k for k, g in groups.items() if g.scope == Scope.CLUSTER and g.cluster_id is not None]
+    open_fleet = ctx.session.scalar(
+        select(models.Incident.id).where(
+            models.Incident.key == FLEET_KEY, models.Incident.status == IncidentStatus.OPEN.value
+        )
+    )
+    if len(wide) < 2 and not (wide and open_fleet):
+        return groups
+    members = [groups.pop(k) for k in wide]
+    fleet = Group(
+        FLEET_KEY, Scope.FLEET.value, "fleet", "unknown", None, representative=members[0].representative
+    )
+    for member in members:
+        fleet.alert_ids += member.alert_ids
+        fleet.nodes |= member.nodes
+        fleet.names.update(member.names)
+    fleet.system_down = True
+    groups[FLEET_KEY] = fleet
     return groups
 
 
@@ -158,7 +184,7 @@ def _describe(ctx: Context, groups: dict[str, Group]) -> None:
             models.Alert.id.in_(wanted[start : start + CHUNK])
         )
         found.update(dict(ctx.session.execute(stmt).all()))
-    subject_label = {"node": "node", "rack": "rack", "cluster": "cluster"}
+    subject_label = {"node": "node", "rack": "rack", "cluster": "cluster", "fleet": "fleet"}
     for group in groups.values():
         labels = found.get(group.representative, {})
         # kept on the incident row, so its closing message is routed on the same labels as its trigger
@@ -167,6 +193,8 @@ def _describe(ctx: Context, groups: dict[str, Group]) -> None:
 
 
 def _labels_of(labels: dict[str, Any], scope: str) -> dict[str, str]:
+    if scope == Scope.FLEET:
+        return {}  # not one cluster's, supplier's or customer's
     keep = INCIDENT_LABELS + (
         NODE_LABELS if scope == Scope.NODE else ("rack", "pod") if scope == Scope.RACK else ()
     )

@@ -13,7 +13,7 @@ from fleetops.alerts.choices import Disposition, IncidentStatus, Scope
 from fleetops.alerts.context import Context
 from fleetops.flow import Incident
 
-WIDE = (Scope.RACK, Scope.CLUSTER)
+WIDE = (Scope.RACK, Scope.CLUSTER, Scope.FLEET)
 
 
 @dataclass
