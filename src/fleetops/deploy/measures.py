@@ -1,6 +1,6 @@
 """Rollout progress and the deploy goals' measures, all computed by queries over the bring-up rows.
 
-GPUs/hour, the share of nodes needing a human, the share of failures recovered automatically and the
+GPUs/hour, the share of nodes needing a human, the share of failed nodes recovered automatically and the
 rack-ready → workload-ready times are never kept as separate numbers: they are read from the rows the
 engine writes, so the scorecard and the engine cannot disagree.
 """
