@@ -190,16 +190,10 @@ def test_every_finding_ends_catches_stuck_runs_ownerless_escalations_and_orphan_
         )
     found = {v.key for v in invariants.every_finding_ends(evidence)}
     assert found == {"run 1 stuck", "run 3 no owner", "finding 7", "finding 11"}  # 10: its run resolved
-    evidence.incidents = {
-        11: {
-            "status": "open",
-            "disposition": "notified",
-            "scope": "node",
-            "labels": {"node": "n6"},
-            "cluster_id": 1,
-            "priority": "P2",
-        }
-    }
+    incident = {"status": "open", "disposition": "pending", "scope": "node", "labels": {"node": "n6"}}
+    evidence.incidents = {11: incident | {"cluster_id": 1, "priority": "P2", "first_notified_at": None}}
+    assert "finding 7" in {v.key for v in invariants.every_finding_ends(evidence)}  # nobody told yet
+    evidence.incidents[11]["first_notified_at"] = at(1)  # told once; pending again after a change
     assert "finding 7" not in {v.key for v in invariants.every_finding_ends(evidence)}
 
 

@@ -206,6 +206,7 @@ def _read_alerts(session: Any, evidence: Evidence) -> None:
             Incident.labels,
             Incident.cluster_id,
             Incident.opened_at,
+            Incident.first_notified_at,
         )
     )
     evidence.incidents = {row.id: dict(row._mapping) for row in incidents}

@@ -250,14 +250,12 @@ def every_finding_ends(evidence: Evidence) -> list[Violation]:
 
 
 def _routed_hosts(evidence: Evidence) -> set[str]:
-    """Hosts an open incident took to an owner (notified), or muted with a reason (suppressed, inhibited)."""
+    """Hosts an open incident took to an owner (notified once at least: a change since puts it back to
+    pending until its group flushes again), or muted with a reason (suppressed, inhibited)."""
     hosts: set[str] = set()
     for incident_id, incident in evidence.incidents.items():
-        if incident["status"] == "open" and incident["disposition"] in (
-            "notified",
-            "suppressed",
-            "inhibited",
-        ):
+        told = incident["first_notified_at"] is not None
+        if incident["status"] == "open" and (told or incident["disposition"] in ("suppressed", "inhibited")):
             hosts |= evidence.hosts_of_incident(incident_id)
     return hosts
 

@@ -143,7 +143,11 @@ def summary(evidence: Evidence) -> dict[str, Any]:
         "automation": automation(evidence),
         "mttr": mttr(evidence),
         "pages_per_day": round((len(pages) + len(evidence.remediation_pages)) / days, 2),
-        "pages": {"pagerduty_incidents": len(pages), "remediation": len(evidence.remediation_pages)},
+        "pages": {
+            "pagerduty_incidents": len(pages),
+            "remediation_breakers": sum(1 for k, _ in evidence.remediation_pages if k.startswith("breaker-")),
+            "remediation_runs": sum(1 for k, _ in evidence.remediation_pages if not k.startswith("breaker-")),
+        },
         "tickets_per_day": round(len(evidence.tickets) / days, 2),
         "tickets": dict(by_path),
         "tickets_per_hardware_fault": round(sum(tickets_hw) / len(tickets_hw), 2) if tickets_hw else None,

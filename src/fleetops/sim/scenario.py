@@ -165,6 +165,11 @@ class Drawer:
         low, high = min(margin_s, total / 4), max(min(margin_s, total / 4), total - 2 * margin_s)
         return self.start + timedelta(seconds=self.rng.uniform(low, high))
 
+    def _early(self) -> datetime:
+        """A moment after the first hour and in the first three quarters of the span."""
+        total = self.span.total_seconds()
+        return self.start + timedelta(seconds=self.rng.uniform(min(3600, total / 8), 0.75 * total))
+
     def _minutes(self, low: float, high: float) -> float:
         return self.rng.uniform(low, high) * 60
 
@@ -224,14 +229,15 @@ class Drawer:
             self._add("customer_job", fault, hit, Cure.SELF, lasts_s=self._minutes(*SELF_MINUTES))
 
     def disruptions(self) -> list[Disruption]:
+        """One of each, in the first three quarters of the span (a kill waits for the next call to die in)."""
         silence = "partition" if self.seed % 2 else "control_plane_down"
         return sorted(
             [
-                Disruption("pagerduty_outage", self._when(), 3600),
-                Disruption("restart", self._when(), 60),
-                Disruption("worker_killed", self._when()),
-                Disruption("outbox_killed", self._when()),
-                Disruption("fleet_silence", self._when(), 600, silence),
+                Disruption("pagerduty_outage", self._early(), 3600),
+                Disruption("restart", self._early(), 60),
+                Disruption("worker_killed", self._early()),
+                Disruption("outbox_killed", self._early()),
+                Disruption("fleet_silence", self._early(), 600, silence),
             ],
             key=lambda d: d.at,
         )
