@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from fleetops import clock
+from fleetops.adapters.jira.fake import FakeJira
 from fleetops.inventory.choices import NodeState
 from fleetops.inventory.placement import Placement
 from fleetops.remediation.executors import Target
@@ -110,12 +111,18 @@ def test_a_flapping_gpu_falls_off_the_bus_again_after_a_reboot(world):
 
 def test_the_supplier_replaces_the_part_closes_the_ticket_and_takes_back_a_reopened_one(world):
     part = strike(world, "gpu_hbm3", 0, Cure.PART)
-    supplier = Supplier(world, random.Random(4), world.schedule)
+    jira = FakeJira()
+    supplier = Supplier(world, random.Random(4), world.schedule, jira, lambda incident: frozenset({"n1"}))
     notices = world.fakes.notices
+    fields = {"project": {"key": "SUP"}, "summary": "n1", "issuetype": {"name": "Task"}}
+    alert = jira.create_issue("", fields | {"labels": ["fleetops", "fleetops-incident-9"]})
     ticket = notices.open_ticket(Target(1, "n1", 1), "rma", "row remap failure", "fleetops-remediation-1")
     healthy = notices.open_ticket(Target(2, "n3", 3), "rma", "silent", "fleetops-remediation-2")
     supplier.tick(clock.now())
+    world.schedule.play(T0 + timedelta(hours=9))
+    assert jira.status[alert] == "new"  # the row-remap failure is still there at the supplier's check
     world.schedule.play(T0 + timedelta(days=6))
+    assert jira.status[alert] == "done" and supplier.closed["fleetops-incident-9"] > part.ended_at
     assert notices.repaired(ticket) and notices.repaired(healthy)
     assert supplier.no_fault_found == [healthy]
     assert part.ended_by == "the supplier replaced the part" or supplier.bad_parts == 1

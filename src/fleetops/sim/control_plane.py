@@ -170,9 +170,15 @@ class ControlPlane:
         self.tasks = [Task(t.name, t.every_s, own.get(t.name, t.run)) for t in TASKS]
         self.last_run: dict[str, datetime] = {}
         self.errors: list[str] = []
+        self.sending_from: int | None = None
 
     def deliver(self, database: Database) -> int:
-        return alerts.tick(database, default_routes(), self.edges.notifiers())
+        """The outbox, with the soak's receivers; while it runs, `sending_from` marks where this delivery's
+        receipts begin: a worker killed mid-delivery wrote none of their outcomes (all may come again)."""
+        self.sending_from = len(self.edges.edge.receipts)
+        delivered = alerts.tick(database, default_routes(), self.edges.notifiers())
+        self.sending_from = None
+        return delivered
 
     def round(self, now: datetime) -> None:
         """Every task whose period has passed, in the production order; a failing task is logged and

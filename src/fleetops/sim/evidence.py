@@ -9,6 +9,7 @@ each can be shown to catch a violation planted in hand-made rows.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -80,17 +81,23 @@ class Evidence:
         return next((i for i, n in self.nodes.items() if n["hostname"] == hostname), None)
 
     def hosts_of_incident(self, incident_id: int) -> frozenset[str]:
-        """The nodes an incident is about: its node, its rack's, or its cluster's."""
         incident = self.incidents.get(incident_id)
         if incident is None:
             return frozenset()
-        labels, scope = incident["labels"], incident["scope"]
-        if scope in ("node", "gpu") and labels.get("node"):
-            return frozenset({labels["node"]})
-        if scope == "rack":
-            return frozenset(n["hostname"] for n in self.nodes.values() if n["rack"] == labels.get("rack"))
-        cluster = incident["cluster_id"]
-        return frozenset(n["hostname"] for n in self.nodes.values() if n["cluster_id"] == cluster)
+        places = ((n["hostname"], n["rack"], n["cluster_id"]) for n in self.nodes.values())
+        return incident_hosts(incident, places)
+
+
+def incident_hosts(incident: dict[str, Any], places: Iterable[tuple[str, str, int | None]]) -> frozenset[str]:
+    """The nodes an incident is about: its node, its rack's, its cluster's (or the fleet's), from its
+    scope, labels and cluster id; `places` are (hostname, "site/rack", cluster id)."""
+    labels, scope = incident["labels"], incident["scope"]
+    if scope in ("node", "gpu") and labels.get("node"):
+        return frozenset({labels["node"]})
+    if scope == "rack":
+        return frozenset(host for host, rack, _ in places if rack == labels.get("rack"))
+    cluster = incident["cluster_id"]
+    return frozenset(host for host, _, cluster_id in places if cluster is None or cluster_id == cluster)
 
 
 _RUN_COLUMNS = (
@@ -257,14 +264,16 @@ def add_tickets(
     evidence: Evidence, remediation: list[tuple[str, str, datetime]], closed: dict[str, datetime]
 ) -> None:
     """Both kinds of ticket a supplier gets: remediation's (opened by a run, closed by the supplier) and the
-    alert path's Jira issues (created and closed through the outbox, one per incident label)."""
+    alert path's Jira issues (one per incident label, closed by the supplier or by fleetops when folded)."""
     for key, host, opened in remediation:
         evidence.tickets.append(Ticket(key, "remediation", frozenset({host}), opened, closed.get(key)))
     created: dict[str, datetime] = {}
     resolved: dict[str, datetime] = {}
-    for receipt in evidence.receipts:
+    for receipt in evidence.receipts:  # fleetops closes a ticket folded into a wider incident's
         if receipt.kind == "jira":
             (created if receipt.action == "trigger" else resolved).setdefault(receipt.key, receipt.at)
+    for label, at in closed.items():  # the supplier closes the rest after their check
+        resolved[label] = min(at, resolved.get(label, at))
     for label, opened in created.items():
         incident = int(label.rsplit("-", 1)[1]) if label.rsplit("-", 1)[1].isdigit() else -1
         hosts = evidence.hosts_of_incident(incident)

@@ -1,9 +1,10 @@
 """The people a soak's fleet answers to, played by the simulator: the supplier working the remediation
-tickets, and our on-call person answering pages.
+tickets and the alert path's, and our on-call person answering pages.
 
 The supplier replaces the part after a drawn RMA turnaround (`scenario.rma_turnaround_s`), finds nothing
 on a node that had nothing wrong, fixes a fabric once for every ticket it caused, and takes a ticket back
-when we reopen it (a replacement part that did not hold). The on-call person answers a page after 15 to
+when we reopen it (a replacement part that did not hold). An alert ticket they close after a check (every
+2 to 8 hours) finds nothing wrong left on its nodes. The on-call person answers a page after 15 to
 90 minutes: a run handed to a person is fixed by hand and marked repaired; a tripped breaker is looked at,
 the runs it held for nodes that are healthy again are cancelled, and the breaker is reset. Each of those is
 a step by our own staff, which the soak counts against automation.
@@ -12,12 +13,14 @@ a step by our own staff, which the soak counts against automation.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 
 from sqlalchemy import select
 
+from fleetops.adapters.jira.fake import FakeJira
 from fleetops.auth.choices import Role
 from fleetops.auth.principal import Principal
 from fleetops.db.session import Database
@@ -26,7 +29,14 @@ from fleetops.health.models import NodeHealth
 from fleetops.remediation import service
 from fleetops.remediation.choices import RunState
 from fleetops.remediation.models import RemediationRun
-from fleetops.sim.scenario import BAD_PART_SHARE, Cure, no_fault_found_s, oncall_delay_s, rma_turnaround_s
+from fleetops.sim.scenario import (
+    BAD_PART_SHARE,
+    Cure,
+    check_s,
+    no_fault_found_s,
+    oncall_delay_s,
+    rma_turnaround_s,
+)
 from fleetops.sim.world import Schedule, World
 
 ONCALL = Principal(Role.OPERATOR, "oncall")
@@ -38,13 +48,16 @@ class Supplier:
     world: World
     rng: random.Random
     schedule: Schedule
+    jira: FakeJira  # the alert path's tickets, which the supplier closes after checking the nodes
+    incident_hosts: Callable[[int], frozenset[str]]
     hosts: dict[str, str] = field(default_factory=dict)  # ticket → host
     working: set[str] = field(default_factory=set)
-    closed: dict[str, datetime] = field(default_factory=dict)  # ticket → when it was last closed
+    closed: dict[str, datetime] = field(default_factory=dict)  # ticket or alert label → when last closed
     no_fault_found: list[str] = field(default_factory=list)
     bad_parts: int = 0
     _opened: int = 0
     _reopened: int = 0
+    _issues: int = 0
 
     def tick(self, now: datetime) -> None:
         """Take up every ticket opened or reopened since last time."""
@@ -56,6 +69,21 @@ class Supplier:
         for ticket, _ in notices.reopened[self._reopened :]:
             self._take(ticket, now)
         self._reopened = len(notices.reopened)
+        for key in list(self.jira.issues)[self._issues :]:
+            self.schedule(now + timedelta(seconds=check_s(self.rng)), partial(self._check_alert, key))
+        self._issues = len(self.jira.issues)
+
+    def _check_alert(self, key: str, now: datetime) -> None:
+        """An alert ticket is closed once its nodes have nothing wrong left; otherwise looked at again."""
+        labels = self.jira.issues[key].get("labels", [])
+        label = next((x for x in labels if x.startswith("fleetops-incident-")), key)
+        hosts = self.incident_hosts(int(label.rsplit("-", 1)[1])) if label != key else frozenset()
+        if any(self.world.fault_on(h) or self.world.outage_on(h) for h in hosts):
+            self.schedule(now + timedelta(seconds=check_s(self.rng)), partial(self._check_alert, key))
+            return
+        if self.jira.status.get(key) != "done":
+            self.jira.resolve(key)
+            self.closed.setdefault(label, now)
 
     def _take(self, ticket: str, now: datetime) -> None:
         if ticket in self.working:

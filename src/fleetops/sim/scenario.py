@@ -229,15 +229,17 @@ class Drawer:
             self._add("customer_job", fault, hit, Cure.SELF, lasts_s=self._minutes(*SELF_MINUTES))
 
     def disruptions(self) -> list[Disruption]:
-        """One of each, in the first three quarters of the span (a kill waits for the next call to die in)."""
+        """One of each, in the first three quarters of the span (a kill waits for the next call to die in).
+        PagerDuty goes down 10 minutes before the fleet-wide silence, when its page is needed most."""
         silence = "partition" if self.seed % 2 else "control_plane_down"
+        silent_at = self._early()
         return sorted(
             [
-                Disruption("pagerduty_outage", self._early(), 3600),
+                Disruption("pagerduty_outage", silent_at - timedelta(minutes=10), 3600),
                 Disruption("restart", self._early(), 60),
                 Disruption("worker_killed", self._early()),
                 Disruption("outbox_killed", self._early()),
-                Disruption("fleet_silence", self._early(), 600, silence),
+                Disruption("fleet_silence", silent_at, 600, silence),
             ],
             key=lambda d: d.at,
         )
@@ -263,6 +265,11 @@ def rma_turnaround_s(rng: random.Random) -> float:
 def no_fault_found_s(rng: random.Random) -> float:
     """A ticket for a node the supplier finds nothing wrong with is closed after 4 to 24 hours."""
     return rng.uniform(4, 24) * 3600
+
+
+def check_s(rng: random.Random) -> float:
+    """The supplier looks at an alert ticket (and again, while its nodes are not right) every 2-8 hours."""
+    return rng.uniform(2, 8) * 3600
 
 
 def oncall_delay_s(rng: random.Random) -> float:

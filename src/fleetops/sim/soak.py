@@ -35,6 +35,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from fleetops import clock
+from fleetops.alerts.models import Incident
 from fleetops.alerts.policy import default_routes
 from fleetops.config import settings
 from fleetops.health.choices import HealthState
@@ -43,7 +44,7 @@ from fleetops.health.models import NodeHealth
 from fleetops.remediation.fakes import DRAINED, FakeGpu, FakeVerifier, FakeWorld
 from fleetops.sim.control_plane import ControlPlane, Edges, WorkerKilled
 from fleetops.sim.day import START, scratch_database
-from fleetops.sim.evidence import Evidence, add_tickets, gather
+from fleetops.sim.evidence import Evidence, add_tickets, gather, incident_hosts
 from fleetops.sim.faults import Fault, post_reports
 from fleetops.sim.fleet import SUBPOD
 from fleetops.sim.invariants import INVARIANTS, Tally, check_all
@@ -178,7 +179,9 @@ class Soak:
         fakes = FakeWorld(gpu=FakeGpu(duration_s=60), verifier=FakeVerifier(duration_s=300), reboot_s=600)
         self.edges = Edges(fakes)
         self.world = World({h.hostname: h for h in hosts}, fakes, random.Random(self.seed + 1), self.at)
-        self.supplier = Supplier(self.world, random.Random(self.seed + 2), self.at)
+        self.supplier = Supplier(
+            self.world, random.Random(self.seed + 2), self.at, self.edges.jira, self._incident_hosts
+        )
         self.oncall = OnCall(self.world, random.Random(self.seed + 3), self.at, self.database)
         self.end = START + timedelta(days=self.days)
         self.scenario: Scenario = draw(topology_of(hosts), self.seed, START, self.end - START, self.intensity)
@@ -324,11 +327,23 @@ class Soak:
         self.due_reports |= set(self.world.reporting())
 
     def _worker_died(self, now: datetime) -> None:
-        """SIGKILL mid-step: the process is restarted at once; a send whose outcome was never written will
-        be sent again (at least once)."""
+        """SIGKILL mid-step: the process is restarted at once. Every message its delivery had sent without
+        writing the outcome will be sent again: that many duplicates are the documented at-least-once."""
+        assert self.plane is not None
         self.kills += 1
-        self.allowed_duplicates += 1
+        if self.plane.sending_from is not None:
+            self.allowed_duplicates += len(self.edges.edge.receipts) - self.plane.sending_from
         self._start_plane(now)
+
+    def _incident_hosts(self, incident_id: int) -> frozenset[str]:
+        """What the supplier reads in an alert ticket: the nodes its incident is about."""
+        with self.database.transaction() as session:
+            row = session.get(Incident, incident_id)
+            if row is None:
+                return frozenset()
+            incident = {"scope": row.scope, "labels": row.labels, "cluster_id": row.cluster_id}
+        places = ((h.hostname, h.place.rack, h.place.cluster_id) for h in self.world.hosts.values())
+        return incident_hosts(incident, places)
 
     # Invariants and figures.
     def _evidence(self, now: datetime) -> Evidence:
