@@ -198,6 +198,9 @@ class Soak:
         self.last_heartbeat = START
         self.kills = self.allowed_duplicates = 0
         self.errors: list[str] = []
+        # Wall seconds spent on the agents' reports, the worker's rounds and the checks.
+        self.spent: dict[str, float] = dict.fromkeys(("reports", "worker", "checks"), 0.0)
+        self.instants = 0
 
     def _play(self) -> SoakResult:
         self._setup()
@@ -208,6 +211,7 @@ class Soak:
                 action(now)
             if self.plane is not None:
                 self._instant(now)
+                self.instants += 1
             self.world.observe(now)
             self.supplier.tick(now)
             self.oncall.tick(now)
@@ -236,13 +240,17 @@ class Soak:
             self._heartbeat(now, self.world.reporting())
         sending = [h for h in sorted(self.due_reports) if not self.world.silent(h)]
         self.due_reports.clear()
+        started = time.perf_counter()
         reports = [r for h in sending if (r := self.world.report(h, now, self.rng)) is not None]
         if reports:
             post_reports(self.plane.database, reports)
+        self.spent["reports"] += time.perf_counter() - started
+        started = time.perf_counter()
         try:
             self.plane.round(now)
         except WorkerKilled:
             self._worker_died(now)
+        self.spent["worker"] += time.perf_counter() - started
 
     def _heartbeat(self, now: datetime, hosts: list[str]) -> None:
         """The set-based stand-in for healthy hosts' clean reports (see the module docstring); a host that
@@ -368,10 +376,12 @@ class Soak:
         return evidence
 
     def _check(self, now: datetime) -> None:
+        started = time.perf_counter()
         evidence = self._evidence(now)
         for name, found in check_all(evidence).items():
             self.tallies[name].add(found, now)
         self.last_evidence = evidence
+        self.spent["checks"] += time.perf_counter() - started
         if now < self.end:
             self.at(now + timedelta(seconds=CHECK_S), self._check)
 
@@ -390,6 +400,8 @@ class Soak:
             "tickets_no_fault_found": len(self.supplier.no_fault_found),
             "bad_parts": self.supplier.bad_parts,
             "oncall_actions": dict(Counter(a for a, _, _ in self.oncall.actions)),
+            "instants": self.instants,
+            "wall_s_by_part": {k: round(v, 1) for k, v in self.spent.items()},
         }
         return SoakResult(
             self.seed,

@@ -98,7 +98,9 @@ class World:
 
     # Faults coming and going.
     def strike(self, fault: TrueFault, now: datetime) -> None:
-        hosts = [h for h in fault.hosts if h not in self.active or fault.correlated]
+        """A fault begins; a host shows one fault at a time (one that already shows another keeps it, and a
+        fault with no host left to show on is dropped), while silences cover whatever the hosts had."""
+        hosts = [h for h in fault.hosts if h not in self.active]
         if fault.effect != "silent" and not hosts:
             self.dropped.append(fault)
             return
