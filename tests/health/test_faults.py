@@ -82,3 +82,12 @@ def test_simulated_fleet_shows_realistic_health(sqlite_database, manual_clock):
     assert summary["nodes"]["healthy"] > 0
     assert summary["nodes"]["unhealthy"] + summary["nodes"]["degraded"] > 0
     assert summary["open_findings"]["critical"] + summary["open_findings"]["warning"] > 0
+
+
+def test_a_restarted_simulation_sends_new_report_ids(sqlite_database, manual_clock):
+    """The demo worker restarted replays its seed; the agents it plays must not re-send stored ids."""
+    load(sqlite_database, two_tenant_fleet())
+    at = manual_clock.now()
+    first = FleetSimulation(sqlite_database, FaultInjector(seed=3), seed=3).cycle(at, timedelta(seconds=30))
+    again = FleetSimulation(sqlite_database, FaultInjector(seed=3), seed=3).cycle(at, timedelta(seconds=30))
+    assert first.accepted == again.accepted == 6 and again.rejected == 0
