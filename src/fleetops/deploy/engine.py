@@ -18,13 +18,13 @@ from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from fleetops import clock
-from fleetops.config import settings
 from fleetops.db.session import Database
 from fleetops.deploy import bringup, claim, fsm, progress
 from fleetops.deploy.backends import Backends, StepResult, simulated_backends
 from fleetops.deploy.bringup import Work
 from fleetops.deploy.choices import BringupState, RecoveryAction
 from fleetops.deploy.models import NodeBringup
+from fleetops.workers.engines import Installed
 from fleetops.workers.leases import Heartbeat
 
 S = BringupState
@@ -144,28 +144,9 @@ def _settles(work: Work) -> bool:
     return any(t.to_state in (S.READY, S.NEEDS_HUMAN) for t in work.transitions)
 
 
-_engine: Engine | None = None
-
-
-def use_engine(engine: Engine | None) -> Engine | None:
-    """Install the engine the worker's `tick()` uses (real adapters in production, fakes in the demo)."""
-    global _engine
-    previous, _engine = _engine, engine
-    return previous
-
-
-def tick(database: Database) -> int:
-    """The worker's entry point: one tick with the installed engine.
-
-    With no engine installed, simulated backends run only when FLEETOPS_SIMULATE is set (the demo and
-    the simulator): a real rollout must never be marked ready by backends that touched nothing.
-    """
-    global _engine
-    if _engine is None:
-        if not settings().simulate:
-            return 0
-        _engine = Engine(simulated_backends())
-    return _engine.tick(database)
+INSTALLED: Installed[Engine] = Installed("deploy", lambda: Engine(simulated_backends()))
+use_engine = INSTALLED.use
+tick = INSTALLED.tick  # the worker's entry point: one tick with the installed engine
 
 
 __all__ = ["ACTOR", "Engine", "tick", "use_engine"]

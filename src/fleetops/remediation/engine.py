@@ -35,6 +35,7 @@ from fleetops.remediation.policy import HANDOVER, NODE_ACTIONS, Policy, default_
 from fleetops.remediation.steps import Call, Result, Timing, perform
 from fleetops.remediation.verify import HealthVerifier, Verifier, VerifierUnavailable
 from fleetops.remediation.work import Work
+from fleetops.workers.engines import Installed
 from fleetops.workers.leases import Heartbeat
 
 log = logging.getLogger("fleetops.remediation")
@@ -406,28 +407,16 @@ class Engine:
             self._pool.shutdown(wait=True)
 
 
-_engine: Engine | None = None
+def _simulated() -> Engine:
+    from fleetops.remediation.world import DurableWorld
+
+    world = DurableWorld(Path(settings().sim_state))
+    return Engine(world.executors(), verifier=world.verifier)
 
 
-def use_engine(engine: Engine | None) -> Engine | None:
-    """Install the engine the worker's `tick()` uses (real executors in production, fakes in the demo)."""
-    global _engine
-    previous, _engine = _engine, engine
-    return previous
-
-
-def tick(database: Database) -> int:
-    """The worker's entry point: one tick of the installed engine; simulated only with FLEETOPS_SIMULATE."""
-    global _engine
-    if _engine is None:
-        if not settings().simulate:
-            return 0  # production installs real executors: use_engine(Engine(production_executors(...)))
-        from fleetops.remediation.world import DurableWorld
-
-        log.warning("remediation engine on SIMULATED executors (FLEETOPS_SIMULATE is set)")
-        world = DurableWorld(Path(settings().sim_state))
-        _engine = Engine(world.executors(), verifier=world.verifier)
-    return _engine.tick(database)
+INSTALLED: Installed[Engine] = Installed("remediation", _simulated)
+use_engine = INSTALLED.use
+tick = INSTALLED.tick  # the worker's entry point: one tick with the installed engine
 
 
 __all__ = ["ACTOR", "Engine", "Limits", "claim", "tick", "use_engine"]
