@@ -5,7 +5,7 @@ Topology is read in batches (one joined select per 500 hostnames), never one que
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -15,7 +15,8 @@ from fleetops.alerts.schemas import WebhookAlert
 from fleetops.catalog import default_catalog
 from fleetops.flow import Alert, FaultOwner, fingerprint
 from fleetops.inventory.choices import NodeState
-from fleetops.inventory.models import Cluster, Customer, Node, Rack, Site, Supplier
+from fleetops.inventory.models import Cluster, Customer, Node, Supplier
+from fleetops.inventory.placement import placements
 
 CHUNK = 500
 OWNERS = frozenset(o.value for o in FaultOwner)
@@ -53,32 +54,20 @@ def hostname_of(labels: dict[str, str]) -> str | None:
     return None
 
 
-def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), CHUNK):
-        yield values[start : start + CHUNK]
-
-
 def _node_rows(ctx: Context, hostnames: Sequence[str]) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
-    stmt = (
-        select(
-            Node.id, Node.hostname, Node.state, Node.cluster_id, Node.rack_id, Rack.name, Rack.pod, Site.name
-        )
-        .join(Rack, Node.rack_id == Rack.id)
-        .join(Site, Rack.site_id == Site.id)
-    )
-    for chunk in _chunks(hostnames):
-        for row in ctx.session.execute(stmt.where(Node.hostname.in_(chunk))):
-            found[row[1]] = {
-                "node_id": row[0],
-                "node_state": row[2].value,
-                "cluster_id": row[3],
-                "rack_id": row[4],
-                "rack": f"{row[7]}/{row[5]}",
-                "pod": row[6] or "",
-                "site": row[7],
-            }
-    return found
+    """The topology labels of each node, from the one placement lookup."""
+    return {
+        host: {
+            "node_id": p.node_id,
+            "node_state": p.state.value,
+            "cluster_id": p.cluster_id,
+            "rack_id": p.rack_id,
+            "rack": p.rack,
+            "pod": p.pod,
+            "site": p.site,
+        }
+        for host, p in placements(ctx.session, hostnames).items()
+    }
 
 
 def load_clusters(ctx: Context, where: Any) -> None:
