@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from fleetops.alerts import models
+from fleetops.alerts import fsm, models
 from fleetops.alerts.choices import Disposition, IncidentStatus, Scope
 from fleetops.alerts.context import Context
 from fleetops.flow import Incident
@@ -47,6 +47,14 @@ def record(
             reason=why,
         )
     )
+
+
+def move(ctx: Context, row: models.Incident, new: IncidentStatus, why: str) -> None:
+    """The one way an incident's status changes: checked against `fsm.TRANSITIONS`, recorded, set."""
+    fsm.check(row, new)
+    record(ctx, row, "status", row.status, new.value, why)
+    row.status, row.updated_at = new.value, ctx.now
+    row.resolved_at = ctx.now if new is IncidentStatus.RESOLVED else None
 
 
 def _open(ctx: Context, group: Group) -> models.Incident:
@@ -92,15 +100,7 @@ def _recently_resolved(ctx: Context, keys: list[str]) -> dict[str, models.Incide
 def _reopen(ctx: Context, row: models.Incident) -> models.Incident:
     """The same fault is back soon after it cleared: the same incident, so the same page and ticket."""
     gone = (ctx.now - row.resolved_at).total_seconds() if row.resolved_at else 0
-    record(
-        ctx,
-        row,
-        "status",
-        row.status,
-        IncidentStatus.OPEN.value,
-        f"the fault is back {gone:.0f} s after it cleared",
-    )
-    row.status, row.resolved_at, row.updated_at = IncidentStatus.OPEN.value, None, ctx.now
+    move(ctx, row, IncidentStatus.OPEN, f"the fault is back {gone:.0f} s after it cleared")
     return row
 
 
@@ -114,19 +114,15 @@ def _close(
     """An incident without firing alerts was either absorbed by a wider one or has recovered."""
     homes = {alert_home[a] for a in members if a in alert_home}
     if homes:
-        row.status, row.merged_into_id = IncidentStatus.MERGED.value, min(homes)
-        record(
-            ctx, row, "status", IncidentStatus.OPEN.value, row.status, f"merged into incident #{min(homes)}"
-        )
+        row.merged_into_id = min(homes)
+        move(ctx, row, IncidentStatus.MERGED, f"merged into incident #{min(homes)}")
         # the wider incident's own history says what it absorbed, and that the narrower tickets close
         told = " (its messages are closed, naming this one)" if row.first_notified_at else ""
         record(
             ctx, by_id[min(homes)], "absorbed", None, f"#{row.id}", f"{row.scope} incident #{row.id}{told}"
         )
     else:
-        row.status, row.resolved_at = IncidentStatus.RESOLVED.value, ctx.now
-        record(ctx, row, "status", IncidentStatus.OPEN.value, row.status, "all its alerts resolved")
-    row.updated_at = ctx.now
+        move(ctx, row, IncidentStatus.RESOLVED, "all its alerts resolved")
 
 
 def _envelope(row: models.Incident, group: Group | None) -> Incident:
