@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from fleetops.deploy import fsm, recovery
 from fleetops.deploy.choices import BringupState as S
+from fleetops.deploy.choices import DecommissionState as D
 from fleetops.deploy.choices import RecoveryAction as A
 from fleetops.errors import InvalidTransition
 
@@ -59,3 +60,10 @@ def test_power_on_cannot_be_reimaged_and_non_retryable_goes_to_a_human():
         A.ESCALATE,
     ]
     assert recovery.decide(S.HARDENING, 1, retryable=False).action is A.ESCALATE
+
+
+def test_a_finished_decommission_cannot_start_again():
+    fsm.check_decommission("gamma", D.DRAINING, D.WIPING)
+    fsm.check_decommission("gamma", D.WIPING, D.WIPING)  # a re-run resumes where it stopped
+    with pytest.raises(InvalidTransition, match="decommission of cluster gamma: field state: done → wiping"):
+        fsm.check_decommission("gamma", D.DONE, D.WIPING)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from fleetops import clock
 from fleetops.audit.service import Change, record
 from fleetops.auth.principal import Principal
-from fleetops.deploy import progress
+from fleetops.deploy import fsm, progress
 from fleetops.deploy.choices import DecommissionState, RolloutState
 from fleetops.deploy.models import Decommission, Rollout
 from fleetops.errors import Conflict, ExternalError, NotFound
@@ -93,6 +93,11 @@ def request(session: Session, principal: Principal, cluster_name: str, why: str)
     return job
 
 
+def _move(job: Decommission, cluster: str, new: DecommissionState) -> None:
+    fsm.check_decommission(cluster, DecommissionState(job.state), new)
+    job.state = new
+
+
 def run(session: Session, principal: Principal, cluster_name: str, hooks: Hooks) -> Decommission:
     """Drain, wipe, release, mark decommissioned. Re-runnable: each stage is idempotent."""
     cluster = session.scalar(select(Cluster).where(Cluster.name == cluster_name))
@@ -109,7 +114,7 @@ def run(session: Session, principal: Principal, cluster_name: str, hooks: Hooks)
     hostnames = [n.hostname for n in nodes]
     try:
         hooks.drain(hostnames)
-        job.state = DecommissionState.WIPING
+        _move(job, cluster.name, DecommissionState.WIPING)
         hooks.wipe(hostnames)
     except ExternalError as error:
         job.last_error = error.message
@@ -144,7 +149,8 @@ def run(session: Session, principal: Principal, cluster_name: str, hooks: Hooks)
     )
     check_transition("cluster", cluster.name, cluster.state, ClusterState.DECOMMISSIONED)
     cluster.state = ClusterState.DECOMMISSIONED
-    job.state, job.finished_at, job.nodes_released = DecommissionState.DONE, clock.now(), released
+    _move(job, cluster.name, DecommissionState.DONE)
+    job.finished_at, job.nodes_released = clock.now(), released
     record(
         session,
         principal.actor,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from fleetops.deploy.choices import BringupState
+from fleetops.deploy.choices import BringupState, DecommissionState
 from fleetops.errors import InvalidTransition
 from fleetops.inventory.choices import NodeState
 
@@ -111,3 +111,23 @@ def advance(
 
 def next_state(step: BringupState) -> BringupState:
     return _next(step)
+
+
+D = DecommissionState
+# A cluster's teardown: drain its nodes, wipe them, release them. A run that fails stays where it failed
+# (the error on the row) and is run again from there; `done` is final.
+DECOMMISSION_TRANSITIONS: dict[DecommissionState, frozenset[DecommissionState]] = {
+    D.DRAINING: frozenset({D.WIPING, D.FAILED}),
+    D.WIPING: frozenset({D.DONE, D.FAILED}),
+    D.FAILED: frozenset({D.DRAINING, D.WIPING}),
+    D.DONE: frozenset(),
+}
+
+
+def check_decommission(cluster: str, old: DecommissionState, new: DecommissionState) -> None:
+    if old != new and new not in DECOMMISSION_TRANSITIONS[old]:
+        options = ", ".join(sorted(s.value for s in DECOMMISSION_TRANSITIONS[old])) or "none (final)"
+        raise InvalidTransition(
+            f"decommission of cluster {cluster}: field state: {old.value} → {new.value} is not allowed "
+            f"(from {old.value}: {options})"
+        )
