@@ -136,8 +136,16 @@ def summary(evidence: Evidence) -> dict[str, Any]:
     days = max((evidence.now - evidence.start).total_seconds() / 86400, 1e-9)
     pages = pagerduty_pages(evidence)
     by_path = Counter(t.path for t in evidence.tickets)
-    hardware = [f for f in evidence.truth if f.cure is Cure.PART and needs_action(f) and runs_of(evidence, f)]
+    # Hardware faults whose handling is settled: handed to someone on a ticket, or over (one our engine is
+    # still climbing its ladder for when the soak stops is neither).
     owned = attribute(evidence)
+    hardware = [
+        f
+        for f in evidence.truth
+        if f.cure is Cure.PART
+        and needs_action(f)
+        and (owned.get(f.id) or f.ended_at and runs_of(evidence, f))
+    ]
     tickets_hw = [len(owned.get(f.id, [])) for f in hardware]
     return {
         "automation": automation(evidence),
