@@ -174,8 +174,9 @@ def test_resightings_of_an_open_fault_neither_pile_up_nor_trip_the_cap(bed):
     assert run.findings == 1 and run.plan == ["drain", "reset_gpu", "verify"]
 
 
-def test_a_fleet_wide_silence_starts_no_run_and_pages_once_per_breaker(bed):
-    """The breaker decides before runs exist: every node silent at once is a cause for a person."""
+def test_a_fleet_wide_silence_starts_no_run_and_pages_once(bed):
+    """The breaker decides before runs exist: every node of every cluster silent at once is one cause
+    above the clusters, one fleet breaker, one page and one reset for a person."""
     hosts = ["a000", "a001", "a002", "b000", "b001", "b002"]
     silent = [
         Finding(h, "node_silent", FindingSeverity.CRITICAL, FaultOwner.UNKNOWN, bed.clock.now(), "no report")
@@ -184,15 +185,20 @@ def test_a_fleet_wide_silence_starts_no_run_and_pages_once_per_breaker(bed):
     with bed.database.transaction() as session:
         result = service.receive_findings(session, silent)
         assert result.created == [] and result.merged == []
-        assert len([line for line in result.ignored if line.startswith("held back")]) == 4
-        breakers = service.breakers(session)
-    assert sorted(b.scope for b in breakers) == ["cluster", "cluster", "supplier", "supplier"]
+        [held] = [line for line in result.ignored if line.startswith("held back")]
+        assert "6 nodes in 2 clusters would be remediated at once" in held
+        [breaker] = service.breakers(session)
+    assert (breaker.scope, breaker.subject_id) == ("fleet", 0)
     bed.play(60)
-    bed.play(60)
-    assert sorted(k for k in bed.world.notices.pages if k.startswith("breaker-")) == sorted(
-        f"breaker-{b.scope}-{b.subject_id}" for b in breakers
-    )
+    assert [k for k in bed.world.notices.pages if k.startswith("breaker-")] == ["breaker-fleet-0"]
     assert bed.world.scheduler.calls == [] and bed.runs_of("a000") == []
+    lone = Finding(
+        "a000", "xid", FindingSeverity.CRITICAL, FaultOwner.HARDWARE, bed.clock.now(), "", 0, xid=79
+    )
+    with bed.database.transaction() as session:
+        assert service.receive_findings(session, [lone]).created == []  # the fleet breaker holds every scope
+        service.reset_breaker(session, SYSTEM, "fleet", 0)
+        assert len(service.receive_findings(session, [lone]).created) == 1
 
 
 def test_a_lone_silent_node_still_gets_its_run(bed):

@@ -31,25 +31,7 @@ def result(played: tuple[Soak, SoakResult]) -> SoakResult:
     return played[1]
 
 
-# Violated by today's code, outside the simulator (strict: this turns into a failure once it holds). The
-# partition trips the breakers; while they wait for a person, remediation holds the flapping GPU's first
-# finding back, so the alert path tickets the supplier; hours later the caps send the GPU to an RMA on a
-# ticket of remediation's own, and the supplier holds two open tickets for one GPU (the alert ticket is
-# theirs to close, and they do not while the GPU is broken).
-KNOWN = {
-    "one_ticket_per_fault": "an alert ticket from while a breaker held remediation, beside its RMA ticket"
-}
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(i.name, marks=pytest.mark.xfail(strict=True, reason=KNOWN[i.name]))
-        if i.name in KNOWN
-        else i.name
-        for i in INVARIANTS
-    ],
-)
+@pytest.mark.parametrize("name", [i.name for i in INVARIANTS])
 def test_no_invariant_is_violated(result: SoakResult, name: str) -> None:
     found = next(i for i in result.invariants if i["name"] == name)
     assert found["violations"] == 0, "\n".join(found["examples"])

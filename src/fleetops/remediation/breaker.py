@@ -62,6 +62,39 @@ def _rack_causes(
     return held
 
 
+def _trip(gates: safety.Gates, limits: safety.Limits, wanted: dict[Scope, set[int]]) -> dict[Scope, str]:
+    """Trip each scope the batch would push over the breaker's share; clusters tripping together are one
+    cause above them (a partition, the control plane down): one fleet breaker, one page, one reset,
+    instead of a breaker per cluster and supplier (a fleet-wide silence tripped 20 of them)."""
+    held: dict[Scope, str] = {}
+    tripped: list[tuple[str, int, str]] = []
+    for scope, node_ids in wanted.items():
+        if scope in gates.open_breakers:
+            held[scope] = f"circuit breaker open for {scope[0]} {scope[1]}: a person must reset it"
+            continue
+        allowed = max(limits.breaker_min_nodes, limits.breaker_share * gates.nodes[scope])
+        total = len(gates.quarantined.get(scope, set()) | node_ids)
+        if total > allowed:
+            why = (
+                f"{total} of {gates.nodes[scope]} nodes of {scope[0]} {scope[1]} would be remediated at once "
+                f"(limit {limits.breaker_share:.0%}): no run started, a person decides"
+            )
+            tripped.append((scope[0], scope[1], why))
+    clusters = [t for t in tripped if t[0] == "cluster"]
+    if len(clusters) >= 2:
+        nodes = set().union(*(ids for scope, ids in wanted.items() if scope[0] == "cluster"))
+        why = (
+            f"{len(nodes)} nodes in {len(clusters)} clusters would be remediated at once: a cause above the "
+            "clusters (a partition, the control plane): no run started, a person decides"
+        )
+        tripped = [(*safety.FLEET, why)]
+    for scope, subject, why in tripped:
+        gates.open_breakers.add((scope, subject))
+        gates.tripped.append((scope, subject, why))
+        held[scope, subject] = f"circuit breaker tripped: {why}"
+    return held
+
+
 def hold_back(
     session: Session, policy: Policy, limits: safety.Limits, findings: list[Finding]
 ) -> tuple[list[Finding], list[str]]:
@@ -75,28 +108,18 @@ def hold_back(
         return findings, []
     nodes = placements(session, (f.hostname for f in acting))
     busy = _with_runs(session, [p.node_id for p in nodes.values()])
+    held = _rack_causes(acting, nodes, busy, limits)
     wanted: dict[Scope, set[int]] = defaultdict(set)
     for finding in acting:
         place = nodes.get(finding.hostname)
-        if place is not None and place.node_id not in busy:
+        if place is not None and place.node_id not in busy and ("rack", place.rack_id) not in held:
             for scope in place.scopes():
                 wanted[scope].add(place.node_id)
-    held = _rack_causes(acting, nodes, busy, limits)
     gates = safety.load_gates(session, limits, clock.now(), set())
-    for scope, node_ids in wanted.items():
-        if scope in gates.open_breakers:
-            held[scope] = f"circuit breaker open for {scope[0]} {scope[1]}: a person must reset it"
-            continue
-        allowed = max(limits.breaker_min_nodes, limits.breaker_share * gates.nodes[scope])
-        total = len(gates.quarantined.get(scope, set()) | node_ids)
-        if total > allowed:
-            why = (
-                f"{total} of {gates.nodes[scope]} nodes of {scope[0]} {scope[1]} would be remediated at once "
-                f"(limit {limits.breaker_share:.0%}): no run started, a person decides"
-            )
-            gates.open_breakers.add(scope)
-            gates.tripped.append((scope[0], scope[1], why))
-            held[scope] = f"circuit breaker tripped: {why}"
+    if safety.FLEET in gates.open_breakers:
+        held[safety.FLEET] = "circuit breaker open for the fleet: a person must reset it"
+    else:
+        held |= _trip(gates, limits, wanted)
     safety.write_trips(session, gates)
     if not held:
         return findings, []
@@ -106,6 +129,6 @@ def hold_back(
         place = nodes.get(finding.hostname)
         if id(finding) not in acting_ids or place is None or place.node_id in busy:
             return True
-        return not any(scope in held for scope in [*place.scopes(), ("rack", place.rack_id)])
+        return not any(scope in held for scope in [*place.scopes(), ("rack", place.rack_id), safety.FLEET])
 
     return [f for f in findings if kept(f)], [f"held back: {why}" for why in held.values()]

@@ -21,6 +21,7 @@ from fleetops.remediation.choices import BreakerState, RunState
 from fleetops.remediation.models import Breaker, ClusterSettings, RemediationRun, Switch
 
 R = RemediationRun
+FLEET = ("fleet", 0)  # the breaker a cause above the clusters trips: it holds every scope
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,8 @@ class Gates:
 
     def blocked(self, row: dict[str, Any]) -> str | None:
         """Why this pending run may not quarantine its node now (None: it may); may trip a breaker."""
+        if FLEET in self.open_breakers:
+            return "circuit breaker open for the fleet: a person must reset it"
         for scope in self.scopes(row):
             if scope in self.open_breakers:
                 return f"circuit breaker open for {scope[0]} {scope[1]}: a person must reset it"
