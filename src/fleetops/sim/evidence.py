@@ -8,7 +8,7 @@ each can be shown to catch a violation planted in hand-made rows.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -279,3 +279,38 @@ def add_tickets(
         hosts = evidence.hosts_of_incident(incident)
         scope = evidence.incidents.get(incident, {}).get("scope", "node")
         evidence.tickets.append(Ticket(label, "alerts", hosts, opened, resolved.get(label), scope))
+
+
+def attribute(evidence: Evidence) -> dict[int, list[Ticket]]:
+    """Each ticket to the one real fault it is about: a node's ticket to the fault of that node open when it
+    was opened (a correlated one covering the node if it had none of its own); a rack's or cluster's
+    ticket to the narrowest correlated fault over its nodes. A ticket about no real fault is nobody's."""
+    owned: dict[int, list[Ticket]] = defaultdict(list)
+    for ticket in evidence.tickets:
+        live = [
+            f
+            for f in evidence.truth
+            if f.at <= ticket.opened_at <= (f.ended_at or evidence.now) and ticket.hosts & set(f.hosts)
+        ]
+        if ticket.scope in ("node", "gpu"):
+            live.sort(key=lambda f: (f.correlated, len(f.hosts)))
+        else:
+            live = sorted((f for f in live if f.correlated), key=lambda f: len(f.hosts))
+        if live:
+            owned[live[0].id].append(ticket)
+    return owned
+
+
+def pagerduty_pages(evidence: Evidence) -> list[tuple[str, datetime]]:
+    """PagerDuty incidents opened: a trigger for a dedup key that is not open (repeats do not page)."""
+    open_keys: set[str] = set()
+    pages = []
+    for receipt in evidence.receipts:
+        if receipt.kind != "pagerduty":
+            continue
+        if receipt.action == "trigger" and receipt.key not in open_keys:
+            open_keys.add(receipt.key)
+            pages.append((receipt.key, receipt.at))
+        elif receipt.action == "resolve":
+            open_keys.discard(receipt.key)
+    return pages

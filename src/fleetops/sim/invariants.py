@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from fleetops.sim.evidence import Evidence, Ticket
+from fleetops.sim.evidence import Evidence, Ticket, attribute, pagerduty_pages
 
 HELD = frozenset({"draining", "repair", "rma"})
 OPEN_RUN = frozenset({"pending", "quarantined", "draining", "acting", "verifying", "escalated"})
@@ -70,26 +70,6 @@ def _overlap(tickets: list[Ticket], now: datetime) -> int:
     return most
 
 
-def attribute(evidence: Evidence) -> dict[int, list[Ticket]]:
-    """Each ticket to the one real fault it is about: a node's ticket to the fault of that node open when it
-    was opened (a correlated one covering the node if it had none of its own); a rack's or cluster's
-    ticket to the narrowest correlated fault over its nodes. A ticket about no real fault is nobody's."""
-    owned: dict[int, list[Ticket]] = defaultdict(list)
-    for ticket in evidence.tickets:
-        live = [
-            f
-            for f in evidence.truth
-            if f.at <= ticket.opened_at <= (f.ended_at or evidence.now) and ticket.hosts & set(f.hosts)
-        ]
-        if ticket.scope in ("node", "gpu"):
-            live.sort(key=lambda f: (f.correlated, len(f.hosts)))
-        else:
-            live = sorted((f for f in live if f.correlated), key=lambda f: len(f.hosts))
-        if live:
-            owned[live[0].id].append(ticket)
-    return owned
-
-
 def one_ticket_per_fault(evidence: Evidence) -> list[Violation]:
     found = []
     owned = attribute(evidence)
@@ -106,21 +86,6 @@ def one_ticket_per_fault(evidence: Evidence) -> list[Violation]:
                 )
             )
     return found
-
-
-def pagerduty_pages(evidence: Evidence) -> list[tuple[str, datetime]]:
-    """PagerDuty incidents opened: a trigger for a dedup key that is not open (repeats do not page)."""
-    open_keys: set[str] = set()
-    pages = []
-    for receipt in evidence.receipts:
-        if receipt.kind != "pagerduty":
-            continue
-        if receipt.action == "trigger" and receipt.key not in open_keys:
-            open_keys.add(receipt.key)
-            pages.append((receipt.key, receipt.at))
-        elif receipt.action == "resolve":
-            open_keys.discard(receipt.key)
-    return pages
 
 
 def one_page_per_p0(evidence: Evidence) -> list[Violation]:
@@ -205,6 +170,10 @@ def _same_xid(evidence: Evidence) -> list[Violation]:
 def every_finding_ends(evidence: Evidence) -> list[Violation]:
     """A run is resolved, handed to a named owner with a reason, or still inside its SLA; an open finding
     past its SLA has a run or an incident that took it to someone."""
+    return _runs_end(evidence) + _findings_owned(evidence)
+
+
+def _runs_end(evidence: Evidence) -> list[Violation]:
     found, sla = [], timedelta(seconds=evidence.sla_s)
     paged = {key for key, _ in evidence.remediation_pages}
     for run in evidence.runs:
@@ -219,16 +188,22 @@ def every_finding_ends(evidence: Evidence) -> list[Violation]:
                     f"{'detection' if since == run['detected_at'] else 'it came back from escalation'}",
                 )
             )
-        if run["state"] == "escalated":
-            owner = run["ticket"] or f"fleetops-remediation-{run['id']}" in paged
-            if not owner or not run["last_error"] and not run["ticket"]:
-                found.append(
-                    Violation(
-                        f"run {run['id']} no owner",
-                        f"run {run['id']} on {run['hostname']} escalated with no ticket, page or reason",
-                    )
+        # Handed over: to the supplier on a ticket, or to a person who was paged and told why.
+        to_person = f"fleetops-remediation-{run['id']}" in paged and run["last_error"]
+        if run["state"] == "escalated" and not (run["ticket"] or to_person):
+            found.append(
+                Violation(
+                    f"run {run['id']} no owner",
+                    f"run {run['id']} on {run['hostname']} escalated with no ticket, page or reason",
                 )
-    # A finding a run took (its fault row names the run), or on a node a run holds, has an owner.
+            )
+    return found
+
+
+def _findings_owned(evidence: Evidence) -> list[Violation]:
+    """A finding a run took (its fault row names the run), on a node a run holds, or on a node an incident
+    took to someone, has an owner."""
+    found, sla = [], timedelta(seconds=evidence.sla_s)
     held = {r["node_id"] for r in evidence.runs if r["state"] in OPEN_RUN}
     taken = {(f["node_id"], f["check"], f["xid"], f["gpu_index"]) for f in evidence.run_faults if f["run_id"]}
     routed = _routed_hosts(evidence)

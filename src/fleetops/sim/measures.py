@@ -14,8 +14,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
-from fleetops.sim.evidence import Evidence
-from fleetops.sim.invariants import attribute, pagerduty_pages
+from fleetops.sim.evidence import Evidence, attribute, pagerduty_pages
 from fleetops.sim.scenario import Cure, TrueFault
 
 # Handled by notices to their owners, not by node actions (and the control plane's own silences).

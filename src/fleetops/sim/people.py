@@ -171,14 +171,18 @@ class OnCall:
         self.actions.append(("mark_repaired", now, f"run {run_id} on {host}: {note}"))
 
     def _review_breaker(self, scope: str, subject: int, now: datetime) -> None:
-        """Cancel the held runs of nodes that are healthy again, then reset the breaker."""
-        column = RemediationRun.cluster_id if scope == "cluster" else RemediationRun.supplier_id
+        """Cancel the held runs of nodes that are healthy again (in the breaker's cluster or supplier, or the
+        whole fleet's), then reset the breaker."""
+        columns = {"cluster": RemediationRun.cluster_id, "supplier": RemediationRun.supplier_id}
+        query = (
+            select(RemediationRun.id, RemediationRun.hostname, NodeHealth.state)
+            .outerjoin(NodeHealth, NodeHealth.node_id == RemediationRun.node_id)
+            .where(RemediationRun.state == RunState.PENDING.value)
+        )
+        if scope in columns:
+            query = query.where(columns[scope] == subject)
         with self.database.transaction() as session:
-            held = session.execute(
-                select(RemediationRun.id, RemediationRun.hostname, NodeHealth.state)
-                .outerjoin(NodeHealth, NodeHealth.node_id == RemediationRun.node_id)
-                .where(column == subject, RemediationRun.state == RunState.PENDING.value)
-            ).all()
+            held = session.execute(query).all()
             for run_id, host, health in held:
                 if health == HealthState.HEALTHY.value and self.world.fault_on(host) is None:
                     service.cancel(session, ONCALL, run_id, "node healthy again: nothing to repair")
