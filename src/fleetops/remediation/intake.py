@@ -245,17 +245,20 @@ def intake(
             result.ignored.append(f"{finding.hostname} {finding.check}: seen again (run {open_run.id})")
             continue
         context = _context(session, policy, node["id"], finding)
-        session.execute(
-            insert(RemediationFault).values(
-                key=key,
-                node_id=node["id"],
-                gpu_index=finding.gpu_index,
-                check=finding.check,
-                xid=finding.xid,
-                seen_at=finding.observed_at,
-            )
-        )
         plan = policy.plan(finding, context)
+        # A condition no rule acts on is re-reported every agent cycle: recording it would add a row per
+        # report (7,440 a day for one fabric event in the soak). XIDs are kept: later plans read them.
+        if plan is not None or finding.xid is not None:
+            session.execute(
+                insert(RemediationFault).values(
+                    key=key,
+                    node_id=node["id"],
+                    gpu_index=finding.gpu_index,
+                    check=finding.check,
+                    xid=finding.xid,
+                    seen_at=finding.observed_at,
+                )
+            )
         if plan is None:
             result.ignored.append(f"{finding.hostname} {finding.check}: no action in the policy")
             continue
