@@ -323,6 +323,34 @@ class QualificationResult(Shape):
         _in_utc(self, "started_at", "finished_at")
 
 
+class RequestKind(StrEnum):
+    """What the control plane may ask of an agent, in the answers to its reports (agents only pull)."""
+
+    QUALIFY = "qualify"
+    RESET_GPU = "reset_gpu"
+
+
+class ResetOutcome(StrEnum):
+    """An agent's word on a GPU reset request. `busy` is not an answer yet: a process uses the GPU, the
+    agent tries again and the request stays open; the other three close it."""
+
+    OK = "ok"
+    FAILED = "failed"
+    REFUSED = "refused"
+    BUSY = "busy"
+
+
+class GpuResetResult(Shape):
+    request_id: Annotated[int, Meta(ge=1)]
+    outcome: ResetOutcome
+    at: UtcDatetime
+    gpu_index: GpuIndex | None = None  # None: every GPU of the node
+    detail: Text = ""
+
+    def __post_init__(self) -> None:
+        _in_utc(self, "at")
+
+
 class NodeReport(Shape):
     hostname: Name
     agent_version: Name
@@ -337,6 +365,7 @@ class NodeReport(Shape):
     driver_events: Annotated[list[DriverEvent], Meta(max_length=MAX_EVENTS)] = field(default_factory=list)
     findings: Annotated[list[Finding], Meta(max_length=MAX_FINDINGS)] = field(default_factory=list)
     qualification: QualificationResult | None = None
+    gpu_resets: Annotated[list[GpuResetResult], Meta(max_length=MAX_GPUS)] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.schema_version not in SUPPORTED_SCHEMA_VERSIONS:

@@ -8,7 +8,7 @@
     clock skew                          accepted, stored with its skew and an info finding `clock_skew`
 Per-report outcomes are in the response body, so the agent's sender (which bisects a refused batch) and an
 operator both see exactly which report was refused and why. The body also carries `requests`: per node
-of the batch, what its agent is asked to do (open qualification requests), since agents only pull.
+of the batch, what its agent is asked to do (open requests: qualify, reset a GPU), since agents only pull.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from fleetops.auth.choices import Role
 from fleetops.auth.principal import Principal
 from fleetops.catalog import XidCatalog, default_catalog
 from fleetops.db import bulk
-from fleetops.health import qualification
+from fleetops.health import qualification, requests
 from fleetops.health.choices import RejectReason, ReportOutcome
 from fleetops.health.evaluate import SKEW_LIMIT_S, evaluate, skew_observation
 from fleetops.health.lookup import Inventory, read_inventory
@@ -304,7 +304,10 @@ def _store(
     qualified = [
         (s.node_id, s.report_id, r.qualification) for _, _, s, _, r in accepted if r.qualification is not None
     ]
-    fulfilled = qualification.store(session, qualified, received_at) if qualified else set()
+    closed = qualification.store(session, qualified, received_at) if qualified else set()
+    resets = [(s.node_id, reset) for _, _, s, _, r in accepted for reset in r.gpu_resets]
+    if resets:
+        closed |= requests.store_resets(session, resets, received_at)
     if accepted:
         sightings = [sight for _, _, sight, _, _ in accepted]
         verdicts = fold(session, sightings, inventory.gpu_ids, received_at, inventory.before)
@@ -313,9 +316,7 @@ def _store(
             batch.result.results.append(result)
     # Per node of each POST, the requests its agent should act on (agents pull; nothing calls them).
     for batch, _, sight, _, report in pending:
-        batch.result.requests[report.hostname] = qualification.answer(
-            inventory.requests[sight.node_id], fulfilled
-        )
+        batch.result.requests[report.hostname] = requests.answer(inventory.requests[sight.node_id], closed)
 
 
 @contextmanager

@@ -1,17 +1,19 @@
 """What the control plane knows of a report batch's nodes, read in two queries on the ingest hot path once
 the batch holds its lock: hostname → node and GPU count, GPU UUIDs and ids, current health (so folding
-skips two reads) and the node's open qualification requests (so answering them costs no query of its own)."""
+skips two reads) and the node's open agent requests (so answering them costs no query of its own)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fleetops.db.bulk import Among
 from fleetops.db.session import sqlite_write_lock
-from fleetops.health.models import GpuHealth, NodeHealth, QualificationRequest
+from fleetops.health.models import AgentRequest, GpuHealth, NodeHealth
+from fleetops.health.requests import OPEN, offer
 from fleetops.health.state import Before
 from fleetops.inventory.models import Gpu, Node
 
@@ -22,7 +24,7 @@ class Inventory:
     uuids: dict[int, dict[str, int]]  # node id → {GPU UUID: index}
     gpu_ids: dict[int, dict[int, int]]  # node id → {GPU index: GPU id}
     before: Before
-    requests: dict[int, dict[int, float]]  # node id → {open qualification request id: duration_s}
+    requests: dict[int, dict[int, dict[str, Any]]]  # node id → {open request id: as the answer offers it}
 
 
 # A batch first locks what it will judge, until it commits: a second batch with the same node (an agent's
@@ -44,15 +46,14 @@ _NODES = (
         NodeHealth.since,
         NodeHealth.last_collected_at,
         NodeHealth.open_findings,
-        QualificationRequest.id,
-        QualificationRequest.duration_s,
+        AgentRequest.id,
+        AgentRequest.kind,
+        AgentRequest.gpu_index,
+        AgentRequest.duration_s,
     )
     .outerjoin(NodeHealth, NodeHealth.node_id == Node.id)
     # Open requests ride along (rarely more than none), so answering them costs no query of its own.
-    .outerjoin(
-        QualificationRequest,
-        (QualificationRequest.node_id == Node.id) & QualificationRequest.fulfilled_at.is_(None),
-    )
+    .outerjoin(AgentRequest, (AgentRequest.node_id == Node.id) & OPEN)
 )
 _NODES = Among(_NODES, Node.hostname)
 _GPUS = Among(
@@ -72,7 +73,7 @@ def read_inventory(session: Session, hostnames: set[str]) -> Inventory:
     else:
         sqlite_write_lock(connection)
     rows = _NODES.execute(connection, hostnames).all()
-    for node_id, hostname, gpu_count, state, since, collected, open_, request_id, duration_s in rows:
+    for node_id, hostname, gpu_count, state, since, collected, open_, *request in rows:
         if hostname not in found.nodes:
             found.nodes[hostname] = (node_id, gpu_count)
             found.uuids[node_id], found.gpu_ids[node_id], found.requests[node_id] = {}, {}, {}
@@ -83,8 +84,8 @@ def read_inventory(session: Session, hostnames: set[str]) -> Inventory:
                     "last_collected_at": collected,
                     "open_findings": open_,
                 }
-        if request_id is not None:
-            found.requests[node_id][request_id] = duration_s
+        if request[0] is not None:  # (id, kind, gpu index, duration) of an open request
+            found.requests[node_id][request[0]] = offer(*request)
     if not found.uuids:
         return found
     rows = _GPUS.execute(connection, found.uuids).all()

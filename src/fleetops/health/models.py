@@ -143,29 +143,36 @@ class QualificationRun(Base):
     reason: Mapped[str] = mapped_column(Text)
 
 
-class QualificationRequest(Base):
-    """Someone (remediation, an operator) asked a node's agent to qualify; open until a result that started
-    after the request arrives. Agents learn of open requests in the answer to their report POST (pull)."""
+class AgentRequest(Base):
+    """Something asked of a node's agent (qualify under load, reset a GPU), by remediation or an operator.
 
-    __tablename__ = "qualification_request"
-    __table_args__ = (Index("ix_qualification_request_node_open", "node_id", "fulfilled_at"),)
+    Agents only pull: open requests ride in the answer to every report POST until the agent's result
+    closes them (`closed_at`, `outcome`: passed / failed for a qualification, ok / failed / refused for a
+    reset). `detail` is the agent's latest word, also while open ("busy: a process uses GPU 3")."""
+
+    __tablename__ = "agent_request"
+    __table_args__ = (Index("ix_agent_request_node_open", "node_id", "closed_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     node_id: Mapped[int] = mapped_column(ForeignKey("node.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    gpu_index: Mapped[int | None]  # reset_gpu: the GPU (None: every GPU of the node)
+    duration_s: Mapped[float | None] = mapped_column(Float)  # qualify: seconds per GPU
     requested_at: Mapped[datetime]
     requested_by: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(Text)
-    duration_s: Mapped[float] = mapped_column(Float)
-    fulfilled_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    detail: Mapped[str] = mapped_column(Text, default="", server_default="")
     result_id: Mapped[int | None] = mapped_column(ForeignKey("qualification_run.id", ondelete="SET NULL"))
 
 
 __all__ = [
+    "AgentRequest",
     "GpuHealth",
     "HealthChange",
     "HealthFinding",
     "HealthRejection",
     "HealthReport",
     "NodeHealth",
-    "QualificationRequest",
     "QualificationRun",
 ]

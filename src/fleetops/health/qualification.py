@@ -12,23 +12,21 @@ qualification when its GPUs are idle and attaches the result to a later report. 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, select, update
 from sqlalchemy.orm import Session
 
-from fleetops import clock
-from fleetops.errors import InvalidInput, NotFound
+from fleetops.errors import InvalidInput
+from fleetops.health import requests
 from fleetops.health.evaluate import Observation
-from fleetops.health.models import HealthFinding, HealthReport, QualificationRequest, QualificationRun
+from fleetops.health.models import AgentRequest, HealthFinding, HealthReport, QualificationRun
 from fleetops.health.state import recount_open
-from fleetops.inventory.models import Node
-from fleetops.wire import Action, FaultOwner, QualificationResult, Severity, without_nulls
+from fleetops.wire import Action, FaultOwner, QualificationResult, RequestKind, Severity, without_nulls
 
 QUALIFICATION_FAILED = "qualification_failed"
-REQUEST_KIND = "qualify"
 MIN_DURATION_S, MAX_DURATION_S = 1, 3600
 _RUNS = cast(Table, QualificationRun.__table__)
 
@@ -102,17 +100,15 @@ def store(
         run_id = connection.execute(_RUNS.insert().returning(_RUNS.c.id), row).scalar_one()
         if not row["ran"]:
             continue
-        fulfilled |= set(
-            session.scalars(
-                update(QualificationRequest)
-                .where(
-                    QualificationRequest.node_id == node_id,
-                    QualificationRequest.fulfilled_at.is_(None),
-                    QualificationRequest.requested_at <= result.started_at,
-                )
-                .values(fulfilled_at=received_at, result_id=run_id)
-                .returning(QualificationRequest.id)
-            )
+        fulfilled |= requests.close(
+            session,
+            node_id,
+            RequestKind.QUALIFY,
+            AgentRequest.requested_at <= result.started_at,
+            at=received_at,
+            outcome="passed" if row["passed"] else "failed",
+            detail=result.reason,
+            result_id=run_id,
         )
         if row["passed"]:
             _close_failures(session, node_id, result.started_at, received_at, run_id)
@@ -136,22 +132,6 @@ def _close_failures(session: Session, node_id: int, before: datetime, at: dateti
         recount_open(session, [node_id])
 
 
-def answer(requests: dict[int, float], fulfilled: Collection[int]) -> list[dict[str, Any]]:
-    """Open requests in the shape a report's answer carries, less those this very batch fulfilled."""
-    return [
-        {"kind": REQUEST_KIND, "id": request_id, "duration_s": duration_s}
-        for request_id, duration_s in sorted(requests.items())
-        if request_id not in fulfilled
-    ]
-
-
-def _node(session: Session, hostname: str) -> int:
-    node_id = session.scalar(select(Node.id).where(Node.hostname == hostname))
-    if node_id is None:
-        raise NotFound(f"node {hostname!r}: no such hostname in the inventory")
-    return node_id
-
-
 def request_qualification(
     session: Session, hostname: str, actor: str = "remediation", reason: str = "", duration_s: float = 60
 ) -> int:
@@ -159,25 +139,10 @@ def request_qualification(
     (a retried remediation step, an operator and remediation at once) runs one qualification."""
     if not MIN_DURATION_S <= duration_s <= MAX_DURATION_S:
         raise InvalidInput(f"duration_s: {duration_s:g} is not between {MIN_DURATION_S} and {MAX_DURATION_S}")
-    node_id = _node(session, hostname)
-    existing = session.scalar(
-        select(QualificationRequest.id)
-        .where(QualificationRequest.node_id == node_id, QualificationRequest.fulfilled_at.is_(None))
-        .order_by(QualificationRequest.id)
-        .limit(1)
+    node_id = requests.node_of(session, hostname)
+    return requests.file(
+        session, node_id, RequestKind.QUALIFY, actor=actor, reason=reason, duration_s=duration_s
     )
-    if existing is not None:
-        return existing
-    request = QualificationRequest(
-        node_id=node_id,
-        requested_at=clock.now(),
-        requested_by=actor[:200],
-        reason=reason[:2000],
-        duration_s=duration_s,
-    )
-    session.add(request)
-    session.flush()
-    return request.id
 
 
 def verification(session: Session, hostname: str, since: datetime) -> bool | None:
@@ -186,7 +151,7 @@ def verification(session: Session, hostname: str, since: datetime) -> bool | Non
     False when a qualification started since then failed, or a report since then shows a critical finding;
     True when a report and a passed qualification since then exist; None while either is missing (a run
     that could not qualify counts as missing, never as a pass)."""
-    node_id = _node(session, hostname)
+    node_id = requests.node_of(session, hostname)
     runs = session.scalars(
         select(QualificationRun.passed).where(
             QualificationRun.node_id == node_id,

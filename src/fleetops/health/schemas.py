@@ -24,5 +24,5 @@ class IngestRead(BaseModel):
     requests: dict[str, list[dict[str, Any]]] = Field(
         default_factory=dict,
         description='Per node of the batch, what its agent is asked to do: [{"kind": "qualify", "id": 12, '
-        '"duration_s": 60}]',
+        '"duration_s": 60}, {"kind": "reset_gpu", "id": 13, "gpu_index": 3}] (null: every GPU)',
     )

@@ -21,23 +21,26 @@ from fleetops.errors import InvalidInput, NotFound
 from fleetops.health.choices import HealthState
 from fleetops.health.coverage import coverage
 from fleetops.health.models import (
+    AgentRequest,
     GpuHealth,
     HealthChange,
     HealthFinding,
     HealthRejection,
     HealthReport,
     NodeHealth,
-    QualificationRequest,
     QualificationRun,
 )
 from fleetops.health.qualification import request_qualification, verification
+from fleetops.health.requests import gpu_reset, listed, request_gpu_reset
 from fleetops.health.state import recount_open
 from fleetops.inventory.models import Cluster, Gpu, Node
 from fleetops.inventory.scope import visible
+from fleetops.wire import RequestKind
 
 MAX_LIMIT = 1000
-# Remediation's verifier calls these two by name on this module (fleetops.remediation.verify).
-__all__ = ["request_qualification", "verification"]
+# Remediation's verifier calls the first two by name on this module (fleetops.remediation.verify); its
+# GPU reset port (fleetops.remediation.executors.AgentGpuReset) the other two.
+__all__ = ["request_qualification", "verification", "request_gpu_reset", "gpu_reset"]
 _OWNERS = {
     "application": flow.FaultOwner.APPLICATION,
     "hardware": flow.FaultOwner.HARDWARE,
@@ -347,9 +350,9 @@ def qualifications(session: Session, principal: Principal, node_id: int, limit: 
     """A node's recent qualification requests and results, newest first."""
     hostname = _visible_hostname(session, principal, node_id)
     requests = session.scalars(
-        select(QualificationRequest)
-        .where(QualificationRequest.node_id == node_id)
-        .order_by(QualificationRequest.id.desc())
+        select(AgentRequest)
+        .where(AgentRequest.node_id == node_id, AgentRequest.kind == RequestKind.QUALIFY.value)
+        .order_by(AgentRequest.id.desc())
         .limit(limit)
     ).all()
     runs = session.scalars(
@@ -361,19 +364,7 @@ def qualifications(session: Session, principal: Principal, node_id: int, limit: 
     return {
         "node_id": node_id,
         "hostname": hostname,
-        "requests": [
-            {
-                "id": r.id,
-                "requested_at": r.requested_at,
-                "requested_by": r.requested_by,
-                "reason": r.reason,
-                "duration_s": r.duration_s,
-                "fulfilled_at": r.fulfilled_at,
-                "result_id": r.result_id,
-                "open": r.fulfilled_at is None,
-            }
-            for r in requests
-        ],
+        "requests": [listed(r) for r in requests],
         "results": [
             {
                 "id": r.id,
@@ -393,3 +384,17 @@ def qualifications(session: Session, principal: Principal, node_id: int, limit: 
             for r in runs
         ],
     }
+
+
+def agent_requests(
+    session: Session, principal: Principal, node_id: int, kind: str | None = None, limit: int = 20
+) -> dict[str, Any]:
+    """What was asked of a node's agent (qualify, reset a GPU) and what it answered, newest first."""
+    hostname = _visible_hostname(session, principal, node_id)
+    query = select(AgentRequest).where(AgentRequest.node_id == node_id)
+    if kind is not None:
+        if kind not in set(RequestKind):
+            raise InvalidInput(f"kind: {kind!r} is not one of {', '.join(RequestKind)}")
+        query = query.where(AgentRequest.kind == kind)
+    rows = session.scalars(query.order_by(AgentRequest.id.desc()).limit(min(limit, MAX_LIMIT))).all()
+    return {"node_id": node_id, "hostname": hostname, "requests": [listed(r) for r in rows]}

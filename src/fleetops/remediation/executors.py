@@ -1,10 +1,10 @@
 """The small interfaces remediation acts through, and their implementations over the shared adapters.
 
 NodeScheduler (the shared `fleetops.adapters.slurm.Scheduler` port: Slurm's `SlurmClient` runs
-`scontrol update nodename=... state=drain|resume`; Kubernetes will cordon, taint and evict), GpuReset,
-NodePower (BMC over Redfish) and Notices (supplier RMA tickets, customer messages, pages). Executors
-raise `fleetops.errors.ExternalError` with `retryable` set; the engine records every failure on the run,
-retries with backoff and escalates.
+`scontrol update nodename=... state=drain|resume`; Kubernetes will cordon, taint and evict), GpuReset
+(through the node's agent: `AgentGpuReset`), NodePower (BMC over Redfish) and Notices (supplier RMA
+tickets, customer messages, pages). Executors raise `fleetops.errors.ExternalError` with `retryable` set;
+the engine records every failure on the run, retries with backoff and escalates.
 """
 
 from __future__ import annotations
@@ -17,7 +17,10 @@ from typing import Any, Protocol
 from fleetops.adapters.redfish import FORCE_RESTART, GRACEFUL_RESTART, POWER_CYCLE, PowerControl
 from fleetops.adapters.redfish.bmcs import Bmcs
 from fleetops.adapters.slurm import Scheduler
+from fleetops.db.session import Database, get_database
 from fleetops.errors import ExternalError
+from fleetops.health import service as health
+from fleetops.wire import ResetOutcome
 
 # The shared scheduler port (Slurm today, Kubernetes next): status / drain / resume.
 NodeScheduler = Scheduler
@@ -40,6 +43,9 @@ class Target:
 
 
 class GpuReset(Protocol):
+    """`reset` starts a reset of one GPU (None: every GPU of the node) and returns; `done` is polled until
+    True, or raises ExternalError when the reset failed or was refused."""
+
     def reset(self, node: str, gpu_index: int | None) -> None: ...
 
     def done(self, node: str, gpu_index: int | None) -> bool: ...
@@ -118,6 +124,43 @@ class RedfishPower:
             if error.retryable:
                 raise
             client.reset(system, FORCE_RESTART)
+
+
+@dataclass
+class AgentGpuReset:
+    """GpuReset through the node's agent, on the channel that carries qualification requests: a request
+    row (`health.service.request_gpu_reset`) rides back in the answer to the agent's next report, the agent
+    resets the GPU once no process uses it (`nvidia-smi -r`) and reports the outcome with a later report.
+    No SSH into GPU nodes: their firewalls let only the agent's HTTPS out.
+
+    The engine calls executors outside any transaction (phase 2 of `engine.tick`), so each call opens a
+    short one of its own, as the verifier does; `database` defaults to the process's (`get_database()`).
+    A failed or refused reset is not retried here (the agent already retried a busy GPU for its bound):
+    the error is final, so the ladder climbs at once."""
+
+    database: Database | None = None
+    actor: str = "system:remediation-engine"
+
+    def reset(self, node: str, gpu_index: int | None) -> None:
+        which = "every GPU" if gpu_index is None else f"GPU {gpu_index}"
+        with (self.database or get_database()).transaction() as session:
+            health.request_gpu_reset(session, node, gpu_index, self.actor, f"remediation: reset {which}")
+
+    def done(self, node: str, gpu_index: int | None) -> bool:
+        with (self.database or get_database()).transaction() as session:
+            answer = health.gpu_reset(session, node, gpu_index)
+        which = "every GPU" if gpu_index is None else f"GPU {gpu_index}"
+        if answer is None:  # a worker killed between its intent and the request: start a new attempt
+            raise ExternalError(f"node {node}: no reset request for {which} on record", retryable=True)
+        if answer.open:
+            return False
+        if answer.outcome == ResetOutcome.OK:
+            return True
+        raise ExternalError(
+            f"node {node}: reset of {which} {answer.outcome} (agent request {answer.id}): "
+            f"{answer.detail or 'no reason given'}",
+            retryable=False,
+        )
 
 
 @dataclass
