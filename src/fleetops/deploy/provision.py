@@ -22,7 +22,8 @@ def request_key(ctx: StepContext) -> str:
     return f"bringup-{ctx.bringup_id}-attempt-{ctx.attempt}"
 
 
-def _fields(ctx: StepContext) -> dict[str, str]:
+def template_fields(ctx: StepContext) -> dict[str, str]:
+    """What a provisioning template may name (`{hostname}`, `{image}`...): command hooks and image URLs."""
     return {
         "hostname": ctx.hostname,
         "image": ctx.image,
@@ -45,7 +46,7 @@ class CommandProvisioner:
     timeout_s: float = 60.0
 
     def _run(self, template: str, ctx: StepContext) -> str:
-        argv = [part.format(**_fields(ctx)) for part in shlex.split(template)]
+        argv = [part.format(**template_fields(ctx)) for part in shlex.split(template)]
         try:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=self.timeout_s, check=False)
         except (OSError, subprocess.TimeoutExpired) as error:

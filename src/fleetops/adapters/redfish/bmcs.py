@@ -9,10 +9,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 from urllib.parse import urlsplit
 
 from fleetops.adapters.redfish import PowerControl
 from fleetops.errors import ExternalError
+
+Client = TypeVar("Client", bound=PowerControl)
 
 
 def locate(bmc_address: str) -> tuple[str, str | None]:
@@ -23,12 +26,14 @@ def locate(bmc_address: str) -> tuple[str, str | None]:
 
 
 @dataclass
-class Bmcs:
-    connect: Callable[[str], PowerControl]
-    _clients: dict[str, PowerControl] = field(default_factory=dict)
+class Bmcs(Generic[Client]):
+    """Generic in the client, so a step that needs virtual media gets its client back with that type."""
+
+    connect: Callable[[str], Client]
+    _clients: dict[str, Client] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def system(self, hostname: str, bmc_address: str | None) -> tuple[PowerControl, str]:
+    def system(self, hostname: str, bmc_address: str | None) -> tuple[Client, str]:
         """The client for the node's BMC and the node's system on it; errors name the node and field."""
         if not bmc_address:
             raise ExternalError(f"node {hostname}: field bmc_address: missing", retryable=False)

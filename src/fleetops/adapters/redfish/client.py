@@ -1,4 +1,4 @@
-"""Redfish over httpx: one-time PXE boot override, ComputerSystem.Reset, power state and health.
+"""Redfish over httpx: one-time boot override, ComputerSystem.Reset, power state, health, virtual media.
 
 Errors become `ExternalError` with the BMC's own message; 429, 5xx and transport failures are
 retryable, other 4xx are not (a wrong system id or a refused reset type does not fix itself).
@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from fleetops.adapters.redfish import FORCE_RESTART, ON, POWER_CYCLE
+from fleetops.adapters.redfish import FORCE_RESTART, ON, POWER_CYCLE, VirtualMedia
 from fleetops.errors import ExternalError
 
 SYSTEMS = "/redfish/v1/Systems"
@@ -95,6 +95,59 @@ class RedfishClient:
         """Boot from `target` on the next boot only; later boots go back to the disk the image wrote."""
         boot = {"BootSourceOverrideTarget": target, "BootSourceOverrideEnabled": "Once"}
         self._request("PATCH", self._path(system), json={"Boot": boot})
+
+    def boot_override(self, system: str) -> tuple[str, str]:
+        """(BootSourceOverrideTarget, BootSourceOverrideEnabled): a BMC turns `Once` to `Disabled` when
+        the system boots with it, so a `Once` still there says the system has not booted since."""
+        boot = self.system(system).get("Boot", {})
+        return str(boot.get("BootSourceOverrideTarget") or "None"), str(
+            boot.get("BootSourceOverrideEnabled") or "Disabled"
+        )
+
+    def managers(self, system: str) -> list[str]:
+        """The system's BMCs (`Links.ManagedBy`): where DMTF puts the virtual media of most BMCs."""
+        links = self.system(system).get("Links", {}).get("ManagedBy", [])
+        return [link["@odata.id"] for link in links if "@odata.id" in link]
+
+    def virtual_media(self, resource: str) -> list[VirtualMedia]:
+        """The slots of a Manager or a ComputerSystem (Redfish 2021.1 moved them there); [] if none."""
+        link = (self._request("GET", self._path(resource)).json().get("VirtualMedia") or {}).get("@odata.id")
+        if not link:
+            return []
+        members = self._request("GET", link).json().get("Members", [])
+        return [self.media(member["@odata.id"]) for member in members]
+
+    def media(self, path: str) -> VirtualMedia:
+        body = self._request("GET", path).json()
+        actions = body.get("Actions", {})
+        image = body.get("Image") or ""
+        return VirtualMedia(
+            path=path,
+            media_types=tuple(body.get("MediaTypes") or ()),
+            image=image,
+            inserted=bool(body.get("Inserted", bool(image))),
+            insert_target=(actions.get("#VirtualMedia.InsertMedia") or {}).get("target"),
+            eject_target=(actions.get("#VirtualMedia.EjectMedia") or {}).get("target"),
+        )
+
+    def insert_media(self, media: VirtualMedia, image: str) -> None:
+        """The InsertMedia action with the image alone, or a PATCH where the BMC offers no action.
+
+        The action's `Inserted` and `WriteProtected` default to true in the DMTF schema, and some BMCs
+        refuse the action when they are sent (Supermicro X11/X12, in sushy's notes); a PATCH must say
+        them, or some BMCs (Lenovo SD530, same source) keep the image unmounted.
+        """
+        if media.insert_target:
+            self._request("POST", media.insert_target, json={"Image": image})
+        else:
+            body = {"Image": image, "Inserted": True, "WriteProtected": True}
+            self._request("PATCH", media.path, json=body)
+
+    def eject_media(self, media: VirtualMedia) -> None:
+        if media.eject_target:
+            self._request("POST", media.eject_target, json={})
+        else:
+            self._request("PATCH", media.path, json={"Image": None, "Inserted": False})
 
     def reset(self, system: str, reset_type: str) -> None:
         action = f"{self._path(system)}/Actions/ComputerSystem.Reset"

@@ -1,4 +1,9 @@
-"""An in-memory BMC: power changes land `delay_s` later on the fleetops Clock, like a real one."""
+"""An in-memory BMC: power changes land `delay_s` later on the fleetops Clock, like a real one.
+
+It also mounts virtual media and models an unattended installer: a system that boots its one-time
+`Cd` override with an image in a CD slot powers itself off `install_s` later, as an install ISO told
+to power off at the end does.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from fleetops import clock
-from fleetops.adapters.redfish import FORCE_OFF, GRACEFUL_SHUTDOWN
+from fleetops.adapters.redfish import CD, DISABLED, FORCE_OFF, GRACEFUL_SHUTDOWN, ONCE, VirtualMedia
 from fleetops.errors import ExternalError
 
 
@@ -15,21 +20,71 @@ class FakeSystem:
     power: str = "Off"
     health: str = "OK"
     boot_once: str | None = None
+    boot_enabled: str = DISABLED
     pending: tuple[str, datetime] | None = None
     resets: list[str] = field(default_factory=list)
+    managed_by: list[str] = field(default_factory=list)
+    booted: list[str] = field(default_factory=list)  # the override each boot used ("" for none)
+
+
+@dataclass
+class FakeMedia:
+    """A slot; `actions=False` is a BMC that takes only a PATCH; `requests` lists what it was sent."""
+
+    path: str
+    media_types: tuple[str, ...]
+    image: str = ""
+    inserted: bool = False
+    write_protected: bool = False
+    actions: bool = True
+    requests: list[str] = field(default_factory=list)
+
+    def view(self) -> VirtualMedia:
+        actions = f"{self.path}/Actions/VirtualMedia"
+        return VirtualMedia(
+            self.path,
+            self.media_types,
+            self.image,
+            self.inserted,
+            insert_target=f"{actions}.InsertMedia" if self.actions else None,
+            eject_target=f"{actions}.EjectMedia" if self.actions else None,
+        )
+
+
+def cd_and_usb(manager: str, actions: bool = True) -> list[FakeMedia]:
+    """The two slots most BMCs show: a virtual CD/DVD and a virtual USB stick."""
+    return [
+        FakeMedia(f"{manager}/VirtualMedia/Cd", ("CD", "DVD"), actions=actions),
+        FakeMedia(f"{manager}/VirtualMedia/Usb", ("USBStick",), actions=actions),
+    ]
 
 
 class FakeRedfish:
-    """Implements PowerControl; `fail_next[system] = n` makes the next n calls fail with a BMC error."""
+    """Implements VirtualMediaControl; `fail_next[system] = n` makes the next n calls fail with a BMC error.
 
-    def __init__(self, systems: list[str] | None = None, delay_s: float = 5.0) -> None:
-        self.delay_s = delay_s
+    `clears_once=False` is a BMC that never shows a one-time override as used (sushy-emulator keeps it);
+    `install_s=None` is an install that never powers off.
+    """
+
+    def __init__(
+        self,
+        systems: list[str] | None = None,
+        delay_s: float = 5.0,
+        *,
+        install_s: float | None = None,
+        clears_once: bool = True,
+    ) -> None:
+        self.delay_s, self.install_s, self.clears_once = delay_s, install_s, clears_once
         self._systems = {s: FakeSystem() for s in systems or []}
+        self.slots: dict[str, list[FakeMedia]] = {}  # a Manager's or a system's path → its slots
         self.fail_next: dict[str, int] = {}
         self.calls = 0
 
-    def add(self, system: str, power: str = "Off") -> FakeSystem:
-        self._systems[system] = FakeSystem(power=power)
+    def add(self, system: str, power: str = "Off", media: list[FakeMedia] | None = None) -> FakeSystem:
+        """A system with a Manager of its own holding `media` (by default a CD and a USB slot)."""
+        manager = system.replace("/Systems/", "/Managers/")
+        self._systems[system] = FakeSystem(power=power, managed_by=[manager])
+        self.slots[manager] = cd_and_usb(manager) if media is None else media
         return self._systems[system]
 
     def _get(self, system: str) -> FakeSystem:
@@ -45,7 +100,30 @@ class FakeRedfish:
             ) from None
         if found.pending and clock.now() >= found.pending[1]:
             found.power, found.pending = found.pending[0], None
+            if found.power == "On":
+                self._boot(found)
         return found
+
+    def _boot(self, system: FakeSystem) -> None:
+        override = system.boot_once if system.boot_enabled != DISABLED else None
+        system.booted.append(override or "")
+        if system.boot_enabled == ONCE and self.clears_once:
+            system.boot_enabled = DISABLED
+        cd_loaded = any(
+            m.inserted and m.image and {"CD", "DVD"} & set(m.media_types)
+            for owner in system.managed_by
+            for m in self.slots.get(owner, [])
+        )
+        if override == CD and cd_loaded and self.install_s is not None:
+            system.pending = ("Off", clock.now() + timedelta(seconds=self.install_s))
+
+    def _slot(self, path: str) -> FakeMedia:
+        self.calls += 1
+        for slots in self.slots.values():
+            for slot in slots:
+                if slot.path == path:
+                    return slot
+        raise ExternalError(f"redfish fake: HTTP 404: {path} not found", retryable=False, status=404)
 
     def systems(self) -> list[str]:
         return list(self._systems)
@@ -57,7 +135,32 @@ class FakeRedfish:
         return self._get(system).health
 
     def set_boot_once(self, system: str, target: str = "Pxe") -> None:
-        self._get(system).boot_once = target
+        found = self._get(system)
+        found.boot_once, found.boot_enabled = target, ONCE
+
+    def boot_override(self, system: str) -> tuple[str, str]:
+        found = self._get(system)
+        return found.boot_once or "None", found.boot_enabled
+
+    def managers(self, system: str) -> list[str]:
+        return list(self._get(system).managed_by)
+
+    def virtual_media(self, resource: str) -> list[VirtualMedia]:
+        self.calls += 1
+        return [slot.view() for slot in self.slots.get(resource, [])]
+
+    def media(self, path: str) -> VirtualMedia:
+        return self._slot(path).view()
+
+    def insert_media(self, media: VirtualMedia, image: str) -> None:
+        slot = self._slot(media.path)
+        slot.requests.append("InsertMedia" if media.insert_target else "PATCH Image")
+        slot.image, slot.inserted, slot.write_protected = image, True, True
+
+    def eject_media(self, media: VirtualMedia) -> None:
+        slot = self._slot(media.path)
+        slot.requests.append("EjectMedia" if media.eject_target else "PATCH eject")
+        slot.image, slot.inserted, slot.write_protected = "", False, False
 
     def reset(self, system: str, reset_type: str) -> None:
         found = self._get(system)
