@@ -10,7 +10,7 @@ ON, FORCE_OFF, GRACEFUL_SHUTDOWN = "On", "ForceOff", "GracefulShutdown"
 FORCE_RESTART, GRACEFUL_RESTART, POWER_CYCLE = "ForceRestart", "GracefulRestart", "PowerCycle"
 # Boot.BootSourceOverrideTarget and BootSourceOverrideEnabled values fleetops uses.
 PXE, CD, HDD = "Pxe", "Cd", "Hdd"
-ONCE, DISABLED = "Once", "Disabled"
+ONCE, CONTINUOUS, DISABLED = "Once", "Continuous", "Disabled"
 
 
 class PowerControl(Protocol):

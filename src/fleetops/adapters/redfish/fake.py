@@ -11,7 +11,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from fleetops import clock
-from fleetops.adapters.redfish import CD, DISABLED, FORCE_OFF, GRACEFUL_SHUTDOWN, ONCE, VirtualMedia
+from fleetops.adapters.redfish import (
+    CD,
+    CONTINUOUS,
+    DISABLED,
+    FORCE_OFF,
+    GRACEFUL_SHUTDOWN,
+    ONCE,
+    VirtualMedia,
+)
 from fleetops.errors import ExternalError
 
 
@@ -62,8 +70,8 @@ def cd_and_usb(manager: str, actions: bool = True) -> list[FakeMedia]:
 class FakeRedfish:
     """Implements VirtualMediaControl; `fail_next[system] = n` makes the next n calls fail with a BMC error.
 
-    `clears_once=False` is a BMC that never shows a one-time override as used (sushy-emulator keeps it);
-    `install_s=None` is an install that never powers off.
+    `shows_once=False` is a BMC that shows every override as `Continuous`, so its use is never seen
+    (sushy-emulator); `install_s=None` is an install that never powers off.
     """
 
     def __init__(
@@ -72,9 +80,9 @@ class FakeRedfish:
         delay_s: float = 5.0,
         *,
         install_s: float | None = None,
-        clears_once: bool = True,
+        shows_once: bool = True,
     ) -> None:
-        self.delay_s, self.install_s, self.clears_once = delay_s, install_s, clears_once
+        self.delay_s, self.install_s, self.shows_once = delay_s, install_s, shows_once
         self._systems = {s: FakeSystem() for s in systems or []}
         self.slots: dict[str, list[FakeMedia]] = {}  # a Manager's or a system's path → its slots
         self.fail_next: dict[str, int] = {}
@@ -98,24 +106,24 @@ class FakeRedfish:
             raise ExternalError(
                 f"redfish fake: HTTP 404: system {system} not found", retryable=False, status=404
             ) from None
-        if found.pending and clock.now() >= found.pending[1]:
-            found.power, found.pending = found.pending[0], None
+        while found.pending and clock.now() >= found.pending[1]:  # what landed since the last look
+            (found.power, landed), found.pending = found.pending, None
             if found.power == "On":
-                self._boot(found)
+                self._boot(system, found, landed)
         return found
 
-    def _boot(self, system: FakeSystem) -> None:
+    def _boot(self, path: str, system: FakeSystem, at: datetime) -> None:
         override = system.boot_once if system.boot_enabled != DISABLED else None
         system.booted.append(override or "")
-        if system.boot_enabled == ONCE and self.clears_once:
+        if system.boot_enabled == ONCE:
             system.boot_enabled = DISABLED
         cd_loaded = any(
             m.inserted and m.image and {"CD", "DVD"} & set(m.media_types)
-            for owner in system.managed_by
+            for owner in [*system.managed_by, path]
             for m in self.slots.get(owner, [])
         )
         if override == CD and cd_loaded and self.install_s is not None:
-            system.pending = ("Off", clock.now() + timedelta(seconds=self.install_s))
+            system.pending = ("Off", at + timedelta(seconds=self.install_s))
 
     def _slot(self, path: str) -> FakeMedia:
         self.calls += 1
@@ -136,7 +144,7 @@ class FakeRedfish:
 
     def set_boot_once(self, system: str, target: str = "Pxe") -> None:
         found = self._get(system)
-        found.boot_once, found.boot_enabled = target, ONCE
+        found.boot_once, found.boot_enabled = target, ONCE if self.shows_once else CONTINUOUS
 
     def boot_override(self, system: str) -> tuple[str, str]:
         found = self._get(system)
