@@ -29,6 +29,7 @@ from fleetops.wire import (
     Finding,
     FindingKind,
     GpuReading,
+    GpuResetResult,
     NodeReport,
     QualificationResult,
     Severity,
@@ -130,7 +131,13 @@ class NodeAgent:
             drivers += more_drivers
         return xids, drivers
 
-    def collect(self, qualification: QualificationResult | None = None) -> NodeReport:
+    def nvml(self) -> NvmlCollector | None:
+        """The running NVML collector, which GPU resets ask whether a GPU is in use (None: smi fallback)."""
+        return next((c for c in self.gpu_collectors if isinstance(c, NvmlCollector)), None)
+
+    def collect(
+        self, qualification: QualificationResult | None = None, gpu_resets: list[GpuResetResult] | None = None
+    ) -> NodeReport:
         gpus = self._read_gpus()
         xids, drivers = self._read_events()
         xids, drivers = _attach_index(xids, gpus or []), _attach_index(drivers, gpus or [])
@@ -158,6 +165,7 @@ class NodeAgent:
             driver_events=drivers[:1000],
             findings=findings[:2000],
             qualification=qualification,
+            gpu_resets=gpu_resets or [],
         )
 
     def _blind_finding(self) -> Finding:

@@ -57,6 +57,7 @@ class FakeNvml:
         self.init_error: int | None = None
         self.pending_xids: list[tuple[int, int]] = []
         self.processes: dict[int, list[Any]] = {}
+        self.graphics: dict[int, list[Any]] = {}
 
     @classmethod
     def from_fixtures(
@@ -192,6 +193,13 @@ class FakeNvml:
     def nvmlDeviceGetComputeRunningProcesses(self, h: int) -> list[Any]:
         self._get(h, "Name")
         return self.processes.get(h, [])
+
+    def nvmlDeviceGetGraphicsRunningProcesses(self, h: int) -> list[Any]:
+        self._get(h, "Name")
+        return self.graphics.get(h, [])
+
+    def nvmlDeviceGetPersistenceMode(self, h: int) -> int:
+        return self._get(h, "PersistenceMode")
 
     def nvmlDeviceGetTotalEccErrors(self, h: int, error_type: int, counter_type: int) -> int:
         return self._get(h, _ECC_KEYS[(error_type, counter_type)])

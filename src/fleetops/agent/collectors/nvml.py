@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +28,8 @@ from fleetops.wire import (
     XidEvent,
     normalize_pci_bus_id,
 )
+
+log = logging.getLogger(__name__)
 
 
 class _GpuLost(Exception):
@@ -238,6 +242,49 @@ class NvmlCollector:
     def _link_counter(self, index: int, handle: Any, link: int, counter: int) -> int | None:
         fn = self._nvml.nvmlDeviceGetNvLinkErrorCounter
         return self._call(index, f"nvlink{link}:{counter}", fn, handle, link, counter)
+
+    def processes(self, index: int) -> list[int] | None:
+        """PIDs of the compute and graphics processes on GPU `index`; None when NVML cannot tell (a GPU
+        that cannot be asked is never taken for an idle one)."""
+        if not 0 <= index < len(self._static):
+            return None
+        nvml, handle = self._nvml, self._static[index].handle
+        try:
+            found = [
+                *nvml.nvmlDeviceGetComputeRunningProcesses(handle),
+                *nvml.nvmlDeviceGetGraphicsRunningProcesses(handle),
+            ]
+        except nvml.NVMLError:
+            return None
+        return sorted({int(process.pid) for process in found})
+
+    def persistence_mode(self, index: int) -> bool | None:
+        if not 0 <= index < len(self._static):
+            return None
+        nvml = self._nvml
+        mode = self._call(index, "persistence", nvml.nvmlDeviceGetPersistenceMode, self._static[index].handle)
+        return None if mode is None else mode == nvml.NVML_FEATURE_ENABLED
+
+    @property
+    def gpu_count(self) -> int:
+        return len(self._static)
+
+    @contextlib.contextmanager
+    def released(self) -> Iterator[None]:
+        """NVML let go of for the duration, then taken up again: nvidia-smi refuses to reset a GPU that any
+        NVML client holds ("In use by another client"), and device handles do not survive a reset."""
+        watching = self._event_set is not None
+        self.close()
+        self._event_set = None
+        try:
+            yield
+        finally:
+            try:
+                self.start()
+                if watching:
+                    self.watch_xids()
+            except CollectorUnavailable as exc:
+                log.warning("NVML after a GPU reset: %s", exc.message)
 
     def watch_xids(self) -> None:
         """Register every GPU for NVML's critical-XID events, so XIDs arrive even where the kernel log is
