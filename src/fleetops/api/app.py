@@ -1,15 +1,22 @@
-"""The FastAPI application: API routers, the console, /metrics, problem+json errors."""
+"""The FastAPI application: API routers, the console, /metrics, probes, API docs, problem+json errors."""
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+from time import perf_counter
+
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from fleetops import __version__
 from fleetops.alerts import api as alerts_api
 from fleetops.alerts import views as alerts_views
-from fleetops.api import metrics, problems
+from fleetops.api import metrics, probes, problems
 from fleetops.api.routes import audit, inventory
 from fleetops.config import settings
 from fleetops.deploy import api as deploy_api
@@ -33,6 +40,7 @@ ROUTERS = (
     deploy_api.router,
     remediation_api.router,
     metrics.router,
+    probes.router,
     views.router,
     health_views.router,
     remediation_views.router,
@@ -41,29 +49,80 @@ ROUTERS = (
 )
 
 
+SWAGGER_UI = "/static/vendor/swagger-ui-dist-5.36.0"
+REDOC = "/static/vendor/redoc-2.5.4"
+
+
 class App(FastAPI):
     """FastAPI, with the agents' report POST (every node, every 30 s) answered before FastAPI's own stack
     runs (`health.api.serve_reports`): ~11 % of that POST's busy samples went to FastAPI's per-request
-    telemetry check, body-limit and error wrappers (py-spy, SQLite, paced at 333 POSTs/s)."""
+    telemetry check, body-limit and error wrappers (py-spy, SQLite, paced at 333 POSTs/s).
+
+    Every HTTP request, that POST included, is counted and timed here (`metrics.HTTP`), outside both
+    paths, by the route template Starlette matched: a middleware inside FastAPI would miss the POST."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if health_api.is_report_post(scope):
-            await health_api.serve_reports(self, scope, receive, send)
-        else:
+        if scope["type"] != "http":
             await super().__call__(scope, receive, send)
+            return
+        started, status = perf_counter(), 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        report = health_api.is_report_post(scope)
+        try:
+            if report:
+                await health_api.serve_reports(self, scope, receive, sending)
+            else:
+                await super().__call__(scope, receive, sending)
+        finally:
+            route = health_api.REPORTS_PATH if report else getattr(scope.get("route"), "path", "unmatched")
+            metrics.HTTP.observe(scope["method"], route, status, perf_counter() - started)
+
+
+def _docs(app: FastAPI) -> None:
+    """Swagger UI and ReDoc from the assets vendored under web/static/vendor: the docs work on an
+    air-gapped control plane and send no operator's browser to a CDN."""
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="fleetops API",
+            swagger_js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
+            swagger_css_url=f"{SWAGGER_UI}/swagger-ui.css",
+            swagger_favicon_url=f"{SWAGGER_UI}/favicon-32x32.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url="/openapi.json",
+            title="fleetops API",
+            redoc_js_url=f"{REDOC}/redoc.standalone.js",
+            redoc_favicon_url=f"{SWAGGER_UI}/favicon-32x32.png",
+            with_google_fonts=False,
+        )
 
 
 def create_app() -> FastAPI:
-    app = App(title="fleetops", version=__version__, description=DESCRIPTION)
+    app = App(title="fleetops", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None)
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    _docs(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
 
 def create_process_app() -> FastAPI:
     """The app of one of several API processes (`fleetops serve --processes N`): each is a fresh
-    interpreter, so it sets up fleetops' logging as `serve` did in the process that started it."""
+    interpreter, so it sets up fleetops' logging as `serve` did in the process that started it, and shares
+    its HTTP counts with its siblings through a folder named after their supervisor (`metrics.HttpMeter`)."""
     configure(settings().log_level, settings().log_json)
+    metrics.HTTP.share(Path(tempfile.gettempdir()) / f"fleetops-http-{os.getppid()}")
     return create_app()

@@ -88,7 +88,7 @@ def _rates(session: Session) -> list[Metric]:
         .group_by(HealthRejection.reason)
     ):
         refused.add_metric([reason], count)
-    unhealthy = GaugeMetricFamily("fleetops_health_unhealthy_gpus_total", "GPUs currently unhealthy")
+    unhealthy = GaugeMetricFamily("fleetops_health_unhealthy_gpus", "GPUs currently unhealthy")
     unhealthy.add_metric(
         [],
         session.scalar(

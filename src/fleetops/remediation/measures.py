@@ -7,15 +7,16 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from statistics import median
 from typing import Any
 
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fleetops import clock
+from fleetops.db.metrics import add_observations
 from fleetops.inventory.models import Supplier
 from fleetops.remediation.choices import BreakerState, FaultClass, RunState
 from fleetops.remediation.models import Breaker, RemediationRun, RemediationStep, Switch
@@ -168,29 +169,45 @@ def summary(session: Session, days: float = WINDOW_DAYS) -> dict[str, Any]:
     }
 
 
+# the goals (15 min software, 4 h hardware) are bounds, so the share within goal is read off the buckets
+MTTR_BUCKETS_S = (60.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0, 28800.0, 86400.0, 259200.0)
+
+
 def remediation_metrics(session: Session) -> Iterable[Metric]:
-    """Prometheus families for `/metrics` (append to `fleetops.api.metrics.COLLECTORS`), last 30 days."""
+    """Prometheus families for `/metrics` (append to `fleetops.api.metrics.COLLECTORS`): runs by state over
+    the last 30 days; actions and MTTR over every run ever, as counters and histograms, so they never go
+    down when old runs leave the window."""
     data = summary(session)
-    runs = GaugeMetricFamily("fleetops_remediation_runs", "Remediation runs by state", labels=["state"])
+    runs = GaugeMetricFamily(
+        "fleetops_remediation_runs",
+        "Remediation runs detected in the last 30 days, by state",
+        labels=["state"],
+    )
     for state in RunState:
         runs.add_metric([state.value], data["by_state"].get(state.value, 0))
-    mttr = GaugeMetricFamily(
+    mttr = HistogramMetricFamily(
         "fleetops_remediation_mttr_seconds",
-        "MTTR, detection to back in service",
-        labels=["fault_class", "quantile"],
+        "Detection to back in service, runs not dry",
+        labels=["fault_class"],
     )
-    for fault_class, values in data["mttr"].items():
-        for quantile, key in (("0.5", "median_s"), ("0.9", "p90_s")):
-            if values[key] is not None:
-                mttr.add_metric([fault_class, quantile], values[key])
+    repaired = session.execute(
+        select(R.fault_class, R.detected_at, R.back_in_service_at).where(
+            R.back_in_service_at.is_not(None), R.dry_run.is_(False)
+        )
+    ).all()
+    for fault_class in (FaultClass.SOFTWARE.value, FaultClass.HARDWARE.value):
+        seconds = (
+            (end - start).total_seconds() for kind, start, end in repaired if end and str(kind) == fault_class
+        )
+        add_observations(mttr, [fault_class], seconds, MTTR_BUCKETS_S)
     share = GaugeMetricFamily(
-        "fleetops_remediation_automation_share", "Share of runs resolved without a person"
+        "fleetops_remediation_automation_share", "Share of runs resolved without a person, last 30 days"
     )
     share.add_metric([], data["automation"]["share"] or 0.0)
-    done = GaugeMetricFamily(
+    done = CounterMetricFamily(
         "fleetops_remediation_actions", "Actions by type and outcome", labels=["action", "outcome"]
     )
-    for action, outcomes in sorted(data["actions"].items()):
+    for action, outcomes in sorted(actions(session, datetime.min.replace(tzinfo=UTC)).items()):
         for outcome, count in sorted(outcomes.items()):
             done.add_metric([action, outcome], count)
     open_breakers = session.scalar(select(func.count()).where(Breaker.state == BreakerState.OPEN.value)) or 0
