@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
+pytestmark = pytest.mark.xdist_group("agent-dist")  # one worker builds the wheel and venv, once
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src"
 AGENT_PROJECT = ROOT / "agent" / "pyproject.toml"
@@ -124,6 +125,10 @@ def test_the_agent_version_is_read_from_the_agent_package() -> None:
     assert (AGENT_PROJECT.parent / version["path"]).resolve() == SRC / "fleetops" / "agent" / "__init__.py"
 
 
+def _pip(work: Path) -> list[str]:
+    return [sys.executable, "-m", "pip", "--python", str(work / "venv/bin/python")]
+
+
 @pytest.fixture(scope="module")
 def agent_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The agent wheel built from this tree and installed with its dependencies in a fresh venv (~15 s)."""
@@ -134,13 +139,11 @@ def agent_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
         check=True,
         env=pip_env,
     )
-    venv.create(work / "venv", with_pip=True)
+    # No pip inside (ensurepip costs seconds): this interpreter's pip installs into the venv.
+    venv.create(work / "venv", with_pip=False)
     wheel = next(work.glob("fleetops_agent-*.whl"))
-    subprocess.run(
-        [str(work / "venv/bin/pip"), "install", "-q", "-c", str(ROOT / "constraints.txt"), str(wheel)],
-        check=True,
-        env=pip_env,
-    )
+    install = [*_pip(work), "install", "-q", "-c", str(ROOT / "constraints.txt"), str(wheel)]
+    subprocess.run(install, check=True, env=pip_env)
     return work
 
 
@@ -152,8 +155,8 @@ def test_the_wheel_holds_sources_only(agent_env: Path) -> None:
 
 
 def test_the_agent_installs_without_the_control_plane(agent_env: Path) -> None:
-    pip = agent_env / "venv/bin/pip"
-    listed = subprocess.run([pip, "list", "--format=freeze"], capture_output=True, text=True, check=True)
+    listing = [*_pip(agent_env), "list", "--format=freeze"]
+    listed = subprocess.run(listing, capture_output=True, text=True, check=True)
     installed = {line.split("==")[0].replace("_", "-") for line in listed.stdout.lower().splitlines()}
     assert "fleetops-agent" in installed
     assert not installed & {"fastapi", "sqlalchemy", "alembic", "uvicorn", "psycopg", "starlette"}
