@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -112,3 +113,39 @@ def sign_in(browser: Any, server: Server, token: str | None = None) -> Any:
     page.click("button[type=submit]")
     page.wait_for_url(f"{server.url}/")
     return page
+
+
+@contextlib.contextmanager
+def sushy_emulator(directory: Path, systems: int, **settings: object) -> Iterator[str]:
+    """`sushy-emulator --fake` on a free port: `systems` fake systems, all Off, plus `SUSHY_EMULATOR_*`
+    settings (e.g. `FEATURE_SET="minimum"`, a BMC without managers or virtual media). Yields its URL."""
+    fake = [
+        {
+            "uuid": f"00000000-0000-0000-0000-{i:012d}",
+            "name": f"node{i:03d}",
+            "power_state": "Off",
+            "external_notifier": False,
+            "nics": [{"mac": f"00:5c:52:31:3a:{i:02x}", "ip": f"10.0.0.{i}"}],
+        }
+        for i in range(systems)
+    ]
+    settings = {"FAKE_SYSTEMS": fake, "STATE_DIR": str(directory / "state"), **settings}
+    lines = [f"SUSHY_EMULATOR_{name} = {value!r}" for name, value in settings.items()]
+    config = directory / "emulator.conf"
+    config.write_text("\n".join(lines) + "\n")
+    port = free_port()
+    binary = Path(sys.executable).parent / "sushy-emulator"
+    with open(directory / "emulator.log", "wb") as log:
+        process = subprocess.Popen(
+            [str(binary), "--fake", "-i", "127.0.0.1", "-p", str(port), "--config", str(config)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_for_http(f"{url}/redfish/v1/Systems", process)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
