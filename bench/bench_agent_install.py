@@ -1,0 +1,95 @@
+"""What a GPU node gains from the fleetops-agent distribution over `pip install fleetops`: bytes installed,
+distributions installed, install time and the agent's start-up import time, each in a fresh venv.
+
+Both venvs are made without pip (this interpreter's pip installs into them) so that only what each
+distribution brings is counted. Install time includes the wheel build and depends on pip's cache and the
+package index: read it as an order of magnitude. Run:
+
+    .venv/bin/python bench/bench_agent_install.py [--runs 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import venv
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+IMPORT = "import fleetops.agent.cli"  # what `fleetops-agent` imports before it does anything
+
+
+@dataclass
+class Install:
+    name: str
+    site_bytes: int
+    distributions: int
+    install_s: float
+    import_ms: list[float]
+
+    @property
+    def import_median_ms(self) -> float:
+        return statistics.median(self.import_ms)
+
+
+def _pip(python: Path) -> list[str]:
+    return [sys.executable, "-m", "pip", "--python", str(python), "-q"]
+
+
+def _site_packages(env: Path) -> Path:
+    return next(env.glob("lib/python*/site-packages"))
+
+
+def install(name: str, project: Path, work: Path, runs: int) -> Install:
+    env = work / name
+    venv.create(env, with_pip=False)
+    python = env / "bin" / "python"
+    start = time.perf_counter()
+    wheels = work / f"{name}-wheel"
+    subprocess.run([*_pip(python), "wheel", "--no-deps", str(project), "-w", str(wheels)], check=True)
+    wheel = next(wheels.glob("*.whl"))
+    subprocess.run([*_pip(python), "install", "-c", str(ROOT / "constraints.txt"), str(wheel)], check=True)
+    install_s = time.perf_counter() - start
+    site = _site_packages(env)
+    size = sum(p.stat().st_size for p in site.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    distributions = len(list(site.glob("*.dist-info")))
+    subprocess.run([python, "-c", IMPORT], check=True, cwd=work)  # write the bytecode once, as a node would
+    samples = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        subprocess.run([python, "-c", IMPORT], check=True, cwd=work)
+        samples.append((time.perf_counter() - began) * 1000)
+    return Install(name, size, distributions, install_s, samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15, help="interpreter starts timed per install")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="fleetops-bench-install-") as tmp:
+        work = Path(tmp)
+        agent = install("fleetops-agent", ROOT / "agent", work, args.runs)
+        full = install("fleetops", ROOT, work, args.runs)
+    header = ("install", "site-packages", "dists", "install", "import p50", "p10-p90")
+    print("{:<16} {:>14} {:>6} {:>9} {:>11} {:>15}".format(*header))
+    for result in (agent, full):
+        deciles = statistics.quantiles(result.import_ms, n=10)
+        print(
+            f"{result.name:<16} {result.site_bytes / 2**20:>11.1f} MiB {result.distributions:>6} "
+            f"{result.install_s:>8.1f}s {result.import_median_ms:>8.0f} ms "
+            f"{deciles[0]:>6.0f}-{deciles[-1]:<4.0f} ms"
+        )
+    print(
+        f"agent / full: size {agent.site_bytes / full.site_bytes:.2f}x, "
+        f"distributions {agent.distributions}/{full.distributions}, "
+        f"import {agent.import_median_ms / full.import_median_ms:.2f}x ({IMPORT!r}, median of {args.runs})"
+    )
+
+
+if __name__ == "__main__":
+    main()
