@@ -149,5 +149,6 @@ def test_untracked_report_and_metrics(client, tokens):
 
 def test_openapi_documents_the_api(client):
     spec = client.get("/openapi.json").json()
-    assert "/api/v1/nodes" in spec["paths"] and "/api/v1/nodes/{record_id}" in spec["paths"]
+    assert "/api/v1/nodes" in spec["paths"] and "/api/v1/nodes/{key}" in spec["paths"]
+    assert "natural key" in spec["paths"]["/api/v1/nodes/{key}"]["get"]["description"]
     assert "NodeRecord" in spec["components"]["schemas"]

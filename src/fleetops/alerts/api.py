@@ -7,12 +7,13 @@ import binascii
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from fleetops.alerts import service
+from fleetops.alerts.choices import IncidentStatus
 from fleetops.alerts.schemas import IncidentRead, IngestResult, SilenceCreate, SilenceRead, WebhookPayload
 from fleetops.api.deps import PrincipalDep, SessionDep
 from fleetops.auth.choices import Role
@@ -106,7 +107,10 @@ def _ingest(session: Session, body: bytes, declared: int) -> IngestResult:
 
 @router.get("/incidents", response_model=list[IncidentRead])
 def list_incidents(
-    session: SessionDep, principal: PrincipalDep, status: str | None = None, limit: int = 100
+    session: SessionDep,
+    principal: PrincipalDep,
+    status: IncidentStatus | None = None,
+    limit: int = Query(100, ge=1, le=1000),
 ) -> list[Any]:
     principal.require(Role.ADMIN, Role.OPERATOR, Role.VIEWER)
     return service.list_incidents(session, status, limit)

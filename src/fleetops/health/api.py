@@ -10,12 +10,14 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
 from fleetops.api.deps import PrincipalDep, SessionDep
 from fleetops.api.problems import domain_problem_body, respond, send_json
+from fleetops.auth.principal import Principal
 from fleetops.config import settings
 from fleetops.db.session import get_database
 from fleetops.errors import FleetopsError, Unauthenticated
@@ -24,6 +26,8 @@ from fleetops.health.coverage import coverage
 from fleetops.health.ingest import MAX_BODY_BYTES, IngestResult
 from fleetops.health.intake import Intake, Posted, relayed_posts, stored_here
 from fleetops.health.schemas import IngestRead
+from fleetops.inventory.kinds import KINDS
+from fleetops.inventory.service import find
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/health", tags=["health"])
@@ -206,9 +210,16 @@ async def post_relay(request: Request) -> dict[str, Any]:
     return {"answers": [{"status": status, "body": body} for status, body in await answered_here(posts)]}
 
 
-@router.get("/nodes/{node_id}", summary="One node's health, GPUs, findings and history")
-def get_node(node_id: int, db: SessionDep, who: PrincipalDep) -> dict[str, Any]:
-    return service.node_health(db, who, node_id)
+NODE_DOC = "`{node}`: the node's hostname or its numeric id (the hostname is tried first)."
+
+
+def _node_id(db: Session, who: Principal, node: str) -> int:
+    return int(find(db, who, KINDS["node"], node)["id"])
+
+
+@router.get("/nodes/{node}", summary="One node's health, GPUs, findings and history", description=NODE_DOC)
+def get_node(node: str, db: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+    return service.node_health(db, who, _node_id(db, who, node))
 
 
 @router.get("/findings", summary="Findings, newest first")
@@ -225,6 +236,9 @@ def get_findings(
     cursor: int | None = Query(None, description="`next_cursor` from the previous page"),
     limit: int = Query(100, ge=1, le=service.MAX_LIMIT),
 ) -> dict[str, Any]:
+    for kind, name in (("node", node), ("cluster", cluster)):
+        if name is not None:
+            find(db, who, KINDS[kind], name)  # a typo is a 404 naming it, not an empty list
     query = service.FindingQuery(open, node, cluster, check, severity, xid, since, cursor, limit)
     return service.list_findings(db, who, query)
 
@@ -252,21 +266,43 @@ class QualifyRequest(BaseModel):
 
 
 @router.post(
-    "/nodes/{node_id}/qualify",
+    "/nodes/{node}/qualify",
     status_code=202,
     summary="Ask the node's agent for a qualification under load (operator, admin)",
+    description=NODE_DOC,
 )
 def post_qualify(
-    node_id: int, db: SessionDep, who: PrincipalDep, body: QualifyRequest | None = None
+    node: str, db: SessionDep, who: PrincipalDep, body: QualifyRequest | None = None
 ) -> dict[str, Any]:
     """Accepted, not done: the agent picks the request up in the answer to its next report and runs it
     when its GPUs are idle. An open request for the node is reused (same id)."""
     asked = body or QualifyRequest(reason="", duration_s=60)
-    return service.request_node_qualification(db, who, node_id, asked.reason, asked.duration_s)
+    return service.request_node_qualification(
+        db, who, _node_id(db, who, node), asked.reason, asked.duration_s
+    )
 
 
-@router.get("/nodes/{node_id}/qualifications", summary="A node's qualification requests and results")
+@router.get(
+    "/nodes/{node}/qualifications",
+    summary="A node's qualification requests and results",
+    description=NODE_DOC,
+)
 def get_qualifications(
-    node_id: int, db: SessionDep, who: PrincipalDep, limit: int = Query(20, ge=1, le=200)
+    node: str, db: SessionDep, who: PrincipalDep, limit: int = Query(20, ge=1, le=200)
 ) -> dict[str, Any]:
-    return service.qualifications(db, who, node_id, limit)
+    return service.qualifications(db, who, _node_id(db, who, node), limit)
+
+
+@router.get(
+    "/nodes/{node}/requests",
+    summary="What was asked of the node's agent (qualify, reset_gpu) and what it answered",
+    description=NODE_DOC,
+)
+def get_agent_requests(
+    node: str,
+    db: SessionDep,
+    who: PrincipalDep,
+    kind: str | None = Query(None, description="qualify or reset_gpu"),
+    limit: int = Query(20, ge=1, le=200),
+) -> dict[str, Any]:
+    return service.agent_requests(db, who, _node_id(db, who, node), kind, limit)

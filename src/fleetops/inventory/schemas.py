@@ -6,7 +6,8 @@ written by one fleetops imports unchanged into another.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from functools import cache
 from typing import Annotated, Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -136,4 +137,23 @@ def patch_model(record: type[Record]) -> type[BaseModel]:
     }
     return create_model(
         f"{record.__name__.removesuffix('Record')}Patch", __config__=record.model_config, **fields
+    )
+
+
+@cache
+def read_model(record: type[Record], extra: tuple[str, ...] = ()) -> type[BaseModel]:
+    """A record as the API answers it: its fields, the id and timestamps, and the kind's derived names
+    (`extra`, e.g. a node's supplier). Fields the API adds later are ignored, so an older client reads a
+    newer server."""
+    from pydantic import create_model
+
+    fields: dict[str, Any] = {
+        "id": (int, ...),
+        "created_at": (datetime, ...),
+        "updated_at": (datetime, ...),
+        **{name: (info.annotation, info) for name, info in record.model_fields.items() if name != "gpus"},
+        **{name: (Optional[str], None) for name in extra},  # noqa: UP045 - built at run time
+    }
+    return create_model(
+        f"{record.__name__.removesuffix('Record')}Read", __config__=ConfigDict(extra="ignore"), **fields
     )

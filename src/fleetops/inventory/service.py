@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from fleetops.auth.principal import Principal
 from fleetops.errors import InvalidInput, NotFound
 from fleetops.inventory.apply import ApplyResult, apply_document, jsonable
 from fleetops.inventory.choices import ClusterState, Orchestrator
-from fleetops.inventory.kinds import Kind
+from fleetops.inventory.kinds import KINDS, Kind
 from fleetops.inventory.models import Cluster, Contract, Customer, Supplier
 from fleetops.inventory.schemas import Document, GpuRecord, Record
 from fleetops.inventory.scope import visible
@@ -27,6 +27,7 @@ MAX_LIMIT = 1000
 class Page:
     items: list[dict[str, Any]]
     next_cursor: str | None
+    total: int | None = None  # counted on a first page that is not the last, so a reader can say "N of M"
 
 
 def encode_cursor(last_id: int) -> str:
@@ -57,6 +58,28 @@ def _filtered(kind: Kind, stmt: Select[Any], filters: Mapping[str, str | None]) 
     return stmt
 
 
+def check_filter_values(
+    session: Session, principal: Principal, kind: Kind, filters: Mapping[str, str | None]
+) -> None:
+    """A filter naming nothing is a typo, not an empty fleet: `--cluster nope` or `--state bogus` is
+    refused naming the field. A record the caller may not see reads like a missing one (no probing)."""
+    for name, value in filters.items():
+        if value is None or name not in kind.filters:
+            continue
+        choices = getattr(kind.filters[name].type, "enum_class", None)
+        if choices is not None:
+            if value not in {c.value for c in choices}:
+                known = ", ".join(c.value for c in choices)
+                raise InvalidInput(f"filter {name}: {value!r} is not a {kind.name} {name} (one of: {known})")
+        elif name in KINDS and not _exists(session, principal, KINDS[name], value):
+            raise InvalidInput(f"filter {name}: no {name} named {value!r}")
+
+
+def _exists(session: Session, principal: Principal, kind: Kind, key: str) -> bool:
+    column = kind.key_columns()[-1]
+    return session.execute(scoped_view(kind, principal).where(column == key).limit(1)).first() is not None
+
+
 def list_records(
     session: Session,
     principal: Principal,
@@ -68,12 +91,14 @@ def list_records(
 ) -> Page:
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit {limit}: must be between 1 and {MAX_LIMIT}")
-    stmt = _filtered(kind, scoped_view(kind, principal), filters or {})
-    if cursor:
-        stmt = stmt.where(kind.model.id > decode_cursor(cursor))
+    filtered = _filtered(kind, scoped_view(kind, principal), filters or {})
+    stmt = filtered.where(kind.model.id > decode_cursor(cursor)) if cursor else filtered
     rows = session.execute(stmt.order_by(kind.model.id).limit(limit + 1)).mappings().all()
     items = [{k: jsonable(v) for k, v in row.items()} for row in rows[:limit]]
-    return Page(items, encode_cursor(items[-1]["id"]) if len(rows) > limit else None)
+    if len(rows) <= limit:
+        return Page(items, None, None if cursor else len(items))
+    total = None if cursor else session.scalar(select(func.count()).select_from(filtered.subquery()))
+    return Page(items, encode_cursor(items[-1]["id"]), total)
 
 
 def get_record(session: Session, principal: Principal, kind: Kind, record_id: int) -> dict[str, Any]:
@@ -179,5 +204,3 @@ def find(session: Session, principal: Principal, kind: Kind, name_or_id: str) ->
     if name_or_id.isdigit():
         return get_record(session, principal, kind, int(name_or_id))
     raise NotFound(f"{kind.name} {name_or_id}: no such {kind.name}")
-
-

@@ -8,8 +8,12 @@ breaker reset and switches are for admins and operators.
 from __future__ import annotations
 
 from fastapi import APIRouter, Query
+from sqlalchemy.orm import Session
 
 from fleetops.api.deps import PrincipalDep, SessionDep
+from fleetops.auth.principal import Principal
+from fleetops.inventory.kinds import KINDS
+from fleetops.inventory.service import find
 from fleetops.remediation import measures, service
 from fleetops.remediation.schemas import (
     BreakerRead,
@@ -34,6 +38,8 @@ def list_runs(
     hostname: str | None = None,
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[RunRead]:
+    if hostname is not None:
+        find(session, principal, KINDS["node"], hostname)  # a typo is a 404 naming it, not an empty list
     runs = service.list_runs(
         session, principal, state=state, cluster_id=cluster_id, hostname=hostname, limit=limit
     )
@@ -86,18 +92,33 @@ def set_switch(name: str, body: SwitchUpdate, session: SessionDep, principal: Pr
     return service.set_switch(session, principal, name, body.on, body.reason)
 
 
-@router.get("/clusters/{cluster_id}/settings", response_model=SettingsRead, summary="A cluster's settings")
-def get_settings(cluster_id: int, session: SessionDep, principal: PrincipalDep) -> SettingsRead:
-    return service.get_settings(session, principal, cluster_id)
+CLUSTER_DOC = "`{cluster}`: the cluster's name or its numeric id (the name is tried first)."
+
+
+def _cluster_id(session: Session, principal: Principal, cluster: str) -> int:
+    return int(find(session, principal, KINDS["cluster"], cluster)["id"])
+
+
+@router.get(
+    "/clusters/{cluster}/settings",
+    response_model=SettingsRead,
+    summary="A cluster's settings",
+    description=CLUSTER_DOC,
+)
+def get_settings(cluster: str, session: SessionDep, principal: PrincipalDep) -> SettingsRead:
+    return service.get_settings(session, principal, _cluster_id(session, principal, cluster))
 
 
 @router.put(
-    "/clusters/{cluster_id}/settings", response_model=SettingsRead, summary="Change a cluster's settings"
+    "/clusters/{cluster}/settings",
+    response_model=SettingsRead,
+    summary="Change a cluster's settings",
+    description=CLUSTER_DOC,
 )
 def put_settings(
-    cluster_id: int, body: SettingsUpdate, session: SessionDep, principal: PrincipalDep
+    cluster: str, body: SettingsUpdate, session: SessionDep, principal: PrincipalDep
 ) -> SettingsRead:
-    return service.update_settings(session, principal, cluster_id, body)
+    return service.update_settings(session, principal, _cluster_id(session, principal, cluster), body)
 
 
 @router.get("/measures", summary="MTTR, automation share, actions and escalations (fleet, staff only)")

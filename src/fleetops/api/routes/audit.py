@@ -18,7 +18,11 @@ router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 FIELDS = ["id", "at", "actor", "action", "target_type", "target_key", "result", "changes"]
 
 
-@router.get("", summary="Query the audit log", description="Ordered by id; page with `after_id`.")
+@router.get(
+    "",
+    summary="Query the audit log",
+    description="Ordered by id; page with `cursor` (the `next_cursor` of the previous page) or `after_id`.",
+)
 def list_audit(
     db: SessionDep,
     who: PrincipalDep,
@@ -29,16 +33,21 @@ def list_audit(
     since: datetime | None = None,
     until: datetime | None = None,
     after_id: int | None = None,
+    cursor: int | None = Query(None, description="`next_cursor` from the previous page"),
     limit: int = Query(100, ge=1, le=10_000),
     format: Literal["json", "csv"] = "json",
 ) -> PlainTextResponse:
     who.require_staff()
     events = [
         as_dict(e)
-        for e in query(db, AuditQuery(actor, action, target_type, target_key, since, until, after_id, limit))
+        for e in query(
+            db, AuditQuery(actor, action, target_type, target_key, since, until, cursor or after_id, limit)
+        )
     ]
     if format == "json":
-        return PlainTextResponse(json.dumps({"items": events}), media_type="application/json")
+        next_cursor = events[-1]["id"] if len(events) == limit else None
+        body = json.dumps({"items": events, "next_cursor": next_cursor})
+        return PlainTextResponse(body, media_type="application/json")
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=FIELDS)
     writer.writeheader()

@@ -1,16 +1,20 @@
-"""Inventory endpoints: list/get/create/update for every kind, generated from the one kinds table.
+"""Inventory endpoints: list/get/create/update for every kind, generated from the one kinds table, and
+whole files in and out (import, export).
 
 No `from __future__ import annotations` here: FastAPI must see each generated body type itself.
 """
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from fleetops.api.deps import PrincipalDep, SessionDep
+from fleetops.auth.principal import Principal
 from fleetops.errors import InvalidInput
-from fleetops.inventory import service
+from fleetops.inventory import formats, service
 from fleetops.inventory.kinds import KINDS, Kind
 from fleetops.inventory.schemas import GpuRecord, patch_model
 
@@ -27,7 +31,15 @@ FILTERS = (
     "orchestrator",
     "node",
 )
-PAGE_DOC = {"description": "A page of records: `items` and `next_cursor` (null on the last page)."}
+PAGE_DOC = {
+    "description": "A page of records: `items`, `next_cursor` (null on the last page) and, on a first page, "
+    "`total`: how many records match the filters."
+}
+KEY_DOC = (
+    "`{key}` is the record's natural key (supplier, site, cluster or customer name, node hostname, GPU "
+    "UUID; a rack's name) or its numeric id; the natural key is tried first."
+)
+MEDIA_TYPES = {"yaml": "application/yaml", "json": "application/json", "csv": "text/csv"}
 
 
 def _filters(request: Request, kind: Kind) -> dict[str, str | None]:
@@ -52,14 +64,21 @@ def _add_list(kind: Kind) -> None:
         cursor: str | None = None,
         limit: int = Query(100, ge=1, le=service.MAX_LIMIT),
     ) -> JSONResponse:
-        page = service.list_records(db, who, kind, _filters(request, kind), cursor=cursor, limit=limit)
-        return JSONResponse({"items": page.items, "next_cursor": page.next_cursor})
+        filters = _filters(request, kind)
+        service.check_filter_values(db, who, kind, filters)
+        page = service.list_records(db, who, kind, filters, cursor=cursor, limit=limit)
+        return JSONResponse({"items": page.items, "next_cursor": page.next_cursor, "total": page.total})
 
 
 def _add_get(kind: Kind) -> None:
-    @router.get(f"/{kind.plural}/{{record_id}}", name=f"get_{kind.name}", summary=f"Get one {kind.name}")
-    def get_kind(record_id: int, db: SessionDep, who: PrincipalDep) -> dict[str, Any]:
-        return service.get_record(db, who, kind, record_id)
+    @router.get(
+        f"/{kind.plural}/{{key}}",
+        name=f"get_{kind.name}",
+        summary=f"Get one {kind.name}",
+        description=KEY_DOC,
+    )
+    def get_kind(key: str, db: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+        return service.find(db, who, kind, key)
 
 
 def _add_create(kind: Kind) -> None:
@@ -76,9 +95,13 @@ def _add_update(kind: Kind) -> None:
     patch_type: Any = patch_model(kind.record)
 
     @router.patch(
-        f"/{kind.plural}/{{record_id}}", name=f"update_{kind.name}", summary=f"Update a {kind.name}"
+        f"/{kind.plural}/{{key}}",
+        name=f"update_{kind.name}",
+        summary=f"Update a {kind.name}",
+        description=KEY_DOC,
     )
-    def update_kind(record_id: int, body: patch_type, db: SessionDep, who: PrincipalDep) -> dict[str, Any]:  # type: ignore[valid-type]
+    def update_kind(key: str, body: patch_type, db: SessionDep, who: PrincipalDep) -> dict[str, Any]:  # type: ignore[valid-type]
+        record_id = service.find(db, who, kind, key)["id"]
         return service.update_record(db, who, kind, record_id, body.model_dump(exclude_unset=True))
 
 
@@ -94,3 +117,36 @@ for _kind in KINDS.values():
 def untracked(db: SessionDep, who: PrincipalDep) -> dict[str, Any]:
     who.require_staff()
     return {"items": service.untracked_clusters(db)}
+
+
+@router.post(
+    "/inventory/import",
+    summary="Import an inventory file (YAML, JSON or CSV) in one transaction",
+    description="The body is the file as `fleetops inventory export` writes it (`curl --data-binary "
+    "@fleet.yaml`). Creates or updates every record; any error writes nothing. Answers "
+    "created/updated/unchanged per kind.",
+    openapi_extra={"requestBody": {"required": True, "content": {t: {} for t in MEDIA_TYPES.values()}}},
+)
+async def import_inventory(
+    request: Request, db: SessionDep, who: PrincipalDep, format: Literal["yaml", "json", "csv"] = "yaml"
+) -> dict[str, dict[str, int]]:
+    text = (await request.body()).decode("utf-8", errors="replace")
+    # parsing and applying a 10,000-node file is seconds of synchronous work: keep it off the event loop
+    return await run_in_threadpool(_import, db, who, text, format)
+
+
+def _import(db: Session, who: Principal, text: str, fmt: str) -> dict[str, dict[str, int]]:
+    who.require_writer()
+    return service.apply(db, who, formats.parse(text, fmt, f"uploaded {fmt}")).summary()
+
+
+@router.get(
+    "/inventory/export",
+    summary="The whole inventory in the import format (staff only)",
+    response_class=PlainTextResponse,
+)
+def export_inventory(
+    db: SessionDep, who: PrincipalDep, format: Literal["yaml", "json", "csv"] = "yaml"
+) -> PlainTextResponse:
+    who.require_staff()
+    return PlainTextResponse(formats.dump(formats.export(db), format), media_type=MEDIA_TYPES[format])

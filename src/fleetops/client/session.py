@@ -1,0 +1,103 @@
+"""The HTTP core every resource shares: one connection pool, the bearer token, problem+json turned into
+`ApiError`, and cursor paging (`{"items", "next_cursor", "total"}`) followed for the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import httpx
+
+from fleetops import __version__
+from fleetops.client.errors import ApiError, NotConfigured, Unreachable, reason
+
+T = TypeVar("T")
+PAGE_SIZE = 1000  # the most any fleetops list endpoint returns at once
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list. `more` says whether records are left after it; `total` (when the server
+    counts, on a first page) says how many match in all."""
+
+    items: list[T]
+    next_cursor: str | None = None
+    total: int | None = None
+    more: bool = False
+
+
+class Session:
+    def __init__(
+        self,
+        server: str,
+        token: str | None,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 60.0,
+    ) -> None:
+        if not token:
+            raise NotConfigured(
+                "no API token: set --token, FLEETOPS_TOKEN or a profile's token "
+                "(`fleetops token create --role operator` on the server)"
+            )
+        self.server = server.rstrip("/")
+        self.http = httpx.Client(
+            base_url=f"{self.server}/api/v1",
+            headers={"Authorization": f"Bearer {token}", "User-Agent": f"fleetops-client/{__version__}"},
+            transport=transport,
+            timeout=timeout,
+        )
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self.http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise Unreachable(self.server, reason(exc)) from None
+        if response.status_code >= 400:
+            raise ApiError.from_response(response)
+        return response
+
+    def json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self.request(method, path, **kwargs).json()
+
+    def page(
+        self, path: str, params: Mapping[str, Any], parse: Callable[[Any], T], cursor: str | None = None
+    ) -> Page[T]:
+        query = {k: v for k, v in params.items() if v is not None}
+        body = self.json("GET", path, params=query | ({"cursor": cursor} if cursor else {}))
+        next_cursor = body.get("next_cursor")
+        next_cursor = None if next_cursor is None else str(next_cursor)
+        return Page(
+            [parse(i) for i in body["items"]], next_cursor, body.get("total"), next_cursor is not None
+        )
+
+    def pages(
+        self, path: str, params: Mapping[str, Any], parse: Callable[[Any], T], limit: int | None = None
+    ) -> Iterator[Page[T]]:
+        """Pages until `limit` items (None: all) have come; the last one says whether more were left."""
+        cursor, got = None, 0
+        while True:
+            size = PAGE_SIZE if limit is None else max(1, min(PAGE_SIZE, limit - got))
+            page = self.page(path, {**params, "limit": size}, parse, cursor)
+            got += len(page.items)
+            yield page
+            if not page.more or (limit is not None and got >= limit):
+                return
+            cursor = page.next_cursor
+
+    def items(
+        self, path: str, params: Mapping[str, Any], parse: Callable[[Any], T], limit: int | None = None
+    ) -> Iterator[T]:
+        for page in self.pages(path, params, parse, limit):
+            yield from page.items
+
+    def listed(self, path: str, params: Mapping[str, Any], parse: Callable[[Any], T], limit: int) -> Page[T]:
+        """An unpaged list endpoint (newest first, at most `limit`) as one page: full means maybe more."""
+        rows = self.json(
+            "GET", path, params={k: v for k, v in {**params, "limit": limit}.items() if v is not None}
+        )
+        return Page([parse(r) for r in rows], more=len(rows) >= limit)
+
+    def close(self) -> None:
+        self.http.close()
