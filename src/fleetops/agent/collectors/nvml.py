@@ -248,7 +248,8 @@ class NvmlCollector:
         that cannot be asked is never taken for an idle one)."""
         if not 0 <= index < len(self._static):
             return None
-        nvml, handle = self._nvml, self._static[index].handle
+        nvml: Any = self._nvml
+        handle = self._static[index].handle
         try:
             found = [
                 *nvml.nvmlDeviceGetComputeRunningProcesses(handle),
@@ -261,7 +262,7 @@ class NvmlCollector:
     def persistence_mode(self, index: int) -> bool | None:
         if not 0 <= index < len(self._static):
             return None
-        nvml = self._nvml
+        nvml: Any = self._nvml
         mode = self._call(index, "persistence", nvml.nvmlDeviceGetPersistenceMode, self._static[index].handle)
         return None if mode is None else mode == nvml.NVML_FEATURE_ENABLED
 
