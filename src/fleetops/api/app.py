@@ -30,7 +30,8 @@ from fleetops.web import views
 from fleetops.web.views import STATIC
 
 DESCRIPTION = """Operations platform for GPU clouds. Every endpoint takes `Authorization: Bearer <token>`
-(create one with `fleetops token create`). Errors are RFC 9457 problem+json. Lists page with `cursor`."""
+(create one with `fleetops token create`) except the probes `/healthz` and `/readyz`, which a load balancer
+calls without one. Errors are RFC 9457 problem+json. Lists page with `cursor`."""
 
 ROUTERS = (
     health_api.router,
