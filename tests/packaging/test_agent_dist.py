@@ -39,16 +39,17 @@ def _project() -> dict:
 
 
 def _shipped_sources() -> dict[str, Path]:
-    """Wheel path -> source path for every file force-included by agent/pyproject.toml."""
+    """Wheel path -> source path for every file agent/pyproject.toml takes (`only-include`, with the
+    wheel's `sources` prefix stripped); agent/src is a link to the repository's src/."""
+    build = _project()["tool"]["hatch"]["build"]
+    (prefix,) = build["targets"]["wheel"]["sources"]
     shipped: dict[str, Path] = {}
-    mapping = _project()["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
-    for source, target in mapping.items():
-        path = (AGENT_PROJECT.parent / source).resolve()
+    for entry in build["only-include"]:
+        path = AGENT_PROJECT.parent / entry
         files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
         for file in files:
-            if "__pycache__" in file.parts:
-                continue
-            shipped[str(Path(target) / file.relative_to(path)) if path.is_dir() else target] = file
+            if "__pycache__" not in file.parts:
+                shipped[str(file.relative_to(AGENT_PROJECT.parent / prefix))] = file.resolve()
     return shipped
 
 
@@ -123,6 +124,10 @@ def test_every_third_party_import_is_a_declared_dependency_and_every_dependency_
 def test_the_agent_version_is_read_from_the_agent_package() -> None:
     version = _project()["tool"]["hatch"]["version"]
     assert (AGENT_PROJECT.parent / version["path"]).resolve() == SRC / "fleetops" / "agent" / "__init__.py"
+
+
+def test_the_agent_project_reads_the_repository_sources_not_a_copy() -> None:
+    assert (AGENT_PROJECT.parent / "src").resolve() == SRC
 
 
 def _pip(work: Path) -> list[str]:
