@@ -15,6 +15,7 @@ from fleetops.config import settings
 from fleetops.flow import FaultOwner
 from tests.alerts.fleet import finding, fleet
 from tests.alerts.harness import Timeline
+from tests.cli.harness import remote_cli  # noqa: F401 - the fixture
 from tests.factories import load
 
 runner = CliRunner()
@@ -124,6 +125,7 @@ def test_routes_test_refuses_bad_labels() -> None:
     assert result.exit_code == 2 and "LABEL=VALUE" in result.output
 
 
+@pytest.mark.usefixtures("remote_cli")
 def test_incidents_list_and_explain(sqlite_database, manual_clock) -> None:
     load(sqlite_database, fleet(racks=2))
     timeline = Timeline(sqlite_database, manual_clock, routes=default_routes())

@@ -1,21 +1,25 @@
-"""`fleetops deploy` end to end through Typer: plan, start, status --json, queue, refusals on stderr."""
+"""`fleetops deploy` end to end through Typer and the API: plan, start, status --json, queue, refusals on
+stderr."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from fleetops.cli.deploy import deploy_app
 from fleetops.deploy.backends import simulated_backends
 from fleetops.deploy.claim import Limits
 from fleetops.deploy.engine import Engine
+from tests.cli.harness import remote_cli  # noqa: F401 - the fixture
 from tests.deploy.fleet import racked_fleet
 from tests.factories import load
 
 runner = CliRunner()
 
 
+@pytest.mark.usefixtures("remote_cli")
 def test_plan_start_status_watch(sqlite_database, manual_clock):
     load(sqlite_database, racked_fleet(nodes=3))
     planned = runner.invoke(
@@ -27,7 +31,7 @@ def test_plan_start_status_watch(sqlite_database, manual_clock):
             "gamma",
             "--image",
             "img",
-            "--profile",
+            "--hardening",
             "k8s-cis",
             "--pod",
             "sp1",
@@ -47,11 +51,12 @@ def test_plan_start_status_watch(sqlite_database, manual_clock):
     assert json.loads(runner.invoke(deploy_app, ["queue", "--json"]).output) == []
 
 
+@pytest.mark.usefixtures("remote_cli")
 def test_bare_metal_refused_on_stderr_with_exit_2(sqlite_database):
     load(sqlite_database, racked_fleet(orchestrator="slurm-bare-metal"))
     result = runner.invoke(
         deploy_app,
-        ["plan", "r1", "--cluster", "gamma", "--image", "img", "--profile", "k8s-cis", "--pod", "sp1"],
+        ["plan", "r1", "--cluster", "gamma", "--image", "img", "--hardening", "k8s-cis", "--pod", "sp1"],
     )
     assert result.exit_code == 2
     assert "slurm-bare-metal is not compliant" in result.output

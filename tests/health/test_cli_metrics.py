@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from typer.testing import CliRunner
 
 from fleetops.cli.health import app
 from fleetops.health.metrics import health_metrics
+from tests.cli.harness import remote_cli  # noqa: F401 - the fixture
 from tests.health.reports import body, report, xid
 
 
@@ -23,6 +25,7 @@ def _seed(client, tokens):
     )
 
 
+@pytest.mark.usefixtures("remote_cli")
 def test_cli_summary_node_findings_coverage(client, tokens, fleet):
     _seed(client, tokens)
     runner = CliRunner()

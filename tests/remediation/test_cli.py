@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
 from fleetops.cli.remediation import app, day
+from tests.cli.harness import remote_cli  # noqa: F401 - the fixture
 
 runner = CliRunner()
 
 
+@pytest.mark.usefixtures("remote_cli")
 def test_runs_show_settings_and_switches(bed):
     [run_id] = bed.finding("b000", xid=79)
     bed.play(30)

@@ -1,8 +1,8 @@
-"""`fleetops alerts|incidents|routes`: explain, measure, silence, list incidents, test the routing tree."""
+"""`fleetops alerts|incidents|routes`: explain, measure, silence, list incidents (over the API); test the
+routing tree (offline, on the files); `alerts tick` runs the worker's step on the database, like `worker`."""
 
 from __future__ import annotations
 
-import getpass
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,8 +12,10 @@ from fleetops import clock
 from fleetops.alerts import service
 from fleetops.alerts.policy import load_routes, load_rules, routes_path, rules_path, seconds
 from fleetops.alerts.preview import preview
-from fleetops.alerts.schemas import IncidentRead, SilenceCreate, SilenceRead
+from fleetops.alerts.schemas import SilenceCreate
 from fleetops.cli.output import JsonOption, console, emit_json, fail, reports_errors, table
+from fleetops.cli.remote import remote, show_list, show_record
+from fleetops.client import Client, Page
 from fleetops.db.session import get_database
 
 app = typer.Typer(help="Alerts: explain, measures, silences, the worker tick.", no_args_is_help=True)
@@ -23,7 +25,6 @@ routes_app = typer.Typer(
     help="The routing tree: test where an alert would go, check the files.", no_args_is_help=True
 )
 app.add_typer(silence_app, name="silence")
-ACTOR = f"cli@{getpass.getuser()}"
 INCIDENT_COLUMNS = (
     "id",
     "priority",
@@ -38,11 +39,10 @@ INCIDENT_COLUMNS = (
 
 
 @app.command("explain")
-@reports_errors
-def explain(alert_id: int, as_json: bool = JsonOption) -> None:
+@remote
+def explain(fleet: Client, alert_id: int, as_json: bool = JsonOption) -> None:
     """Why an alert paged, ticketed, forwarded or stayed quiet."""
-    with get_database().transaction() as session:
-        found = service.explain(session, alert_id)
+    found = fleet.alerts.explain(alert_id)
     if as_json:
         return emit_json(found)
     console.print(f"[bold]{found['verdict']}[/bold]")
@@ -57,11 +57,10 @@ def explain(alert_id: int, as_json: bool = JsonOption) -> None:
 
 
 @app.command("measures")
-@reports_errors
-def measures(as_json: bool = JsonOption) -> None:
+@remote
+def measures(fleet: Client, as_json: bool = JsonOption) -> None:
     """Alerts in, incidents, pages, tickets, forwards, suppressed by reason, time to notify."""
-    with get_database().transaction() as session:
-        found = service.measures(session)
+    found = fleet.alerts.measures()
     if as_json:
         return emit_json(found)
     table(
@@ -77,8 +76,9 @@ def tick() -> None:
 
 
 @silence_app.command("add")
-@reports_errors
+@remote
 def silence_add(
+    fleet: Client,
     matchers: list[str],
     duration: str = typer.Option("2h", "--for", help="e.g. 30m, 2h, 1d"),
     comment: str = typer.Option("", help="Why: shown as the suppression reason."),
@@ -92,65 +92,48 @@ def silence_add(
         )
     except ValueError as exc:
         raise fail(str(exc)) from None
-    with get_database().transaction() as session:
-        row = SilenceRead.model_validate(service.create_silence(session, ACTOR, data))
+    row = fleet.alerts.silence(data)
     console.print(f"silence #{row.id} until {row.ends_at.isoformat()}")
 
 
 @silence_app.command("list")
-@reports_errors
-def silence_list(as_json: bool = JsonOption) -> None:
-    with get_database().transaction() as session:
-        rows = [SilenceRead.model_validate(s).model_dump(mode="json") for s in service.list_silences(session)]
-    if as_json:
-        return emit_json(rows)
-    table(rows, ("id", "kind", "matchers", "starts_at", "ends_at", "created_by", "comment"), title="Silences")
+@remote
+def silence_list(fleet: Client, as_json: bool = JsonOption) -> None:
+    columns = ("id", "kind", "matchers", "starts_at", "ends_at", "created_by", "comment")
+    show_list([Page(fleet.alerts.silences())], columns, title="Silences", as_json=as_json, bare_json=True)
 
 
 @silence_app.command("expire")
-@reports_errors
-def silence_expire(silence_id: int) -> None:
-    with get_database().transaction() as session:
-        service.expire_silence(session, silence_id)
+@remote
+def silence_expire(fleet: Client, silence_id: int) -> None:
+    fleet.alerts.expire_silence(silence_id)
     console.print(f"silence #{silence_id} expired")
 
 
 @incidents_app.command("list")
-@reports_errors
+@remote
 def incidents_list(
+    fleet: Client,
     status: str | None = typer.Option(None, help="open, resolved or merged"),
-    limit: int = 100,
+    limit: int = typer.Option(100, min=1, max=1000),
     as_json: bool = JsonOption,
 ) -> None:
-    with get_database().transaction() as session:
-        rows = [
-            IncidentRead.model_validate(i).model_dump(mode="json")
-            for i in service.list_incidents(session, status, limit)
-        ]
-    if as_json:
-        return emit_json(rows)
-    table(rows, INCIDENT_COLUMNS, title="Incidents")
-
-
-@incidents_app.command("show")
-@reports_errors
-def incidents_show(incident_id: int, as_json: bool = JsonOption) -> None:
-    with get_database().transaction() as session:
-        row = IncidentRead.model_validate(service.get_incident(session, incident_id)).model_dump(mode="json")
-    if as_json:
-        return emit_json(row)
-    table(
-        [{"field": k, "value": v} for k, v in row.items()],
-        ("field", "value"),
-        title=f"Incident #{incident_id}",
+    page = fleet.incidents.list(status, limit)
+    show_list(
+        [page], INCIDENT_COLUMNS, title="Incidents", as_json=as_json, bare_json=True, hint="raise --limit"
     )
 
 
+@incidents_app.command("show")
+@remote
+def incidents_show(fleet: Client, incident_id: int, as_json: bool = JsonOption) -> None:
+    show_record(fleet.incidents.get(incident_id), f"Incident #{incident_id}", as_json)
+
+
 @incidents_app.command("ack")
-@reports_errors
-def incidents_ack(incident_id: int) -> None:
-    with get_database().transaction() as session:
-        service.acknowledge(session, incident_id, ACTOR)
+@remote
+def incidents_ack(fleet: Client, incident_id: int) -> None:
+    fleet.incidents.acknowledge(incident_id)
     console.print(f"incident #{incident_id} acknowledged")
 
 

@@ -1,4 +1,4 @@
-"""`fleetops health`: fleet health, one node's health, findings and FSH coverage, from the records."""
+"""`fleetops health`: fleet health, one node's health, findings and FSH coverage, over the API."""
 
 from __future__ import annotations
 
@@ -6,15 +6,23 @@ from datetime import datetime
 
 import typer
 
-from fleetops.auth.principal import SYSTEM
-from fleetops.cli.output import JsonOption, console, emit_json, reports_errors, table
-from fleetops.db.session import get_database
-from fleetops.health import service
-from fleetops.health.coverage import coverage as fsh_coverage
-from fleetops.inventory.kinds import KINDS
-from fleetops.inventory.service import find
+from fleetops.cli.output import JsonOption, console, emit_json, table
+from fleetops.cli.remote import AllOption, LimitOption, limit_of, remote, show_list
+from fleetops.client import Client
 
 app = typer.Typer(help="Fleet system health: GPU and node health, findings, coverage.", no_args_is_help=True)
+FINDING_COLUMNS = [
+    "id",
+    "hostname",
+    "gpu_index",
+    "severity",
+    "title",
+    "action",
+    "owner",
+    "count",
+    "opened_at",
+    "resolved_at",
+]
 
 
 def _pct(share: float | None) -> str:
@@ -22,11 +30,10 @@ def _pct(share: float | None) -> str:
 
 
 @app.command("summary")
-@reports_errors
-def summary(as_json: bool = JsonOption) -> None:
+@remote
+def summary(fleet: Client, as_json: bool = JsonOption) -> None:
     """Nodes and GPUs by health state, unhealthy GPUs by cause, open findings, coverage."""
-    with get_database().transaction() as session:
-        data = service.summary(session, SYSTEM)
+    data = fleet.health.summary()
     if as_json:
         return emit_json(data)
     states = [{"what": what, **data[what]} for what in ("nodes", "gpus")]
@@ -36,26 +43,23 @@ def summary(as_json: bool = JsonOption) -> None:
 
 
 @app.command("node")
-@reports_errors
-def node(hostname: str = typer.Argument(..., help="Hostname or id"), as_json: bool = JsonOption) -> None:
+@remote
+def node(
+    fleet: Client, hostname: str = typer.Argument(..., help="Hostname or id"), as_json: bool = JsonOption
+) -> None:
     """One node's health, its GPUs, recent findings and state changes."""
-    with get_database().transaction() as session:
-        record = find(session, SYSTEM, KINDS["node"], hostname)
-        data = service.node_health(session, SYSTEM, record["id"])
+    data = fleet.health.node(hostname)
     if as_json:
         return emit_json(data)
     console.print(f"[bold]{data['hostname']}[/bold]: {data['state']} — {data['why']}", highlight=False)
     table(data["gpus"], ["index", "uuid", "state", "why"], title="GPUs")
-    table(
-        data["findings"],
-        ["id", "severity", "gpu_index", "title", "action", "owner", "count", "opened_at", "resolved_at"],
-        title="findings",
-    )
+    table(data["findings"], FINDING_COLUMNS[:1] + FINDING_COLUMNS[2:], title="findings")
 
 
 @app.command("findings")
-@reports_errors
+@remote
 def findings(
+    fleet: Client,
     open_only: bool = typer.Option(False, "--open", help="Only open findings."),
     node: str | None = typer.Option(None, help="Hostname."),
     cluster: str | None = None,
@@ -63,41 +67,29 @@ def findings(
     severity: str | None = typer.Option(None, help="info, warning or critical"),
     xid: int | None = None,
     since: datetime | None = None,
-    limit: int = 100,
+    limit: int = LimitOption,
+    every: bool = AllOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Findings, newest first."""
-    query = service.FindingQuery(
-        True if open_only else None, node, cluster, check, severity, xid, since, None, limit
+    pages = fleet.health.finding_pages(
+        limit=limit_of(limit, every),
+        open=True if open_only else None,
+        node=node,
+        cluster=cluster,
+        check=check,
+        severity=severity,
+        xid=xid,
+        since=since.isoformat() if since else None,
     )
-    with get_database().transaction() as session:
-        data = service.list_findings(session, SYSTEM, query)
-    if as_json:
-        return emit_json(data)
-    table(
-        data["items"],
-        [
-            "id",
-            "hostname",
-            "gpu_index",
-            "severity",
-            "title",
-            "action",
-            "owner",
-            "count",
-            "opened_at",
-            "resolved_at",
-        ],
-        title="findings",
-    )
+    show_list(pages, FINDING_COLUMNS, title="findings", as_json=as_json)
 
 
 @app.command("coverage")
-@reports_errors
-def coverage(as_json: bool = JsonOption) -> None:
+@remote
+def coverage(fleet: Client, as_json: bool = JsonOption) -> None:
     """Share of nodes in active clusters that reported within 5 minutes, per cluster and supplier."""
-    with get_database().transaction() as session:
-        data = fsh_coverage(session, SYSTEM).as_dict()
+    data = fleet.health.coverage()
     if as_json:
         return emit_json(data)
     for scope in ("clusters", "suppliers"):

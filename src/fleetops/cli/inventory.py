@@ -1,61 +1,65 @@
-"""`fleetops inventory|clusters|nodes`: import, export, report and look up the fleet."""
+"""`fleetops inventory|clusters|nodes`: import, export, report and look up the fleet, over the API."""
 
 from __future__ import annotations
 
-import getpass
 import sys
 from pathlib import Path
 
 import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
-from fleetops.auth.choices import Role
-from fleetops.auth.principal import SYSTEM, Principal
-from fleetops.cli.output import JsonOption, console, emit_json, fail, reports_errors, table
-from fleetops.db.session import get_database
-from fleetops.inventory import formats, service
+from fleetops.cli.output import JsonOption, console, emit_json, fail, stderr, table
+from fleetops.cli.remote import AllOption, LimitOption, limit_of, remote, show_list, show_record
+from fleetops.client import Client
+from fleetops.inventory import formats
 from fleetops.inventory.kinds import KINDS
 
 inventory_app = typer.Typer(help="Import, export and check the fleet inventory.", no_args_is_help=True)
 clusters_app = typer.Typer(help="Clusters: list and show.", no_args_is_help=True)
 nodes_app = typer.Typer(help="Nodes: list and show.", no_args_is_help=True)
-CLI = Principal(Role.ADMIN, f"cli@{getpass.getuser()}")
 
 
 @inventory_app.command("import")
-@reports_errors
+@remote
 def import_file(
+    fleet: Client,
     path: Path = typer.Argument(..., help="YAML, JSON or CSV file; '-' reads standard input."),
     fmt: str | None = typer.Option(None, "--format", help="yaml, json or csv (default: from the file name)."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Create or update every record in one transaction: any error writes nothing."""
+    """Create or update every record in one transaction on the server: any error writes nothing."""
     if str(path) == "-":
         text, kind = sys.stdin.read(), formats.format_of(Path("stdin"), fmt or "yaml")
     else:
         if not path.is_file():
             raise fail(f"{path}: no such file")
         text, kind = path.read_text(encoding="utf-8"), formats.format_of(path, fmt)
-    doc = formats.parse(text, kind, str(path))
-    with console.status(f"importing {len(doc.nodes)} nodes…"), get_database().transaction() as session:
-        result = service.apply(session, CLI, doc)
-    summary = result.summary()
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
+    with Progress(*columns, console=stderr, transient=True, disable=not stderr.is_terminal) as bar:
+        task = bar.add_task(f"uploading {path}", total=None)
+
+        def sent(done: int, total: int) -> None:
+            waiting = done >= total
+            bar.update(task, completed=done, total=total, description="applying" if waiting else "uploading")
+
+        summary = fleet.inventory.import_text(text, kind, progress=sent)
     if as_json:
         emit_json(summary)
         return
-    rows = [{"kind": k, **{s: summary[s].get(k, 0) for s in summary}} for k in (*KINDS,)]
+    rows = [{"kind": k, **{s: summary[s].get(k, 0) for s in summary}} for k in KINDS]
     table([r for r in rows if any(r[s] for s in summary)], ["kind", *summary], title=f"imported {path}")
 
 
 @inventory_app.command("export")
-@reports_errors
+@remote
 def export_file(
+    fleet: Client,
     path: Path | None = typer.Argument(None, help="Output file (default: standard output)."),
     fmt: str = typer.Option("yaml", "--format", help="yaml, json or csv."),
 ) -> None:
     """Write the whole inventory in the import format; importing it back changes nothing."""
     kind = formats.format_of(path or Path(f"out.{fmt}"), fmt if path is None else None)
-    with get_database().transaction() as session:
-        text = formats.dump(formats.export(session), kind)
+    text = fleet.inventory.export(kind)
     if path is None:
         sys.stdout.write(text)
     else:
@@ -64,11 +68,10 @@ def export_file(
 
 
 @inventory_app.command("report")
-@reports_errors
-def report(as_json: bool = JsonOption) -> None:
+@remote
+def report(fleet: Client, as_json: bool = JsonOption) -> None:
     """Clusters missing a customer, supplier or contract, and non-compliant orchestrators."""
-    with get_database().transaction() as session:
-        rows = service.untracked_clusters(session)
+    rows = fleet.inventory.untracked_clusters()
     if as_json:
         emit_json({"items": rows})
         return
@@ -82,38 +85,36 @@ def report(as_json: bool = JsonOption) -> None:
 def _lister(kind_name: str, columns: list[str]):  # type: ignore[no-untyped-def]
     kind = KINDS[kind_name]
 
-    @reports_errors
+    @remote
     def list_command(
+        fleet: Client,
         supplier: str | None = typer.Option(None, help="Filter by supplier name."),
         site: str | None = typer.Option(None, help="Filter by site name."),
         cluster: str | None = typer.Option(None, help="Filter by cluster name (nodes)."),
+        customer: str | None = typer.Option(None, help="Filter by customer name."),
         state: str | None = typer.Option(None, help="Filter by lifecycle state."),
-        limit: int = typer.Option(100, help="At most this many rows."),
+        limit: int = LimitOption,
+        every: bool = AllOption,
         as_json: bool = JsonOption,
     ) -> None:
-        filters = {"supplier": supplier, "site": site, "state": state}
-        if kind_name == "node":
-            filters["cluster"] = cluster
-        elif cluster:
-            raise fail("--cluster filters nodes, not clusters")
-        with get_database().transaction() as session:
-            page = service.list_records(session, SYSTEM, kind, filters, limit=limit)
-        emit_json({"items": page.items}) if as_json else table(page.items, columns, title=kind.plural)
+        records = getattr(fleet, kind.plural)
+        filters = {
+            "supplier": supplier,
+            "site": site,
+            "cluster": cluster,
+            "customer": customer,
+            "state": state,
+        }
+        pages = records.pages(limit=limit_of(limit, every), **filters)
+        show_list(pages, columns, title=kind.plural, as_json=as_json)
 
-    @reports_errors
+    @remote
     def show_command(
-        name: str = typer.Argument(..., help=f"The {kind_name}'s name or id."), as_json: bool = JsonOption
+        fleet: Client,
+        name: str = typer.Argument(..., help=f"The {kind_name}'s {kind.key[-1]} or id."),
+        as_json: bool = JsonOption,
     ) -> None:
-        with get_database().transaction() as session:
-            record = service.find(session, SYSTEM, kind, name)
-        if as_json:
-            emit_json(record)
-            return
-        table(
-            ({"field": k, "value": v} for k, v in record.items()),
-            ["field", "value"],
-            title=f"{kind_name} {name}",
-        )
+        show_record(getattr(fleet, kind.plural).get(name), f"{kind_name} {name}", as_json)
 
     return list_command, show_command
 

@@ -1,23 +1,19 @@
-"""`fleetops remediation runs|show|settings|kill-switch|dry-run|breakers|breaker-reset|measures`, and
-`fleetops sim day` (the `day` function below, registered under the `sim` group)."""
+"""`fleetops remediation runs|show|settings|kill-switch|dry-run|breakers|breaker-reset|measures` over the
+API, and `fleetops sim day` (the `day` function below, registered under the `sim` group)."""
 
 from __future__ import annotations
 
-import getpass
 import json
 
 import typer
 from rich.progress import Progress
 
-from fleetops.auth.choices import Role
-from fleetops.auth.principal import Principal
 from fleetops.cli.output import JsonOption, console, emit_json, reports_errors, table
-from fleetops.db.session import get_database
-from fleetops.remediation import measures, service
-from fleetops.remediation.schemas import BreakerRead, RunRead, SettingsUpdate, StepRead
+from fleetops.cli.remote import remote, show_list
+from fleetops.client import Client, Page
+from fleetops.remediation.schemas import SettingsUpdate
 
 app = typer.Typer(help="Automated remediation: runs, settings, safety switches.", no_args_is_help=True)
-CLI = Principal(Role.ADMIN, f"cli@{getpass.getuser()}")
 RUN_COLUMNS = ["id", "hostname", "state", "rule", "plan", "step", "rung", "last_error", "detected_at"]
 
 
@@ -26,45 +22,50 @@ def _minutes(seconds: float | None) -> str:
 
 
 @app.command("runs")
-@reports_errors
+@remote
 def runs(
+    fleet: Client,
     state: str | None = typer.Option(None, help="Only runs in this state (pending, acting, escalated...)."),
     hostname: str | None = typer.Option(None, help="Only runs of this node."),
     limit: int = typer.Option(50, min=1, max=1000),
     as_json: bool = JsonOption,
 ) -> None:
     """Remediation runs, newest first."""
-    with get_database().transaction() as session:
-        rows = [
-            RunRead.model_validate(r).model_dump(mode="json")
-            for r in service.list_runs(session, CLI, state=state, hostname=hostname, limit=limit)
-        ]
-    if as_json:
-        emit_json(rows)
-        return
-    table([{**r, "plan": " → ".join(r["plan"])} for r in rows], RUN_COLUMNS, title="remediation runs")
+    found = fleet.remediation.runs(state=state, hostname=hostname, limit=limit)
+    rows = [
+        {**r.model_dump(mode="json"), "plan": r.plan if as_json else " → ".join(r.plan)} for r in found.items
+    ]
+    show_list(
+        [Page(rows, more=found.more)],
+        RUN_COLUMNS,
+        title="remediation runs",
+        as_json=as_json,
+        bare_json=True,
+        hint="raise --limit",
+    )
 
 
 @app.command("show")
-@reports_errors
-def show(run_id: int = typer.Argument(...), as_json: bool = JsonOption) -> None:
+@remote
+def show(fleet: Client, run_id: int = typer.Argument(...), as_json: bool = JsonOption) -> None:
     """One run and every step it took (who, when, what, outcome)."""
-    with get_database().transaction() as session:
-        run = RunRead.model_validate(service.get_run(session, CLI, run_id)).model_dump(mode="json")
-        steps = [StepRead.model_validate(s).model_dump(mode="json") for s in service.steps(session, run_id)]
+    detail = fleet.remediation.run(run_id).model_dump(mode="json")
     if as_json:
-        emit_json({**run, "steps": steps})
+        emit_json(detail)
         return
     console.print(
-        f"run {run['id']} on {run['hostname']}: [bold]{run['state']}[/] ({run['rule']}) {run['reason']}"
+        f"run {detail['id']} on {detail['hostname']}: [bold]{detail['state']}[/] ({detail['rule']}) "
+        f"{detail['reason']}"
     )
-    table(steps, ["at", "actor", "from_state", "to_state", "action", "outcome", "detail"], title="steps")
+    columns = ["at", "actor", "from_state", "to_state", "action", "outcome", "detail"]
+    table(detail["steps"], columns, title="steps")
 
 
 @app.command("settings")
-@reports_errors
+@remote
 def settings(
-    cluster_id: int = typer.Argument(...),
+    fleet: Client,
+    cluster: str = typer.Argument(..., help="The cluster's name or id."),
     enabled: bool | None = typer.Option(None, "--enabled/--disabled", help="Turn remediation on or off."),
     dry_run: bool | None = typer.Option(None, "--dry-run/--live"),
     allowed: str | None = typer.Option(None, help="Comma-separated allowed actions ('' for all)."),
@@ -76,11 +77,10 @@ def settings(
     }
     if allowed is not None:
         changes["allowed_actions"] = [a for a in allowed.split(",") if a] or None
-    with get_database().transaction() as session:
-        if changes:
-            result = service.update_settings(session, CLI, cluster_id, SettingsUpdate.model_validate(changes))
-        else:
-            result = service.get_settings(session, CLI, cluster_id)
+    if changes:
+        result = fleet.remediation.update_settings(cluster, SettingsUpdate.model_validate(changes))
+    else:
+        result = fleet.remediation.settings(cluster)
     data = result.model_dump(mode="json")
     if as_json:
         emit_json(data)
@@ -92,47 +92,49 @@ def settings(
     )
 
 
-def _switch(name: str, on: bool, reason: str) -> None:
-    with get_database().transaction() as session:
-        result = service.set_switch(session, CLI, name, on, reason)
+def _switch(fleet: Client, name: str, on: bool, reason: str) -> None:
+    result = fleet.remediation.set_switch(name, on, reason)
     console.print(f"{name}: {'ON' if result.on else 'off'} (by {result.changed_by})")
 
 
 @app.command("kill-switch")
-@reports_errors
-def kill_switch(on: bool = typer.Argument(..., help="on / off"), reason: str = typer.Option("")) -> None:
+@remote
+def kill_switch(
+    fleet: Client, on: bool = typer.Argument(..., help="on / off"), reason: str = typer.Option("")
+) -> None:
     """Stop (on) or allow (off) every remediation action fleet-wide."""
-    _switch("kill", on, reason)
+    _switch(fleet, "kill", on, reason)
 
 
 @app.command("dry-run")
-@reports_errors
-def dry_run_switch(on: bool = typer.Argument(..., help="on / off"), reason: str = typer.Option("")) -> None:
+@remote
+def dry_run_switch(
+    fleet: Client, on: bool = typer.Argument(..., help="on / off"), reason: str = typer.Option("")
+) -> None:
     """Record what would have been done, without doing it (fleet-wide)."""
-    _switch("dry_run", on, reason)
+    _switch(fleet, "dry_run", on, reason)
 
 
 @app.command("breakers")
-@reports_errors
-def breakers(as_json: bool = JsonOption) -> None:
+@remote
+def breakers(fleet: Client, as_json: bool = JsonOption) -> None:
     """Circuit breakers per cluster and supplier."""
-    with get_database().transaction() as session:
-        rows = [BreakerRead.model_validate(b).model_dump(mode="json") for b in service.breakers(session)]
-    if as_json:
-        emit_json(rows)
-        return
-    table(rows, ["scope", "subject_id", "state", "tripped_at", "reason", "reset_by"], title="breakers")
+    columns = ["scope", "subject_id", "state", "tripped_at", "reason", "reset_by"]
+    show_list(
+        [Page(fleet.remediation.breakers())], columns, title="breakers", as_json=as_json, bare_json=True
+    )
 
 
 @app.command("breaker-reset")
-@reports_errors
+@remote
 def breaker_reset(
-    scope: str = typer.Argument(..., help="cluster or supplier"), subject_id: int = typer.Argument(...)
+    fleet: Client,
+    scope: str = typer.Argument(..., help="cluster or supplier"),
+    subject_id: int = typer.Argument(...),
 ) -> None:
     """Close a tripped breaker (a person's decision, audited)."""
-    with get_database().transaction() as session:
-        row = service.reset_breaker(session, CLI, scope, subject_id)
-    console.print(f"breaker {scope} {subject_id}: {row.state.value}")
+    row = fleet.remediation.reset_breaker(scope, subject_id)
+    console.print(f"breaker {scope} {subject_id}: {row.state}")
 
 
 def print_summary(data: dict) -> None:
@@ -164,14 +166,14 @@ def print_summary(data: dict) -> None:
 
 
 @app.command("measures")
-@reports_errors
+@remote
 def show_measures(
+    fleet: Client,
     as_json: bool = JsonOption,
     days: float = typer.Option(30, min=0.01, help="over runs detected in these days"),
 ) -> None:
     """MTTR, automation share, actions and escalations, computed from the runs."""
-    with get_database().transaction() as session:
-        data = measures.summary(session, days)
+    data = fleet.remediation.measures(days)
     if as_json:
         emit_json(data)
         return
