@@ -12,6 +12,7 @@ from fleetops.alerts import service
 from fleetops.alerts.context import Context
 from fleetops.alerts.notify import Notifiers
 from fleetops.alerts.policy import RoutingTree, default_routes, default_rules
+from fleetops.backends.settings import Notify
 from fleetops.clock import ManualClock
 from fleetops.db.session import Database
 from fleetops.flow import Finding
@@ -20,15 +21,20 @@ SUPPLIER_HOOK = "https://hooks.slack.test/acme"
 CUSTOMER_HOOK = "https://hooks.slack.test/initech"
 
 
+def configured_notify(hooks: dict[str, str] | None = None) -> Notify:
+    """The receivers' credentials an operator's configuration gives: a webhook per supplier and customer
+    (`hooks`, by label value), a PagerDuty routing key."""
+    hooks = {"acme": SUPPLIER_HOOK, "initech": CUSTOMER_HOOK} if hooks is None else hooks
+    return Notify.model_validate(
+        {
+            "routing_keys": {"oncall-pager": "R0UT1NG"},
+            "webhooks": {name: hooks for name in ("supplier-slack", "customer-slack")},
+        }
+    )
+
+
 def test_routes() -> RoutingTree:
-    """The default tree with webhooks filled in, as an operator's configuration would."""
-    tree = default_routes().model_copy(deep=True)
-    for receiver in tree.receivers:
-        if receiver.name == "supplier-slack":
-            receiver.urls = {"acme": SUPPLIER_HOOK}
-        if receiver.name == "customer-slack":
-            receiver.urls = {"initech": CUSTOMER_HOOK}
-    return tree
+    return default_routes().model_copy(deep=True)
 
 
 @dataclass
@@ -40,6 +46,7 @@ class Timeline:
     pager: FakePagerDuty = field(default_factory=FakePagerDuty)
     slack: FakeSlack = field(default_factory=FakeSlack)
     jira: FakeJira = field(default_factory=FakeJira)
+    secrets: Notify = field(default_factory=configured_notify)
 
     def push(self, findings: list[Finding]) -> Any:
         with self.database.transaction() as session:
@@ -47,7 +54,8 @@ class Timeline:
             return service.ingest_findings(session, findings, ctx)
 
     def tick(self) -> int:
-        return service.tick(self.database, self.routes, Notifiers(self.pager, self.slack, self.jira))
+        notifiers = Notifiers(self.pager, self.slack, self.jira, self.secrets)
+        return service.tick(self.database, self.routes, notifiers)
 
     def run_for(self, seconds: int, step: int = 1) -> None:
         for _ in range(0, seconds, step):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import select
 
 from fleetops.adapters.jira.client import JiraClient
@@ -13,9 +14,10 @@ from fleetops.adapters.slack.client import SlackClient
 from fleetops.alerts import models
 from fleetops.alerts.notify import Notifiers
 from fleetops.alerts.outbox import backoff
+from fleetops.backends.settings import Notify
 from fleetops.flow import FaultOwner
 from tests.alerts.fleet import finding, fleet
-from tests.alerts.harness import Timeline
+from tests.alerts.harness import Timeline, configured_notify
 from tests.alerts.receiver import Receiver
 from tests.factories import load
 
@@ -26,18 +28,19 @@ def receiver() -> Iterator[Receiver]:
         yield running
 
 
-def real_notifiers() -> Notifiers:
-    return Notifiers(PagerDutyClient(timeout=2), SlackClient(timeout=2), JiraClient(token="t", timeout=2))
+def real_notifiers(secrets: Notify) -> Notifiers:
+    return Notifiers(
+        PagerDutyClient(timeout=2), SlackClient(timeout=2), JiraClient(token="t", timeout=2), secrets
+    )
 
 
 @pytest.fixture
 def timeline(sqlite_database, manual_clock, receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> Timeline:
-    monkeypatch.setenv("FLEETOPS_PAGERDUTY_ROUTING_KEY", "R0UT1NG")
     load(sqlite_database, fleet(racks=11, per_rack=32))
     t = Timeline(sqlite_database, manual_clock)
     for r in t.routes.receivers:
         r.url = {"pagerduty": f"{receiver.url}/v2/enqueue", "jira": f"{receiver.url}/jira"}.get(r.kind, r.url)
-        r.urls = {k: f"{receiver.url}/slack/{k}" for k in ("acme", "initech")}
+    t.secrets = configured_notify({k: f"{receiver.url}/slack/{k}" for k in ("acme", "initech")})
     t.rules.classification.per_cluster = {"alpha": 0.05}
     return t
 
@@ -47,7 +50,7 @@ def tick(t: Timeline, seconds: int, notifiers: Notifiers | None = None) -> None:
 
     for _ in range(seconds):
         t.clock.advance(1)
-        service.tick(t.database, t.routes, notifiers or real_notifiers())
+        service.tick(t.database, t.routes, notifiers or real_notifiers(t.secrets))
 
 
 def tor(t: Timeline) -> list:
@@ -91,7 +94,7 @@ def test_outbox_survives_a_restart(timeline: Timeline, receiver: Receiver) -> No
     tick(timeline, 30)
     timeline.database.dispose()  # the process dies: connections and in-memory clients are gone
     receiver.down = False
-    tick(timeline, 300, real_notifiers())
+    tick(timeline, 300, real_notifiers(timeline.secrets))
     assert len(receiver.pagerduty) == 1 and len(receiver.jira) == 1
 
 
@@ -99,7 +102,7 @@ def test_a_400_is_not_retried(
     timeline: Timeline, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     timeline.push(tor(timeline))
-    monkeypatch.setenv("FLEETOPS_PAGERDUTY_ROUTING_KEY", "")
+    timeline.secrets.routing_keys["oncall-pager"] = SecretStr("")
     tick(timeline, 120)
     with timeline.database.transaction() as session:
         row = session.scalars(select(models.Outbox).where(models.Outbox.kind == "pagerduty")).one()
@@ -136,7 +139,8 @@ def test_slack_is_rate_limited_per_webhook(timeline: Timeline, receiver: Receive
     timeline.clock.advance(40)
     from fleetops.alerts import service
 
-    service.tick(timeline.database, timeline.routes, real_notifiers())  # flush: 6 customer messages queued
+    # flush: 6 customer messages queued
+    service.tick(timeline.database, timeline.routes, real_notifiers(timeline.secrets))
     assert len(receiver.slack.get("/slack/initech", [])) == 1
     tick(timeline, 2)
     assert len(receiver.slack["/slack/initech"]) == 3
@@ -157,7 +161,7 @@ def test_a_worker_dying_mid_send_leaves_its_messages_to_the_next(
     timeline.push(tor(timeline))
     timeline.clock.advance(40)
     with timeline.database.transaction() as session:
-        notify.flush(session, timeline.routes, timeline.clock.now())
+        notify.flush(session, timeline.routes, timeline.clock.now(), timeline.secrets)
     claimed = outbox._claim(timeline.database, timeline.routes, timeline.clock.now())  # then the worker dies
     assert len(claimed) == 3
     tick(timeline, 30)

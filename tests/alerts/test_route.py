@@ -61,7 +61,7 @@ route:
       routes:
         - matchers: ['priority="P0"']
           receiver: c
-receivers: [{name: a, kind: slack, url: "http://x"}, {name: b, kind: slack, url: "http://x"},
+receivers: [{name: a, kind: slack}, {name: b, kind: slack},
             {name: c, kind: pagerduty, url: "http://x"}]
 """)
     tree = load_routes(path)

@@ -146,7 +146,8 @@ def test_a_notification_that_could_not_be_sent_is_explained_with_its_reason(cons
     with timeline.database.transaction() as session:
         alert_id = session.scalar(select(models.Alert.id).where(models.Alert.alertname == "xid"))
     reasons = [
-        "supplier-slack trigger failed: receiver supplier-slack has no webhook for supplier=globex",
+        "supplier-slack trigger failed: receiver supplier-slack has no webhook for supplier=globex in "
+        "[fleetops.notify.webhooks]",
         "supplier-tickets trigger failed: jira answered 400",
     ]
     viewer = bearer(token(timeline.database, Role.VIEWER))

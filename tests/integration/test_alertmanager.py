@@ -134,7 +134,6 @@ def firing(session) -> int:
 def test_alertmanager_storm_becomes_one_rack_ticket_and_one_xid_ticket(
     alertmanager, sqlite_database, manual_clock, monkeypatch
 ) -> None:
-    monkeypatch.setenv("FLEETOPS_PAGERDUTY_ROUTING_KEY", "R0UT1NG")
     load(sqlite_database, fleet(racks=11, per_rack=32))
     manual_clock.set(datetime.now(UTC))
     timeline = Timeline(sqlite_database, manual_clock)

@@ -7,7 +7,6 @@ fleetops; and a closing message says why it closes, so a folded ticket points at
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -76,7 +75,6 @@ def _pagerduty(
 ) -> dict[str, Any]:
     head = incidents[0]
     event: dict[str, Any] = {
-        "routing_key": os.environ.get(receiver.secret_env or "", ""),
         "event_action": action,
         "dedup_key": dedup_key(head.id),
     }

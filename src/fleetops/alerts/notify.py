@@ -8,7 +8,6 @@ its page, forward and ticket are closed saying which incident carries on (the pa
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,8 +15,11 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from fleetops.adapters.jira import Ticketer
+from fleetops.adapters.jira.client import JiraClient
 from fleetops.adapters.pagerduty import Pager
+from fleetops.adapters.pagerduty.client import PagerDutyClient
 from fleetops.adapters.slack import ChatNotifier
+from fleetops.adapters.slack.client import SlackClient
 from fleetops.alerts import models
 from fleetops.alerts.choices import Disposition, IncidentStatus, OutboxStatus, Scope
 from fleetops.alerts.context import Context
@@ -25,6 +27,8 @@ from fleetops.alerts.incidents import record
 from fleetops.alerts.messages import FAULT_LINES, Fault, dedup_key, message
 from fleetops.alerts.policy import Receiver, RoutingTree
 from fleetops.alerts.route import REMEDIATION_NODE_STATES
+from fleetops.backends.settings import Notify
+from fleetops.config import settings
 from fleetops.inventory.placement import placements
 
 SUPPRESSED = Disposition.SUPPRESSED.value
@@ -34,25 +38,17 @@ CLOSED = (IncidentStatus.RESOLVED.value, IncidentStatus.MERGED.value)
 
 @dataclass
 class Notifiers:
-    """The three outbound ports; production uses the real clients, tests the fakes or a local receiver."""
+    """The three outbound ports and the receivers' credentials, looked up at delivery so no secret is
+    ever written to an outbox row; production uses the real clients, tests the fakes or a local receiver."""
 
-    pager: Pager = field(default_factory=lambda: _real("pagerduty"))
-    chat: ChatNotifier = field(default_factory=lambda: _real("slack"))
-    ticketer: Ticketer = field(default_factory=lambda: _real("jira"))
+    pager: Pager = field(default_factory=lambda: PagerDutyClient())
+    chat: ChatNotifier = field(default_factory=lambda: SlackClient())
+    ticketer: Ticketer = field(default_factory=lambda: _jira(settings().notify))
+    secrets: Notify = field(default_factory=lambda: settings().notify)
 
 
-def _real(kind: str) -> Any:
-    if kind == "pagerduty":
-        from fleetops.adapters.pagerduty.client import PagerDutyClient
-
-        return PagerDutyClient()
-    if kind == "slack":
-        from fleetops.adapters.slack.client import SlackClient
-
-        return SlackClient()
-    from fleetops.adapters.jira.client import JiraClient
-
-    return JiraClient(token=os.environ.get("FLEETOPS_JIRA_TOKEN"))
+def _jira(notify: Notify) -> JiraClient:
+    return JiraClient(token=notify.jira_token.get_secret_value() if notify.jira_token else None)
 
 
 def _digest(incidents: list[models.Incident]) -> str:
@@ -83,7 +79,7 @@ def _decide(group: models.NotificationGroup, incidents: list[models.Incident], n
     return "trigger" if due and not all_resolved else None
 
 
-def flush(session: Any, tree: RoutingTree, now: datetime) -> int:
+def flush(session: Any, tree: RoutingTree, now: datetime, secrets: Notify | None = None) -> int:
     """Flush every due group; returns the number of messages written to the outbox."""
     groups = session.scalars(
         select(models.NotificationGroup).where(models.NotificationGroup.flush_at <= now)
@@ -93,7 +89,8 @@ def flush(session: Any, tree: RoutingTree, now: datetime) -> int:
         incidents = _not_taken_by_remediation(session, _live(session, group), now)
         action = _decide(group, incidents, now)
         if action is not None:
-            rows += _enqueue(session, tree.receiver(group.receiver), group, incidents, action, now)
+            receiver = tree.receiver(group.receiver)
+            rows += _enqueue(session, receiver, group, incidents, action, now, secrets)
             group.last_flushed_at, group.last_digest = now, _digest(incidents)
         resolved = all(i.status in CLOSED for i in incidents)
         last = group.last_flushed_at or now
@@ -159,6 +156,7 @@ def _enqueue(
     incidents: list[models.Incident],
     action: str,
     now: datetime,
+    secrets: Notify | None,
 ) -> list[dict[str, Any]]:
     faults = _faults(session, incidents) if action == "trigger" else []
     into = _folded_into(session, incidents) if action == "resolve" else None
@@ -169,7 +167,7 @@ def _enqueue(
         incident.disposition = Disposition.NOTIFIED.value
     if payload is None:
         return []
-    url, why = receiver.destination(incidents[0].labels)
+    url, why = receiver.destination(incidents[0].labels, secrets)
     status, error = (OutboxStatus.PENDING.value, None) if url else (OutboxStatus.FAILED.value, why)
     return [
         {

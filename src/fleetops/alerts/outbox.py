@@ -16,9 +16,9 @@ from sqlalchemy import func, select, update
 from fleetops.alerts import models
 from fleetops.alerts.choices import OutboxStatus
 from fleetops.alerts.notify import Notifiers
-from fleetops.alerts.policy import RoutingTree
+from fleetops.alerts.policy import RoutingTree, webhook
 from fleetops.db.session import Database
-from fleetops.errors import ExternalError, FleetopsError
+from fleetops.errors import ExternalError, FleetopsError, InvalidInput
 
 BACKOFF_BASE_S = 2.0
 BACKOFF_MAX_S = 300.0
@@ -100,9 +100,13 @@ def _within_rate(
 def _send(row: dict[str, Any], notifiers: Notifiers) -> str | None:
     """Deliver one message; returns the remote id when the receiver gives one."""
     if row["kind"] == "pagerduty":
-        return notifiers.pager.send_event(row["destination"], row["payload"])
+        key = notifiers.secrets.routing_keys.get(row["receiver"])
+        if key is None:
+            raise InvalidInput(f"receiver {row['receiver']}: no [fleetops.notify.routing_keys] entry")
+        event = row["payload"] | {"routing_key": key.get_secret_value()}
+        return notifiers.pager.send_event(row["destination"], event)
     if row["kind"] == "slack":
-        notifiers.chat.post(row["destination"], row["payload"])
+        notifiers.chat.post(webhook(row["destination"], notifiers.secrets), row["payload"])
         return None
     label = row["dedup_key"]
     existing = notifiers.ticketer.find_issue(row["destination"], label)

@@ -11,6 +11,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from fleetops.backends.settings import Notify
 from fleetops.config import settings
 from fleetops.errors import InvalidInput
 
@@ -108,28 +109,50 @@ class Rules(BaseModel):
 
 
 class Receiver(BaseModel):
-    """Where messages go. Secrets are named by environment variable, never written in the file."""
+    """Where messages go. Credentials (PagerDuty routing keys, Slack webhooks, the Jira token) are settings
+    (`[fleetops.notify]`, by receiver name), never written in this file or in an outbox row."""
 
     model_config = ConfigDict(extra="forbid")
     name: str
     kind: Literal["pagerduty", "slack", "jira"]
     url: str | None = None
     by_label: str | None = None
-    urls: dict[str, str] = {}
     project: str | None = None
-    secret_env: str | None = None
     rate_per_s: float = Field(default=5.0, gt=0)
 
-    def destination(self, labels: dict[str, str]) -> tuple[str | None, str]:
-        """The URL for these labels, or None and why there is none."""
-        if self.by_label is None:
+    @model_validator(mode="after")
+    def _no_secret_here(self) -> Receiver:
+        if self.kind == "slack" and self.url:
+            raise ValueError(
+                f"receiver {self.name}: a Slack webhook is a secret: set it in "
+                f"[fleetops.notify.webhooks.{self.name}], not as url"
+            )
+        return self
+
+    def destination(self, labels: dict[str, str], notify: Notify | None = None) -> tuple[str | None, str]:
+        """Where to send for these labels, or None and why not. A Slack webhook is itself a secret, so the
+        outbox keeps `slack:<receiver>/<key>` and delivery looks the webhook up (`webhook`)."""
+        if self.kind != "slack":
             return self.url, "" if self.url else f"receiver {self.name} has no url"
-        value = labels.get(self.by_label, "")
-        url = self.urls.get(value) or self.urls.get("default")
-        return (
-            url,
-            "" if url else f"receiver {self.name} has no webhook for {self.by_label}={value or '(none)'}",
-        )
+        hooks = (notify or settings().notify).webhooks.get(self.name, {})
+        value = labels.get(self.by_label, "") if self.by_label else ""
+        key = value if value in hooks else "default" if "default" in hooks else None
+        if key is None:
+            where = f" for {self.by_label}={value or '(none)'}" if self.by_label else ""
+            return None, f"receiver {self.name} has no webhook{where} in [fleetops.notify.webhooks]"
+        return f"{SLACK_REF}{self.name}/{key}", ""
+
+
+SLACK_REF = "slack:"
+
+
+def webhook(destination: str, notify: Notify) -> str:
+    """The Slack webhook an outbox destination refers to; a missing one is a configuration error."""
+    receiver, _, key = destination.removeprefix(SLACK_REF).partition("/")
+    secret = notify.webhooks.get(receiver, {}).get(key)
+    if secret is None:
+        raise InvalidInput(f"receiver {receiver}: no webhook {key} in [fleetops.notify.webhooks.{receiver}]")
+    return secret.get_secret_value()
 
 
 class Route(BaseModel):
@@ -173,9 +196,16 @@ class RoutingTree(BaseModel):
     def receiver(self, name: str) -> Receiver:
         return next(r for r in self.receivers if r.name == name)
 
-    def undeliverable(self) -> list[str]:
-        """Receivers with no URL at all: every message routed to them fails (a forward with no webhooks)."""
-        return [r.name for r in self.receivers if not r.url and not r.urls]
+    def undeliverable(self, notify: Notify | None = None) -> list[str]:
+        """Receivers nothing can reach: no URL, no webhook, or no PagerDuty routing key configured."""
+        notify = notify or settings().notify
+        return [
+            r.name
+            for r in self.receivers
+            if (r.kind == "slack" and not notify.webhooks.get(r.name))
+            or (r.kind != "slack" and not r.url)
+            or (r.kind == "pagerduty" and r.name not in notify.routing_keys)
+        ]
 
 
 def walk(route: Route, path: str = "root") -> list[tuple[str, Route]]:

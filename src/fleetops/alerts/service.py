@@ -72,11 +72,11 @@ def tick(
     database: Database, tree: RoutingTree | None = None, notifiers: notify.Notifiers | None = None
 ) -> int:
     """Flush due notification groups into the outbox, then deliver what is due; returns messages delivered."""
-    tree = tree or default_routes()
+    tree, notifiers = tree or default_routes(), notifiers or notify.Notifiers()
     now = clock.now()
     with database.transaction() as session:
-        notify.flush(session, tree, now)
-    return outbox.deliver(database, tree, notifiers or notify.Notifiers(), now)
+        notify.flush(session, tree, now, notifiers.secrets)
+    return outbox.deliver(database, tree, notifiers, now)
 
 
 def get_incident(session: Session, incident_id: int) -> models.Incident:
@@ -110,7 +110,6 @@ def acknowledge(session: Session, incident_id: int, actor: str) -> models.Incide
     ).all()
     for page in {p.dedup_key: p for p in pages}.values():
         event = {
-            "routing_key": page.payload.get("routing_key", ""),
             "event_action": "acknowledge",
             "dedup_key": page.dedup_key,
         }

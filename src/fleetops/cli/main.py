@@ -26,7 +26,7 @@ from fleetops.db.session import get_database
 from fleetops.errors import InvalidInput
 from fleetops.inventory.kinds import KINDS
 from fleetops.logs import configure
-from fleetops.sim.live import DEMO_ROUTES
+from fleetops.sim.live import DEMO_ENVIRONMENT
 
 app = typer.Typer(
     help="fleetops: operations platform for GPU clouds.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -67,7 +67,7 @@ def version() -> None:
 def db_upgrade() -> None:
     """Apply every pending migration (safe to run repeatedly)."""
     upgrade(get_database())
-    console.print(f"database at head: {settings().database_url}")
+    console.print(f"database at head: {get_database().engine.url.render_as_string(hide_password=True)}")
 
 
 @config_app.command("check")
@@ -212,7 +212,8 @@ def demo(
     from fleetops.sim.load import seed_fleet
 
     os.environ["FLEETOPS_SIMULATE"] = "true"  # the demo's deployments and repairs run on simulated backends
-    os.environ.setdefault("FLEETOPS_ALERT_ROUTES", str(DEMO_ROUTES))
+    for name, value in DEMO_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
     settings.cache_clear()
     database = get_database()
     upgrade(database)

@@ -70,7 +70,7 @@ def get_database() -> Database:
     if _database is None:
         from fleetops.config import settings
 
-        _database = Database(settings().database_url)
+        _database = Database(settings().database_url.get_secret_value())
     return _database
 
 

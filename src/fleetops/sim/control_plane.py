@@ -49,7 +49,10 @@ class WorkerKilled(BaseException):
 
 
 def digest(payload: Any) -> str:
-    """One message's identity across the outbox row and what the receiver got."""
+    """One message's identity across the outbox row and what the receiver got: the routing key is added
+    at delivery (a secret never stored in the row), so it is not part of the identity."""
+    if isinstance(payload, dict):
+        payload = {k: v for k, v in payload.items() if k != "routing_key"}
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 

@@ -7,15 +7,25 @@ failure rate is raised (`DEMO_INTENSITY`) so a demo of minutes shows what a flee
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
-from pathlib import Path
 
 from fleetops import clock
 from fleetops.db.session import Database
 from fleetops.sim.faults import FaultInjector, FleetSimulation
 
 CYCLE = timedelta(seconds=30)
-DEMO_ROUTES = Path(__file__).with_name("demo-routes.yaml")
+# The demo's credentials for the shipped routing tree: a default webhook for every Slack receiver and a
+# PagerDuty routing key, as an operator configures them (the demo's fake notifiers record what they send).
+DEMO_ENVIRONMENT = {
+    "FLEETOPS_NOTIFY__ROUTING_KEYS": json.dumps({"oncall-pager": "demo"}),
+    "FLEETOPS_NOTIFY__WEBHOOKS": json.dumps(
+        {
+            "supplier-slack": {"default": "https://hooks.slack.invalid/demo-supplier"},
+            "customer-slack": {"default": "https://hooks.slack.invalid/demo-customer"},
+        }
+    ),
+}
 DEMO_INTENSITY = 500.0
 
 

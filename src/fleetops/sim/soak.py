@@ -48,7 +48,7 @@ from fleetops.sim.evidence import Evidence, add_tickets, gather, incident_hosts
 from fleetops.sim.faults import Fault, post_reports
 from fleetops.sim.fleet import SUBPOD
 from fleetops.sim.invariants import INVARIANTS, Tally, check_all
-from fleetops.sim.live import DEMO_ROUTES
+from fleetops.sim.live import DEMO_ENVIRONMENT
 from fleetops.sim.measures import summary
 from fleetops.sim.people import OnCall, Supplier
 from fleetops.sim.scenario import (
@@ -108,9 +108,9 @@ class SoakResult:
 
 @contextmanager
 def _simulated_routes() -> Iterator[None]:
-    """The routing tree with a webhook for every receiver (`sim/demo-routes.yaml`) and a PagerDuty routing
-    key, as an operator configures them: without, the forwards and pages would fail by configuration."""
-    configured = {"FLEETOPS_ALERT_ROUTES": str(DEMO_ROUTES), "FLEETOPS_PAGERDUTY_ROUTING_KEY": "soak"}
+    """The routing tree's credentials (`live.DEMO_ENVIRONMENT`): a webhook for every receiver and a PagerDuty
+    routing key, as an operator configures them: without, forwards and pages would fail by configuration."""
+    configured = DEMO_ENVIRONMENT
     before = {name: os.environ.get(name) for name in configured}
     os.environ.update(configured)
     settings.cache_clear()

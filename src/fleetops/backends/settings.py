@@ -1,0 +1,116 @@
+"""The settings sections that name the real systems fleetops drives: BMCs, the provisioner, each cluster's
+scheduler and the notifiers' secrets. Addresses live in the inventory (a node's `bmc_address`); these
+sections hold only how to reach and authenticate, and every secret is a `SecretStr` (given inline or as
+`<key>_file`), so a dump, a log line or `/metrics` shows `**********`, never the value.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BmcCredentials(Section):
+    username: str
+    password: SecretStr
+    verify_tls: bool = Field(default=True, description="Check the BMC's TLS certificate")
+
+
+class Redfish(Section):
+    """BMC credentials for a node: its site's, else its supplier's, else the default; none means the
+    node's power and provisioning work waits, saying so, instead of trying without credentials."""
+
+    default: BmcCredentials | None = None
+    sites: dict[str, BmcCredentials] = {}
+    suppliers: dict[str, BmcCredentials] = {}
+
+    def credentials(self, site: str | None, supplier: str | None) -> BmcCredentials | None:
+        return self.sites.get(site or "") or self.suppliers.get(supplier or "") or self.default
+
+
+class Provisioner(Section):
+    """How nodes get their OS: Redfish virtual media (no PXE needed), a command hook, or an HTTP API."""
+
+    kind: Literal["virtual_media", "command", "http"]
+    image_url: str | None = Field(
+        default=None, description="virtual_media: the install ISO's URL; may use {image} {hostname} {profile}"
+    )
+    start: str | None = Field(default=None, description="command: starts imaging ({hostname} {image} {key})")
+    status: str | None = Field(default=None, description="command: prints running, done or failed: <why>")
+    url: str | None = Field(default=None, description="http: the provisioning API's base URL")
+    token: SecretStr | None = Field(default=None, description="http: bearer token")
+    poll_s: float = Field(default=60.0, gt=0)
+    timeout_s: float = Field(default=7200.0, gt=0)
+
+    @model_validator(mode="after")
+    def _needs(self) -> Provisioner:
+        needed = {"virtual_media": ("image_url",), "command": ("start", "status"), "http": ("url",)}
+        missing = [key for key in needed[self.kind] if getattr(self, key) is None]
+        if missing:
+            raise ValueError(f"provisioner kind {self.kind} needs {', '.join(missing)}")
+        return self
+
+
+class Slurm(Section):
+    conf: str | None = Field(default=None, description="slurm.conf for scontrol (default: scontrol's own)")
+    bin_dir: str = Field(default="", description="Where scontrol and sinfo are (default: PATH)")
+
+
+class Kubernetes(Section):
+    kubeconfig: str | None = Field(default=None, description="A kubeconfig file (default: ~/.kube/config)")
+    context: str | None = None
+    in_cluster: bool = Field(default=False, description="Use the pod's service account")
+
+
+class ClusterBackends(Section):
+    """A cluster's scheduler: Slurm for slurm-bare-metal, Kubernetes for kubernetes, both for
+    slurm-on-kubernetes (the node must be Ready in one and accept jobs in the other)."""
+
+    slurm: Slurm | None = None
+    kubernetes: Kubernetes | None = None
+
+    def missing_for(self, orchestrator: str) -> list[str]:
+        needs = {
+            "kubernetes": ("kubernetes",),
+            "slurm-bare-metal": ("slurm",),
+            "slurm-on-kubernetes": ("slurm", "kubernetes"),
+        }[orchestrator]
+        return [name for name in needs if getattr(self, name) is None]
+
+
+class Notify(Section):
+    """The routing tree's receivers name where; these are the credentials, by receiver name."""
+
+    routing_keys: dict[str, SecretStr] = Field(default={}, description="PagerDuty routing key per receiver")
+    webhooks: dict[str, dict[str, SecretStr]] = Field(
+        default={}, description="Slack webhook per receiver, then per value of its by_label (or default)"
+    )
+    jira_token: SecretStr | None = Field(default=None, description="Bearer token of fleetops' Jira account")
+
+
+class Deploy(Section):
+    hardening_results: str = Field(
+        default="var/hardening", description="Where hardening scans leave <hostname>.json|.yaml"
+    )
+    qualification_results: str = Field(
+        default="var/qualification", description="Where burn-in results land as <hostname>.json"
+    )
+    burn_in_s: float = Field(default=0.0, ge=0, description="Per-GPU length of the last qualification level")
+    wipe: str | None = Field(
+        default=None,
+        description="Decommission: a command that erases a node's disks ({hostname}); unset: wiping waits",
+    )
+
+
+class Remediation(Section):
+    """Which receivers of the routing tree remediation uses for its tickets, pages and customer notes."""
+
+    tickets: str = Field(default="supplier-tickets", description="A jira receiver: RMA tickets")
+    projects: dict[str, str] = Field(default={"*": "RMA"}, description="Jira project by supplier; *: others")
+    pager: str = Field(default="oncall-pager", description="A pagerduty receiver: breaker pages")
+    customers: str = Field(default="customer-slack", description="A slack receiver: notes to customers")
