@@ -88,7 +88,7 @@ def bench_slurm() -> None:
         load(database, fleet)
         world = FakeWorld()
         executors = world.executors()
-        executors.schedulers = {"slurm": slurm}
+        executors.schedulers = lambda cluster, orchestrator: slurm
         engine = Engine(
             executors,
             verifier=world.verifier,

@@ -8,7 +8,10 @@ FleetopsError              code, message, retryable; the root every domain error
 ├── Unauthenticated        401  no token, or a token that does not match
 ├── Forbidden              403  the caller's role may not perform this action at all
 └── ExternalError          502  an external system (BMC, scheduler, notifier) failed; `retryable` says
-                                whether trying again may help, as Alertmanager's notifiers do
+    │                           whether trying again may help, as Alertmanager's notifiers do
+    └── NotConfigured      503  no backend is configured for this work (no BMC credentials for the site,
+                                no scheduler for the cluster): the work waits, saying so, and is never
+                                counted as a failure or marked done
 """
 
 from __future__ import annotations
@@ -70,3 +73,12 @@ class ExternalError(FleetopsError):
     code = "external_error"
     status = 502
     title = "External system failed"
+
+
+class NotConfigured(ExternalError):
+    code = "not_configured"
+    status = 503
+    title = "Backend not configured"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message, retryable=True, **details)

@@ -14,7 +14,7 @@ from fleetops.cli.alerts import app, incidents_app, routes_app
 from fleetops.config import settings
 from fleetops.flow import FaultOwner
 from tests.alerts.fleet import finding, fleet
-from tests.alerts.harness import Timeline
+from tests.alerts.harness import Timeline, configured_notify
 from tests.cli.harness import remote_cli  # noqa: F401 - the fixture
 from tests.factories import load
 
@@ -64,7 +64,7 @@ route:
 receivers:
   - {name: ops, kind: jira, url: "https://jira.test", project: OPS}
   - {name: night-pager, kind: pagerduty, url: "https://events.test/v2/enqueue"}
-  - {name: alpha-hardware, kind: slack, url: "https://hooks.test/alpha"}
+  - {name: alpha-hardware, kind: slack, by_label: supplier}
 """
 
 
@@ -74,6 +74,8 @@ def configured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     (tmp_path / "routes.yaml").write_text(CONFIGURED_ROUTES)
     (tmp_path / "rules.yaml").write_text("classification: {node_priority: P1}\n")
     monkeypatch.setenv("FLEETOPS_ALERT_ROUTES", str(tmp_path / "routes.yaml"))
+    monkeypatch.setenv("FLEETOPS_NOTIFY__ROUTING_KEYS", '{"night-pager": "k"}')
+    monkeypatch.setenv("FLEETOPS_NOTIFY__WEBHOOKS", '{"alpha-hardware": {"default": "https://hooks.test/a"}}')
     settings.cache_clear()
     yield tmp_path
     monkeypatch.delenv("FLEETOPS_ALERT_ROUTES")
@@ -105,16 +107,20 @@ def test_routes_test_pages_when_the_configured_rules_make_the_alert_p1(
 
 
 def test_routes_check_validates_the_configured_files_and_warns_of_receivers_that_cannot_send(
-    configured: Path,
+    configured: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     result = runner.invoke(routes_app, ["check"])
     assert result.exit_code == 0 and str(configured / "routes.yaml") in "".join(result.output.split())
     assert "warning" not in result.output
-    (configured / "routes.yaml").write_text(
-        CONFIGURED_ROUTES.replace('url: "https://hooks.test/alpha"', "by_label: supplier")
-    )
+    monkeypatch.delenv("FLEETOPS_NOTIFY__WEBHOOKS")
+    settings.cache_clear()
     warned = runner.invoke(routes_app, ["check"])
-    assert "receiver alpha-hardware has no url or webhooks" in said(warned)
+    assert "receiver alpha-hardware has no url, webhook or routing key configured" in said(warned)
+    (configured / "routes.yaml").write_text(
+        CONFIGURED_ROUTES.replace("by_label: supplier", 'url: "https://hooks.test/alpha"')
+    )
+    refused = runner.invoke(routes_app, ["check"])
+    assert refused.exit_code == 2 and "a Slack webhook is a secret" in refused.output
     (configured / "routes.yaml").write_text("route: {receiver: nobody}\nreceivers: []\n")
     broken = runner.invoke(routes_app, ["check"])
     assert broken.exit_code == 2 and "'nobody' is not defined" in broken.output
@@ -128,14 +134,14 @@ def test_routes_test_refuses_bad_labels() -> None:
 @pytest.mark.usefixtures("remote_cli")
 def test_incidents_list_and_explain(sqlite_database, manual_clock) -> None:
     load(sqlite_database, fleet(racks=2))
-    timeline = Timeline(sqlite_database, manual_clock, routes=default_routes())
+    timeline = Timeline(sqlite_database, manual_clock, routes=default_routes(), secrets=configured_notify({}))
     timeline.push([finding("a01n01", "xid", FaultOwner.HARDWARE, manual_clock.now(), gpu=1, xid=79)])
     rows = json.loads(runner.invoke(incidents_app, ["list", "--json"]).output)
     assert [(r["scope"], r["priority"]) for r in rows] == [("node", "P2")]
     explained = runner.invoke(app, ["explain", "1"])
     assert explained.exit_code == 0 and "not paged" in explained.output
     manual_clock.advance(30)
-    timeline.tick()  # the shipped tree has no Slack webhook for the supplier: that forward fails
+    timeline.tick()  # no Slack webhook is configured for the supplier: that forward fails
     why = "receiver supplier-slack has no webhook for supplier=acme"
     assert f"message to supplier-slack: trigger failed after 0 attempts: {why}" in said(
         runner.invoke(app, ["explain", "1"])

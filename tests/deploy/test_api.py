@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from fleetops.api.app import create_app
 from fleetops.auth.choices import Role
+from fleetops.deploy import decommission
 from fleetops.deploy.api import router
 from fleetops.deploy.backends import simulated_backends
 from fleetops.deploy.claim import Limits
@@ -74,7 +75,14 @@ def test_decommission_within_deadline(database, client, manual_clock):
         pass
     response = client.post("/api/v1/deployments/decommission", json={"cluster": "gamma"}, headers=headers)
     assert response.status_code == 201, response.text
-    body = response.json()
+    body = response.json()  # nothing configured to drain and wipe with: it waits, saying so, touching nothing
+    assert body["state"] == "draining" and "no drain and wipe configured" in body["last_error"]
+    previous = decommission.use_hooks(decommission.Hooks())
+    try:
+        again = client.post("/api/v1/deployments/decommission", json={"cluster": "gamma"}, headers=headers)
+    finally:
+        decommission.use_hooks(previous)
+    body = again.json()
     assert body["state"] == "done" and body["nodes_released"] == 3 and body["within_deadline"] is True
-    again = client.post("/api/v1/deployments/decommission", json={"cluster": "gamma"}, headers=headers)
-    assert again.status_code == 409
+    done = client.post("/api/v1/deployments/decommission", json={"cluster": "gamma"}, headers=headers)
+    assert done.status_code == 409 and "already decommissioned" in done.json()["detail"]

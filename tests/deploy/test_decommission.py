@@ -31,8 +31,8 @@ def test_drain_then_wipe_then_release_within_24h(database, manual_clock):
     deployed(database)
     order: list[tuple[str, int]] = []
     hooks = decommission.Hooks(
-        drain=lambda hosts: order.append(("drain", len(hosts))),
-        wipe=lambda hosts: order.append(("wipe", len(hosts))),
+        drain=lambda cluster, orchestrator, hosts: order.append(("drain", len(hosts))),
+        wipe=lambda cluster, orchestrator, hosts: order.append(("wipe", len(hosts))),
     )
     with database.transaction() as session:
         decommission.request(session, SYSTEM, "gamma", "contract ended")
@@ -61,7 +61,7 @@ def test_late_finish_is_recorded_as_missed(database, manual_clock):
 def test_failed_wipe_keeps_nodes_and_the_error(database, manual_clock):
     deployed(database, nodes=2)
 
-    def wipe(hosts):
+    def wipe(cluster, orchestrator, hosts):
         raise ExternalError("wipe n00001: nvme format failed: device busy", retryable=True)
 
     with database.transaction() as session:

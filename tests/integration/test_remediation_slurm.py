@@ -29,7 +29,7 @@ def slurm_bed(sqlite_database, manual_clock, slurm):  # noqa: F811
     load(sqlite_database, fleet)
     world = FakeWorld()
     executors = world.executors()
-    executors.schedulers = {"slurm": slurm}  # the real scontrol / sinfo adapter
+    executors.schedulers = lambda cluster, orchestrator: slurm  # the real scontrol / sinfo adapter
     engine = Engine(executors, verifier=world.verifier)
     for node in ("node001", "node002"):
         slurm.resume(node)

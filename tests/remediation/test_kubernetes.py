@@ -18,7 +18,7 @@ def _bed(database, manual_clock, kube):  # noqa: F811
     fleet["nodes"].append(make_node("gpu-1", position=9))  # cluster alpha: orchestrator kubernetes
     load(database, fleet)
     bed = make_bed(database, manual_clock)
-    bed.engine.executors.schedulers = {"kubernetes": kube}
+    bed.engine.executors.schedulers = lambda cluster, orchestrator: kube
     return bed
 
 

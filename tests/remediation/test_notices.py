@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
+from pydantic import SecretStr
 
 from fleetops.adapters.jira.fake import FakeJira
 from fleetops.adapters.pagerduty.fake import FakePagerDuty
@@ -18,8 +21,8 @@ TARGET = Target(
     gpu_index=2,
     cluster="beta",
     supplier="globex",
+    customer="initech",
     reason="XID 79 on b001 GPU 2",
-    notify={"slack_webhook": "https://hooks.example/T1"},
 )
 
 
@@ -31,6 +34,7 @@ def _notices() -> PortNotices:
         jira_url="https://jira.example",
         projects={"globex": "GLBX", "*": "RMA"},
         routing_key="R1",
+        webhooks={"initech": SecretStr("https://hooks.example/T1")},
     )
 
 
@@ -54,6 +58,8 @@ def test_ticket_failures_surface_as_retryable_errors():
 def test_customer_message_uses_its_own_webhook_and_pages_carry_a_dedup_key():
     notices = _notices()
     notices.tell_customer(TARGET, "XID 13: your job hit an application fault", "k")
+    assert notices.chat.count() == 1 and "https://hooks.example/T1" in notices.chat.messages
+    notices.tell_customer(replace(TARGET, customer="umbrella"), "no webhook for this customer", "k2")
     assert notices.chat.count() == 1
     notices.page("breaker tripped", "breaker-cluster-2")
     [event] = notices.pager.triggers()

@@ -43,11 +43,11 @@ class Notifiers:
 
     pager: Pager = field(default_factory=lambda: PagerDutyClient())
     chat: ChatNotifier = field(default_factory=lambda: SlackClient())
-    ticketer: Ticketer = field(default_factory=lambda: _jira(settings().notify))
+    ticketer: Ticketer = field(default_factory=lambda: jira_client(settings().notify))
     secrets: Notify = field(default_factory=lambda: settings().notify)
 
 
-def _jira(notify: Notify) -> JiraClient:
+def jira_client(notify: Notify) -> JiraClient:
     return JiraClient(token=notify.jira_token.get_secret_value() if notify.jira_token else None)
 
 

@@ -18,7 +18,9 @@ from fleetops.alerts import api as alerts_api
 from fleetops.alerts import views as alerts_views
 from fleetops.api import metrics, probes, problems
 from fleetops.api.routes import audit, inventory
+from fleetops.backends.wiring import install
 from fleetops.config import settings
+from fleetops.db.session import get_database
 from fleetops.deploy import api as deploy_api
 from fleetops.deploy import views as deploy_views
 from fleetops.health import api as health_api
@@ -136,4 +138,5 @@ def create_process_app() -> FastAPI:
     its HTTP counts with its siblings through a folder named after their supervisor (`metrics.HttpMeter`)."""
     configure(settings().log_level, settings().log_json)
     metrics.HTTP.share(Path(tempfile.gettempdir()) / f"fleetops-http-{os.getppid()}")
+    install(settings(), get_database())  # the decommission's drain and wipe, which the API runs
     return create_app()

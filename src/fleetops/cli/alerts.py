@@ -180,4 +180,7 @@ def routes_check(
         f"P0 at >= {rules.classification.p0_cluster_share:.0%} of a cluster"
     )
     for name in tree.undeliverable():
-        console.print(f"warning: receiver {name} has no url or webhooks: every message to it will fail")
+        console.print(
+            f"warning: receiver {name} has no url, webhook or routing key configured: every message to it "
+            "will fail"
+        )

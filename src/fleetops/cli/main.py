@@ -11,6 +11,7 @@ import typer
 from fleetops import __version__
 from fleetops.auth.choices import Role
 from fleetops.auth.principal import SYSTEM
+from fleetops.backends.wiring import install
 from fleetops.cli.alerts import app as alerts_app
 from fleetops.cli.alerts import incidents_app, routes_app
 from fleetops.cli.audit import audit_app
@@ -124,6 +125,7 @@ def _serve(with_worker: bool, processes: int = 1) -> None:
             f"{processes} API processes need PostgreSQL: SQLite has a single writer (serve one process, or "
             "set FLEETOPS_DATABASE_URL to a postgresql+psycopg:// URL)"
         )
+    install(settings(), get_database())
     stop = threading.Event()
     if with_worker:
         threading.Thread(target=run_forever, args=(stop,), daemon=True, name="worker").start()
@@ -193,6 +195,7 @@ def worker() -> None:
     from fleetops.workers.runner import run_forever
 
     configure(settings().log_level, settings().log_json)
+    install(settings(), get_database())
     stop = threading.Event()
     try:
         run_forever(stop)

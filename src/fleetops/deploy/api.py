@@ -57,7 +57,8 @@ def retry_node(hostname: str, body: Reason, session: SessionDep, principal: Prin
 
 @router.post("/decommission", status_code=status.HTTP_201_CREATED, response_model=DecommissionRead)
 def decommission_cluster(body: DecommissionCreate, session: SessionDep, principal: PrincipalDep) -> dict:
-    """Drain, wipe, release the nodes and mark the cluster decommissioned; 24 h deadline tracked."""
+    """Drain, wipe, release the nodes and mark the cluster decommissioned; 24 h deadline tracked. Asked
+    again while it waits (nothing configured to drain or wipe with, a scheduler down), it resumes."""
     decommission.request(session, principal, body.cluster, body.why)
     session.flush()
     decommission.run(session, principal, body.cluster, decommission.hooks())

@@ -13,7 +13,7 @@ from typing import Any
 from fleetops.deploy import fsm, ledger, recovery
 from fleetops.deploy.backends import StepContext, StepResult
 from fleetops.deploy.choices import BringupState, RecoveryAction
-from fleetops.errors import FleetopsError
+from fleetops.errors import FleetopsError, NotConfigured
 
 S = BringupState
 WRITTEN = (
@@ -35,6 +35,7 @@ WRITTEN = (
 )
 MAX_HISTORY = 10
 LAST_ERRORS = 3
+NOT_CONFIGURED_RETRY_S = 60.0  # how soon a step waiting for configuration looks again
 
 
 @dataclass
@@ -130,8 +131,18 @@ def admit(work: Work) -> None:
     work.move(S.POWER_ON, "admitted: rack power-on budget available")
 
 
+def step_waits(work: Work, missing: NotConfigured) -> None:
+    """No backend is configured for this step (no BMC credentials for the site, no scheduler for the
+    cluster): the node stays where it is, saying why, until the operator configures one. Not a failure:
+    the recovery ladder cannot fix configuration, and a person must not find it "done"."""
+    work.values["last_error"] = missing.message
+    work.values["evidence"]["waiting"] = missing.message
+    work.defer(NOT_CONFIGURED_RETRY_S)
+
+
 def step_done(work: Work, result: StepResult, limits_min_poll_s: float) -> None:
     step = work.state
+    work.values["evidence"].pop("waiting", None)
     if result.evidence:
         work.values["evidence"].update(result.evidence)
     if not result.done:

@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 from fleetops import clock
 from fleetops.audit.service import Change, record
 from fleetops.auth.principal import Principal
+from fleetops.config import settings
 from fleetops.deploy import fsm, progress
 from fleetops.deploy.choices import DecommissionState, RolloutState
 from fleetops.deploy.models import Decommission, Rollout
-from fleetops.errors import Conflict, ExternalError, NotFound
+from fleetops.errors import Conflict, ExternalError, NotConfigured, NotFound
 from fleetops.inventory.choices import ClusterState, NodeState
 from fleetops.inventory.fsm import check_transition
 from fleetops.inventory.models import Cluster, Node
@@ -29,26 +30,44 @@ DEADLINE = timedelta(hours=24)
 OPEN_ROLLOUTS = (RolloutState.PLANNED, RolloutState.RUNNING, RolloutState.PAUSED)
 
 
+Hook = Callable[[str, str, Sequence[str]], None]  # (cluster, orchestrator, hostnames)
+
+
+def _untouched(cluster: str, orchestrator: str, hostnames: Sequence[str]) -> None:
+    """The simulator's drain and wipe: its nodes have no scheduler or disks."""
+
+
+def _not_configured(cluster: str, orchestrator: str, hostnames: Sequence[str]) -> None:
+    raise NotConfigured(
+        f"cluster {cluster}: no drain and wipe configured (the cluster's scheduler in [fleetops.clusters] "
+        "and [fleetops.deploy] wipe): the decommission waits"
+    )
+
+
 @dataclass
 class Hooks:
-    """drain(hostnames) stops new work and waits for running work; wipe(hostnames) erases the disks."""
+    """drain stops new work and waits for running work (the cluster's scheduler); wipe erases the disks."""
 
-    drain: Callable[[Sequence[str]], None] = lambda hostnames: None
-    wipe: Callable[[Sequence[str]], None] = lambda hostnames: None
-
-
-_hooks = Hooks()
+    drain: Hook = _untouched
+    wipe: Hook = _untouched
 
 
-def use_hooks(hooks: Hooks) -> Hooks:
-    """Install the drain and wipe hooks the API and CLI use (scheduler adapter, wipe command)."""
+_hooks: Hooks | None = None
+
+
+def use_hooks(hooks: Hooks | None) -> Hooks | None:
+    """Install the drain and wipe hooks the API uses (`backends.wiring` builds them from settings)."""
     global _hooks
     previous, _hooks = _hooks, hooks
     return previous
 
 
 def hooks() -> Hooks:
-    return _hooks
+    """The installed hooks; with none, the simulator's when simulating, else hooks that refuse, so a
+    decommission never marks nodes wiped after touching nothing."""
+    if _hooks is not None:
+        return _hooks
+    return Hooks() if settings().simulate else Hooks(_not_configured, _not_configured)
 
 
 def request(session: Session, principal: Principal, cluster_name: str, why: str) -> Decommission:
@@ -57,8 +76,11 @@ def request(session: Session, principal: Principal, cluster_name: str, why: str)
     cluster = session.scalar(select(Cluster).where(Cluster.name == cluster_name))
     if cluster is None:
         raise NotFound(f"cluster {cluster_name}: no such cluster")
-    if session.scalar(select(Decommission.id).where(Decommission.cluster_id == cluster.id)) is not None:
-        raise Conflict(f"cluster {cluster_name}: field state: a decommission is already tracked")
+    tracked = session.scalar(select(Decommission).where(Decommission.cluster_id == cluster.id))
+    if tracked is not None and tracked.state != DecommissionState.DONE:
+        return tracked  # asked again: it resumes where it waits (e.g. once drain and wipe are configured)
+    if tracked is not None:
+        raise Conflict(f"cluster {cluster_name}: field state: already decommissioned")
     check_transition("cluster", cluster.name, cluster.state, ClusterState.DECOMMISSIONING)
     old, cluster.state = cluster.state, ClusterState.DECOMMISSIONING
     now = clock.now()
@@ -113,9 +135,9 @@ def run(session: Session, principal: Principal, cluster_name: str, hooks: Hooks)
     ).all()
     hostnames = [n.hostname for n in nodes]
     try:
-        hooks.drain(hostnames)
+        hooks.drain(cluster.name, cluster.orchestrator.value, hostnames)
         _move(job, cluster.name, DecommissionState.WIPING)
-        hooks.wipe(hostnames)
+        hooks.wipe(cluster.name, cluster.orchestrator.value, hostnames)
     except ExternalError as error:
         job.last_error = error.message
         record(

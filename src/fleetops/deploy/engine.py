@@ -24,6 +24,7 @@ from fleetops.deploy.backends import Backends, StepResult, simulated_backends
 from fleetops.deploy.bringup import Work
 from fleetops.deploy.choices import BringupState, RecoveryAction
 from fleetops.deploy.models import NodeBringup
+from fleetops.errors import NotConfigured
 from fleetops.workers.engines import Installed
 from fleetops.workers.leases import Heartbeat
 
@@ -118,7 +119,9 @@ class Engine:
 
     def _apply(self, work: Work, outcome: StepResult | BaseException | None) -> None:
         step = work.step()
-        if isinstance(outcome, BaseException):
+        if isinstance(outcome, NotConfigured):
+            bringup.step_waits(work, outcome)
+        elif isinstance(outcome, BaseException):
             bringup.step_failed(work, step, outcome)
         elif outcome is None:
             bringup.resume(work)

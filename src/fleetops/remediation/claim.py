@@ -11,7 +11,7 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, or_, select
 from sqlalchemy.orm import Session
 
-from fleetops.inventory.models import Cluster, Node, Supplier
+from fleetops.inventory.models import Cluster, Customer, Node, Supplier
 from fleetops.remediation import fsm
 from fleetops.remediation.models import RemediationRun, RemediationStep
 from fleetops.remediation.work import WRITTEN, Work
@@ -57,10 +57,12 @@ def claim(session: Session, owner: str, now: Any, limits: Limits) -> list[dict[s
             Cluster.orchestrator,
             Cluster.name.label("cluster"),
             Supplier.name.label("supplier"),
+            Customer.name.label("customer"),
         )
         .join(Node, Node.id == R.c.node_id)
         .outerjoin(Cluster, Cluster.id == R.c.cluster_id)
         .outerjoin(Supplier, Supplier.id == R.c.supplier_id)
+        .outerjoin(Customer, Customer.id == Cluster.customer_id)
         .where(R.c.lease_owner == owner)
         .order_by(R.c.id)
     )

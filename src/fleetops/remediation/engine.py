@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from fleetops import clock
 from fleetops.config import settings
 from fleetops.db.session import Database
-from fleetops.errors import ExternalError
+from fleetops.errors import ExternalError, NotConfigured
 from fleetops.health import service as health
 from fleetops.remediation import fsm, ladder, nodes
 from fleetops.remediation import safety as safety_gates
@@ -41,6 +41,7 @@ from fleetops.workers.leases import Heartbeat
 log = logging.getLogger("fleetops.remediation")
 S, A = RunState, ActionKind
 ACTOR = "system:remediation-engine"
+NOT_CONFIGURED_RETRY_S = 60.0  # how soon a run waiting for configuration looks again
 
 
 class Cancelled(Exception):
@@ -237,6 +238,7 @@ class Engine:
             orchestrator=str(row["orchestrator"] or "slurm-bare-metal"),
             cluster=row["cluster"] or "",
             supplier=row["supplier"] or "",
+            customer=row.get("customer") or "",
             reason=row["reason"],
             notify=settings.notify,
         )
@@ -259,7 +261,7 @@ class Engine:
 
     def _uncordoned(self, target: Target) -> bool:
         """A node we drained that is no longer drained was resumed by a person (scontrol / uncordon)."""
-        return not self.executors.scheduler(target.orchestrator).status(target.hostname).drained
+        return not self.executors.scheduler(target).status(target.hostname).drained
 
     # Phase 3: results into the run.
     def _apply(self, work: Work, outcome: Result | BaseException) -> None:
@@ -335,6 +337,9 @@ class Engine:
     def _failed(self, work: Work, error: BaseException) -> None:
         call = work.call
         assert call is not None
+        if isinstance(error, NotConfigured):
+            self._waits(work, error)
+            return
         retryable = isinstance(error, ExternalError) and error.retryable
         attempts = work.get("attempts") + 1
         message = getattr(error, "message", None) or f"{type(error).__name__}: {error}"
@@ -353,6 +358,20 @@ class Engine:
             work.values["due_at"] = work.now + timedelta(seconds=delay)
             return
         self._climb(work, message)
+
+    def _waits(self, work: Work, missing: NotConfigured) -> None:
+        """No backend is configured for this step (a cluster without a scheduler, a site without BMC
+        credentials): the run holds its step, saying why once, and looks again; no attempt is spent and
+        no bigger hammer is chosen, since neither can fix configuration."""
+        call = work.call
+        assert call is not None
+        if work.get("last_error") != missing.message:
+            work.note(Outcome.WAITING, missing.message, action=call.action.value, started_at=call.started_at)
+        work.values |= {
+            "last_error": missing.message[:2000],
+            "step_calls": 0,
+            "due_at": work.now + timedelta(seconds=NOT_CONFIGURED_RETRY_S),
+        }
 
     def _climb(self, work: Work, why: str) -> None:
         ticket = work.get("ticket")

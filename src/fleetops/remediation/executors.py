@@ -9,7 +9,6 @@ the engine records every failure on the run, retries with backoff and escalates.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -38,6 +37,7 @@ class Target:
     orchestrator: str = "slurm-bare-metal"
     cluster: str = ""
     supplier: str = ""
+    customer: str = ""
     reason: str = ""
     notify: dict[str, Any] = field(default_factory=dict)
 
@@ -79,19 +79,17 @@ class Notices(Protocol):
 
 @dataclass
 class Executors:
-    """The executors one engine uses; the scheduler is chosen by the cluster's orchestrator."""
+    """The executors one engine uses. `schedulers(cluster, orchestrator)` picks the node's cluster's
+    scheduler (`backends.schedulers.Schedulers` in production; it raises NotConfigured for a cluster
+    with none, and the run waits)."""
 
-    schedulers: dict[str, NodeScheduler]
+    schedulers: Callable[[str, str], NodeScheduler]
     gpu: GpuReset
     power: NodePower
     notices: Notices
 
-    def scheduler(self, orchestrator: str) -> NodeScheduler:
-        kind = "kubernetes" if orchestrator == "kubernetes" else "slurm"
-        try:
-            return self.schedulers[kind]
-        except KeyError:
-            raise ExternalError(f"no {kind} scheduler configured for orchestrator {orchestrator}") from None
+    def scheduler(self, target: Target) -> NodeScheduler:
+        return self.schedulers(target.cluster, target.orchestrator)
 
 
 @dataclass
@@ -161,34 +159,3 @@ class AgentGpuReset:
             f"{answer.detail or 'no reason given'}",
             retryable=False,
         )
-
-
-@dataclass
-class SshGpuReset:
-    """`nvidia-smi --gpu-reset` on the node over SSH: the GPU must be idle, hence drain first."""
-
-    ssh: tuple[str, ...] = ("ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10")
-    timeout_s: float = 120
-
-    def _run(self, node: str, *command: str) -> subprocess.CompletedProcess[str]:
-        try:
-            return subprocess.run(
-                [*self.ssh, node, *command],
-                capture_output=True,
-                text=True,
-                timeout=self.timeout_s,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as error:
-            raise ExternalError(f"node {node}: ssh failed: {error}", retryable=True) from error
-
-    def reset(self, node: str, gpu_index: int | None) -> None:
-        selector = ["-i", str(gpu_index)] if gpu_index is not None else []
-        result = self._run(node, "nvidia-smi", "--gpu-reset", *selector)
-        if result.returncode != 0:
-            message = (result.stderr or result.stdout).strip()[:300]
-            raise ExternalError(f"node {node}: nvidia-smi --gpu-reset: {message}", retryable=True)
-
-    def done(self, node: str, gpu_index: int | None) -> bool:
-        selector = ["-i", str(gpu_index)] if gpu_index is not None else []
-        return self._run(node, "nvidia-smi", "-L", *selector).returncode == 0

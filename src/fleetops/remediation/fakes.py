@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from fleetops import clock
 from fleetops.adapters.redfish.fake import FakeRedfish, FakeSystem
@@ -166,5 +165,4 @@ class FakeWorld:
 
     def executors(self) -> Executors:
         power = RedfishPower(connect=self.bmc)
-        schedulers: dict[str, Any] = {"slurm": self.scheduler, "kubernetes": self.scheduler}
-        return Executors(schedulers, self.gpu, power, self.notices)
+        return Executors(lambda cluster, orchestrator: self.scheduler, self.gpu, power, self.notices)

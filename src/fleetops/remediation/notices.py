@@ -11,7 +11,10 @@ would only add a second queue to wait on. Both paths share the same ports (`Tick
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from pydantic import SecretStr
 
 from fleetops.adapters.jira import Ticketer
 from fleetops.adapters.pagerduty import Pager
@@ -29,6 +32,9 @@ class PortNotices:
     projects: dict[str, str] = field(default_factory=lambda: {"*": "RMA"})
     pagerduty_url: str = "https://events.pagerduty.com/v2/enqueue"
     routing_key: str = ""
+    # The customers' Slack webhooks by customer name ("default" for the rest): the same settings the
+    # alerts' customer receiver uses (`[fleetops.notify.webhooks]`), never a row.
+    webhooks: Mapping[str, SecretStr] = field(default_factory=dict)
 
     def open_ticket(self, target: Target, kind: str, summary: str, key: str) -> str:
         found = self.ticketer.find_issue(self.jira_url, key)
@@ -56,10 +62,13 @@ class PortNotices:
             self.ticketer.reopen(self.jira_url, ticket)
 
     def tell_customer(self, target: Target, text: str, key: str) -> None:
-        url = str(target.notify.get("slack_webhook", ""))
-        if not url:
-            return  # the customer chose no channel: the run's step row still says what happened
-        self.chat.post(url, {"text": f"{target.hostname} ({target.cluster}): {text}", "fleetops_key": key})
+        hook = self.webhooks.get(target.customer) or self.webhooks.get("default")
+        if hook is None:
+            return  # no channel for this customer: the run's step row still says what happened
+        self.chat.post(
+            hook.get_secret_value(),
+            {"text": f"{target.hostname} ({target.cluster}): {text}", "fleetops_key": key},
+        )
 
     def page(self, summary: str, key: str) -> None:
         event = {

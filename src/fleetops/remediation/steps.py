@@ -76,7 +76,7 @@ def _timed_out(call: Call, timing: Timing, what: str) -> None:
 def perform(call: Call, ex: Executors, verifier: Verifier, timing: Timing) -> Result:
     t, action = call.target, call.action
     if action is A.DRAIN:
-        scheduler = ex.scheduler(t.orchestrator)
+        scheduler = ex.scheduler(t)
         if call.first_call or not scheduler.status(t.hostname).drained:
             _timed_out(call, timing, "drain")
             scheduler.drain(t.hostname, f"fleetops remediation run {t.run_id}: {t.reason}"[:200])
@@ -147,6 +147,6 @@ def _verify(call: Call, ex: Executors, verifier: Verifier, timing: Timing) -> Re
     if not verdict.passed:
         return Result(True, detail=verdict.detail, passed=False)
     if call.drained_by_us:
-        ex.scheduler(t.orchestrator).resume(t.hostname)  # the adapter resumes only a drained node
+        ex.scheduler(t).resume(t.hostname)  # the adapter resumes only a drained node
         return Result(True, detail=f"{verdict.detail}; node resumed", resumed=True)
     return Result(True, detail=verdict.detail, resumed=True)

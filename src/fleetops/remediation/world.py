@@ -119,9 +119,12 @@ class DurableWorld:
 
     def executors(self) -> Executors:
         made = self.world.executors()
-        saved = {kind: _Saved(s, self.save) for kind, s in made.schedulers.items()}
+        saved = _Saved(made.schedulers("", ""), self.save)  # one scheduler serves every cluster
         return Executors(
-            saved, _Saved(made.gpu, self.save), _Saved(made.power, self.save), _Saved(made.notices, self.save)
+            lambda cluster, orchestrator: saved,
+            _Saved(made.gpu, self.save),
+            _Saved(made.power, self.save),
+            _Saved(made.notices, self.save),
         )
 
     @property

@@ -1,23 +1,30 @@
-"""The production wiring end to end with fakes behind the real step code: every real step in order."""
+"""The production wiring from settings, with fakes behind the real step code: every real step in order, and
+work that waits, saying why, where the settings name no backend."""
 
 from __future__ import annotations
 
 import json
 
 import msgspec
+import pytest
 from sqlalchemy import select
 
 from fleetops.adapters.redfish.fake import FakeRedfish
 from fleetops.adapters.slurm.fake import FakeScheduler
 from fleetops.auth.principal import SYSTEM
+from fleetops.backends import wiring
+from fleetops.backends.schedulers import Both, Schedulers
+from fleetops.backends.settings import ClusterBackends
+from fleetops.config import Settings
 from fleetops.deploy import service
 from fleetops.deploy.backends import SimulatedStep
 from fleetops.deploy.claim import Limits
+from fleetops.deploy.engine import Engine
 from fleetops.deploy.hardening import compliant_facts
 from fleetops.deploy.models import NodeBringup
 from fleetops.deploy.plan import PlanRequest
 from fleetops.deploy.power import RedfishPowerOn
-from fleetops.deploy.wiring import Both, production_engine
+from fleetops.errors import NotConfigured
 from fleetops.wire import GpuQualification, QualificationResult
 from tests.deploy.fleet import racked_fleet
 from tests.factories import load
@@ -42,16 +49,14 @@ def test_every_real_step_in_order(database, manual_clock, tmp_path):
     for node in data["nodes"]:
         (hardening / f"{node['hostname']}.json").write_text(json.dumps(compliant_facts("slurm-on-k8s-cis")))
     k8s, slurm = FakeScheduler(join_delay_s=120), FakeScheduler(join_delay_s=60)
-    engine = production_engine(
-        provisioner=SimulatedStep("provisioner", duration_s=(900, 900)),
-        hardening_results=hardening,
-        qualification_results=burn_in,
-        kubernetes={"gamma": k8s},
-        slurm={"gamma": slurm},
-        limits=Limits(threads=1),
+    configured = Settings.model_validate(
+        {"deploy": {"hardening_results": str(hardening), "qualification_results": str(burn_in)}}
     )
+    backends = wiring.deploy_backends(configured, database, lambda cluster, orchestrator: Both(k8s, slurm))
+    backends.provisioner = SimulatedStep("provisioner", duration_s=(900, 900))
     bmcs = {node["bmc_address"]: FakeRedfish(["/redfish/v1/Systems/1"], delay_s=30) for node in data["nodes"]}
-    engine.backends.power = RedfishPowerOn(connect=bmcs.__getitem__)
+    backends.power = RedfishPowerOn(connect=bmcs.__getitem__)
+    engine = Engine(backends, Limits(threads=1))
     with database.transaction() as session:
         service.plan(session, SYSTEM, PlanRequest("r1", "gamma", "img", "slurm-on-k8s-cis", pod="sp1"))
         service.start(session, SYSTEM, "r1")
@@ -81,3 +86,25 @@ def test_every_real_step_in_order(database, manual_clock, tmp_path):
     )
     assert all(b._systems["/redfish/v1/Systems/1"].power == "On" for b in bmcs.values())
     assert ("resume", "n00000") in k8s.calls and ("resume", "n00000") in slurm.calls
+
+
+def test_work_with_no_backend_configured_waits_saying_why(database, manual_clock, tmp_path):
+    """No BMC credentials for the site, no provisioner, no scheduler for the cluster: each node waits at
+    its step with the missing setting named, spends no attempt, and nothing is marked done."""
+    data = racked_fleet(nodes=2, racks=1, orchestrator="slurm-on-kubernetes")
+    load(database, data)
+    engine = Engine(wiring.deploy_backends(Settings(), database, Schedulers({})), Limits(threads=1))
+    with database.transaction() as session:
+        service.plan(session, SYSTEM, PlanRequest("r1", "gamma", "img", "slurm-on-k8s-cis", pod="sp1"))
+        service.start(session, SYSTEM, "r1")
+    for _ in range(5):
+        engine.tick(database)
+        manual_clock.advance(61)
+    with database.transaction() as session:
+        rows = session.scalars(select(NodeBringup)).all()
+    assert {r.state for r in rows} == {"power_on"}, [r.last_error for r in rows]
+    assert all("no BMC credentials for site" in r.evidence["waiting"] for r in rows)
+    assert all(r.failures == 0 and r.attempt == 0 for r in rows)
+    stuck = Schedulers({"gamma": ClusterBackends.model_validate({"slurm": {}})})
+    with pytest.raises(NotConfigured, match=r"cluster gamma: no kubernetes scheduler in \[fleetops"):
+        stuck("gamma", "slurm-on-kubernetes")

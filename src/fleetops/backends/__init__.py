@@ -1,0 +1,1 @@
+"""The real systems fleetops drives (BMCs, provisioner, schedulers, notifiers), built from settings."""
