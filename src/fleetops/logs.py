@@ -31,3 +31,5 @@ def configure(level: str = "INFO", as_json: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Alembic says "Context impl SQLiteImpl" each time a probe or a start-up check reads the schema version.
+    logging.getLogger("alembic.runtime.migration").setLevel(max(root.level, logging.WARNING))

@@ -44,8 +44,12 @@ class Provisioner(Section):
     status: str | None = Field(default=None, description="command: prints running, done or failed: <why>")
     url: str | None = Field(default=None, description="http: the provisioning API's base URL")
     token: SecretStr | None = Field(default=None, description="http: bearer token")
-    poll_s: float = Field(default=60.0, gt=0)
-    timeout_s: float = Field(default=7200.0, gt=0)
+    timeout_s: float = Field(default=7200.0, gt=0, description="How long one node's install may take")
+    min_install_s: float = Field(
+        default=300.0,
+        ge=0,
+        description="virtual_media: a power-off sooner than this is not the end of install",
+    )
 
     @model_validator(mode="after")
     def _needs(self) -> Provisioner:
@@ -101,6 +105,7 @@ class Deploy(Section):
         default="var/qualification", description="Where burn-in results land as <hostname>.json"
     )
     burn_in_s: float = Field(default=0.0, ge=0, description="Per-GPU length of the last qualification level")
+    poll_s: float = Field(default=15.0, gt=0, description="How often a step that is under way looks again")
     wipe: str | None = Field(
         default=None,
         description="Decommission: a command that erases a node's disks ({hostname}); unset: wiping waits",

@@ -30,6 +30,7 @@ from fleetops.db.session import Database
 from fleetops.deploy import decommission
 from fleetops.deploy import engine as deploy_engine
 from fleetops.deploy.backends import Backends, StepContext, StepResult
+from fleetops.deploy.claim import Limits
 from fleetops.deploy.hardening import results_file_gate
 from fleetops.deploy.join import SchedulerJoin
 from fleetops.deploy.power import RedfishPowerOn
@@ -56,30 +57,39 @@ class Unconfigured:
 
 
 def provisioner(settings: Settings, login: BmcLogin) -> Any:
-    chosen = settings.provisioner
+    chosen, poll_s = settings.provisioner, settings.deploy.poll_s
     if chosen is None:
         return Unconfigured("provisioner", "[fleetops.provisioner]")
     if chosen.kind == "virtual_media":
         assert chosen.image_url is not None
-        return RedfishVirtualMedia(login, chosen.image_url, poll_s=chosen.poll_s, timeout_s=chosen.timeout_s)
+        return RedfishVirtualMedia(
+            login,
+            chosen.image_url,
+            poll_s=poll_s,
+            timeout_s=chosen.timeout_s,
+            min_install_s=chosen.min_install_s,
+        )
     if chosen.kind == "command":
         assert chosen.start is not None and chosen.status is not None
-        return CommandProvisioner(chosen.start, chosen.status, poll_s=chosen.poll_s)
+        return CommandProvisioner(chosen.start, chosen.status, poll_s=poll_s)
     headers = {"Authorization": f"Bearer {chosen.token.get_secret_value()}"} if chosen.token else {}
-    return HttpProvisioner(httpx.Client(base_url=chosen.url or "", headers=headers, timeout=30))
+    return HttpProvisioner(
+        httpx.Client(base_url=chosen.url or "", headers=headers, timeout=30), poll_s=poll_s
+    )
 
 
 def deploy_backends(settings: Settings, database: Database, schedulers: Schedulers) -> Backends:
-    login = BmcLogin(settings.redfish, database)
+    login, chosen = BmcLogin(settings.redfish, database), settings.deploy
     return Backends(
-        power=RedfishPowerOn(connect=login),
+        power=RedfishPowerOn(connect=login, poll_s=chosen.poll_s),
         provisioner=provisioner(settings, login),
-        hardening=results_file_gate(Path(settings.deploy.hardening_results)),
+        hardening=results_file_gate(Path(chosen.hardening_results)),
         qualifier=AgentQualifier(
-            results_directory(Path(settings.deploy.qualification_results)),
-            burn_in_s=settings.deploy.burn_in_s,
+            results_directory(Path(chosen.qualification_results)),
+            poll_s=chosen.poll_s,
+            burn_in_s=chosen.burn_in_s,
         ),
-        joiner=SchedulerJoin(scheduler_for=schedulers),
+        joiner=SchedulerJoin(scheduler_for=schedulers, poll_s=chosen.poll_s),
     )
 
 
@@ -146,6 +156,7 @@ def install(settings: Settings, database: Database) -> None:
         log.warning("backends are SIMULATED (simulate is set): nothing real is driven")
         return
     schedulers = Schedulers(settings.clusters)
-    deploy_engine.use_engine(deploy_engine.Engine(deploy_backends(settings, database, schedulers)))
+    limits = Limits(min_poll_s=min(Limits.min_poll_s, settings.deploy.poll_s))
+    deploy_engine.use_engine(deploy_engine.Engine(deploy_backends(settings, database, schedulers), limits))
     remediation_engine.use_engine(remediation_engine.Engine(executors(settings, database, schedulers)))
     decommission.use_hooks(decommission_hooks(settings, schedulers))

@@ -15,13 +15,14 @@ from fleetops.backends.wiring import install
 from fleetops.cli.alerts import app as alerts_app
 from fleetops.cli.alerts import incidents_app, routes_app
 from fleetops.cli.audit import audit_app
+from fleetops.cli.config import config_app, doctor, ready_to_serve
 from fleetops.cli.deploy import decommission_cluster, deploy_app
 from fleetops.cli.health import app as health_app
 from fleetops.cli.inventory import clusters_app, inventory_app, nodes_app
-from fleetops.cli.output import console, emit_json, reports_errors
+from fleetops.cli.output import console, reports_errors
 from fleetops.cli.remediation import app as remediation_app
 from fleetops.cli.sim import sim_app
-from fleetops.config import load, settings
+from fleetops.config import settings
 from fleetops.db.migrate import upgrade
 from fleetops.db.session import get_database
 from fleetops.errors import InvalidInput
@@ -34,7 +35,6 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens (stored hashed; shown once).", no_args_is_help=True)
-config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
 for sub, name in (
     (db_app, "db"),
     (token_app, "token"),
@@ -57,6 +57,9 @@ clusters_app.command("decommission", help="Drain, wipe and release a cluster's n
 )
 
 
+app.command(help="Try each configured backend live, read-only, one line each.")(reports_errors(doctor))
+
+
 @app.command()
 def version() -> None:
     """Print the version."""
@@ -69,15 +72,6 @@ def db_upgrade() -> None:
     """Apply every pending migration (safe to run repeatedly)."""
     upgrade(get_database())
     console.print(f"database at head: {get_database().engine.url.render_as_string(hide_password=True)}")
-
-
-@config_app.command("check")
-@reports_errors
-def config_check(as_json: bool = typer.Option(False, "--json")) -> None:
-    """Validate the configuration file and FLEETOPS_* variables, offline."""
-    current = load()
-    data = current.model_dump(mode="json")
-    emit_json(data) if as_json else console.print(data)
 
 
 @token_app.command("create")
@@ -125,6 +119,7 @@ def _serve(with_worker: bool, processes: int = 1) -> None:
             f"{processes} API processes need PostgreSQL: SQLite has a single writer (serve one process, or "
             "set FLEETOPS_DATABASE_URL to a postgresql+psycopg:// URL)"
         )
+    ready_to_serve(settings(), get_database())
     install(settings(), get_database())
     stop = threading.Event()
     if with_worker:
@@ -195,6 +190,7 @@ def worker() -> None:
     from fleetops.workers.runner import run_forever
 
     configure(settings().log_level, settings().log_json)
+    ready_to_serve(settings(), get_database())
     install(settings(), get_database())
     stop = threading.Event()
     try:
