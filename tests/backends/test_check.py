@@ -50,7 +50,8 @@ def test_every_active_cluster_needs_its_scheduler_and_every_site_bmc_credentials
     ]
     assert found[0].where == str(tmp_path / "fleetops.toml")
     bare = errors(check(_settings(tmp_path, "[fleetops]\n"), database))
-    assert {f.message.split(":")[0] for f in bare} == {"key clusters.alpha", "key clusters.beta", "key redfish"}
+    keys = {f.message.split(":")[0] for f in bare}
+    assert keys == {"key clusters.alpha", "key clusters.beta", "key redfish"}
     fixed = CONFIGURED + '\n[fleetops.clusters.beta.slurm]\nconf = "/etc/slurm/beta.conf"\n'
     assert errors(check(_settings(tmp_path, fixed), database)) == []
 
