@@ -95,16 +95,21 @@ class KubernetesClient:
             owners = pod.metadata.owner_references or []
             if any(o.kind == "DaemonSet" for o in owners):
                 continue
-            meta = k8s.V1ObjectMeta(name=pod.metadata.name, namespace=pod.metadata.namespace)
-            eviction = k8s.V1Eviction(api_version="policy/v1", kind="Eviction", metadata=meta)
-            self._call(
-                "evict pods on",
-                node,
-                self.core.create_namespaced_pod_eviction,
-                pod.metadata.name,
-                pod.metadata.namespace,
-                eviction,
-            )
+            self._evict(node, pod.metadata.name, pod.metadata.namespace)
+
+    def _evict(self, node: str, name: str, namespace: str) -> None:
+        meta = k8s.V1ObjectMeta(name=name, namespace=namespace)
+        eviction = k8s.V1Eviction(api_version="policy/v1", kind="Eviction", metadata=meta)
+        try:
+            self.core.create_namespaced_pod_eviction(name, namespace, eviction)
+        except ApiException as error:
+            # A pod that finished between the list and its eviction is already off the node (404), as
+            # `kubectl drain` treats it; failing here would escalate a drain that in fact succeeded.
+            if error.status == 404:
+                return
+            raise _error("evict pods on", node, error) from error
+        except Exception as error:  # noqa: BLE001 - mapped to ExternalError like every other call
+            raise _error("evict pods on", node, error) from error
 
     def resume(self, node: str) -> None:
         taints = [t for t in self._taints(node) if t["key"] != DRAIN_TAINT]
