@@ -192,7 +192,7 @@ class KubeApi:
 
     url: str
     token: str
-    kubeconfig: Path
+    kubeconfig: str  # a str, as fleetops settings and `KubernetesClient.from_kubeconfig` take it
     context: str = CONTEXT
     nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
     pods: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -768,7 +768,7 @@ def local_kube_api(directory: Path | str, nodes: list[str]) -> Iterator[KubeApi]
     token = secrets.token_urlsafe(24)
     kubeconfig = directory / "kubeconfig"
     _write_kubeconfig(kubeconfig, url, token)
-    api = KubeApi(url=url, token=token, kubeconfig=kubeconfig)
+    api = KubeApi(url=url, token=token, kubeconfig=str(kubeconfig))
     handler.api = api
     for name in nodes:
         api.add_node(name)

@@ -39,7 +39,7 @@ def api(tmp_path: Path) -> Iterator[KubeApi]:
 
 @pytest.fixture
 def kube(api: KubeApi) -> KubernetesClient:
-    return KubernetesClient.from_kubeconfig(str(api.kubeconfig), api.context)
+    return KubernetesClient.from_kubeconfig(api.kubeconfig, api.context)
 
 
 def raw(api: KubeApi, method: str, path: str, body: Any, content_type: str, token: str | None = None):
@@ -70,7 +70,7 @@ def test_ready_node_accepts_work_and_not_ready_does_not(api, kube):
 
 
 def test_kubeconfig_current_context_is_enough(api):
-    assert KubernetesClient.from_kubeconfig(str(api.kubeconfig)).status("gpu-1").accepts_work
+    assert KubernetesClient.from_kubeconfig(api.kubeconfig).status("gpu-1").accepts_work
 
 
 def test_drain_cordons_taints_and_evicts_all_but_daemonset_pods(api, kube):
@@ -230,6 +230,14 @@ def test_pod_gone_before_its_eviction_does_not_fail_the_drain(api, kube):
             "application/json",
             400,
             "policy/v1 Eviction",
+        ),
+        (
+            "GET",
+            "/api/v1/pods?fieldSelector=spec.nodename%3Dgpu-1",
+            None,
+            "application/json",
+            400,
+            "not a known field selector",
         ),
     ],
 )
