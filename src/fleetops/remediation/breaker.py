@@ -8,6 +8,9 @@ node action; a scope over the breaker's share trips (a row only a person resets)
 run. Findings for nodes that already have a run still join it, and faults that touch no node (a message
 to the customer) pass. The same node-level fault on several nodes of one rack at once is held back too:
 its cause is above the nodes.
+
+A held finding is not remembered here: on the reset, `released` reads what health still has open on the
+scope's nodes without a run, and intake takes it as it takes any batch (the breaker judges it again).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from sqlalchemy.orm import Session
 from fleetops import clock
 from fleetops.db.bulk import chunks
 from fleetops.flow import Finding
+from fleetops.health import service as health
 from fleetops.inventory.placement import Placement, placements
 from fleetops.remediation import fsm, ladder, safety
 from fleetops.remediation.models import RemediationRun
@@ -132,3 +136,21 @@ def hold_back(
         return not any(scope in held for scope in [*place.scopes(), ("rack", place.rack_id), safety.FLEET])
 
     return [f for f in findings if kept(f)], [f"held back: {why}" for why in held.values()]
+
+
+def released(session: Session, scope: str, subject_id: int) -> list[Finding]:
+    """The open findings of the nodes without a run in a breaker's scope, for intake when a person resets
+    it. Without this, what the trip held got a run only if health re-reported it in a way that reaches
+    intake again: a re-reported condition did, a silent node or an XID (read once) never did.
+
+    Read from health, not from a list kept at the trip: what healed meanwhile is not released, and the
+    intake's fault keys make a second release (or a finding the hand-off sends too) change nothing."""
+    findings = health.open_findings(session)
+    nodes = placements(session, {f.hostname for f in findings})
+
+    def inside(place: Placement) -> bool:
+        return (scope, subject_id) in [safety.FLEET, *place.scopes(), ("rack", place.rack_id)]
+
+    scoped = {p.node_id for p in nodes.values() if inside(p)}
+    free = scoped - _with_runs(session, sorted(scoped))
+    return [f for f in findings if (p := nodes.get(f.hostname)) is not None and p.node_id in free]

@@ -20,7 +20,7 @@ from fleetops.errors import InvalidInput, InvalidTransition, NotFound
 from fleetops.flow import Finding
 from fleetops.inventory.models import Cluster, Node
 from fleetops.inventory.scope import visible
-from fleetops.remediation import fsm, nodes
+from fleetops.remediation import breaker, fsm, nodes
 from fleetops.remediation.choices import ActionKind, BreakerState, Outcome, RunState
 from fleetops.remediation.intake import IntakeResult, intake
 from fleetops.remediation.models import Breaker, ClusterSettings, RemediationRun, RemediationStep, Switch
@@ -195,13 +195,16 @@ def breakers(session: Session) -> list[Breaker]:
 
 
 def reset_breaker(session: Session, principal: Principal, scope: str, subject_id: int) -> Breaker:
-    """Only a person closes a tripped breaker (admin or operator)."""
+    """Only a person closes a tripped breaker (admin or operator). The faults it held that are still open
+    go to intake in the same transaction, so the reset and their runs happen together or not at all; if
+    the cause is still there, the breaker trips again (the row comes back open, with a new page)."""
     principal.require_writer()
     row = session.scalar(select(Breaker).where(Breaker.scope == scope, Breaker.subject_id == subject_id))
     if row is None:
         raise NotFound(f"circuit breaker {scope} {subject_id}: not found")
-    before = row.state.value
+    before, reason = row.state.value, row.reason
     row.state, row.reset_by, row.reset_at = BreakerState.CLOSED, principal.actor, clock.now()
+    started = receive_findings(session, breaker.released(session, scope, subject_id)).created
     record(
         session,
         principal.actor,
@@ -209,7 +212,7 @@ def reset_breaker(session: Session, principal: Principal, scope: str, subject_id
             "reset",
             "remediation_breaker",
             f"{scope}:{subject_id}",
-            {"state": [before, "closed"], "reason": row.reason},
+            {"state": [before, "closed"], "reason": reason, "runs_started": started},
         ),
     )
     return row
