@@ -24,7 +24,8 @@ import httpx
 from fleetops.auth.choices import Role
 from fleetops.auth.principal import SYSTEM
 from fleetops.auth.service import create_token
-from fleetops.cli.remote import rows_of
+from fleetops.cli.output import json_text
+from fleetops.cli.remote import gather
 from fleetops.client import Client
 from fleetops.db.migrate import upgrade
 from fleetops.db.session import Database
@@ -56,17 +57,18 @@ def rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def local_listing(database: Database) -> str:
+def local_listing(database: Database, indent: int | None = None) -> str:
     """What `fleetops nodes list --limit 500 --json` did before it went remote: read, then print."""
     with database.transaction() as session:
         page = service.list_records(session, SYSTEM, KINDS["node"], {}, limit=PAGE)
-    return json.dumps({"items": page.items}, default=str)
+    return json.dumps({"items": page.items}, indent=indent, default=str)
 
 
-def remote_listing(fleet: Client) -> str:
-    """What it does now: one page over HTTP, parsed into typed records, then printed."""
-    items = [row for page in fleet.nodes.pages(limit=PAGE) for row in rows_of(page.items)]
-    return json.dumps({"items": items}, default=str)
+def remote_listing(fleet: Client, indent: int | None = None) -> str:
+    """What it does now (`cli.remote.show_list`): one page over HTTP, validated into typed `NodeRead`
+    records, then printed."""
+    items, _, _ = gather(fleet.nodes.pages(limit=PAGE), "nodes")
+    return json_text({"items": items}, indent=indent)
 
 
 def main() -> None:
@@ -86,6 +88,7 @@ def main() -> None:
         "FLEETOPS_DATABASE_URL": url_db,
         "FLEETOPS_PORT": str(port),
         "FLEETOPS_LOG_JSON": "false",
+        "FLEETOPS_SIMULATE": "true",  # a seeded fleet has no real schedulers or BMCs to configure
     }
     server = subprocess.Popen(
         [*FLEETOPS, "serve", "--no-worker"], env=env, cwd=home, stderr=subprocess.DEVNULL
@@ -103,6 +106,8 @@ def main() -> None:
             assert len(json.loads(remote_listing(fleet))["items"]) == PAGE
             local = median_ms(lambda: local_listing(database))
             remote = median_ms(lambda: remote_listing(fleet))
+            local_printed = median_ms(lambda: local_listing(database, 1))
+            remote_printed = median_ms(lambda: remote_listing(fleet, 1))
         cli_env = {k: v for k, v in os.environ.items() if not k.startswith("FLEETOPS_")}
         cli_env |= {"FLEETOPS_URL": url, "FLEETOPS_TOKEN": token}
         command = [*FLEETOPS, "nodes", "list", "--limit", str(PAGE), "--json"]
@@ -116,6 +121,10 @@ def main() -> None:
     print(
         f"  over the API: HTTP + typed records + JSON (now):   {remote:7.1f}   "
         f"({remote / local:.2f}x, target 1.5x)"
+    )
+    print(
+        f"  the same, JSON indented as the CLI prints it:      {local_printed:7.1f} / {remote_printed:.1f}   "
+        f"({remote_printed / local_printed:.2f}x)"
     )
     print(f"  `fleetops nodes list --limit {PAGE} --json` process, median of 5: {process:7.0f}")
     print(f"API process RSS at {NODES:,} nodes: {idle:.0f} MiB after start, {busy:.0f} MiB after the runs")

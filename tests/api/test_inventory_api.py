@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from datetime import datetime
 
 import pytest
 from sqlalchemy import select
 
 from fleetops.auth.models import ApiToken
+from fleetops.inventory import service
+from fleetops.inventory.kinds import KINDS
+from fleetops.inventory.models import Cluster, Supplier
+from tests.factories import make_node
 
 PROBLEM = "application/problem+json"
 
@@ -106,6 +112,41 @@ def test_filters_and_cursor_pagination_walk_every_node_once(client, tokens):
     ]
     assert client.get("/api/v1/nodes", params={"cursor": "!!"}, headers=admin).status_code == 422
     assert client.get("/api/v1/clusters", params={"rack": "r01"}, headers=admin).status_code == 422
+
+
+def test_listed_records_read_like_the_record_itself(client, tokens):
+    """Lists are encoded from the database's values in one pass, records one by one: a client must not
+    see two spellings of the same record."""
+    admin = tokens["admin"]
+    for kind in KINDS.values():
+        [listed] = client.get(f"/api/v1/{kind.plural}", params={"limit": 1}, headers=admin).json()["items"]
+        one = client.get(f"/api/v1/{kind.plural}/{listed['id']}", headers=admin).json()
+        assert listed.keys() == one.keys(), kind.name
+        for field, value in one.items():
+            if field.endswith("_at"):
+                assert datetime.fromisoformat(listed[field]) == datetime.fromisoformat(value), field
+            else:
+                assert listed[field] == value, (kind.name, field)
+
+
+def test_first_page_total_counts_what_the_caller_may_see(client, tokens):
+    spare = make_node("spare", cluster=None, state="racked")  # racked at acme's dfw1, in nobody's cluster
+    assert client.post("/api/v1/nodes", json=spare, headers=tokens["admin"]).status_code == 201
+
+    def total(who: str, **filters: str) -> int:
+        page = client.get("/api/v1/nodes", params={"limit": 1, **filters}, headers=tokens[who]).json()
+        return int(page["total"])
+
+    assert [total(who) for who in ("admin", "initech", "umbrella", "acme", "globex")] == [7, 3, 3, 4, 3]
+    assert total("admin", cluster="beta") == 3 and total("admin", site="dfw1") == 4
+    assert total("acme", state="ready") == 3
+
+
+def test_only_a_view_that_keeps_every_row_is_counted_over_its_bare_table():
+    assert all(service._whole(kind) for kind in KINDS.values())
+    cluster = KINDS["cluster"]
+    inner_on_nullable = replace(cluster, joins=((Supplier, Cluster.supplier_id == Supplier.id),))
+    assert not service._whole(inner_on_nullable)  # a cluster without a supplier would drop out of the view
 
 
 @pytest.mark.parametrize(

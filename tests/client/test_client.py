@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
-from fleetops.client import ApiError, Client, NotConfigured
+from fleetops.client import ApiError, BadAnswer, Client, NotConfigured
 from fleetops.client.profiles import DEFAULT_SERVER, resolve
 from fleetops.inventory.choices import NodeState
 from fleetops.sim.fleet import generate
@@ -28,6 +31,48 @@ def test_lists_page_transparently_or_explicitly(fleet: Client) -> None:
     second = fleet.nodes.page(limit=12, state="racked", cursor=first.next_cursor)
     assert second.total is None and [n.id for n in second.items] == [n.id for n in every[12:24]]
     assert [n.hostname for n in fleet.nodes.list(limit=5)] == [n.hostname for n in every[:5]]
+
+
+def test_a_page_is_validated_whole_into_typed_records(fleet: Client) -> None:
+    page = fleet.nodes.page(limit=3)
+    assert [type(n).__name__ for n in page.items] == ["NodeRead"] * 3
+    assert page.items[0].created_at.utcoffset() == timedelta(0)
+    assert page.items[0] == fleet.nodes.get(page.items[0].id)  # the list and the record agree, typed
+
+
+def _answering(body: bytes) -> Client:
+    return Client(
+        "http://fleetops.test",
+        "fo_a_b",
+        transport=httpx.MockTransport(lambda _: httpx.Response(200, content=body)),
+    )
+
+
+def test_a_newer_server_is_read_and_a_broken_answer_is_one_client_error() -> None:
+    node = {
+        "id": 1,
+        "created_at": "2026-12-06T03:34:46Z",
+        "updated_at": "2026-12-06T03:34:46+00:00",
+        "hostname": "n1",
+        "serial": "S1",
+        "site": "dfw1",
+        "rack": "r01",
+        "gpu_model": "H100",
+        "gpu_count": 0,
+        "field_of_a_later_version": [1],
+    }
+    newer = _answering(json.dumps({"items": [node], "next_cursor": None, "total": 1}).encode())
+    assert [n.hostname for n in newer.nodes.list()] == ["n1"]
+    for body, said in (
+        (json.dumps({"items": [node | {"hostname": None}]}), "items.0.hostname"),
+        (json.dumps({"items": [node | {"gpu_count": "many"}]}), "items.0.gpu_count"),
+        ("<html>502 Bad Gateway</html>", "not a fleetops answer"),
+    ):
+        with pytest.raises(BadAnswer, match=said) as broken:
+            list(_answering(body.encode()).nodes.list())
+        assert broken.value.url.startswith("http://fleetops.test/api/v1/nodes?")
+    with pytest.raises(BadAnswer, match="findings"):
+        list(_answering(b"[]").health.findings())
 
 
 def test_records_by_natural_key_or_id(fleet: Client) -> None:

@@ -89,6 +89,22 @@ def rows_of(items: Iterable[Any]) -> list[dict[str, Any]]:
     return [i.model_dump(mode="json") if isinstance(i, BaseModel) else i for i in items]
 
 
+def gather(pages: Iterable[Page[Any]], title: str) -> tuple[list[Any], Page[Any] | None, Page[Any] | None]:
+    """The items of every page as they came (typed records stay typed), the first page (its `total`) and
+    the last (whether more were left); a progress bar on a terminal when there are many."""
+    items: list[Any] = []
+    first: Page[Any] | None = None
+    last: Page[Any] | None = None
+    with Progress(console=stderr, transient=True, disable=not stderr.is_terminal) as bar:
+        task = bar.add_task(f"fetching {title}", total=None, visible=False)
+        for page in pages:
+            first, last = first or page, page
+            items += page.items
+            if page.more and first.total:
+                bar.update(task, total=first.total, completed=len(items), visible=first.total > 5_000)
+    return items, first, last
+
+
 def show_list(
     pages: Iterable[Page[Any]],
     columns: Sequence[str],
@@ -98,23 +114,14 @@ def show_list(
     bare_json: bool = False,
     hint: str = "--limit or --all",
 ) -> None:
-    """Every list command prints through here: pages gathered (a progress bar when there are many), a
-    table or JSON (`{"items": [...]}`, or the bare list with `bare_json`), and a note on stderr when the
-    list was cut short, so a table of 500 is never mistaken for the whole fleet."""
-    items: list[Any] = []
-    first: Page[Any] | None = None
-    last: Page[Any] | None = None
-    with Progress(console=stderr, transient=True, disable=not stderr.is_terminal) as bar:
-        task = bar.add_task(f"fetching {title}", total=None, visible=False)
-        for page in pages:
-            first, last = first or page, page
-            items += rows_of(page.items)
-            if page.more and first.total:
-                bar.update(task, total=first.total, completed=len(items), visible=first.total > 5_000)
+    """Every list command prints through here: a table or JSON (`{"items": [...]}`, or the bare list with
+    `bare_json`), and a note on stderr when the list was cut short, so a table of 500 is never mistaken
+    for the whole fleet."""
+    items, first, last = gather(pages, title)
     if as_json:
         emit_json(items if bare_json else {"items": items})
     else:
-        table(items, columns, title=title)
+        table(rows_of(items), columns, title=title)
     if last is not None and last.more:
         of = f" of {first.total:,}" if first and first.total else "; more exist"
         stderr.print(f"showing {len(items):,}{of}; {hint}", highlight=False)

@@ -14,7 +14,7 @@ from types import TracebackType
 
 import httpx
 
-from fleetops.client.errors import ApiError, ClientError, NotConfigured, Unreachable
+from fleetops.client.errors import ApiError, BadAnswer, ClientError, NotConfigured, Unreachable
 from fleetops.client.inventory import Inventory, Records
 from fleetops.client.operations import Alerts, Audit, Deployments, Health, Incidents, Remediation
 from fleetops.client.profiles import Profile, config_path, resolve
@@ -23,6 +23,7 @@ from fleetops.inventory.kinds import KINDS
 
 __all__ = [
     "ApiError",
+    "BadAnswer",
     "Client",
     "ClientError",
     "NotConfigured",

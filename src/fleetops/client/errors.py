@@ -3,6 +3,7 @@
 ClientError        the root: a one-line message
 ├── NotConfigured  no token, an unknown profile, an unreadable client config file
 ├── Unreachable    the server did not answer (refused, DNS, timeout, TLS)
+├── BadAnswer      a 2xx answer that is not what fleetops sends (a proxy's page, a broken record)
 └── ApiError       the server answered a problem+json (RFC 9457): status, title, detail, code
 """
 
@@ -25,6 +26,12 @@ class Unreachable(ClientError):
     def __init__(self, url: str, reason: str) -> None:
         super().__init__(f"cannot reach {url}: {reason} (set --server or FLEETOPS_URL)")
         self.url, self.reason = url, reason
+
+
+class BadAnswer(ClientError):
+    def __init__(self, url: str, what: str) -> None:
+        super().__init__(f"{url}: not a fleetops answer: {what}")
+        self.url, self.what = url, what
 
 
 class ApiError(ClientError):

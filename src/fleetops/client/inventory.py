@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel
 
-from fleetops.client.session import Page, Session
+from fleetops.client.session import Page, Session, validated
 from fleetops.inventory.formats import format_of
 from fleetops.inventory.kinds import Kind
 from fleetops.inventory.schemas import read_model
@@ -26,6 +26,7 @@ class Records:
         self._session, self.kind = session, kind
         self.model = read_model(kind.record, kind.extra)
         self.path = f"/{kind.plural}"
+        self._read = validated(self.model)
 
     def _parse(self, data: Any) -> Any:
         return self.model.model_validate(data)
@@ -35,14 +36,14 @@ class Records:
 
     def page(self, *, cursor: str | None = None, limit: int = 100, **filters: str | None) -> Page[Any]:
         """One page, for callers that keep their own place (`page.next_cursor`)."""
-        return self._session.page(self.path, {**filters, "limit": limit}, self._parse, cursor)
+        return self._session.page(self.path, {**filters, "limit": limit}, self._read, cursor)
 
     def pages(self, *, limit: int | None = None, **filters: str | None) -> Iterator[Page[Any]]:
-        return self._session.pages(self.path, filters, self._parse, limit)
+        return self._session.pages(self.path, filters, self._read, limit)
 
     def list(self, *, limit: int | None = None, **filters: str | None) -> Iterator[Any]:
         """Every matching record (or the first `limit`), fetching pages as the caller iterates."""
-        return self._session.items(self.path, filters, self._parse, limit)
+        return self._session.items(self.path, filters, self._read, limit)
 
     def get(self, key: str | int) -> Any:
         """By natural key (hostname, name, UUID) or id."""

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fleetops.alerts.schemas import IncidentRead, SilenceCreate, SilenceRead
-from fleetops.client.session import Page, Session
+from fleetops.client.session import Page, Session, item_by_item
 from fleetops.deploy.schemas import DecommissionRead, HumanQueueItem, PlanCreate, RolloutRead, RolloutSummary
 from fleetops.remediation.schemas import (
     BreakerRead,
@@ -112,10 +112,10 @@ class Health:
 
     def finding_pages(self, *, limit: int | None = None, **filters: Any) -> Iterator[Page[dict[str, Any]]]:
         """Findings newest first; filters: open, node, cluster, check, severity, xid, since."""
-        return self._s.pages("/health/findings", filters, _dict, limit)
+        return self._s.pages("/health/findings", filters, item_by_item(_dict), limit)
 
     def findings(self, *, limit: int | None = None, **filters: Any) -> Iterator[dict[str, Any]]:
-        return self._s.items("/health/findings", filters, _dict, limit)
+        return self._s.items("/health/findings", filters, item_by_item(_dict), limit)
 
 
 class Remediation:
@@ -177,4 +177,4 @@ class Audit:
             "target_key": target_key,
             "since": since.isoformat() if since else None,
         }
-        return self._s.pages("/audit", params, _dict, limit)
+        return self._s.pages("/audit", params, item_by_item(_dict), limit)
