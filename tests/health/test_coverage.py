@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
 from fleetops.auth.principal import SYSTEM
+from fleetops.db.session import Database
 from fleetops.health import coverage as coverage_module
+from fleetops.health.choices import HealthState
 from fleetops.health.coverage import coverage, mark_silent, tick
+from fleetops.health.ingest import ingest
+from fleetops.health.models import NodeHealth
+from fleetops.inventory.models import Node
 from tests.health.conftest import node_id
 from tests.health.reports import body, report
 
 URL = "/api/v1/health/reports"
+T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
 
 def _post(client, tokens, *hosts):
@@ -75,3 +85,61 @@ def test_the_worker_marks_a_silent_fleet_in_bounded_steps(fleet, manual_clock, m
     monkeypatch.setattr(coverage_module, "mark_silent", spy)
     assert tick(fleet) == 6 and steps == [4, 2]
     assert tick(fleet) == 0
+
+
+def _unknown(database) -> set[str]:
+    with database.transaction() as session:
+        query = (
+            select(Node.hostname)
+            .join(NodeHealth, NodeHealth.node_id == Node.id)
+            .where(NodeHealth.state == HealthState.UNKNOWN.value)
+        )
+        return set(session.scalars(query))
+
+
+def _listen(database, sweeper, clock, until_s: float, start_s: float, reporting: set[str]) -> list[int]:
+    """Agents report every 30 s, the worker sweeps every 15 s, from `start_s` to `until_s` (inclusive)."""
+    marked = []
+    for second in range(int(start_s), int(until_s) + 1, 15):
+        clock.set(T0 + timedelta(seconds=second))
+        if second % 30 == 0 and reporting:
+            with database.transaction() as session:
+                ingest(session, SYSTEM, body(*(report(h) for h in sorted(reporting))))
+        marked.append(tick(sweeper))
+    return marked
+
+
+def test_silence_while_the_control_plane_was_down_does_not_count(fleet, manual_clock):
+    """A 20-minute outage of the control plane: when it is back, every agent's last report is 20 minutes
+    old, and before the sweep remembered its downtime it marked the whole fleet silent at once (and
+    remediation's fleet breaker tripped). A node that really stopped before the outage is still caught:
+    a002 long before (already unknown), b002 a minute before (once it missed 5 minutes of listening)."""
+    everyone = {"a000", "a001", "a002", "b000", "b001", "b002"}
+    live = everyone - {"a002", "b002"}
+    manual_clock.set(T0)
+    with fleet.transaction() as session:
+        ingest(session, SYSTEM, body(*(report(h) for h in sorted(everyone))))
+    _listen(fleet, fleet, manual_clock, 540, 15, live | {"b002"})  # a002 stopped at 0 s
+    assert _unknown(fleet) == {"a002"}
+    _listen(fleet, fleet, manual_clock, 600, 555, live)  # b002 stopped at 540 s; all goes down after 600 s
+    restarted = Database(fleet.url)  # a new process, 20 minutes later
+    try:
+        manual_clock.set(T0 + timedelta(minutes=30))
+        assert tick(restarted) == 0 and _unknown(fleet) == {"a002"}
+        # the agents resend 30 s later; b002 missed 60 s of listening before the outage, 240 s are left
+        marked = _listen(fleet, restarted, manual_clock, 1800 + 600, 1815, live)
+        assert _unknown(fleet) == {"a002", "b002"} and sum(marked) == 1
+        assert marked.index(1) == (2055 - 1815) // 15  # b002 at 2,055 s, not before
+    finally:
+        restarted.dispose()
+
+
+def test_a_process_that_sweeps_rarely_is_still_listening(fleet, manual_clock):
+    """Only a restart counts the time since the last sweep as downtime: a worker busy for minutes still
+    had the ingest running, and a node that stopped reporting then is marked at the first sweep."""
+    manual_clock.set(T0)
+    with fleet.transaction() as session:
+        ingest(session, SYSTEM, body(*(report(h) for h in ("a000", "a001", "a002", "b000", "b001", "b002"))))
+    assert tick(fleet) == 0
+    manual_clock.set(T0 + timedelta(seconds=310))
+    assert tick(fleet) == 6

@@ -4,10 +4,16 @@ Coverage is the share of nodes in active clusters whose last report arrived with
 minutes), per cluster and per supplier (the supplier whose site hosts the node). Nodes that are in RMA or
 decommissioned are out of scope: nobody expects an agent on hardware that has left the rack. A node that
 falls silent becomes `unknown` and gets a `node_silent` finding from `tick`; its next report resolves both.
+
+Silence is counted in time the control plane listened. Every node looks silent after the control plane was
+down for longer than the window (its agents spool and resend once it is back), and marking them all tripped
+the fleet's remediation breaker for nothing. So the sweep keeps a row (`coverage_sweep`): the first sweep
+of a process knows how long nobody swept, and for a window after it that time is not counted.
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +26,7 @@ from fleetops.auth.principal import SYSTEM, Principal
 from fleetops.db.session import Database
 from fleetops.health.choices import HealthState
 from fleetops.health.evaluate import NODE_SILENT, silent_observation
-from fleetops.health.models import HealthFinding, NodeHealth
+from fleetops.health.models import CoverageSweep, HealthFinding, NodeHealth
 from fleetops.health.state import (
     Pending,
     Sighting,
@@ -38,6 +44,10 @@ from fleetops.inventory.scope import visible
 WINDOW_S = 300.0
 OUT_OF_SCOPE = (NodeState.RMA.value, NodeState.DECOMMISSIONED.value)
 BATCH = 2_000  # silent nodes marked per transaction
+SWEEP_ROW = 1
+# The databases this process has swept: the first sweep of a process (a restart) counts the time since the
+# last sweep of any process as the control plane down. A live process that sweeps rarely is still listening.
+_listening: weakref.WeakSet[Database] = weakref.WeakSet()
 
 
 @dataclass(slots=True)
@@ -139,10 +149,12 @@ def mark_silent(
     window_s: float = WINDOW_S,
     actor: str = "fleetops:coverage",
     limit: int | None = None,
+    down_s: float = 0.0,
 ) -> int:
     """Mark newly silent nodes (and their GPUs) `unknown` and open their `node_silent` findings; at most
-    `limit` nodes, whose ids then fit any database's parameter limit."""
-    silent = _silent_nodes(session, at - timedelta(seconds=window_s), limit)
+    `limit` nodes, whose ids then fit any database's parameter limit. `down_s`: seconds within the node's
+    silence when nothing listened (`down_seconds`), which do not count towards the window."""
+    silent = _silent_nodes(session, at - timedelta(seconds=window_s + down_s), limit)
     if not silent:
         return 0
     ids = [node_id for node_id, _ in silent]
@@ -175,6 +187,29 @@ def mark_silent(
     return len(ids)
 
 
+def down_seconds(session: Session, at: datetime, restarted: bool, window_s: float = WINDOW_S) -> float:
+    """Record this sweep; return the seconds of downtime a node's silence must not count now.
+
+    With one outage of `g` seconds that ended at `resumed_at`, a node last heard before it has listened-to
+    silence of `(at - last) - g`: it is silent once `last < at - window - g`. Once the control plane has
+    been back a whole window, every node last heard before the outage has missed a window of listening
+    anyway, and the plain cutoff holds. Outages closer together than a window add up (a node last heard
+    before both missed neither): counting both for a node between them only marks it later, never
+    wrongly. No row yet (a new database): nothing is known about earlier downtime."""
+    row = session.get(CoverageSweep, SWEEP_ROW, with_for_update=True)
+    if row is None:
+        session.add(CoverageSweep(id=SWEEP_ROW, swept_at=at, down_s=0.0))
+        return 0.0
+    if restarted and at > row.swept_at:
+        recent = row.resumed_at is not None and (row.swept_at - row.resumed_at).total_seconds() < window_s
+        row.down_s = (row.down_s if recent else 0.0) + (at - row.swept_at).total_seconds()
+        row.resumed_at = at
+    row.swept_at = max(row.swept_at, at)
+    if row.resumed_at is None or (at - row.resumed_at).total_seconds() > window_s:
+        return 0.0
+    return row.down_s
+
+
 def tick(database: Database) -> int:
     """The worker's periodic task: returns how many nodes were newly marked silent.
 
@@ -182,9 +217,12 @@ def tick(database: Database) -> int:
     a partition) is marked in steps that each hold the write lock briefly, so agent reports get in
     between, and no statement lists more node ids than PostgreSQL's 65,535 parameters."""
     at, marked = clock.now(), 0
+    with database.transaction() as session:
+        down_s = down_seconds(session, at, restarted=database not in _listening)
+    _listening.add(database)
     while True:
         with database.transaction() as session:
-            done = mark_silent(session, at, limit=BATCH)
+            done = mark_silent(session, at, limit=BATCH, down_s=down_s)
         marked += done
         if done < BATCH:
             return marked

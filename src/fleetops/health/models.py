@@ -166,8 +166,20 @@ class AgentRequest(Base):
     result_id: Mapped[int | None] = mapped_column(ForeignKey("qualification_run.id", ondelete="SET NULL"))
 
 
+class CoverageSweep(Base):
+    """When the silence sweep last ran, and how long the control plane was down before it resumed: one
+    row. Silence is counted only while the control plane listened (`health.coverage`)."""
+
+    __tablename__ = "coverage_sweep"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    swept_at: Mapped[datetime]
+    resumed_at: Mapped[datetime | None]  # the first sweep after the control plane was down
+    down_s: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+
+
 __all__ = [
     "AgentRequest",
+    "CoverageSweep",
     "GpuHealth",
     "HealthChange",
     "HealthFinding",
