@@ -1,8 +1,11 @@
-"""`fleetops inventory|clusters|nodes`: import, export, report and look up the fleet, over the API."""
+"""`fleetops inventory|suppliers|sites|customers|clusters|nodes`: import, export, report and look up the
+fleet, over the API."""
 
 from __future__ import annotations
 
+import inspect
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -15,6 +18,9 @@ from fleetops.inventory import formats
 from fleetops.inventory.kinds import KINDS
 
 inventory_app = typer.Typer(help="Import, export and check the fleet inventory.", no_args_is_help=True)
+suppliers_app = typer.Typer(help="Suppliers: list and show.", no_args_is_help=True)
+sites_app = typer.Typer(help="Sites: list and show.", no_args_is_help=True)
+customers_app = typer.Typer(help="Customers: list and show.", no_args_is_help=True)
 clusters_app = typer.Typer(help="Clusters: list and show.", no_args_is_help=True)
 nodes_app = typer.Typer(help="Nodes: list and show.", no_args_is_help=True)
 
@@ -82,31 +88,48 @@ def report(fleet: Client, as_json: bool = JsonOption) -> None:
     )
 
 
-def _lister(kind_name: str, columns: list[str]):  # type: ignore[no-untyped-def]
-    kind = KINDS[kind_name]
+FILTER_HELP = {
+    "supplier": "Only those of this supplier (name).",
+    "region": "Only those in this region (name).",
+    "site": "Only those at this site (name).",
+    "rack": "Only those in a rack of this name.",
+    "pod": "Only those in this pod.",
+    "cluster": "Only those in this cluster (name).",
+    "customer": "Only those of this customer (name).",
+    "state": "Only those in this lifecycle state.",
+    "orchestrator": "Only those run by this orchestrator.",
+}
 
-    @remote
-    def list_command(
-        fleet: Client,
-        supplier: str | None = typer.Option(None, help="Filter by supplier name."),
-        site: str | None = typer.Option(None, help="Filter by site name."),
-        cluster: str | None = typer.Option(None, help="Filter by cluster name (nodes)."),
-        customer: str | None = typer.Option(None, help="Filter by customer name."),
-        state: str | None = typer.Option(None, help="Filter by lifecycle state."),
-        limit: int = LimitOption,
-        every: bool = AllOption,
-        as_json: bool = JsonOption,
-    ) -> None:
-        records = getattr(fleet, kind.plural)
-        filters = {
-            "supplier": supplier,
-            "site": site,
-            "cluster": cluster,
-            "customer": customer,
-            "state": state,
-        }
-        pages = records.pages(limit=limit_of(limit, every), **filters)
+
+def _lister(kind_name: str, columns: list[str]) -> tuple[Callable[..., None], Callable[..., None]]:
+    """`list` and `show` for one kind; `list` offers exactly the filters the API takes for that kind."""
+    kind = KINDS[kind_name]
+    offered = [name for name in FILTER_HELP if name in kind.filters]
+
+    def listing(fleet: Client, limit: int, every: bool, as_json: bool, **filters: str | None) -> None:
+        pages = getattr(fleet, kind.plural).pages(limit=limit_of(limit, every), **filters)
         show_list(pages, columns, title=kind.plural, as_json=as_json)
+
+    own = [inspect.Parameter("fleet", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Client)]
+    own += [
+        inspect.Parameter(
+            name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=typer.Option(None, f"--{name}", help=FILTER_HELP[name]),
+            annotation=str | None,
+        )
+        for name in offered
+    ]
+    own += [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+        for name, default, annotation in (
+            ("limit", LimitOption, int),
+            ("every", AllOption, bool),
+            ("as_json", JsonOption, bool),
+        )
+    ]
+    listing.__signature__ = inspect.Signature(own)  # type: ignore[attr-defined]
+    listing.__annotations__ = {p.name: p.annotation for p in own} | {"return": None}
 
     @remote
     def show_command(
@@ -116,13 +139,17 @@ def _lister(kind_name: str, columns: list[str]):  # type: ignore[no-untyped-def]
     ) -> None:
         show_record(getattr(fleet, kind.plural).get(name), f"{kind_name} {name}", as_json)
 
-    return list_command, show_command
+    return remote(listing), show_command
 
 
-for _app, _kind, _columns in (
+LISTED = (
+    (suppliers_app, "supplier", ["name", "contact_email"]),
+    (sites_app, "site", ["name", "supplier", "region"]),
+    (customers_app, "customer", ["name", "contact_email"]),
     (clusters_app, "cluster", ["name", "orchestrator", "state", "supplier", "site", "customer", "contract"]),
     (nodes_app, "node", ["hostname", "state", "site", "rack", "cluster", "gpu_model", "gpu_count"]),
-):
+)
+for _app, _kind, _columns in LISTED:
     _list, _show = _lister(_kind, _columns)
     _app.command("list", help=f"List {KINDS[_kind].plural}.")(_list)
     _app.command("show", help=f"Show one {_kind}.")(_show)

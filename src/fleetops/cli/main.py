@@ -18,8 +18,15 @@ from fleetops.cli.audit import audit_app
 from fleetops.cli.config import config_app, doctor, ready_to_serve
 from fleetops.cli.deploy import decommission_cluster, deploy_app
 from fleetops.cli.health import app as health_app
-from fleetops.cli.inventory import clusters_app, inventory_app, nodes_app
-from fleetops.cli.output import console, reports_errors
+from fleetops.cli.inventory import (
+    clusters_app,
+    customers_app,
+    inventory_app,
+    nodes_app,
+    sites_app,
+    suppliers_app,
+)
+from fleetops.cli.output import OneLineErrors, console, reports_errors
 from fleetops.cli.remediation import app as remediation_app
 from fleetops.cli.sim import sim_app
 from fleetops.config import settings
@@ -31,7 +38,10 @@ from fleetops.logs import configure
 from fleetops.sim.live import DEMO_ENVIRONMENT
 
 app = typer.Typer(
-    help="fleetops: operations platform for GPU clouds.", no_args_is_help=True, pretty_exceptions_enable=False
+    cls=OneLineErrors,
+    help="fleetops: operations platform for GPU clouds.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens (stored hashed; shown once).", no_args_is_help=True)
@@ -40,6 +50,9 @@ for sub, name in (
     (token_app, "token"),
     (config_app, "config"),
     (inventory_app, "inventory"),
+    (suppliers_app, "suppliers"),
+    (sites_app, "sites"),
+    (customers_app, "customers"),
     (clusters_app, "clusters"),
     (nodes_app, "nodes"),
     (sim_app, "sim"),

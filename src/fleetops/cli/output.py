@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
@@ -10,6 +11,12 @@ import typer
 from pydantic_core import to_json
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
+
+try:  # Typer carries its own copy of Click since 0.2x; before, it used Click itself
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError
+except ImportError:  # pragma: no cover - older Typer
+    from click.exceptions import ClickException, NoArgsIsHelpError  # type: ignore[assignment]
 
 from fleetops.errors import FleetopsError
 
@@ -41,6 +48,32 @@ def json_text(data: Any, indent: int | None = 1) -> str:
     """Plain data and pydantic records alike, written by pydantic's serializer: 500 typed nodes in 1.2 ms,
     where dumping each record to a dict and then `json.dumps` took 8.7 ms."""
     return to_json(data, indent=indent, fallback=str).decode()
+
+
+@contextmanager
+def _usage_in_one_line() -> Iterator[None]:
+    try:
+        yield
+    except NoArgsIsHelpError:  # bare `fleetops nodes`: the help is the answer
+        raise
+    except ClickException as exc:
+        ctx = getattr(exc, "ctx", None)
+        where = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+        raise fail(f"{exc.format_message()}{where}") from None
+
+
+class OneLineErrors(TyperGroup):
+    """The root command's class: a usage error anywhere below it (`--limit 0`, an unknown option or
+    command, a missing argument) ends like every other error, one stderr line and exit code 2, instead of
+    Click's usage block. Parsing happens in `make_context` for the root and in `invoke` for the rest."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        with _usage_in_one_line():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _usage_in_one_line():
+            return super().invoke(ctx)
 
 
 def emit_json(data: Any) -> None:

@@ -1,5 +1,6 @@
-"""`fleetops remediation runs|show|settings|kill-switch|dry-run|breakers|breaker-reset|measures` over the
-API, and `fleetops sim day` (the `day` function below, registered under the `sim` group)."""
+"""`fleetops remediation runs|show|cancel|approve|repaired|settings|kill-switch|dry-run|breakers|
+breaker-reset|measures` over the API, and `fleetops sim day` (the `day` function below, registered under
+the `sim` group)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from rich.progress import Progress
 from fleetops.cli.output import JsonOption, console, emit_json, reports_errors, table
 from fleetops.cli.remote import remote, show_list
 from fleetops.client import Client, Page
-from fleetops.remediation.schemas import SettingsUpdate
+from fleetops.remediation.schemas import RunRead, SettingsUpdate
 
 app = typer.Typer(help="Automated remediation: runs, settings, safety switches.", no_args_is_help=True)
 RUN_COLUMNS = ["id", "hostname", "state", "rule", "plan", "step", "rung", "last_error", "detected_at"]
@@ -59,6 +60,45 @@ def show(fleet: Client, run_id: int = typer.Argument(...), as_json: bool = JsonO
     )
     columns = ["at", "actor", "from_state", "to_state", "action", "outcome", "detail"]
     table(detail["steps"], columns, title="steps")
+
+
+def _acted(run: RunRead, as_json: bool) -> None:
+    if as_json:
+        emit_json(run)
+        return
+    why = f" ({run.last_error})" if run.last_error else ""
+    console.print(f"run {run.id} on {run.hostname}: {run.state}{why}", highlight=False)
+
+
+@app.command("cancel")
+@remote
+def cancel(
+    fleet: Client,
+    run_id: int = typer.Argument(...),
+    reason: str = typer.Option("", help="Why, kept on the run's record."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Stop a run where it stands; the node stays as it is (drained nodes stay drained)."""
+    _acted(fleet.remediation.cancel(run_id, reason), as_json)
+
+
+@app.command("approve")
+@remote
+def approve(fleet: Client, run_id: int = typer.Argument(...), as_json: bool = JsonOption) -> None:
+    """Let a run that waits for a person (a cluster not in auto mode) take its next action now."""
+    _acted(fleet.remediation.approve(run_id), as_json)
+
+
+@app.command("repaired")
+@remote
+def repaired(
+    fleet: Client,
+    run_id: int = typer.Argument(...),
+    note: str = typer.Option("", help="What was done (part replaced, ticket number)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """The repair of an escalated run is done: the node is verified under load before it goes back."""
+    _acted(fleet.remediation.repaired(run_id, note), as_json)
 
 
 @app.command("settings")

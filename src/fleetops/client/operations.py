@@ -3,6 +3,7 @@ API's own schemas (`RolloutRead`, `IncidentRead`, `RunRead`...) where the domain
 
 from __future__ import annotations
 
+import builtins  # `Deployments.list` would shadow `list` in that class's annotations
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -47,11 +48,11 @@ class Deployments:
         body = {"why": why} if why else None
         return RolloutRead.model_validate(self._s.json("POST", f"/deployments/{_q(name)}/{verb}", json=body))
 
-    def needs_human(self, rollout: str | None = None) -> list[HumanQueueItem]:
+    def needs_human(self, rollout: str | None = None) -> builtins.list[HumanQueueItem]:
         rows = self._s.json("GET", "/deployments/needs-human", params={"rollout": rollout} if rollout else {})
         return [HumanQueueItem.model_validate(r) for r in rows]
 
-    def retry(self, hostname: str, why: str) -> list[HumanQueueItem]:
+    def retry(self, hostname: str, why: str) -> builtins.list[HumanQueueItem]:
         rows = self._s.json("POST", f"/deployments/nodes/{_q(hostname)}/retry", json={"why": why})
         return [HumanQueueItem.model_validate(r) for r in rows]
 
@@ -128,6 +129,20 @@ class Remediation:
 
     def run(self, run_id: int) -> RunDetail:
         return RunDetail.model_validate(self._s.json("GET", f"/remediation/runs/{run_id}"))
+
+    def cancel(self, run_id: int, reason: str = "") -> RunRead:
+        """Stop a run where it stands (the node stays as it is); `reason` is kept on the run's step."""
+        path = f"/remediation/runs/{run_id}/cancel"
+        return RunRead.model_validate(self._s.json("POST", path, params={"reason": reason}))
+
+    def approve(self, run_id: int) -> RunRead:
+        """Let a run waiting for a person take its next action now."""
+        return RunRead.model_validate(self._s.json("POST", f"/remediation/runs/{run_id}/approve"))
+
+    def repaired(self, run_id: int, note: str = "") -> RunRead:
+        """An escalated run's repair is done: the run verifies the node before it goes back."""
+        path = f"/remediation/runs/{run_id}/repaired"
+        return RunRead.model_validate(self._s.json("POST", path, params={"note": note}))
 
     def settings(self, cluster: str | int) -> SettingsRead:
         """By cluster name or id."""
