@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 
+from fleetops.api.routes.inventory import ENCODER
 from fleetops.auth.choices import Role
 from fleetops.auth.principal import SYSTEM
 from fleetops.auth.service import create_token
@@ -62,6 +63,14 @@ def local_listing(database: Database, indent: int | None = None) -> str:
     with database.transaction() as session:
         page = service.list_records(session, SYSTEM, KINDS["node"], {}, limit=PAGE)
     return json.dumps({"items": page.items}, indent=indent, default=str)
+
+
+def local_rows(database: Database) -> bytes:
+    """Not the baseline: the same read encoded the way the API now encodes it, the floor with no HTTP,
+    no authentication and no typed records."""
+    with database.transaction() as session:
+        page = service.list_rows(session, SYSTEM, KINDS["node"], {}, limit=PAGE)
+    return ENCODER.encode({"items": page.items})
 
 
 def remote_listing(fleet: Client, indent: int | None = None) -> str:
@@ -106,6 +115,7 @@ def main() -> None:
             assert len(json.loads(remote_listing(fleet))["items"]) == PAGE
             local = median_ms(lambda: local_listing(database))
             remote = median_ms(lambda: remote_listing(fleet))
+            floor = median_ms(lambda: local_rows(database))
             local_printed = median_ms(lambda: local_listing(database, 1))
             remote_printed = median_ms(lambda: remote_listing(fleet, 1))
         cli_env = {k: v for k, v in os.environ.items() if not k.startswith("FLEETOPS_")}
@@ -126,6 +136,7 @@ def main() -> None:
         f"  the same, JSON indented as the CLI prints it:      {local_printed:7.1f} / {remote_printed:.1f}   "
         f"({remote_printed / local_printed:.2f}x)"
     )
+    print(f"  in-process rows encoded as the API does (a floor, not the baseline): {floor:7.1f}")
     print(f"  `fleetops nodes list --limit {PAGE} --json` process, median of 5: {process:7.0f}")
     print(f"API process RSS at {NODES:,} nodes: {idle:.0f} MiB after start, {busy:.0f} MiB after the runs")
 
