@@ -10,7 +10,8 @@ to the customer) pass. The same node-level fault on several nodes of one rack at
 its cause is above the nodes.
 
 A held finding is not remembered here: on the reset, `released` reads what health still has open on the
-scope's nodes without a run, and intake takes it as it takes any batch (the breaker judges it again).
+scope's nodes without a run, and intake takes it as it takes any batch: the breaker judges it again,
+holding (without tripping) a scope whose held nodes are still over its share.
 """
 
 from __future__ import annotations
@@ -100,9 +101,14 @@ def _trip(gates: safety.Gates, limits: safety.Limits, wanted: dict[Scope, set[in
 
 
 def hold_back(
-    session: Session, policy: Policy, limits: safety.Limits, findings: list[Finding]
+    session: Session, policy: Policy, limits: safety.Limits, findings: list[Finding], trip: bool = True
 ) -> tuple[list[Finding], list[str]]:
-    """The findings intake may turn into runs, and one line per scope whose breaker holds the rest."""
+    """The findings intake may turn into runs, and one line per scope whose breaker holds the rest.
+
+    `trip=False` (a reset's release): a scope still over the share is held without tripping again. Its
+    cause is still there and above the nodes (a fabric down on a quarter of a cluster); tripping would
+    keep the whole scope blocked for every other fault and page again at each reset (the soak's on-call
+    reset one every 15-90 min: 33 breaker pages in a day instead of 2)."""
     acting = [
         f
         for f in findings
@@ -124,7 +130,13 @@ def hold_back(
         held[safety.FLEET] = "circuit breaker open for the fleet: a person must reset it"
     else:
         held |= _trip(gates, limits, wanted)
-    safety.write_trips(session, gates)
+    if trip:
+        safety.write_trips(session, gates)
+    else:
+        held = {
+            scope: why.replace("circuit breaker tripped: ", "still, after the reset: ")
+            for scope, why in held.items()
+        }
     if not held:
         return findings, []
     acting_ids = {id(f) for f in acting}

@@ -220,11 +220,13 @@ def intake(
     findings: list[Finding],
     policy: Policy | None = None,
     limits: safety.Limits | None = None,
+    trip: bool = True,
 ) -> IntakeResult:
-    """Turn findings into runs (or merge them into the node's open run); returns what happened to each."""
+    """Turn findings into runs (or merge them into the node's open run); returns what happened to each.
+    `trip=False` for what a breaker's reset releases (`breaker.hold_back`)."""
     policy = policy or default_policy()
     result = IntakeResult()
-    findings, held = breaker.hold_back(session, policy, limits or safety.Limits(), findings)
+    findings, held = breaker.hold_back(session, policy, limits or safety.Limits(), findings, trip)
     result.ignored.extend(held)
     still_open = [s.value for s in fsm.OPEN]
     for finding in findings:

@@ -196,15 +196,16 @@ def breakers(session: Session) -> list[Breaker]:
 
 def reset_breaker(session: Session, principal: Principal, scope: str, subject_id: int) -> Breaker:
     """Only a person closes a tripped breaker (admin or operator). The faults it held that are still open
-    go to intake in the same transaction, so the reset and their runs happen together or not at all; if
-    the cause is still there, the breaker trips again (the row comes back open, with a new page)."""
+    go to intake in the same transaction, so the reset and their runs happen together or not at all. A
+    scope whose held nodes are still over the share stays held without tripping again: the reset stands,
+    and the scope's other faults get their runs."""
     principal.require_writer()
     row = session.scalar(select(Breaker).where(Breaker.scope == scope, Breaker.subject_id == subject_id))
     if row is None:
         raise NotFound(f"circuit breaker {scope} {subject_id}: not found")
     before, reason = row.state.value, row.reason
     row.state, row.reset_by, row.reset_at = BreakerState.CLOSED, principal.actor, clock.now()
-    started = receive_findings(session, breaker.released(session, scope, subject_id)).created
+    started = intake(session, breaker.released(session, scope, subject_id), trip=False).created
     record(
         session,
         principal.actor,
