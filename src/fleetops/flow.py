@@ -9,23 +9,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 
+from fleetops.wire import FaultOwner, Severity
 
-class FaultOwner(StrEnum):
-    """Who must act: decides whether a fault goes to the supplier, the customer or our own on-call."""
-
-    APPLICATION = "application"
-    HARDWARE = "hardware"
-    DRIVER = "driver"
-    CUSTOMER = "customer"
-    UNKNOWN = "unknown"
-
-
-class FindingSeverity(StrEnum):
-    INFO = "info"
-    WARNING = "warning"
-    CRITICAL = "critical"
+# Findings speak the agent's vocabulary (`fleetops.wire`), so no stage renames a severity or an owner.
+# The old name, for callers not moved to `Severity` yet: the same class, not a second vocabulary.
+FindingSeverity = Severity
 
 
 @dataclass(frozen=True)
@@ -38,7 +27,7 @@ class Finding:
 
     hostname: str
     check: str
-    severity: FindingSeverity
+    severity: Severity
     owner: FaultOwner
     observed_at: datetime
     message: str = ""
@@ -94,7 +83,7 @@ def finding_labels(finding: Finding) -> dict[str, str]:
 
 def alert_from_finding(finding: Finding) -> Alert:
     identity = finding_labels(finding)
-    labels = identity | {"severity": finding.severity.value, "owner": finding.owner.value}
+    labels = identity | {"severity": finding.severity.value, "owner": finding.owner.label}
     if finding.gpu_uuid:
         labels["gpu_uuid"] = finding.gpu_uuid
     annotations = {"summary": finding.message, "action": finding.action}

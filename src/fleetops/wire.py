@@ -70,16 +70,37 @@ def normalize_pci_bus_id(raw: str) -> str | None:
 
 
 class Severity(StrEnum):
+    """How bad a finding is: the agent's word, kept by health, alerts and remediation (`flow.Finding`)."""
+
     INFO = "info"
     WARNING = "warning"
     CRITICAL = "critical"
 
 
 class FaultOwner(StrEnum):
+    """Who must act on a fault, from the agent's report to the alert's `owner` label: one vocabulary.
+
+    Alert labels spell the driver/system owner `driver`, which the routing trees match on
+    (`owner=~"hardware|driver|unknown"`); `label` and `read` are the only places that know it."""
+
     APPLICATION = "application"
     HARDWARE = "hardware"
     DRIVER_SYSTEM = "driver/system"
+    CUSTOMER = "customer"  # an alert's sender says the customer acts (Alertmanager); no agent check does
     UNKNOWN = "unknown"
+
+    @property
+    def label(self) -> str:
+        """The spelling in alert labels and routing matchers."""
+        return "driver" if self is FaultOwner.DRIVER_SYSTEM else self.value
+
+    @classmethod
+    def read(cls, text: str) -> FaultOwner:
+        """An owner as stored, sent or labelled; anything else (a sender's own word) is unknown."""
+        for owner in cls:
+            if text in (owner.value, owner.label):
+                return owner
+        return cls.UNKNOWN
 
 
 class Action(StrEnum):

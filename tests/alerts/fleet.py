@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fleetops.flow import FaultOwner, Finding, FindingSeverity
+from fleetops.flow import Finding
+from fleetops.wire import FaultOwner, Severity
 from tests.factories import make_node
 
 
@@ -74,7 +75,7 @@ def finding(
     return Finding(
         hostname=hostname,
         check=check,
-        severity=FindingSeverity.CRITICAL,
+        severity=Severity.CRITICAL,
         owner=owner,
         observed_at=when,
         message=f"{check} on {hostname}",

@@ -12,7 +12,7 @@ from typer.testing import CliRunner, Result
 from fleetops.alerts.policy import default_routes
 from fleetops.cli.alerts import app, incidents_app, routes_app
 from fleetops.config import settings
-from fleetops.flow import FaultOwner
+from fleetops.wire import FaultOwner
 from tests.alerts.fleet import finding, fleet
 from tests.alerts.harness import Timeline, configured_notify
 from tests.cli.harness import remote_cli  # noqa: F401 - the fixture

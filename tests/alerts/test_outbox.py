@@ -15,7 +15,7 @@ from fleetops.alerts import models
 from fleetops.alerts.notify import Notifiers
 from fleetops.alerts.outbox import backoff
 from fleetops.backends.settings import Notify
-from fleetops.flow import FaultOwner
+from fleetops.wire import FaultOwner
 from tests.alerts.fleet import finding, fleet
 from tests.alerts.harness import Timeline, configured_notify
 from tests.alerts.receiver import Receiver

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import update
 
-from fleetops.flow import FaultOwner
 from fleetops.inventory.choices import NodeState
 from fleetops.inventory.models import Node
+from fleetops.wire import FaultOwner
 from tests.alerts.fleet import finding, fleet
 from tests.alerts.harness import CUSTOMER_HOOK, SUPPLIER_HOOK, Timeline
 from tests.factories import load, two_tenant_fleet

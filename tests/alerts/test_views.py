@@ -12,8 +12,8 @@ from fleetops.alerts import models
 from fleetops.alerts.views import plain_words
 from fleetops.api.app import create_app
 from fleetops.auth.choices import Role
-from fleetops.flow import FaultOwner
 from fleetops.inventory.models import Customer, Supplier
+from fleetops.wire import FaultOwner
 from tests.alerts.fleet import finding
 from tests.alerts.harness import Timeline
 from tests.factories import bearer, load, token, two_tenant_fleet

@@ -11,11 +11,12 @@ from sqlalchemy import select
 
 from fleetops.clock import ManualClock
 from fleetops.db.session import Database
-from fleetops.flow import FaultOwner, Finding, FindingSeverity
+from fleetops.flow import Finding
 from fleetops.remediation import safety, service
 from fleetops.remediation.engine import Engine
 from fleetops.remediation.fakes import FakeWorld
 from fleetops.remediation.models import RemediationRun, RemediationStep
+from fleetops.wire import FaultOwner, Severity
 
 
 @dataclass
@@ -40,7 +41,7 @@ class Bed:
         found = Finding(
             hostname=hostname,
             check=check,
-            severity=FindingSeverity.CRITICAL,
+            severity=Severity.CRITICAL,
             owner=FaultOwner.HARDWARE,
             observed_at=self.clock.now(),
             message=message,

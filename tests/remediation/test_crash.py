@@ -14,11 +14,12 @@ import pytest
 
 from fleetops import clock
 from fleetops.auth.principal import SYSTEM
-from fleetops.flow import FaultOwner, Finding, FindingSeverity
+from fleetops.flow import Finding
 from fleetops.remediation import service
 from fleetops.remediation.choices import RunState
 from fleetops.remediation.engine import Engine
 from fleetops.remediation.models import RemediationRun
+from fleetops.wire import FaultOwner, Severity
 
 from .conftest import make_bed
 
@@ -148,7 +149,7 @@ def test_a_sigkilled_worker_does_each_step_exactly_once(fleet, tmp_path, stage, 
     found = Finding(
         "b000",
         finding.get("check", "xid"),
-        FindingSeverity.CRITICAL,
+        Severity.CRITICAL,
         FaultOwner.HARDWARE,
         clock.now(),
         "",

@@ -9,7 +9,7 @@ import yaml
 
 from fleetops.catalog import XidEntry, default_catalog
 from fleetops.errors import InvalidInput
-from fleetops.flow import FaultOwner, Finding, FindingSeverity
+from fleetops.flow import Finding
 from fleetops.remediation.choices import ActionKind, FaultClass
 from fleetops.remediation.policy import (
     POLICY_PATH,
@@ -19,13 +19,14 @@ from fleetops.remediation.policy import (
     parse_policy,
     remedy,
 )
+from fleetops.wire import FaultOwner, Severity
 
 
 def _finding(xid: int | None, check: str = "xid", message: str = "") -> Finding:
     return Finding(
         hostname="n1",
         check=check,
-        severity=FindingSeverity.CRITICAL,
+        severity=Severity.CRITICAL,
         owner=FaultOwner.HARDWARE,
         observed_at=datetime(2026, 1, 1, tzinfo=UTC),
         message=message,

@@ -10,13 +10,14 @@ from sqlalchemy import select
 from fleetops.auth.choices import Role
 from fleetops.auth.principal import SYSTEM, Principal
 from fleetops.errors import Forbidden
-from fleetops.flow import FaultOwner, Finding, FindingSeverity
+from fleetops.flow import Finding
 from fleetops.inventory.models import Cluster
 from fleetops.remediation import service
 from fleetops.remediation.choices import RunState
 from fleetops.remediation.intake import intake
 from fleetops.remediation.safety import Limits
 from fleetops.remediation.schemas import MaintenanceWindow, SettingsUpdate
+from fleetops.wire import FaultOwner, Severity
 
 from .conftest import make_bed
 
@@ -179,7 +180,7 @@ def test_a_fleet_wide_silence_starts_no_run_and_pages_once(bed):
     above the clusters, one fleet breaker, one page and one reset for a person."""
     hosts = ["a000", "a001", "a002", "b000", "b001", "b002"]
     silent = [
-        Finding(h, "node_silent", FindingSeverity.CRITICAL, FaultOwner.UNKNOWN, bed.clock.now(), "no report")
+        Finding(h, "node_silent", Severity.CRITICAL, FaultOwner.UNKNOWN, bed.clock.now(), "no report")
         for h in hosts
     ]
     with bed.database.transaction() as session:
@@ -193,7 +194,7 @@ def test_a_fleet_wide_silence_starts_no_run_and_pages_once(bed):
     assert [k for k in bed.world.notices.pages if k.startswith("breaker-")] == ["breaker-fleet-0"]
     assert bed.world.scheduler.calls == [] and bed.runs_of("a000") == []
     lone = Finding(
-        "a000", "xid", FindingSeverity.CRITICAL, FaultOwner.HARDWARE, bed.clock.now(), "", 0, xid=79
+        "a000", "xid", Severity.CRITICAL, FaultOwner.HARDWARE, bed.clock.now(), "", 0, xid=79
     )
     with bed.database.transaction() as session:
         assert service.receive_findings(session, [lone]).created == []  # the fleet breaker holds every scope
@@ -202,7 +203,7 @@ def test_a_fleet_wide_silence_starts_no_run_and_pages_once(bed):
 
 
 def test_a_lone_silent_node_still_gets_its_run(bed):
-    lone = Finding("a000", "node_silent", FindingSeverity.CRITICAL, FaultOwner.UNKNOWN, bed.clock.now(), "")
+    lone = Finding("a000", "node_silent", Severity.CRITICAL, FaultOwner.UNKNOWN, bed.clock.now(), "")
     with bed.database.transaction() as session:
         assert len(service.receive_findings(session, [lone]).created) == 1
         assert service.breakers(session) == []
@@ -213,10 +214,10 @@ def test_a_rack_gone_silent_is_one_cause_not_a_repair_per_node(bed):
     limits = Limits(rack_min_nodes=3, breaker_share=1.0)  # no breaker in the way: the rack rule alone
     now = bed.clock.now()
     rack = [
-        Finding(h, "node_silent", FindingSeverity.CRITICAL, FaultOwner.UNKNOWN, now, "")
+        Finding(h, "node_silent", Severity.CRITICAL, FaultOwner.UNKNOWN, now, "")
         for h in ("b000", "b001", "b002")
     ]
-    other = Finding("a000", "node_silent", FindingSeverity.CRITICAL, FaultOwner.UNKNOWN, now, "")
+    other = Finding("a000", "node_silent", Severity.CRITICAL, FaultOwner.UNKNOWN, now, "")
     with bed.database.transaction() as session:
         result = intake(session, [*rack, other], limits=limits)
     assert len(result.created) == 1 and bed.runs_of("a000") and not bed.runs_of("b000")

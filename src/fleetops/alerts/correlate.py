@@ -18,7 +18,7 @@ from fleetops.alerts import models
 from fleetops.alerts.choices import IncidentStatus, Scope
 from fleetops.alerts.context import Context
 from fleetops.alerts.incidents import Group, apply_groups
-from fleetops.alerts.ingest import CHUNK
+from fleetops.db.bulk import chunks
 from fleetops.flow import Alert, Incident
 from fleetops.inventory.choices import NodeState
 from fleetops.inventory.models import Node
@@ -47,15 +47,11 @@ def _firing_rows(ctx: Context, alerts: list[Alert]) -> list[Any]:
     loose = sorted({a.node_id for a in alerts if a.cluster_id is None and a.node_id is not None})
     rows: list[Any] = []
     firing = table.status == "firing"
-    for start in range(0, len(clusters), CHUNK):
+    for part in chunks(clusters):
+        rows += ctx.session.execute(select(*cols).where(firing, table.cluster_id.in_(part)))
+    for part in chunks(loose):
         rows += ctx.session.execute(
-            select(*cols).where(firing, table.cluster_id.in_(clusters[start : start + CHUNK]))
-        )
-    for start in range(0, len(loose), CHUNK):
-        rows += ctx.session.execute(
-            select(*cols).where(
-                firing, table.cluster_id.is_(None), table.node_id.in_(loose[start : start + CHUNK])
-            )
+            select(*cols).where(firing, table.cluster_id.is_(None), table.node_id.in_(part))
         )
     return rows
 
@@ -179,10 +175,8 @@ def _describe(ctx: Context, groups: dict[str, Group]) -> None:
     """Labels and a readable subject per group, from one representative alert (one select, not per row)."""
     wanted = sorted(g.representative for g in groups.values())
     found: dict[int, dict[str, Any]] = {}
-    for start in range(0, len(wanted), CHUNK):
-        stmt = select(models.Alert.id, models.Alert.labels).where(
-            models.Alert.id.in_(wanted[start : start + CHUNK])
-        )
+    for part in chunks(wanted):
+        stmt = select(models.Alert.id, models.Alert.labels).where(models.Alert.id.in_(part))
         found.update(dict(ctx.session.execute(stmt).all()))
     subject_label = {"node": "node", "rack": "rack", "cluster": "cluster", "fleet": "fleet"}
     for group in groups.values():
@@ -204,27 +198,20 @@ def _labels_of(labels: dict[str, Any], scope: str) -> dict[str, str]:
 def _open_incidents(ctx: Context, keys: list[str], ids: set[int]) -> list[models.Incident]:
     table = models.Incident
     found: dict[int, models.Incident] = {}
-    for start in range(0, len(keys), CHUNK):
-        stmt = select(table).where(
-            table.status == IncidentStatus.OPEN, table.key.in_(keys[start : start + CHUNK])
-        )
+    for part in chunks(keys):
+        stmt = select(table).where(table.status == IncidentStatus.OPEN, table.key.in_(part))
         found.update({i.id: i for i in ctx.session.scalars(stmt)})
     rest = sorted(ids - set(found))
-    for start in range(0, len(rest), CHUNK):
-        found.update(
-            {
-                i.id: i
-                for i in ctx.session.scalars(select(table).where(table.id.in_(rest[start : start + CHUNK])))
-            }
-        )
+    for part in chunks(rest):
+        found.update({i.id: i for i in ctx.session.scalars(select(table).where(table.id.in_(part)))})
     return list(found.values())
 
 
 def _previous_ids(ctx: Context, alerts: list[Alert], rows: list[Any]) -> set[int]:
     ids = {r.incident_id for r in rows if r.incident_id is not None}
     resolved = [a.alert_id for a in alerts if not a.firing and a.alert_id is not None]
-    for start in range(0, len(resolved), CHUNK):
-        stmt = select(models.Alert.incident_id).where(models.Alert.id.in_(resolved[start : start + CHUNK]))
+    for part in chunks(resolved):
+        stmt = select(models.Alert.incident_id).where(models.Alert.id.in_(part))
         ids.update(i for i in ctx.session.scalars(stmt) if i is not None)
     return ids
 
@@ -249,6 +236,5 @@ def _move(ctx: Context, old: dict[int, int | None], moves: dict[int, int]) -> No
             by_incident[incident_id].append(alert_id)
     table = ALERTS
     for incident_id, alert_ids in by_incident.items():
-        for start in range(0, len(alert_ids), CHUNK):
-            chunk = alert_ids[start : start + CHUNK]
-            ctx.session.execute(update(table).where(table.c.id.in_(chunk)).values(incident_id=incident_id))
+        for part in chunks(alert_ids):
+            ctx.session.execute(update(table).where(table.c.id.in_(part)).values(incident_id=incident_id))

@@ -11,7 +11,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 
 from fleetops.alerts import models
 from fleetops.alerts.context import Context
-from fleetops.alerts.ingest import CHUNK
+from fleetops.db.bulk import chunks
 from fleetops.flow import Alert
 
 ALERTS = cast(Table, models.Alert.__table__)  # Core table for executemany statements
@@ -20,10 +20,9 @@ ALERTS = cast(Table, models.Alert.__table__)  # Core table for executemany state
 def _existing(ctx: Context, fingerprints: list[str]) -> dict[str, tuple[int, str, int | None]]:
     table = models.Alert
     found: dict[str, tuple[int, str, int | None]] = {}
-    for start in range(0, len(fingerprints), CHUNK):
-        chunk = fingerprints[start : start + CHUNK]
+    for part in chunks(fingerprints):
         stmt = select(table.fingerprint, table.id, table.status, table.incident_id).where(
-            table.fingerprint.in_(chunk)
+            table.fingerprint.in_(part)
         )
         found.update({row[0]: (row[1], row[2], row[3]) for row in ctx.session.execute(stmt)})
     return found

@@ -13,14 +13,12 @@ from sqlalchemy import func, select
 from fleetops.alerts.context import Context
 from fleetops.alerts.schemas import WebhookAlert
 from fleetops.catalog import default_catalog
-from fleetops.flow import Alert, FaultOwner, fingerprint
+from fleetops.flow import Alert, fingerprint
 from fleetops.inventory.choices import NodeState
 from fleetops.inventory.models import Cluster, Customer, Node, Supplier
 from fleetops.inventory.placement import placements
+from fleetops.wire import FaultOwner
 
-CHUNK = 500
-OWNERS = frozenset(o.value for o in FaultOwner)
-OWNER_ALIASES = {"driver/system": "driver", "system": "driver"}  # the XID catalog's spelling
 NODE_LABELS = ("node", "hostname", "instance", "nodename")
 # Labels fleetops owns: an incoming alert may not set these, they come from the inventory.
 TOPOLOGY_LABELS = ("rack", "pod", "site", "supplier", "cluster_state", "node_state", "customer")
@@ -112,12 +110,11 @@ def _enrich(alert: Alert, node: dict[str, Any] | None, cluster: dict[str, Any] |
 
 
 def owner_of(labels: dict[str, str]) -> str:
-    """The fault owner: the sender's `owner` label, else the XID catalog's, else unknown."""
-    owner = labels.get("owner", "")
-    if not owner and labels.get("xid", "").isdigit():
-        owner = default_catalog().lookup(int(labels["xid"])).owner.value
-    owner = OWNER_ALIASES.get(owner, owner)
-    return owner if owner in OWNERS else "unknown"
+    """The fault owner as labels spell it: the sender's `owner` label, else the catalog's, else unknown."""
+    given = labels.get("owner", "")
+    if not given and labels.get("xid", "").isdigit():
+        return default_catalog().lookup(int(labels["xid"])).owner.label
+    return FaultOwner.read(given).label
 
 
 def run(alerts: list[Alert], ctx: Context) -> list[Alert]:

@@ -41,11 +41,6 @@ MAX_LIMIT = 1000
 # Remediation's verifier calls the first two by name on this module (fleetops.remediation.verify); its
 # GPU reset port (fleetops.remediation.executors.AgentGpuReset) the other two.
 __all__ = ["request_qualification", "verification", "request_gpu_reset", "gpu_reset"]
-_OWNERS = {
-    "application": flow.FaultOwner.APPLICATION,
-    "hardware": flow.FaultOwner.HARDWARE,
-    "driver/system": flow.FaultOwner.DRIVER,
-}
 
 
 def _scoped(stmt: Any, principal: Principal) -> Any:
@@ -280,7 +275,7 @@ def open_findings(session: Session, since: datetime | None = None) -> list[flow.
                 hostname=hostname,
                 check=row.check,
                 severity=flow.FindingSeverity(row.severity),
-                owner=_OWNERS.get(row.owner, flow.FaultOwner.UNKNOWN),
+                owner=flow.FaultOwner.read(row.owner),
                 observed_at=row.resolved_at if row.resolved_at is not None else row.last_seen_at,
                 message=f"{row.title}: {row.summary}" if row.title not in row.summary else row.summary,
                 action=row.action,
