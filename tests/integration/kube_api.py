@@ -561,7 +561,9 @@ def _merge(target: dict[str, Any], patch: dict[str, Any], path: tuple[str, ...],
         here = (*path, key)
         if value is None:
             target.pop(key, None)
-        elif isinstance(value, dict) and isinstance(target.get(key), dict):
+        elif isinstance(value, dict):  # RFC 7386: a missing object is merged into as {} (its nulls vanish)
+            if not isinstance(target.get(key), dict):
+                target[key] = {}
             _merge(target[key], value, here, strategic)
         elif (
             strategic and here in MERGE_KEYS and isinstance(value, list) and isinstance(target.get(key), list)

@@ -25,9 +25,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def slurm_conf(directory: Path) -> str:
+def slurm_conf(directory: Path, nodes: tuple[str, ...] = NODES) -> str:
     host = socket.gethostname()
-    ports = [free_port() for _ in NODES]
+    ports = [free_port() for _ in nodes]
     lines = [
         "ClusterName=fleetops-test",
         f"SlurmctldHost={host}",
@@ -54,9 +54,9 @@ def slurm_conf(directory: Path) -> str:
     ]
     lines += [
         f"NodeName={n} NodeHostname={host} Port={p} CPUs=1 RealMemory=100 State=UNKNOWN"
-        for n, p in zip(NODES, ports, strict=True)
+        for n, p in zip(nodes, ports, strict=True)
     ]
-    lines.append(f"PartitionName=debug Nodes={','.join(NODES)} Default=YES MaxTime=INFINITE State=UP")
+    lines.append(f"PartitionName=debug Nodes={','.join(nodes)} Default=YES MaxTime=INFINITE State=UP")
     path = directory / "slurm.conf"
     path.write_text("\n".join(lines) + "\n")
     return str(path)
@@ -72,21 +72,23 @@ def unavailable() -> str | None:
 
 
 @contextmanager
-def local_slurm(directory: Path, timeout_s: float = 60) -> Iterator[SlurmClient]:
+def local_slurm(
+    directory: Path, timeout_s: float = 60, nodes: tuple[str, ...] = NODES
+) -> Iterator[SlurmClient]:
     """Start the daemons, wait until every node is IDLE, yield a client; always stop what it started."""
     for sub in ("state", "spool"):
         (directory / sub).mkdir(exist_ok=True)
-    conf = slurm_conf(directory)
+    conf = slurm_conf(directory, nodes)
     env = {**os.environ, "SLURM_CONF": conf}
     quiet = {"env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     processes = [subprocess.Popen(["slurmctld", "-D", "-i"], **quiet)]  # type: ignore[call-overload]
-    processes += [subprocess.Popen(["slurmd", "-D", "-N", n], **quiet) for n in NODES]  # type: ignore[call-overload]
+    processes += [subprocess.Popen(["slurmd", "-D", "-N", n], **quiet) for n in nodes]  # type: ignore[call-overload]
     client = SlurmClient(conf, timeout_s=10)
     try:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             try:
-                if all(client.status(n).accepts_work for n in NODES):
+                if all(client.status(n).accepts_work for n in nodes):
                     break
             except ExternalError:
                 pass  # slurmctld still starting

@@ -119,3 +119,11 @@ class Remediation(Section):
     projects: dict[str, str] = Field(default={"*": "RMA"}, description="Jira project by supplier; *: others")
     pager: str = Field(default="oncall-pager", description="A pagerduty receiver: breaker pages")
     customers: str = Field(default="customer-slack", description="A slack receiver: notes to customers")
+    poll_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="How often an action under way looks again (default: 15-60 s by action)",
+    )
+    settle_s: float = Field(
+        default=60.0, ge=0, description="How long after a restart before the node is judged"
+    )

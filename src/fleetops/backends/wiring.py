@@ -41,6 +41,7 @@ from fleetops.errors import ExternalError, NotConfigured
 from fleetops.remediation import engine as remediation_engine
 from fleetops.remediation.executors import AgentGpuReset, Executors, RedfishPower
 from fleetops.remediation.notices import PortNotices
+from fleetops.remediation.steps import Timing
 
 log = logging.getLogger("fleetops.backends")
 
@@ -117,6 +118,12 @@ def executors(settings: Settings, database: Database, schedulers: Schedulers) ->
     return Executors(schedulers, AgentGpuReset(database), RedfishPower(connect=login), notices)
 
 
+def timing(settings: Settings) -> Timing:
+    chosen, default = settings.remediation, Timing()
+    polls = {action: min(s, chosen.poll_s or s) for action, s in default.poll_s.items()}
+    return Timing(poll_s=polls, timeout_s=default.timeout_s, settle_s=chosen.settle_s)
+
+
 @dataclass
 class Wipe:
     """The decommission's wipe: the operator's command per node (`{hostname}`), e.g. a BMC secure erase."""
@@ -158,5 +165,7 @@ def install(settings: Settings, database: Database) -> None:
     schedulers = Schedulers(settings.clusters)
     limits = Limits(min_poll_s=min(Limits.min_poll_s, settings.deploy.poll_s))
     deploy_engine.use_engine(deploy_engine.Engine(deploy_backends(settings, database, schedulers), limits))
-    remediation_engine.use_engine(remediation_engine.Engine(executors(settings, database, schedulers)))
+    remediation_engine.use_engine(
+        remediation_engine.Engine(executors(settings, database, schedulers), timing=timing(settings))
+    )
     decommission.use_hooks(decommission_hooks(settings, schedulers))
