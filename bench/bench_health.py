@@ -410,7 +410,9 @@ def processes(database: Database, fleet: list, tokens: dict[str, str], rounds: i
     for count in (1,) if database.is_sqlite else (1, 2):
         port = _free_port()
         command = [fleetops, "serve", f"--processes={count}", "--no-worker"]
-        quiet = {"FLEETOPS_PORT": str(port), "FLEETOPS_LOG_LEVEL": "WARNING"}
+        # The simulator's fleet has no backends configured; simulated ones let `serve` start (it refuses a
+        # cluster without a scheduler), and the ingest measured here touches none of them.
+        quiet = {"FLEETOPS_PORT": str(port), "FLEETOPS_LOG_LEVEL": "WARNING", "FLEETOPS_SIMULATE": "true"}
         with _running(command, port, database, **quiet) as served:
             asyncio.run(_paced_posts(port, batches(), 1e9))  # warm-up: connections, caches, plans
             for label, make, connections in (

@@ -33,3 +33,7 @@ def configure(level: str = "INFO", as_json: bool = True) -> None:
     root.setLevel(level.upper())
     # Alembic says "Context impl SQLiteImpl" each time a probe or a start-up check reads the schema version.
     logging.getLogger("alembic.runtime.migration").setLevel(max(root.level, logging.WARNING))
+    # httpx logs every request's URL at INFO: a Slack webhook's URL is its secret, and 10,000 BMC polls a
+    # minute would drown the log. Failures reach the log through the callers' own errors.
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(max(root.level, logging.WARNING))

@@ -45,6 +45,10 @@ def served(fleet: Database) -> Iterator[tuple[str, int]]:
         "FLEETOPS_PORT": str(port),
         "FLEETOPS_LOG_JSON": "false",
         "FLEETOPS_LOG_LEVEL": "WARNING",
+        # The schedulers and BMC credentials of the two-tenant fleet, as its operator configures them:
+        # `serve` refuses to start with an active cluster it cannot drain.
+        "FLEETOPS_CLUSTERS": '{"alpha": {"kubernetes": {}}, "beta": {"slurm": {}, "kubernetes": {}}}',
+        "FLEETOPS_REDFISH__DEFAULT": '{"username": "root", "password": "calvin"}',
     }
     command = [sys.executable, "-m", "fleetops.cli.main", "serve", "--processes", "2", "--no-worker"]
     process = subprocess.Popen(command, env=env)
