@@ -30,38 +30,41 @@ in_cluster = true
 """
 
 
-def _settings(tmp_path, text: str) -> config.Settings:
-    path = tmp_path / "fleetops.toml"
-    path.write_text(text)
-    os.environ["FLEETOPS_CONFIG"] = str(path)
-    return config.load(path)
+@pytest.fixture
+def configure(tmp_path, monkeypatch):
+    """Settings from a file named by FLEETOPS_CONFIG, as the server reads them (undone after the test)."""
+
+    def settings_from(text: str) -> config.Settings:
+        path = tmp_path / "fleetops.toml"
+        path.write_text(text)
+        monkeypatch.setenv("FLEETOPS_CONFIG", str(path))
+        return config.load(path)
+
+    return settings_from
 
 
-@pytest.fixture(autouse=True)
-def _no_config_file(monkeypatch):
-    monkeypatch.delenv("FLEETOPS_CONFIG", raising=False)
-
-
-def test_every_active_cluster_needs_its_scheduler_and_every_site_bmc_credentials(database, tmp_path):
+def test_every_active_cluster_needs_its_scheduler_and_every_site_bmc_credentials(
+    database, tmp_path, configure
+):
     load(database, two_tenant_fleet())
-    found = errors(check(_settings(tmp_path, CONFIGURED), database))
+    found = errors(check(configure(CONFIGURED), database))
     assert [f.message for f in found] == [
         "key clusters.beta: cluster beta (slurm-on-kubernetes) has no slurm scheduler"
     ]
     assert found[0].where == str(tmp_path / "fleetops.toml")
-    bare = errors(check(_settings(tmp_path, "[fleetops]\n"), database))
+    bare = errors(check(configure("[fleetops]\n"), database))
     keys = {f.message.split(":")[0] for f in bare}
     assert keys == {"key clusters.alpha", "key clusters.beta", "key redfish"}
     fixed = CONFIGURED + '\n[fleetops.clusters.beta.slurm]\nconf = "/etc/slurm/beta.conf"\n'
-    assert errors(check(_settings(tmp_path, fixed), database)) == []
+    assert errors(check(configure(fixed), database)) == []
 
 
-def test_receivers_named_in_settings_must_exist_with_the_right_kind(tmp_path):
+def test_receivers_named_in_settings_must_exist_with_the_right_kind(configure):
     text = (
         '[fleetops.remediation]\npager = "supplier-slack"\n'
         '[fleetops.notify.routing_keys]\nnight-pager = "k"\n'
     )
-    found = [f.message for f in errors(check(_settings(tmp_path, text), None))]
+    found = [f.message for f in errors(check(configure(text), None))]
     assert found == [
         "key remediation.pager: 'supplier-slack' must be a pagerduty receiver (a slack receiver)",
         "key notify.routing_keys.night-pager: no pagerduty receiver 'night-pager'",

@@ -195,7 +195,7 @@ class HttpMeter:
     def _write(self) -> None:
         assert self.folder is not None
         path = self.folder / f"{self.name}.json"
-        temporary = path.with_suffix(".tmp")
+        temporary = path.with_suffix(f".{threading.get_ident()}.tmp")  # a scrape and the beat may both write
         temporary.write_text(json.dumps(self._snapshot()))
         os.replace(temporary, path)
 
