@@ -5,20 +5,15 @@ The emulator applies power changes 1-11 s after the request, so polling is exerc
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import select
 
 from fleetops.adapters.redfish.client import RedfishClient
 from fleetops.errors import ExternalError
+from tests.integration.conftest import sushy_emulator
 
 pytest.importorskip(
     "sushy_tools", reason="sushy-tools not installed: `pip install sushy-tools` (make test does)"
@@ -27,58 +22,10 @@ pytest.importorskip(
 SYSTEMS = 12
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def write_config(path: Path, count: int) -> Path:
-    systems = [
-        {
-            "uuid": f"00000000-0000-0000-0000-{i:012d}",
-            "name": f"node{i:03d}",
-            "power_state": "Off",
-            "external_notifier": False,
-            "nics": [{"mac": f"00:5c:52:31:3a:{i:02x}", "ip": f"10.0.0.{i}"}],
-        }
-        for i in range(count)
-    ]
-    path.write_text(
-        f"SUSHY_EMULATOR_FAKE_SYSTEMS = {systems!r}\n"
-        f"SUSHY_EMULATOR_STATE_DIR = {str(path.parent / 'state')!r}\n"
-    )
-    return path
-
-
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    directory = tmp_path_factory.mktemp("sushy")
-    config = write_config(directory / "emulator.conf", SYSTEMS)
-    port = free_port()
-    binary = Path(sys.executable).parent / "sushy-emulator"
-    log = open(directory / "emulator.log", "wb")  # noqa: SIM115 - closed below, after the process
-    process = subprocess.Popen(
-        [str(binary), "--fake", "-i", "127.0.0.1", "-p", str(port), "--config", str(config)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{url}/redfish/v1/Systems", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            pytest.fail(f"sushy-emulator did not start: {(directory / 'emulator.log').read_text()[-2000:]}")
+    with sushy_emulator(tmp_path_factory.mktemp("sushy"), systems=SYSTEMS) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
 
 
 def test_many_systems_listed(emulator):
