@@ -11,7 +11,7 @@ from fleetops import clock
 from fleetops.clock import ManualClock
 from fleetops.flow import FaultOwner, Finding, FindingSeverity
 from fleetops.remediation import service
-from fleetops.remediation.claim import QUEUE, Limits, R, _due, claim, write
+from fleetops.remediation.claim import QUEUE, Limits, R, _due, claim
 from fleetops.remediation.models import RemediationRun
 from fleetops.remediation.work import Work
 from fleetops.workers.leases import LEASE_S, Heartbeat
@@ -65,5 +65,5 @@ def test_a_worker_writes_back_only_rows_it_still_holds(fleet, manual_clock: Manu
     work = Work(row, manual_clock.now(), "test")
     work.values["last_error"] = "written by a worker that lost its lease"
     with fleet.transaction() as session:
-        assert write(session, [work], "worker-a", keep=lambda w: False) == []
+        assert QUEUE.write(session, [work], "worker-a", keep=lambda w: False) == []
         assert session.get(RemediationRun, run_id).last_error is None

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -14,7 +13,7 @@ from sqlalchemy.orm import Session
 from fleetops.inventory.models import Cluster, Customer, Node, Supplier
 from fleetops.remediation import fsm
 from fleetops.remediation.models import RemediationRun, RemediationStep
-from fleetops.remediation.work import WRITTEN, Work
+from fleetops.remediation.work import WRITTEN
 from fleetops.workers.leases import LEASE_S, Queue
 
 R = cast(Table, RemediationRun.__table__)
@@ -67,15 +66,3 @@ def claim(session: Session, owner: str, now: Any, limits: Limits) -> list[dict[s
         .order_by(R.c.id)
     )
     return [dict(row._mapping) for row in rows]
-
-
-def write(
-    session: Session,
-    works: list[Work],
-    owner: str,
-    keep: Callable[[Work], bool],
-    then: Callable[[Session, list[Work]], None] | None = None,
-) -> list[Work]:
-    """Write a phase's results, only for runs this worker still leases (a person may have cancelled one);
-    returns the works written."""
-    return QUEUE.write(session, works, owner, keep, then)

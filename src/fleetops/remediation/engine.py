@@ -29,7 +29,7 @@ from fleetops.health import service as health
 from fleetops.remediation import fsm, ladder, nodes
 from fleetops.remediation import safety as safety_gates
 from fleetops.remediation.choices import ActionKind, Outcome, RunState
-from fleetops.remediation.claim import QUEUE, Limits, claim, write
+from fleetops.remediation.claim import QUEUE, Limits, claim
 from fleetops.remediation.executors import Executors, Target
 from fleetops.remediation.policy import HANDOVER, NODE_ACTIONS, Policy, default_policy
 from fleetops.remediation.steps import Call, Result, Timing, perform
@@ -114,7 +114,7 @@ class Engine:
         def follow(session: Session, written: list[Work]) -> None:
             nodes.follow(session, [w.node_move() for w in written if w.transitions], ACTOR)
 
-        write(session, works, token, keep=keep, then=follow)
+        QUEUE.write(session, works, token, keep, then=follow)
 
     @staticmethod
     def _close_repaired(session: Session, works: list[Work]) -> None:
