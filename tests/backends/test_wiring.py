@@ -13,8 +13,9 @@ from fleetops.adapters.redfish.fake import FakeRedfish
 from fleetops.adapters.slurm.fake import FakeScheduler
 from fleetops.auth.principal import SYSTEM
 from fleetops.backends import wiring
+from fleetops.backends.bmcs import BmcLogin
 from fleetops.backends.schedulers import Both, Schedulers
-from fleetops.backends.settings import ClusterBackends
+from fleetops.backends.settings import ClusterBackends, Redfish
 from fleetops.config import Settings
 from fleetops.deploy import service
 from fleetops.deploy.backends import SimulatedStep
@@ -27,7 +28,7 @@ from fleetops.deploy.power import RedfishPowerOn
 from fleetops.errors import NotConfigured
 from fleetops.wire import GpuQualification, QualificationResult
 from tests.deploy.fleet import racked_fleet
-from tests.factories import load
+from tests.factories import load, two_tenant_fleet
 
 
 def test_slurm_on_kubernetes_needs_both_schedulers():
@@ -108,3 +109,24 @@ def test_work_with_no_backend_configured_waits_saying_why(database, manual_clock
     stuck = Schedulers({"gamma": ClusterBackends.model_validate({"slurm": {}})})
     with pytest.raises(NotConfigured, match=r"cluster gamma: no kubernetes scheduler in \[fleetops"):
         stuck("gamma", "slurm-on-kubernetes")
+
+
+def test_a_bmc_gets_the_credentials_of_its_own_nodes_site(database):
+    """`https://bmc-1` is not `https://bmc-10`: the node behind a BMC is found by the BMC it locates to."""
+    data = two_tenant_fleet(nodes_per_cluster=1)
+    data["nodes"][0]["bmc_address"] = "https://bmc-10/redfish/v1/Systems/1"
+    data["nodes"][1]["bmc_address"] = "https://bmc-1"
+    load(database, data)
+    redfish = Redfish.model_validate(
+        {
+            "sites": {
+                "dfw1": {"username": "dfw", "password": "x"},
+                "aus1": {"username": "aus", "password": "y"},
+            }
+        }
+    )
+    login = BmcLogin(redfish, database)
+    assert login._owner("https://bmc-1") == ("aus1", "globex", "b000")
+    assert login._owner("https://bmc-10") == ("dfw1", "acme", "a000")
+    with pytest.raises(NotConfigured, match="node https://bmc-2: no BMC credentials"):
+        login("https://bmc-2")

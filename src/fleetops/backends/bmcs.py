@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from fleetops.adapters.redfish.bmcs import locate
 from fleetops.adapters.redfish.client import RedfishClient
 from fleetops.backends.settings import Redfish
 from fleetops.db.session import Database
@@ -25,15 +26,16 @@ class BmcLogin:
         """The site and supplier of a node behind this BMC, and its hostname for messages."""
         host = base_url.split("://", 1)[-1]
         with self.database.transaction() as session:
-            row = session.execute(
-                select(Node.hostname, Site.name, Supplier.name)
+            rows = session.execute(
+                select(Node.bmc_address, Node.hostname, Site.name, Supplier.name)
                 .join(Rack, Rack.id == Node.rack_id)
                 .join(Site, Site.id == Rack.site_id)
                 .join(Supplier, Supplier.id == Site.supplier_id)
                 .where(Node.bmc_address.contains(host))
-                .limit(1)
-            ).first()
-        return (row[1], row[2], row[0]) if row else (None, None, base_url)
+            ).all()
+        # `contains` narrows; the address must locate to this very BMC (bmc-n1 is not bmc-n10).
+        mine = [row for row in rows if locate(row[0])[0] == base_url]
+        return (mine[0][2], mine[0][3], mine[0][1]) if mine else (None, None, base_url)
 
     def __call__(self, base_url: str) -> RedfishClient:
         site, supplier, who = self._owner(base_url)

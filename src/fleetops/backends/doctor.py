@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import httpx
 from sqlalchemy import select
 
+from fleetops.adapters.redfish.bmcs import locate
 from fleetops.alerts.notify import jira_client
 from fleetops.alerts.policy import default_routes
 from fleetops.api.probes import readiness
@@ -64,9 +65,7 @@ def _one_node_each(database: Database, key: object, where: object) -> dict[str, 
 def _bmcs(settings: Settings, database: Database) -> Iterator[Line]:
     login = BmcLogin(settings.redfish, database)
     for site, (hostname, bmc) in _one_node_each(database, Site.name, Node.bmc_address.is_not(None)).items():
-        base = (bmc or "").split("/redfish/")[0]
-        if "://" not in base:
-            base = f"https://{base}"
+        base = locate(bmc or "")[0]
 
         def probe(base: str = base, hostname: str = hostname) -> str:
             systems = login(base).systems()

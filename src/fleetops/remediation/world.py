@@ -119,9 +119,8 @@ class DurableWorld:
 
     def executors(self) -> Executors:
         made = self.world.executors()
-        saved = _Saved(made.schedulers("", ""), self.save)  # one scheduler serves every cluster
         return Executors(
-            lambda cluster, orchestrator: saved,
+            lambda cluster, orchestrator: _Saved(made.schedulers(cluster, orchestrator), self.save),
             _Saved(made.gpu, self.save),
             _Saved(made.power, self.save),
             _Saved(made.notices, self.save),
