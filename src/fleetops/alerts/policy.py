@@ -11,7 +11,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from fleetops.backends.settings import Notify
+from fleetops.backends.settings import Notify, webhook_key
 from fleetops.config import settings
 from fleetops.errors import InvalidInput
 
@@ -136,7 +136,7 @@ class Receiver(BaseModel):
             return self.url, "" if self.url else f"receiver {self.name} has no url"
         hooks = (notify or settings().notify).webhooks.get(self.name, {})
         value = labels.get(self.by_label, "") if self.by_label else ""
-        key = value if value in hooks else "default" if "default" in hooks else None
+        key = webhook_key(hooks, value)
         if key is None:
             where = f" for {self.by_label}={value or '(none)'}" if self.by_label else ""
             return None, f"receiver {self.name} has no webhook{where} in [fleetops.notify.webhooks]"

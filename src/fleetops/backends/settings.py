@@ -6,6 +6,7 @@ sections hold only how to reach and authenticate, and every secret is a `SecretS
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
@@ -95,6 +96,12 @@ class Notify(Section):
         default={}, description="Slack webhook per receiver, then per value of its by_label (or default)"
     )
     jira_token: SecretStr | None = Field(default=None, description="Bearer token of fleetops' Jira account")
+
+
+def webhook_key(hooks: Mapping[str, SecretStr], value: str) -> str | None:
+    """Which of a receiver's webhooks takes a message about `value` (a supplier, a customer): its own,
+    else the receiver's default; the alerts' forwards and remediation's customer notes both ask here."""
+    return value if value in hooks else "default" if "default" in hooks else None
 
 
 class Deploy(Section):

@@ -19,6 +19,7 @@ from pydantic import SecretStr
 from fleetops.adapters.jira import Ticketer
 from fleetops.adapters.pagerduty import Pager
 from fleetops.adapters.slack import ChatNotifier
+from fleetops.backends.settings import webhook_key
 from fleetops.remediation.executors import Target
 
 
@@ -62,11 +63,11 @@ class PortNotices:
             self.ticketer.reopen(self.jira_url, ticket)
 
     def tell_customer(self, target: Target, text: str, key: str) -> None:
-        hook = self.webhooks.get(target.customer) or self.webhooks.get("default")
-        if hook is None:
+        chosen = webhook_key(self.webhooks, target.customer)
+        if chosen is None:
             return  # no channel for this customer: the run's step row still says what happened
         self.chat.post(
-            hook.get_secret_value(),
+            self.webhooks[chosen].get_secret_value(),
             {"text": f"{target.hostname} ({target.cluster}): {text}", "fleetops_key": key},
         )
 
