@@ -15,7 +15,6 @@ from tests.factories import load, two_tenant_fleet
 
 @pytest.fixture
 def timeline(database, manual_clock, monkeypatch: pytest.MonkeyPatch) -> Timeline:
-    monkeypatch.setenv("FLEETOPS_PAGERDUTY_ROUTING_KEY", "R0UT1NGKEY")
     load(database, fleet(racks=11, per_rack=32, decommissioned=True))
     return Timeline(database, manual_clock)
 
@@ -351,7 +350,6 @@ def test_a_fault_back_after_the_flap_window_is_a_new_incident(timeline: Timeline
 def test_a_fleet_wide_silence_is_one_incident_about_the_cause(database, manual_clock, monkeypatch) -> None:
     """Every node of two clusters (two suppliers) silent at once: a partition or the control plane, not
     each cluster's supplier: one fleet incident, one page, one ticket to our own people."""
-    monkeypatch.setenv("FLEETOPS_PAGERDUTY_ROUTING_KEY", "R0UT1NGKEY")
     load(database, two_tenant_fleet())
     timeline = Timeline(database, manual_clock)
     hosts = ["a000", "a001", "a002", "b000", "b001", "b002"]

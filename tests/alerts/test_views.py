@@ -21,7 +21,6 @@ from tests.factories import bearer, load, token, two_tenant_fleet
 
 @pytest.fixture
 def timeline(database, manual_clock, monkeypatch: pytest.MonkeyPatch) -> Timeline:
-    monkeypatch.setenv("FLEETOPS_PAGERDUTY_ROUTING_KEY", "R0UT1NGKEY")
     load(database, two_tenant_fleet(nodes_per_cluster=4))
     return Timeline(database, manual_clock)
 

@@ -67,7 +67,6 @@ class Fleet:
 
 @pytest.fixture
 def busy(fleet, client, tokens, manual_clock, monkeypatch):
-    monkeypatch.setenv("FLEETOPS_PAGERDUTY_ROUTING_KEY", "R0UT1NGKEY")
     monkeypatch.setattr(metrics, "HTTP", HttpMeter())  # this test's requests only
     made = Fleet(fleet, manual_clock, client, tokens)
     yield made
