@@ -18,7 +18,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from fleetops.backends.settings import ClusterBackends, Deploy, Notify, Provisioner, Redfish, Remediation
+from fleetops.backends.settings import (
+    Assets,
+    ClusterBackends,
+    Deploy,
+    Notify,
+    Provisioner,
+    Redfish,
+    Remediation,
+)
 from fleetops.errors import InvalidInput
 
 PREFIX = "FLEETOPS_"
@@ -79,6 +87,7 @@ class Settings(BaseModel):
     notify: Notify = Notify()
     deploy: Deploy = Deploy()
     remediation: Remediation = Remediation()
+    assets: Assets = Assets()
 
 
 class Source:

@@ -1,6 +1,7 @@
 """Every table of fleetops, imported once so Alembic and `create_all` see the whole schema."""
 
 import fleetops.alerts.models
+import fleetops.assets.models
 import fleetops.audit.models
 import fleetops.auth.models
 import fleetops.deploy.models

@@ -18,6 +18,7 @@ from fleetops.alerts import api as alerts_api
 from fleetops.alerts import views as alerts_views
 from fleetops.api import metrics, probes, problems
 from fleetops.api.routes import audit, inventory
+from fleetops.assets import api as assets_api
 from fleetops.backends.wiring import install
 from fleetops.config import settings
 from fleetops.db.session import get_database
@@ -42,6 +43,7 @@ ROUTERS = (
     alerts_api.router,
     deploy_api.router,
     remediation_api.router,
+    assets_api.router,
     metrics.router,
     probes.router,
     views.router,

@@ -134,3 +134,31 @@ class Remediation(Section):
     settle_s: float = Field(
         default=60.0, ge=0, description="How long after a restart before the node is judged"
     )
+
+
+class VendorFeed(Section):
+    """How one vendor's ASN and delivery files name fleetops' fields: {fleetops field: their column}."""
+
+    fields: dict[str, str] = Field(description="e.g. asn = 'ShipmentNo', serial = 'Serial Number'")
+    date_format: str | None = Field(default=None, description="strptime format of dates; default ISO 8601")
+
+
+class Netbox(Section):
+    url: str = Field(description="NetBox's base URL, e.g. https://netbox.example.com")
+    token: SecretStr = Field(description="API token: nbt_<key>.<token> (v2) or a v1 token")
+    verify_tls: bool = True
+    batch: int = Field(default=500, ge=1, le=1000, description="Objects per all-or-none bulk write")
+
+
+class Zip(Section):
+    url: str = Field(default="https://api.ziphq.com", description="Zip's API base URL")
+    api_key: SecretStr = Field(description="Sent as the Zip-Api-Key header")
+    api_version: str = Field(default="2024-06-06", description="Sent as the Zip-Api-Version header")
+
+
+class Assets(Section):
+    """Asset feeds: each vendor's field mapping, NetBox (the source of truth) and Zip (procurement)."""
+
+    vendors: dict[str, VendorFeed] = Field(default={}, description="Field mapping per vendor name")
+    netbox: Netbox | None = None
+    zip: Zip | None = None

@@ -14,6 +14,7 @@ from fleetops.auth.principal import SYSTEM
 from fleetops.backends.wiring import install
 from fleetops.cli.alerts import app as alerts_app
 from fleetops.cli.alerts import incidents_app, routes_app
+from fleetops.cli.assets import app as assets_app
 from fleetops.cli.audit import audit_app
 from fleetops.cli.config import config_app, doctor, ready_to_serve
 from fleetops.cli.deploy import decommission_cluster, deploy_app
@@ -63,6 +64,7 @@ for sub, name in (
     (routes_app, "routes"),
     (remediation_app, "remediation"),
     (audit_app, "audit"),
+    (assets_app, "assets"),
 ):
     app.add_typer(sub, name=name)
 clusters_app.command("decommission", help="Drain, wipe and release a cluster's nodes (24 h deadline).")(

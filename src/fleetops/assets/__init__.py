@@ -1,0 +1,1 @@
+"""Assets: purchase order to retirement, spares, feeds, SLA timers, repairs and the NetBox sync."""

@@ -1,0 +1,99 @@
+"""`/api/v1/assets`: assets and their history, lifecycle moves, purchase orders, spares, feeds.
+
+Thin: parse, call one service function, return a schema. Staff see every asset, a supplier those at its
+sites, a customer those bought for or running in its clusters (decided in the query); writes are for
+admins and operators.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict
+
+from fleetops.api.deps import PrincipalDep, SessionDep
+from fleetops.assets import intake, service, spares
+from fleetops.assets.choices import AssetState
+from fleetops.assets.schemas import (
+    AssetDetail,
+    AssetRead,
+    MoveRequest,
+    OrderCreate,
+    OrderRead,
+    SpareRead,
+    SpareSet,
+)
+
+router = APIRouter(prefix="/api/v1/assets", tags=["assets"])
+Feed = Literal["asn", "delivery"]
+
+
+class FileUpload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    source: str
+    format: Literal["csv", "json"]
+    content: str
+    vendor: str | None = None
+
+
+@router.get("", response_model=list[AssetRead], summary="Assets, oldest first (page with after_id)")
+def list_assets(
+    session: SessionDep,
+    principal: PrincipalDep,
+    state: AssetState | None = None,
+    po: str | None = None,
+    after_id: int = 0,
+    limit: int = Query(100, ge=1, le=1000),
+) -> list[AssetRead]:
+    return service.list_assets(session, principal, state=state, po=po, after_id=after_id, limit=limit)
+
+
+@router.get("/orders", response_model=list[OrderRead], summary="Purchase orders")
+def list_orders(session: SessionDep, principal: PrincipalDep) -> list[OrderRead]:
+    return service.list_orders(session, principal)
+
+
+@router.post("/orders", response_model=OrderRead, status_code=201, summary="Record a purchase order")
+def create_order(data: OrderCreate, session: SessionDep, principal: PrincipalDep) -> OrderRead:
+    return service.create_order(session, principal, data)
+
+
+@router.get("/spares", response_model=list[SpareRead], summary="Spares per site, soonest stockout first")
+def list_spares(session: SessionDep, principal: PrincipalDep, site: str | None = None) -> list[SpareRead]:
+    return spares.listed(session, principal, site)
+
+
+@router.put("/spares", response_model=SpareRead, summary="Set a site's stock of one part")
+def put_spare(data: SpareSet, session: SessionDep, principal: PrincipalDep) -> SpareRead:
+    return spares.put(session, principal, data)
+
+
+@router.post("/feeds/{feed}", summary="Import an ASN or delivery file (all of it or none)")
+def import_file(
+    feed: Feed, upload: FileUpload, session: SessionDep, principal: PrincipalDep
+) -> dict[str, int]:
+    return intake.import_file(
+        session, principal, feed, upload.vendor, upload.source, upload.format, upload.content
+    )
+
+
+@router.post("/events/{feed}", summary="Shipping or delivery events as records in the vendor's names")
+def post_events(
+    feed: Feed,
+    records: list[dict[str, object]],
+    session: SessionDep,
+    principal: PrincipalDep,
+    vendor: str | None = None,
+) -> dict[str, int]:
+    return intake.import_records(session, principal, feed, vendor, records)
+
+
+@router.get("/{serial}", response_model=AssetDetail, summary="One asset with its lifecycle history")
+def get_asset(serial: str, session: SessionDep, principal: PrincipalDep) -> AssetDetail:
+    return service.get_asset(session, principal, serial)
+
+
+@router.post("/{serial}/move", response_model=AssetDetail, summary="Move an asset along its lifecycle")
+def move(serial: str, request: MoveRequest, session: SessionDep, principal: PrincipalDep) -> AssetDetail:
+    return service.move(session, principal, serial, request)

@@ -1,0 +1,107 @@
+"""`fleetops assets`: assets and their history, lifecycle moves, purchase orders, spares, feed imports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from fleetops.cli.output import JsonOption, console, emit_json, table
+from fleetops.cli.remote import remote
+from fleetops.client import Client
+from fleetops.errors import InvalidInput
+
+app = typer.Typer(
+    help="Assets: purchase order to retirement, spares, feeds, SLA timers, NetBox.", no_args_is_help=True
+)
+ASSET_COLUMNS = ["serial", "kind", "model", "state", "po", "asn", "site", "hostname"]
+
+
+def _show(rows: list[dict[str, Any]], columns: list[str], title: str, as_json: bool) -> None:
+    if as_json:
+        emit_json(rows)
+    else:
+        table(rows, columns, title=title)
+
+
+@app.command("list")
+@remote
+def list_assets(
+    fleet: Client,
+    state: str | None = typer.Option(None, help="Only assets in this lifecycle state"),
+    po: str | None = typer.Option(None, help="Only assets of this purchase order"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Assets, oldest first."""
+    params = {k: v for k, v in {"state": state, "po": po, "limit": 1000}.items() if v is not None}
+    _show(fleet.session.json("GET", "/assets", params=params), ASSET_COLUMNS, "assets", as_json)
+
+
+@app.command("show")
+@remote
+def show(fleet: Client, serial: str, as_json: bool = JsonOption) -> None:
+    """One asset and every lifecycle move it made."""
+    data = fleet.session.json("GET", f"/assets/{serial}")
+    if as_json:
+        return emit_json(data)
+    console.print(
+        f"[bold]{data['serial']}[/bold] {data['kind']} {data['model']}: {data['state']}", highlight=False
+    )
+    table(data["history"], ["at", "from_state", "to_state", "actor", "reason"], title="history")
+
+
+@app.command("move")
+@remote
+def move(
+    fleet: Client,
+    serial: str,
+    state: str = typer.Argument(..., help="received, racked, deployed, repair, rma, retired..."),
+    reason: str = typer.Option(..., help="Why (kept in the history and the audit log)"),
+    site: str | None = typer.Option(None, help="The site it is at now"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Move an asset along its lifecycle (the transition table decides what is allowed)."""
+    body = {"state": state, "reason": reason} | ({"site": site} if site else {})
+    data = fleet.session.json("POST", f"/assets/{serial}/move", json=body)
+    if as_json:
+        return emit_json(data)
+    console.print(f"{data['serial']}: {data['state']}", highlight=False)
+
+
+@app.command("import")
+@remote
+def import_feed(
+    fleet: Client,
+    feed: str = typer.Argument(..., help="asn or delivery"),
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="A CSV or JSON file"),
+    vendor: str | None = typer.Option(None, help="Whose field mapping ([assets.vendors.<name>])"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Import a vendor's ASN or delivery file: all of it or none, a re-import changes nothing."""
+    fmt = path.suffix.lstrip(".").lower()
+    if fmt not in ("csv", "json"):
+        raise InvalidInput(f"{path}: unknown format {fmt!r}: use a .csv or .json file")
+    body = {"source": path.name, "format": fmt, "content": path.read_text(), "vendor": vendor}
+    data = fleet.session.json("POST", f"/assets/feeds/{feed}", json=body)
+    if as_json:
+        return emit_json(data)
+    console.print(", ".join(f"{k} {v}" for k, v in data.items()), highlight=False)
+
+
+@app.command("spares")
+@remote
+def list_spares(fleet: Client, site: str | None = None, as_json: bool = JsonOption) -> None:
+    """Spares per site, soonest projected stockout first."""
+    rows = fleet.session.json("GET", "/assets/spares", params={"site": site} if site else {})
+    columns = [
+        "site",
+        "part",
+        "kind",
+        "stock",
+        "reorder_point",
+        "usage_per_day",
+        "projected_stockout",
+        "reorder",
+    ]
+    _show(rows, columns, "spares", as_json)
