@@ -12,8 +12,9 @@ from typing import Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
+from fleetops.adapters.zip.client import ZipClient
 from fleetops.api.deps import PrincipalDep, SessionDep
-from fleetops.assets import intake, service, spares
+from fleetops.assets import intake, matching, procurement, service, spares
 from fleetops.assets.choices import AssetState
 from fleetops.assets.schemas import (
     AssetDetail,
@@ -24,6 +25,8 @@ from fleetops.assets.schemas import (
     SpareRead,
     SpareSet,
 )
+from fleetops.config import settings
+from fleetops.errors import NotConfigured
 
 router = APIRouter(prefix="/api/v1/assets", tags=["assets"])
 Feed = Literal["asn", "delivery"]
@@ -87,6 +90,25 @@ def post_events(
     vendor: str | None = None,
 ) -> dict[str, int]:
     return intake.import_records(session, principal, feed, vendor, records)
+
+
+@router.post("/procurement/import", summary="Import vendors, purchase orders and invoices from Zip")
+def import_procurement(session: SessionDep, principal: PrincipalDep) -> dict[str, int]:
+    principal.require_writer()
+    zip_settings = settings().assets.zip
+    if zip_settings is None:
+        raise NotConfigured("procurement: no [assets.zip] settings (url, api_key)")
+    api = ZipClient(zip_settings.url, zip_settings.api_key.get_secret_value(), zip_settings.api_version)
+    try:
+        return procurement.import_all(session, principal.actor, api)
+    finally:
+        api.close()
+
+
+@router.get("/matching", summary="Purchase order ↔ ASN ↔ invoice mismatches (quantity, price, serial)")
+def list_mismatches(session: SessionDep, principal: PrincipalDep) -> list[dict[str, str]]:
+    principal.require_staff()
+    return [vars(m) for m in matching.report(session)]
 
 
 @router.get("/{serial}", response_model=AssetDetail, summary="One asset with its lifecycle history")

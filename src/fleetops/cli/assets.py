@@ -105,3 +105,20 @@ def list_spares(fleet: Client, site: str | None = None, as_json: bool = JsonOpti
         "reorder",
     ]
     _show(rows, columns, "spares", as_json)
+
+
+@app.command("procurement")
+@remote
+def import_procurement(fleet: Client, as_json: bool = JsonOption) -> None:
+    """Import vendors, purchase orders and invoices from Zip ([assets.zip] on the server)."""
+    data = fleet.session.json("POST", "/assets/procurement/import")
+    if as_json:
+        return emit_json(data)
+    console.print(", ".join(f"{k} {v}" for k, v in data.items()), highlight=False)
+
+
+@app.command("matching")
+@remote
+def mismatches(fleet: Client, as_json: bool = JsonOption) -> None:
+    """Purchase order ↔ ASN ↔ invoice mismatches: quantity, price, serial."""
+    _show(fleet.session.json("GET", "/assets/matching"), ["po", "kind", "detail"], "mismatches", as_json)
