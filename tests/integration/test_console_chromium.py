@@ -20,7 +20,7 @@ def test_operator_walks_from_fleet_to_cluster_to_node(browser, fleetops_server, 
         gpus = session.scalar(select(func.sum(Node.gpu_count)))
         ready = session.scalar(select(func.sum(Node.gpu_count)).where(Node.state == "ready"))
     page = sign_in(browser, fleetops_server, fleetops_server.admin_token)
-    assert page.inner_text("#total-gpus") == str(gpus) == "5600"
+    assert page.inner_text("#total-gpus") == f"{gpus:,}" == "5,600"
     assert page.inner_text("#ready-gpus") == str(ready)
     page.screenshot(path=str(tmp_path.parent / "console-overview.png"), full_page=True)
     page.click("#clusters a >> text=stream-k8s")

@@ -43,13 +43,18 @@ def _scoped(who: Principal, stmt: Any, cluster_column: Any) -> Any:
     return stmt.where(cluster_column.in_(select(Cluster.id).where(rule)))
 
 
-def _incidents(db: Session, who: Principal, status: str, limit: int) -> list[models.Incident]:
+def incidents(
+    db: Session, who: Principal, status: str, limit: int, priorities: tuple[str, ...] = ()
+) -> list[models.Incident]:
+    """The viewer's incidents in `status`, worst first (optionally only these priorities)."""
     stmt = (
         select(models.Incident)
         .where(models.Incident.status == status)
         .order_by(PRIORITY_ORDER, models.Incident.id.desc())
         .limit(limit)
     )
+    if priorities:
+        stmt = stmt.where(models.Incident.priority.in_(priorities))
     return list(db.scalars(_scoped(who, stmt, models.Incident.cluster_id)))
 
 
@@ -95,8 +100,8 @@ def _deliveries(db: Session, incident_ids: list[int]) -> dict[int, dict[str, str
 def incidents_page(request: Request, db: SessionDep, who: ViewerDep) -> Response:
     if who is None:
         return render(request, "incidents.html", who)
-    open_ = _incidents(db, who, IncidentStatus.OPEN.value, 200)
-    resolved = _incidents(db, who, IncidentStatus.RESOLVED.value, 50)
+    open_ = incidents(db, who, IncidentStatus.OPEN.value, 200)
+    resolved = incidents(db, who, IncidentStatus.RESOLVED.value, 50)
     ids = [i.id for i in open_ + resolved]
     staff = not who.role.tenant_scoped
     return render(

@@ -29,7 +29,7 @@ from fleetops.health import views as health_views
 from fleetops.logs import configure
 from fleetops.remediation import api as remediation_api
 from fleetops.remediation import views as remediation_views
-from fleetops.web import views
+from fleetops.web import pages
 from fleetops.web.views import STATIC
 
 DESCRIPTION = """Operations platform for GPU clouds. Every endpoint takes `Authorization: Bearer <token>`
@@ -46,7 +46,7 @@ ROUTERS = (
     assets_api.router,
     metrics.router,
     probes.router,
-    views.router,
+    pages.router,
     health_views.router,
     remediation_views.router,
     alerts_views.router,

@@ -42,11 +42,18 @@ ACTIONS: dict[str, tuple[str, ...]] = {
 VERBS = frozenset({"start", "pause", "resume", "abort"})
 
 
-def _visible_rollouts(
-    db: Session, who: Principal, name: str | None = None, limit: int = 50, rollout_id: int | None = None
+def visible_rollouts(
+    db: Session,
+    who: Principal,
+    name: str | None = None,
+    limit: int = 50,
+    rollout_id: int | None = None,
+    states: tuple[RolloutState, ...] = (),
 ) -> list[str]:
     """Rollout names the viewer may see, newest first: staff all, tenants those of their clusters."""
     stmt = select(Rollout.name).order_by(Rollout.id.desc()).limit(limit)
+    if states:
+        stmt = stmt.where(Rollout.state.in_(states))
     if name is not None:
         stmt = stmt.where(Rollout.name == name)
     if rollout_id is not None:
@@ -82,7 +89,7 @@ def _recent_transitions(db: Session, rollout: str, limit: int = 30) -> list[dict
 
 def _live_context(db: Session, who: Principal, name: str) -> dict[str, Any]:
     """Everything the live part of a rollout page shows; NotFound for a rollout the viewer may not see."""
-    if not _visible_rollouts(db, who, name, limit=1):
+    if not visible_rollouts(db, who, name, limit=1):
         raise NotFound(f"rollout {name}: no such rollout")
     status = service.status(db, name)
     return {
@@ -98,7 +105,7 @@ def _live_context(db: Session, who: Principal, name: str) -> dict[str, Any]:
 def _list_page(
     request: Request, db: Session, who: Principal, status: int = 200, error: str | None = None, **form: str
 ) -> Response:
-    rollouts = [service.status(db, name) for name in _visible_rollouts(db, who)]
+    rollouts = [service.status(db, name) for name in visible_rollouts(db, who)]
     live = any(r["state"] in LIVE for r in rollouts) and error is None  # never reload over a form
     writer = who.role.can_write_inventory
     clusters = db.scalars(
@@ -166,7 +173,7 @@ def rollout_page(request: Request, name: str, db: SessionDep, who: ViewerDep) ->
     try:
         context = _live_context(db, who, name)
     except NotFound as exc:
-        by_id = _visible_rollouts(db, who, rollout_id=int(name), limit=1) if name.isdigit() else []
+        by_id = visible_rollouts(db, who, rollout_id=int(name), limit=1) if name.isdigit() else []
         if by_id:  # the API names rollouts; a numeric id (from a log line, say) finds the same page
             return RedirectResponse(f"/rollouts/{quote(by_id[0])}", status_code=303)
         return render(request, "error.html", who, status=exc.status, error=exc.message)
@@ -191,7 +198,7 @@ def rollout_action(request: Request, name: str, verb: str, db: SessionDep, who: 
     if who is None:
         return RedirectResponse("/login", status_code=303)
     try:
-        if verb not in VERBS or not _visible_rollouts(db, who, name, limit=1):
+        if verb not in VERBS or not visible_rollouts(db, who, name, limit=1):
             raise NotFound(f"rollout {name}: no such rollout or action {verb}")
         who.require_writer()
         state = service.get_rollout(db, name).state.value

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from fleetops import clock
 from fleetops.api.deps import SessionDep
 from fleetops.auth.principal import Principal
 from fleetops.auth.service import authenticate
@@ -16,12 +17,15 @@ from fleetops.errors import FleetopsError, Unauthenticated
 from fleetops.inventory import service
 from fleetops.inventory.choices import NodeState
 from fleetops.inventory.kinds import KINDS
-from fleetops.inventory.summary import cluster_counts, summarize
+from fleetops.inventory.summary import cluster_counts
+from fleetops.web.format import FILTERS
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.globals["NodeState"] = NodeState
+templates.env.filters.update(FILTERS)
+templates.env.globals["now"] = clock.now
 router = APIRouter(include_in_schema=False)
 COOKIE = "fleetops_token"
 
@@ -66,12 +70,6 @@ def logout() -> Response:
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE)
     return response
-
-
-@router.get("/", response_class=HTMLResponse)
-def overview(request: Request, db: SessionDep, who: ViewerDep) -> Response:
-    summary = summarize(db, who) if who else None
-    return render(request, "overview.html", who, summary=summary)
 
 
 @router.get("/clusters/{cluster_id}", response_class=HTMLResponse)

@@ -1,0 +1,74 @@
+"""The landing page `/`: what needs a person, the health map, the trends, then the inventory counts; and
+the map's drill-down pages `/map/{site}` and `/map/{site}/{pod}`. The live part is served alone at
+`/live/landing` for the page (and a wall screen) to refresh without reloading."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from fleetops.alerts.choices import Priority
+from fleetops.api.deps import SessionDep
+from fleetops.auth.principal import Principal
+from fleetops.health import service as health
+from fleetops.inventory.summary import summarize
+from fleetops.web.attention import attention
+from fleetops.web.healthmap import Shade, Where, health_map
+from fleetops.web.trends import trends
+from fleetops.web.views import ViewerDep, render, templates
+
+router = APIRouter(include_in_schema=False)
+LIVE_S = 10
+
+
+def landing_context(db: Session, who: Principal) -> dict[str, Any]:
+    counts = health.summary(db, who)
+    return {
+        "attention": attention(db, who, counts["gpus"]),
+        "health": counts,
+        "map": health_map(db, who),
+        "summary": summarize(db, who),
+        "trends": trends(db) if not who.role.tenant_scoped else None,
+        "Shade": Shade,
+        "Priority": Priority,
+        "live_s": LIVE_S,
+    }
+
+
+@router.get("/", response_class=HTMLResponse)
+def landing(request: Request, db: SessionDep, who: ViewerDep) -> Response:
+    if who is None:
+        return render(request, "landing.html", who)
+    return render(request, "landing.html", who, **landing_context(db, who))
+
+
+@router.get("/live/landing", response_class=HTMLResponse)
+def landing_live(request: Request, db: SessionDep, who: ViewerDep) -> Response:
+    if who is None:
+        return RedirectResponse("/login", status_code=303)
+    page = templates.get_template("_landing.html").render(
+        request=request, who=who, **landing_context(db, who)
+    )
+    return HTMLResponse(page)
+
+
+@router.get("/map/{site}", response_class=HTMLResponse)
+@router.get("/map/{site}/{pod}", response_class=HTMLResponse)
+def map_page(request: Request, site: str, db: SessionDep, who: ViewerDep, pod: str | None = None) -> Response:
+    """One site (or one pod of it), rack by rack: a level down from the landing page's map."""
+    if who is None:
+        return render(request, "map.html", who)
+    found = health_map(db, who, Where(site=site, pod=pod))
+    if not found.nodes:
+        where = f"pod {pod} of site {site}" if pod else f"site {site}"
+        return render(
+            request,
+            "error.html",
+            who,
+            status=404,
+            error=f"{where}: no such place, or none of its nodes is yours",
+        )
+    return render(request, "map.html", who, map=found, site=site, pod=pod, Shade=Shade)

@@ -1,0 +1,108 @@
+"""The landing page's trend charts, bucketed from the records: pages and tickets per day (the outbox),
+MTTR per day (remediation's own run rows, `remediation.measures`), GPUs brought to ready per hour (the
+bring-up transitions). Staff only: these are the fleet's numbers, not a tenant's."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from statistics import median
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fleetops import clock
+from fleetops.alerts.models import Outbox
+from fleetops.deploy.choices import BringupState
+from fleetops.deploy.models import BringupTransition, NodeBringup
+from fleetops.remediation import measures
+from fleetops.remediation.choices import FaultClass
+from fleetops.web.charts import Chart, Series
+
+DAYS = 14
+HOURS = 48
+
+
+def buckets(now: datetime, step: timedelta, count: int) -> list[datetime]:
+    """`count` bucket starts ending with the one holding `now`, aligned to whole days or hours."""
+    unit = timedelta(days=1) if step >= timedelta(days=1) else timedelta(hours=1)
+    epoch = datetime(1970, 1, 1, tzinfo=now.tzinfo)
+    last = epoch + ((now - epoch) // unit) * unit
+    return [last - step * (count - 1 - i) for i in range(count)]
+
+
+def _index(starts: list[datetime], step: timedelta, at: datetime) -> int | None:
+    at = at if at.tzinfo else at.replace(tzinfo=starts[0].tzinfo)
+    i = int((at - starts[0]) // step)
+    return i if 0 <= i < len(starts) else None
+
+
+def count_per(
+    starts: list[datetime], step: timedelta, events: Iterable[tuple[datetime, float]]
+) -> list[float]:
+    out = [0.0] * len(starts)
+    for at, weight in events:
+        if (i := _index(starts, step, at)) is not None:
+            out[i] += weight
+    return out
+
+
+def pages_and_tickets(session: Session, now: datetime) -> Chart:
+    """Distinct pages (PagerDuty triggers) and tickets (Jira issues) first queued each day."""
+    day = timedelta(days=1)
+    starts = buckets(now, day, DAYS)
+    rows = session.execute(
+        select(Outbox.kind, Outbox.action, Outbox.dedup_key, Outbox.created_at)
+        .where(Outbox.created_at >= starts[0], Outbox.kind.in_(("pagerduty", "jira")))
+        .order_by(Outbox.id)
+    )
+    first: dict[tuple[str, str], datetime] = {}
+    for kind, action, key, at in rows:
+        if kind == "jira" or action == "trigger":
+            first.setdefault((kind, key), at)
+    pages = count_per(starts, day, ((at, 1) for (kind, _), at in first.items() if kind == "pagerduty"))
+    tickets = count_per(starts, day, ((at, 1) for (kind, _), at in first.items() if kind == "jira"))
+    return Chart(starts, [Series("Pages", pages, "red"), Series("Tickets", tickets, "blue")], bars=True)
+
+
+def mttr(session: Session, now: datetime) -> Chart:
+    """Median detection → back in service (minutes) of the runs that ended each day, software/hardware."""
+    day = timedelta(days=1)
+    starts = buckets(now, day, DAYS)
+    spans: dict[tuple[str, int], list[float]] = defaultdict(list)
+    for run in measures._runs(session, starts[0] - timedelta(days=7)):
+        back = run["back_in_service_at"]
+        if back is None or run["dry_run"] or (i := _index(starts, day, back)) is None:
+            continue
+        spans[(str(run["fault_class"]), i)].append((back - run["detected_at"]).total_seconds() / 60)
+    series = [
+        Series(
+            f"MTTR {fault.value}",
+            [round(median(v), 1) if (v := spans.get((fault.value, i))) else None for i in range(DAYS)],
+            colour,
+        )
+        for fault, colour in ((FaultClass.SOFTWARE, "blue"), (FaultClass.HARDWARE, "orange"))
+    ]
+    return Chart(starts, series, unit="min")
+
+
+def gpus_deployed(session: Session, now: datetime) -> Chart:
+    """GPUs whose node reached ready, per hour (a node that reaches ready twice counts twice)."""
+    hour = timedelta(hours=1)
+    starts = buckets(now, hour, HOURS)
+    rows = session.execute(
+        select(BringupTransition.at, NodeBringup.gpu_count)
+        .join(NodeBringup, NodeBringup.id == BringupTransition.bringup_id)
+        .where(BringupTransition.to_state == BringupState.READY.value, BringupTransition.at >= starts[0])
+    )
+    return Chart(starts, [Series("GPUs to ready", count_per(starts, hour, rows), "green")], bars=True)
+
+
+def trends(session: Session) -> dict[str, Chart]:
+    now = clock.now()
+    return {
+        "pages": pages_and_tickets(session, now),
+        "mttr": mttr(session, now),
+        "deployed": gpus_deployed(session, now),
+    }
