@@ -7,4 +7,5 @@ import fleetops.auth.models
 import fleetops.deploy.models
 import fleetops.health.models
 import fleetops.inventory.models
-import fleetops.remediation.models  # noqa: F401
+import fleetops.remediation.models
+import fleetops.suppliers.models  # noqa: F401

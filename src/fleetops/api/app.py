@@ -29,6 +29,8 @@ from fleetops.health import views as health_views
 from fleetops.logs import configure
 from fleetops.remediation import api as remediation_api
 from fleetops.remediation import views as remediation_views
+from fleetops.suppliers import api as suppliers_api
+from fleetops.suppliers import views as suppliers_views
 from fleetops.web import pages
 from fleetops.web.views import STATIC
 
@@ -51,6 +53,8 @@ ROUTERS = (
     remediation_views.router,
     alerts_views.router,
     deploy_views.router,
+    suppliers_api.router,
+    suppliers_views.router,
 )
 
 

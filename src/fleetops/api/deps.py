@@ -33,7 +33,9 @@ def principal(
     token = credentials.credentials if credentials else request.cookies.get("fleetops_token")
     if not token:
         raise Unauthenticated("missing API token: send `Authorization: Bearer <token>`")
-    return authenticate(db_session, token)
+    who = authenticate(db_session, token)
+    who.require_path(request.url.path)
+    return who
 
 
 PrincipalDep = Annotated[Principal, Depends(principal)]

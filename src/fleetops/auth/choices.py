@@ -13,6 +13,7 @@ class Role(Choice):
     SUPPLIER = "supplier", "Supplier", "green"
     AGENT = "agent", "Node agent", "grey"
     RELAY = "relay", "Report relay", "grey"
+    SALES = "sales", "Sales", "purple"
 
     @property
     def can_write_inventory(self) -> bool:
@@ -20,5 +21,6 @@ class Role(Choice):
 
     @property
     def tenant_scoped(self) -> bool:
-        """Sees only its own rows; a relay owns none (it may only forward agents' reports)."""
-        return self in (Role.CUSTOMER, Role.SUPPLIER, Role.AGENT, Role.RELAY)
+        """Sees only its own rows; a relay owns none (it may only forward agents' reports), nor does sales
+        (it reads the supplier scorecards and nothing else: never staff, wherever a view asks)."""
+        return self in (Role.CUSTOMER, Role.SUPPLIER, Role.AGENT, Role.RELAY, Role.SALES)

@@ -56,6 +56,7 @@ def visible(kind: str, principal: Principal) -> ColumnElement[bool] | None:
             "gpu": lambda: Gpu.node_id == nid,
         },
         Role.RELAY: {},
+        Role.SALES: {},
     }
     rule = rules[principal.role].get(kind)
     return rule() if rule else false()

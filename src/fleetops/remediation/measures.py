@@ -44,7 +44,7 @@ def _seconds(start: datetime | None, end: datetime | None) -> float | None:
     return (end - start).total_seconds() if start and end else None
 
 
-def _runs(session: Session, since: datetime) -> list[dict[str, Any]]:
+def _runs(session: Session, since: datetime, until: datetime | None = None) -> list[dict[str, Any]]:
     columns = [
         R.id,
         R.state,
@@ -65,6 +65,8 @@ def _runs(session: Session, since: datetime) -> list[dict[str, Any]]:
         Supplier, Supplier.id == R.supplier_id
     )
     query = query.where(R.detected_at >= since)
+    if until is not None:
+        query = query.where(R.detected_at < until)
     return [dict(row._mapping) for row in session.execute(query)]
 
 
@@ -132,6 +134,11 @@ def _per_supplier(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         }
         for supplier, rows in sorted(groups.items())
     }
+
+
+def per_supplier(session: Session, since: datetime, until: datetime) -> dict[str, dict[str, Any]]:
+    """The per-supplier measures over runs detected in [since, until): the supplier scorecard's MTTR."""
+    return _per_supplier(_runs(session, since, until))
 
 
 def actions(session: Session, since: datetime) -> dict[str, dict[str, int]]:

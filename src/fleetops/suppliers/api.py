@@ -1,0 +1,93 @@
+"""`/api/v1/scorecards`: supplier scorecards (JSON, CSV), the Supplier Technical Requirements and the
+supplier's acknowledgements (of a requirements version, of an incident forwarded to it).
+
+Staff and sales read every supplier's card, a supplier its own only (another's is a 404 like a missing
+one); customers none. Sales tokens are answered nowhere else (`Principal.require_path`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel
+
+from fleetops.api.deps import PrincipalDep, SessionDep
+from fleetops.errors import NotFound
+from fleetops.suppliers import export, incidents, requirements
+from fleetops.suppliers.scorecard import READERS, Period, scorecards, visible_suppliers
+
+router = APIRouter(prefix="/api/v1/scorecards", tags=["suppliers"])
+Days = Query(30, gt=0, le=366, description="period length; the trend compares with the period before")
+
+
+class RequirementCreate(BaseModel):
+    title: str
+    body: str
+
+
+def _requirement(row: Any) -> dict[str, Any]:
+    return {
+        "version": row.version,
+        "title": row.title,
+        "body": row.body,
+        "published_by": row.published_by,
+        "published_at": row.published_at.isoformat(),
+    }
+
+
+@router.get("", summary="Every supplier scorecard the caller may read")
+def list_cards(
+    session: SessionDep, principal: PrincipalDep, days: float = Days, end: datetime | None = None
+) -> list[dict[str, Any]]:
+    cards = scorecards(session, visible_suppliers(session, principal), Period.ending(end, days))
+    return [export.as_dict(c) for c in cards]
+
+
+@router.get("/export.csv", response_class=PlainTextResponse, summary="Scorecards as CSV")
+def cards_csv(
+    session: SessionDep,
+    principal: PrincipalDep,
+    days: float = Days,
+    end: datetime | None = None,
+    supplier: str | None = None,
+) -> PlainTextResponse:
+    suppliers = visible_suppliers(session, principal, supplier)
+    if supplier is not None and not suppliers:
+        raise NotFound(f"supplier {supplier}: no such supplier")
+    cards = scorecards(session, suppliers, Period.ending(end, days))
+    return PlainTextResponse(export.as_csv(cards), media_type="text/csv")
+
+
+@router.get("/suppliers/{name}", summary="One supplier's scorecard")
+def get_card(
+    name: str, session: SessionDep, principal: PrincipalDep, days: float = Days, end: datetime | None = None
+) -> dict[str, Any]:
+    suppliers = visible_suppliers(session, principal, name)
+    if not suppliers:
+        raise NotFound(f"supplier {name}: no such supplier")
+    return export.as_dict(scorecards(session, suppliers, Period.ending(end, days))[0])
+
+
+@router.get("/requirements", summary="Supplier Technical Requirements, newest version first")
+def list_requirements(session: SessionDep, principal: PrincipalDep) -> list[dict[str, Any]]:
+    principal.require(*READERS)
+    return [_requirement(r) for r in requirements.versions(session)]
+
+
+@router.post("/requirements", status_code=201, summary="Publish a new version of the requirements")
+def publish(data: RequirementCreate, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+    return _requirement(requirements.publish(session, principal, data.title, data.body))
+
+
+@router.post("/requirements/{version}/acknowledge", summary="The calling supplier acknowledges a version")
+def acknowledge_requirements(version: int, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+    ack = requirements.acknowledge(session, principal, version)
+    return {"version": version, "acknowledged_by": ack.acknowledged_by, "at": ack.acknowledged_at.isoformat()}
+
+
+@router.post("/incidents/{incident_id}/acknowledge", summary="The calling supplier takes an incident")
+def acknowledge_incident(incident_id: int, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+    at = incidents.acknowledge(session, principal, incident_id)
+    return {"incident": incident_id, "acknowledged_at": at.isoformat()}

@@ -1,0 +1,94 @@
+"""Console `/scorecards`: every supplier's card (staff and sales), one supplier's card (a supplier sees its
+own only), and the one-page presales export of a card as HTML, PDF and CSV."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from fleetops.api.deps import SessionDep
+from fleetops.auth.principal import Principal
+from fleetops.errors import FleetopsError, NotFound
+from fleetops.suppliers import export
+from fleetops.suppliers.scorecard import Period, Scorecard, scorecards, visible_suppliers
+from fleetops.suppliers.thresholds import default_thresholds
+from fleetops.web.views import ViewerDep, render, templates
+
+router = APIRouter(include_in_schema=False)
+Days = Query(30, gt=0, le=366)
+
+
+def _cards(db: Session, who: Principal, days: float, name: str | None = None) -> list[Scorecard]:
+    suppliers = visible_suppliers(db, who, name)
+    if name is not None and not suppliers:
+        raise NotFound(f"supplier {name}: no such supplier")
+    return scorecards(db, suppliers, Period.ending(days=days))
+
+
+def _guarded(request: Request, who: Principal | None, make: Callable[[Principal], Response]) -> Response:
+    if who is None:
+        return RedirectResponse("/login", status_code=303)
+    try:
+        return make(who)
+    except FleetopsError as exc:
+        return render(request, "error.html", who, status=exc.status, error=exc.message)
+
+
+@router.get("/scorecards", response_class=HTMLResponse)
+def scorecards_page(request: Request, db: SessionDep, who: ViewerDep, days: float = Days) -> Response:
+    def page(who: Principal) -> Response:
+        cards = _cards(db, who, days)
+        metrics = cards[0].metrics if cards else []
+        period = Period.ending(days=days) if not cards else cards[0].period
+        return render(request, "suppliers.html", who, cards=cards, metrics=metrics, period=period, days=days)
+
+    return _guarded(request, who, page)
+
+
+@router.get("/scorecards/export.csv")
+def scorecards_csv(
+    request: Request, db: SessionDep, who: ViewerDep, days: float = Days, supplier: str | None = None
+) -> Response:
+    def csv(who: Principal) -> Response:
+        body = export.as_csv(_cards(db, who, days, supplier))
+        headers = {"Content-Disposition": 'attachment; filename="scorecards.csv"'}
+        return Response(body, media_type="text/csv", headers=headers)
+
+    return _guarded(request, who, csv)
+
+
+def _card(request: Request, who: Principal, card: Scorecard, days: float, standalone: bool) -> Any:
+    context = {"card": card, "days": days, "thresholds": default_thresholds(), "standalone": standalone}
+    if standalone:
+        return templates.get_template("suppliers_card.html").render(request=request, who=who, **context)
+    return render(request, "suppliers_card.html", who, **context)
+
+
+@router.get("/scorecards/{name}", response_class=HTMLResponse)
+def card_page(request: Request, name: str, db: SessionDep, who: ViewerDep, days: float = Days) -> Response:
+    def page(who: Principal) -> Response:
+        return _card(request, who, _cards(db, who, days, name)[0], days, False)
+
+    return _guarded(request, who, page)
+
+
+@router.get("/scorecards/{name}/export.html", response_class=HTMLResponse)
+def card_html(request: Request, name: str, db: SessionDep, who: ViewerDep, days: float = Days) -> Response:
+    def page(who: Principal) -> Response:
+        return HTMLResponse(_card(request, who, _cards(db, who, days, name)[0], days, True))
+
+    return _guarded(request, who, page)
+
+
+@router.get("/scorecards/{name}/export.pdf")
+def card_pdf(request: Request, name: str, db: SessionDep, who: ViewerDep, days: float = Days) -> Response:
+    def pdf(who: Principal) -> Response:
+        html = _card(request, who, _cards(db, who, days, name)[0], days, True)
+        headers = {"Content-Disposition": f'attachment; filename="{name}-scorecard.pdf"'}
+        return Response(export.as_pdf(html), media_type="application/pdf", headers=headers)
+
+    return _guarded(request, who, pdf)
