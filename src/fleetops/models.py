@@ -8,4 +8,5 @@ import fleetops.deploy.models
 import fleetops.health.models
 import fleetops.inventory.models
 import fleetops.remediation.models
+import fleetops.security.access.models
 import fleetops.suppliers.models  # noqa: F401

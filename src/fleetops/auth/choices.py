@@ -9,6 +9,7 @@ class Role(Choice):
     ADMIN = "admin", "Admin", "red"
     OPERATOR = "operator", "Operator", "orange"
     VIEWER = "viewer", "Viewer", "blue"
+    SECURITY = "security", "Security", "purple"  # staff who may also see confidential security incidents
     CUSTOMER = "customer", "Customer", "green"
     SUPPLIER = "supplier", "Supplier", "green"
     AGENT = "agent", "Node agent", "grey"

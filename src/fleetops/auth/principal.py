@@ -33,7 +33,7 @@ class Principal:
 
     def require_staff(self) -> None:
         """Fleet-wide views (audit log, reports) are for the operator's own people, never tenants."""
-        self.require(Role.ADMIN, Role.OPERATOR, Role.VIEWER)
+        self.require(Role.ADMIN, Role.OPERATOR, Role.VIEWER, Role.SECURITY)
 
     def require_path(self, path: str) -> None:
         """A sales token reads the scorecards and is refused everywhere else, before any view decides

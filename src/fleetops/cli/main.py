@@ -29,6 +29,7 @@ from fleetops.cli.inventory import (
 )
 from fleetops.cli.output import OneLineErrors, console, reports_errors
 from fleetops.cli.remediation import app as remediation_app
+from fleetops.cli.security_access import access_app
 from fleetops.cli.sim import sim_app
 from fleetops.config import settings
 from fleetops.db.migrate import upgrade
@@ -64,6 +65,7 @@ for sub, name in (
     (routes_app, "routes"),
     (remediation_app, "remediation"),
     (audit_app, "audit"),
+    (access_app, "access"),
     (assets_app, "assets"),
 ):
     app.add_typer(sub, name=name)

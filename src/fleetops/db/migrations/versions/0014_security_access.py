@@ -4,6 +4,11 @@ Revision ID: 0014
 Revises: 0013
 """
 
+import sqlalchemy as sa
+from alembic import op
+
+import fleetops.db.base
+
 revision = "0014"
 down_revision = "0013"
 branch_labels = None
@@ -11,8 +16,163 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "security_access_request",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user", sa.String(length=200), nullable=False),
+        sa.Column("system", sa.String(length=20), nullable=False),
+        sa.Column("access", sa.String(length=200), nullable=False),
+        sa.Column("reason", sa.String(length=500), nullable=False),
+        sa.Column("hours", sa.Double(), nullable=False),
+        sa.Column(
+            "state",
+            sa.Enum(
+                "requested",
+                "granted",
+                "denied",
+                "expired",
+                "revoked",
+                name="requeststate",
+                native_enum=False,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column("requested_by", sa.String(length=200), nullable=False),
+        sa.Column("requested_at", fleetops.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("decided_by", sa.String(length=200), nullable=True),
+        sa.Column("decided_at", fleetops.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("expires_at", fleetops.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("ended_at", fleetops.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_security_access_request")),
+    )
+    op.create_index(
+        "ix_security_access_request_due", "security_access_request", ["state", "expires_at"], unique=False
+    )
+    op.create_index(
+        op.f("ix_security_access_request_user"), "security_access_request", ["user"], unique=False
+    )
+    op.create_table(
+        "security_access_snapshot",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("taken_at", fleetops.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("taken_by", sa.String(length=200), nullable=False),
+        sa.Column("sources", sa.JSON(), nullable=False),
+        sa.Column("summary", sa.JSON(), nullable=False),
+        sa.Column("baseline", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_security_access_snapshot")),
+        sa.UniqueConstraint("digest", name=op.f("uq_security_access_snapshot_digest")),
+    )
+    op.create_table(
+        "security_access_flag",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("snapshot_id", sa.Integer(), nullable=False),
+        sa.Column("user", sa.String(length=200), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "standing_production",
+                "wildcard_root",
+                "long_session",
+                "no_mfa",
+                "unknown_user",
+                name="flagkind",
+                native_enum=False,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column("detail", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["snapshot_id"],
+            ["security_access_snapshot.id"],
+            name=op.f("fk_security_access_flag_snapshot_id_security_access_snapshot"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_security_access_flag")),
+    )
+    op.create_index(
+        op.f("ix_security_access_flag_snapshot_id"), "security_access_flag", ["snapshot_id"], unique=False
+    )
+    op.create_table(
+        "security_access_reach",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("snapshot_id", sa.Integer(), nullable=False),
+        sa.Column("user", sa.String(length=200), nullable=False),
+        sa.Column("role", sa.String(length=100), nullable=True),
+        sa.Column("system", sa.String(length=20), nullable=False),
+        sa.Column("via", sa.String(length=300), nullable=False),
+        sa.Column("target", sa.String(length=300), nullable=False),
+        sa.Column("login", sa.String(length=100), nullable=True),
+        sa.Column("standing", sa.Boolean(), nullable=False),
+        sa.Column("wildcard", sa.Boolean(), nullable=False),
+        sa.Column("session_hours", sa.Double(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["snapshot_id"],
+            ["security_access_snapshot.id"],
+            name=op.f("fk_security_access_reach_snapshot_id_security_access_snapshot"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_security_access_reach")),
+    )
+    op.create_index(
+        op.f("ix_security_access_reach_snapshot_id"), "security_access_reach", ["snapshot_id"], unique=False
+    )
+    op.create_table(
+        "security_access_review",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("quarter", sa.String(length=7), nullable=False),
+        sa.Column("snapshot_id", sa.Integer(), nullable=False),
+        sa.Column("opened_by", sa.String(length=200), nullable=False),
+        sa.Column("opened_at", fleetops.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("signed_off_by", sa.String(length=200), nullable=True),
+        sa.Column("signed_off_at", fleetops.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["snapshot_id"],
+            ["security_access_snapshot.id"],
+            name=op.f("fk_security_access_review_snapshot_id_security_access_snapshot"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_security_access_review")),
+        sa.UniqueConstraint("quarter", name=op.f("uq_security_access_review_quarter")),
+    )
+    op.create_table(
+        "security_access_review_item",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("review_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("text", sa.String(length=500), nullable=False),
+        sa.Column("user", sa.String(length=200), nullable=True),
+        sa.Column(
+            "decision",
+            sa.Enum("pending", "done", "keep", "revoke", name="reviewdecision", native_enum=False, length=32),
+            nullable=False,
+        ),
+        sa.Column("decided_by", sa.String(length=200), nullable=True),
+        sa.Column("decided_at", fleetops.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("note", sa.String(length=500), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["review_id"],
+            ["security_access_review.id"],
+            name=op.f("fk_security_access_review_item_review_id_security_access_review"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_security_access_review_item")),
+    )
+    op.create_index(
+        op.f("ix_security_access_review_item_review_id"),
+        "security_access_review_item",
+        ["review_id"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index(op.f("ix_security_access_review_item_review_id"), table_name="security_access_review_item")
+    op.drop_table("security_access_review_item")
+    op.drop_table("security_access_review")
+    op.drop_index(op.f("ix_security_access_reach_snapshot_id"), table_name="security_access_reach")
+    op.drop_table("security_access_reach")
+    op.drop_index(op.f("ix_security_access_flag_snapshot_id"), table_name="security_access_flag")
+    op.drop_table("security_access_flag")
+    op.drop_table("security_access_snapshot")
+    op.drop_index(op.f("ix_security_access_request_user"), table_name="security_access_request")
+    op.drop_index("ix_security_access_request_due", table_name="security_access_request")
+    op.drop_table("security_access_request")

@@ -1,0 +1,194 @@
+"""`fleetops access ...`: the access review (import, report, baseline), access requests and the
+quarterly review, over the API (`/api/v1/security/access`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from fleetops.cli.output import JsonOption, console, emit_json, fail, table
+from fleetops.cli.remote import remote
+from fleetops.client import Client
+from fleetops.security.access.schemas import ReportRead, RequestRead, ReviewRead, SnapshotRead
+
+access_app = typer.Typer(
+    help="Access review: who reaches production, requests, quarterly reviews.", no_args_is_help=True
+)
+BASE = "/security/access"
+
+
+def _file(path: Path) -> dict[str, str]:
+    try:
+        return {"name": path.name, "text": path.read_text(encoding="utf-8")}
+    except OSError as exc:
+        raise fail(f"{path}: {exc.strerror}") from None
+
+
+@access_app.command("import")
+@remote
+def import_files(
+    fleet: Client,
+    tailnet: Path = typer.Option(..., help="The Tailscale policy file (HuJSON)."),
+    teleport_roles: Path = typer.Option(..., help="`tctl get roles` output (YAML)."),
+    users: Path = typer.Option(..., help="The directory CSV: user,name,role,teleport_roles,mfa."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Import the three files as one snapshot (all or nothing; the same files again change nothing)."""
+    body = {"tailnet": _file(tailnet), "teleport_roles": _file(teleport_roles), "users": _file(users)}
+    snapshot = SnapshotRead.model_validate(fleet.session.json("POST", f"{BASE}/imports", json=body))
+    if as_json:
+        emit_json(snapshot)
+        return
+    summary = snapshot.summary
+    console.print(
+        f"snapshot {snapshot.id}: {summary['people']} people, {summary['with_production']} with standing "
+        f"production access, {len(summary['unnecessary'])} unnecessary, flags {summary['flags']}",
+        highlight=False,
+    )
+
+
+@access_app.command("report")
+@remote
+def report(
+    fleet: Client,
+    snapshot: int | None = typer.Option(None, help="A snapshot id (default: the latest)."),
+    paths: bool = typer.Option(False, "--paths", help="Also list every production path."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Who reaches production as which login, the flags, and the reduction against the baseline."""
+    params = {"snapshot_id": snapshot} if snapshot else {}
+    found = ReportRead.model_validate(fleet.session.json("GET", f"{BASE}/report", params=params))
+    if as_json:
+        emit_json(found)
+        return
+    if paths:
+        columns = ["user", "role", "system", "via", "target", "login", "standing", "session_hours"]
+        table([r.model_dump() for r in found.reaches], columns, title="production paths")
+    table([f.model_dump() for f in found.flags], ["user", "kind", "detail"], title="flags")
+    cut = found.reduction
+    if cut.get("baseline_id") is not None:
+        console.print(
+            f"unnecessary production access: {cut['unnecessary_before']} at baseline {cut['baseline_id']}, "
+            f"{cut['unnecessary_now']} now ({cut['reduction_pct']} % fewer); removed {cut['removed']}, "
+            f"added {cut['added']}",
+            highlight=False,
+        )
+
+
+@access_app.command("baseline")
+@remote
+def baseline(fleet: Client, snapshot: int = typer.Argument(..., help="The snapshot id.")) -> None:
+    """Save a snapshot as the baseline the report measures reduction against."""
+    SnapshotRead.model_validate(fleet.session.json("POST", f"{BASE}/snapshots/{snapshot}/baseline"))
+    console.print(f"baseline: snapshot {snapshot}")
+
+
+REQUEST_COLUMNS = [
+    "id",
+    "user",
+    "system",
+    "access",
+    "hours",
+    "state",
+    "requested_by",
+    "decided_by",
+    "expires_at",
+]
+
+
+def _requests(rows: list[Any], as_json: bool) -> None:
+    found = [RequestRead.model_validate(r) for r in rows]
+    if as_json:
+        emit_json(found)
+    else:
+        table([r.model_dump() for r in found], REQUEST_COLUMNS, title="access requests")
+
+
+@access_app.command("request")
+@remote
+def request(
+    fleet: Client,
+    user: str = typer.Argument(..., help="Who needs the access (their directory user)."),
+    access: str = typer.Argument(..., help="A Teleport role or a Tailscale group."),
+    reason: str = typer.Option(..., help="Why (kept in the audit log)."),
+    hours: float = typer.Option(4, help="How long the grant lasts once granted (at most 72)."),
+    system: str = typer.Option("teleport", help="teleport or tailscale."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Ask for time-bound production access; someone else grants it."""
+    body = {"user": user, "system": system, "access": access, "reason": reason, "hours": hours}
+    _requests([fleet.session.json("POST", f"{BASE}/requests", json=body)], as_json)
+
+
+@access_app.command("requests")
+@remote
+def requests(
+    fleet: Client,
+    state: str | None = typer.Option(None, help="requested, granted..."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Access requests, newest first."""
+    _requests(
+        fleet.session.json("GET", f"{BASE}/requests", params={"state": state} if state else {}), as_json
+    )
+
+
+def _act(verb: str) -> Any:
+    @remote
+    def command(
+        fleet: Client,
+        request_id: int = typer.Argument(...),
+        why: str = typer.Option("", help="Kept in the audit log."),
+        as_json: bool = JsonOption,
+    ) -> None:
+        _requests(
+            [fleet.session.json("POST", f"{BASE}/requests/{request_id}/{verb}", json={"why": why})], as_json
+        )
+
+    command.__doc__ = {
+        "grant": "Grant a request (not your own): the access lasts its hours, then expires by itself.",
+        "deny": "Deny a request.",
+        "revoke": "End a grant before its time.",
+    }[verb]
+    return command
+
+
+for _verb in ("grant", "deny", "revoke"):
+    access_app.command(_verb)(_act(_verb))
+
+
+def _review(data: Any, as_json: bool) -> None:
+    found = ReviewRead.model_validate(data)
+    if as_json:
+        emit_json(found)
+        return
+    signed = f"signed off by {found.signed_off_by}" if found.signed_off_by else "not signed off"
+    columns = ["position", "decision", "text", "decided_by", "note"]
+    table([i.model_dump() for i in found.items], columns, title=f"access review {found.quarter} ({signed})")
+
+
+@access_app.command("review")
+@remote
+def review(
+    fleet: Client,
+    quarter: str = typer.Argument(..., help="e.g. 2026-Q1"),
+    open_it: bool = typer.Option(
+        False, "--open", help="Open the quarter's checklist on the latest snapshot."
+    ),
+    decide: int | None = typer.Option(None, help="Decide this item (its position)."),
+    decision: str = typer.Option("done", help="done (a step), keep or revoke (a person's access)."),
+    note: str = typer.Option(""),
+    sign_off: bool = typer.Option(False, "--sign-off", help="Sign the review off (not its opener)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """The quarterly access review checklist: open, decide items, sign off, or show it."""
+    path = f"{BASE}/reviews/{quarter}"
+    if open_it:
+        fleet.session.json("POST", f"{BASE}/reviews", json={"quarter": quarter})
+    if decide is not None:
+        fleet.session.json("POST", f"{path}/items/{decide}", json={"decision": decision, "note": note})
+    if sign_off:
+        fleet.session.json("POST", f"{path}/sign-off")
+    _review(fleet.session.json("GET", path), as_json)
