@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from fleetops import clock
 from fleetops.adapters.zip.client import ZipClient
 from fleetops.api.deps import PrincipalDep, SessionDep
-from fleetops.assets import intake, matching, procurement, service, spares
+from fleetops.assets import breaches, intake, matching, procurement, repairs, service, spares, tracking
 from fleetops.assets.choices import AssetState
 from fleetops.assets.schemas import (
     AssetDetail,
@@ -109,6 +110,54 @@ def import_procurement(session: SessionDep, principal: PrincipalDep) -> dict[str
 def list_mismatches(session: SessionDep, principal: PrincipalDep) -> list[dict[str, str]]:
     principal.require_staff()
     return [vars(m) for m in matching.report(session)]
+
+
+class RepairCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    hostname: str
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@router.post("/repairs", status_code=201, summary="Open a repair ticket; it goes to the site's team")
+def open_repair(data: RepairCreate, session: SessionDep, principal: PrincipalDep) -> dict[str, object]:
+    ticket = repairs.open_ticket(session, principal, data.hostname, data.reason)
+    return {"id": ticket.id, "opened_at": ticket.opened_at, "alert_fingerprint": ticket.alert_fingerprint}
+
+
+@router.get("/repairs", summary="Repair tickets, newest first, with when and to whom each was routed")
+def list_repairs(session: SessionDep, principal: PrincipalDep) -> list[dict[str, object]]:
+    principal.require_staff()
+    return repairs.listed(session)
+
+
+@router.get("/repairs/time-to-route", summary="Ticket to a team's outbox: median, p99, worst (seconds)")
+def time_to_route(session: SessionDep, principal: PrincipalDep) -> dict[str, float | int | None]:
+    principal.require_staff()
+    repairs.mark_routed(session)
+    return repairs.time_to_route(session)
+
+
+@router.get("/sla", summary="SLA timers: every running or breached clock, and the breaches found")
+def sla_status(session: SessionDep, principal: PrincipalDep) -> dict[str, object]:
+    principal.require_staff()
+    return breaches.status(session, clock.now())
+
+
+class BoardSet(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    cluster: str
+    issue_key: str
+
+
+@router.put("/boards", summary="Link a cluster to its customer-engineering Jira board issue")
+def set_board(data: BoardSet, session: SessionDep, principal: PrincipalDep) -> dict[str, str]:
+    return tracking.set_board(session, principal, data.cluster, data.issue_key)
+
+
+@router.get("/trackability", summary="Active clusters lacking a board issue, customer, supplier or contract")
+def trackability(session: SessionDep, principal: PrincipalDep) -> dict[str, object]:
+    principal.require_staff()
+    return tracking.report(session)
 
 
 @router.get("/{serial}", response_model=AssetDetail, summary="One asset with its lifecycle history")
