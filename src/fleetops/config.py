@@ -28,6 +28,7 @@ from fleetops.backends.settings import (
     Remediation,
 )
 from fleetops.errors import InvalidInput
+from fleetops.security.settings import Security
 
 PREFIX = "FLEETOPS_"
 FILE_SUFFIX = "_file"
@@ -88,6 +89,7 @@ class Settings(BaseModel):
     deploy: Deploy = Deploy()
     remediation: Remediation = Remediation()
     assets: Assets = Assets()
+    security: Security = Security()
 
 
 class Source:

@@ -29,6 +29,7 @@ from fleetops.health import views as health_views
 from fleetops.logs import configure
 from fleetops.remediation import api as remediation_api
 from fleetops.remediation import views as remediation_views
+from fleetops.security import api as security_api
 from fleetops.security.access import api as access_api
 from fleetops.suppliers import api as suppliers_api
 from fleetops.suppliers import views as suppliers_views
@@ -46,6 +47,7 @@ ROUTERS = (
     alerts_api.router,
     deploy_api.router,
     remediation_api.router,
+    security_api.router,
     access_api.router,
     assets_api.router,
     metrics.router,

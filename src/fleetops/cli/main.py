@@ -30,6 +30,7 @@ from fleetops.cli.inventory import (
 from fleetops.cli.output import OneLineErrors, console, reports_errors
 from fleetops.cli.remediation import app as remediation_app
 from fleetops.cli.security_access import access_app
+from fleetops.cli.security import app as security_app
 from fleetops.cli.sim import sim_app
 from fleetops.config import settings
 from fleetops.db.migrate import upgrade
@@ -65,6 +66,7 @@ for sub, name in (
     (routes_app, "routes"),
     (remediation_app, "remediation"),
     (audit_app, "audit"),
+    (security_app, "security"),
     (access_app, "access"),
     (assets_app, "assets"),
 ):

@@ -1,0 +1,105 @@
+"""`fleetops security`: import scanner files, findings on their SLA clock, the dashboard, risk acceptance."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from fleetops.cli.output import JsonOption, console, emit_json, fail, table
+from fleetops.cli.remote import remote
+from fleetops.client import Client
+
+app = typer.Typer(help="Security findings on an SLA clock, scanner imports, hardening.", no_args_is_help=True)
+FINDING_COLUMNS = ["id", "asset", "scanner", "check_id", "package", "severity", "status", "due_at", "overdue"]
+
+
+def _pct(group: dict[str, Any] | None) -> str:
+    if not group or group["share"] is None:
+        return "—"
+    return f"{group['share'] * 100:.1f}% ({group['within']}/{group['total']})"
+
+
+@app.command("import")
+@remote
+def import_scan(
+    fleet: Client,
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="The scanner's output file"),
+    scanner: str = typer.Option(..., "--scanner", help="trivy, kube-bench, openscap (XCCDF or ARF) or lynis"),
+    host: str | None = typer.Option(None, help="The node scanned (default: the host the file names)"),
+    cluster: str | None = typer.Option(None, help="The cluster of an image or kube-bench run"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Import one file; a refusal names the file and the place in it, and nothing is stored."""
+    params = {"scanner": scanner, "filename": path.name, "host": host, "cluster": cluster}
+    sent = {k: v for k, v in params.items() if v is not None}
+    answer = fleet.session.json("POST", "/security/imports", params=sent, content=path.read_bytes())
+    if as_json:
+        return emit_json(answer)
+    if answer["outcome"] == "unchanged":
+        return console.print(f"{path.name}: unchanged (already import {answer['import_id']})")
+    counts = f"{answer['findings']} findings: {answer['opened']} opened, {answer['closed']} closed"
+    console.print(
+        f"{path.name} → {answer['asset_kind']} {answer['asset']}: {counts}, {answer['reopened']} reopened"
+    )
+
+
+@app.command("findings")
+@remote
+def findings(
+    fleet: Client,
+    open_only: bool = typer.Option(False, "--open", help="Only open findings (expired acceptances included)"),
+    overdue: bool = typer.Option(False, help="Only findings past their due date"),
+    severity: str | None = typer.Option(None, help="critical, high, medium, low or unknown"),
+    node: str | None = typer.Option(None, help="A node's hostname"),
+    cluster: str | None = typer.Option(None, help="A cluster's name"),
+    check: str | None = typer.Option(None, help="A CVE or rule id"),
+    limit: int = typer.Option(100, min=1, max=1000),
+    as_json: bool = JsonOption,
+) -> None:
+    """Findings newest first."""
+    params: dict[str, Any] = {
+        "open": open_only or None,
+        "overdue": overdue or None,
+        "severity": severity,
+        "node": node,
+    }
+    params |= {"cluster": cluster, "check": check, "limit": limit}
+    page = fleet.session.json(
+        "GET", "/security/findings", params={k: v for k, v in params.items() if v is not None}
+    )
+    if as_json:
+        return emit_json(page["items"])
+    table(page["items"], FINDING_COLUMNS, title="security findings")
+
+
+@app.command("dashboard")
+@remote
+def dashboard(fleet: Client, as_json: bool = JsonOption) -> None:
+    """Open findings by severity, overdue, and the share of Criticals within SLA by cluster and supplier."""
+    data = fleet.session.json("GET", "/security/dashboard")
+    if as_json:
+        return emit_json(data)
+    table([data["open_by_severity"]], list(data["open_by_severity"]), title="open findings by severity")
+    console.print(f"overdue: {data['overdue']}   criticals within SLA: {_pct(data['criticals_within_sla'])}")
+    for by in ("cluster", "supplier"):
+        rows = [{by: g["name"], "criticals within SLA": _pct(g)} for g in data[f"criticals_by_{by}"]]
+        table(rows, [by, "criticals within SLA"], title=f"by {by}")
+
+
+@app.command("accept")
+@remote
+def accept(
+    fleet: Client,
+    finding: int = typer.Argument(..., help="The finding's id"),
+    until: str = typer.Option(..., help="When the acceptance ends, ISO 8601 with a zone (2026-03-01T00:00Z)"),
+    reason: str = typer.Option(..., help="Why the risk is accepted (kept in the audit log)"),
+) -> None:
+    """Accept a finding's risk until a date: it leaves the SLA measure until then."""
+    if not reason.strip():
+        raise fail("--reason: a risk acceptance needs a reason")
+    answer = fleet.session.json(
+        "POST", f"/security/findings/{finding}/accept", json={"until": until, "reason": reason}
+    )
+    console.print(f"finding {finding}: accepted until {answer['accepted_until']} by {answer['accepted_by']}")

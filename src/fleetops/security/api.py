@@ -1,0 +1,86 @@
+"""Security routes: import scanner files, read findings, the dashboard and freshness, accept a risk (thin).
+
+No `from __future__ import annotations`: FastAPI must see the dependency types themselves.
+"""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from fleetops.api.deps import PrincipalDep, SessionDep
+from fleetops.db.session import get_database
+from fleetops.errors import InvalidInput
+from fleetops.security import measures, service
+from fleetops.security.choices import Scanner
+from fleetops.security.imports import Offered, import_file
+
+router = APIRouter(prefix="/api/v1/security", tags=["security"])
+MAX_FILE_BYTES = 64 * 1024 * 1024  # an OpenSCAP ARF of the CIS profile is ~15 MB
+
+
+class Acceptance(BaseModel):
+    until: datetime = Field(description="When the acceptance ends and the finding counts as open again")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+@router.post("/imports", status_code=201)
+async def import_scan(
+    request: Request,
+    who: PrincipalDep,
+    scanner: Annotated[Scanner, Query(description="trivy, kube-bench, openscap (XCCDF 1.2 or ARF) or lynis")],
+    filename: str = Query(default="upload", max_length=300, description="The file's name, for messages"),
+    host: str | None = Query(default=None, description="The node scanned (default: the host the file names)"),
+    cluster: str | None = Query(
+        default=None, description="The cluster an image or kube-bench run belongs to"
+    ),
+) -> dict[str, Any]:
+    """The file is the request body, as the scanner wrote it. A refusal (422) names the file and the JSON
+    pointer, XML path or line at fault, and is kept in the imports log; the same file again is `unchanged`."""
+    data = await request.body()
+    if len(data) > MAX_FILE_BYTES:
+        raise InvalidInput(f"{filename}: {len(data)} bytes is over the {MAX_FILE_BYTES} byte limit")
+    offered = Offered(scanner, filename, data, host, cluster)
+    return await run_in_threadpool(import_file, get_database(), who, offered)
+
+
+@router.get("/imports")
+def imports(
+    db: SessionDep, who: PrincipalDep, outcome: str | None = None, limit: int = Query(100, ge=1, le=1000)
+) -> list[dict[str, Any]]:
+    return service.list_imports(db, who, outcome, limit)
+
+
+@router.get("/findings")
+def findings(
+    db: SessionDep,
+    who: PrincipalDep,
+    open: bool | None = None,
+    overdue: bool = False,
+    severity: str | None = None,
+    scanner: str | None = None,
+    node: str | None = None,
+    cluster: str | None = None,
+    check: str | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+    cursor: int | None = None,
+) -> dict[str, Any]:
+    q = service.FindingQuery(open, overdue, severity, scanner, node, cluster, check, limit, cursor)
+    return service.list_findings(db, who, q)
+
+
+@router.post("/findings/{finding_id}/accept")
+def accept(finding_id: int, body: Acceptance, db: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+    return service.accept_risk(db, who, finding_id, body.until, body.reason)
+
+
+@router.get("/dashboard")
+def dashboard(db: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+    return measures.dashboard(db, who)
+
+
+@router.get("/freshness")
+def freshness(db: SessionDep, who: PrincipalDep) -> list[dict[str, Any]]:
+    return service.freshness(db, who)
