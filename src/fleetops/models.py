@@ -9,5 +9,6 @@ import fleetops.health.models
 import fleetops.inventory.models
 import fleetops.remediation.models
 import fleetops.security.access.models
+import fleetops.security.incidents.models
 import fleetops.security.models
 import fleetops.suppliers.models  # noqa: F401

@@ -31,6 +31,7 @@ from fleetops.remediation import api as remediation_api
 from fleetops.remediation import views as remediation_views
 from fleetops.security import api as security_api
 from fleetops.security.access import api as access_api
+from fleetops.security.incidents import api as security_incidents_api
 from fleetops.suppliers import api as suppliers_api
 from fleetops.suppliers import views as suppliers_views
 from fleetops.web import pages
@@ -49,6 +50,7 @@ ROUTERS = (
     remediation_api.router,
     security_api.router,
     access_api.router,
+    security_incidents_api.router,
     assets_api.router,
     metrics.router,
     probes.router,

@@ -29,8 +29,9 @@ from fleetops.cli.inventory import (
 )
 from fleetops.cli.output import OneLineErrors, console, reports_errors
 from fleetops.cli.remediation import app as remediation_app
-from fleetops.cli.security_access import access_app
 from fleetops.cli.security import app as security_app
+from fleetops.cli.security_access import access_app
+from fleetops.cli.security_access import incidents_app as security_incidents_app
 from fleetops.cli.sim import sim_app
 from fleetops.config import settings
 from fleetops.db.migrate import upgrade
@@ -68,6 +69,7 @@ for sub, name in (
     (audit_app, "audit"),
     (security_app, "security"),
     (access_app, "access"),
+    (security_incidents_app, "security-incidents"),
     (assets_app, "assets"),
 ):
     app.add_typer(sub, name=name)

@@ -1,5 +1,5 @@
-"""`fleetops access ...`: the access review (import, report, baseline), access requests and the
-quarterly review, over the API (`/api/v1/security/access`)."""
+"""`fleetops access ...`: the access review (import, report, baseline), access requests and the quarterly
+review (`/api/v1/security/access`); `fleetops security-incidents ...` (`/api/v1/security/incidents`)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from fleetops.cli.output import JsonOption, console, emit_json, fail, table
 from fleetops.cli.remote import remote
 from fleetops.client import Client
 from fleetops.security.access.schemas import ReportRead, RequestRead, ReviewRead, SnapshotRead
+from fleetops.security.incidents.schemas import IncidentDetail, IncidentRead
 
 access_app = typer.Typer(
     help="Access review: who reaches production, requests, quarterly reviews.", no_args_is_help=True
@@ -192,3 +193,140 @@ def review(
     if sign_off:
         fleet.session.json("POST", f"{path}/sign-off")
     _review(fleet.session.json("GET", path), as_json)
+
+
+incidents_app = typer.Typer(
+    help="Security incidents: P0-P3, roles, timeline, customer notices.", no_args_is_help=True
+)
+INCIDENTS = "/security/incidents"
+
+
+def _incident(data: Any, as_json: bool) -> None:
+    found = IncidentDetail.model_validate(data)
+    if as_json:
+        emit_json(found)
+        return
+    secret = " [confidential]" if found.confidential else ""
+    console.print(
+        f"{found.key} {found.priority} {found.state}{secret}: {found.title} "
+        f"(commander {found.commander or '—'}, response due {found.sla['response_due']}, "
+        f"met {found.sla['response_met']})",
+        highlight=False,
+    )
+    table(
+        [e.model_dump() for e in found.timeline],
+        ["at", "actor", "kind", "to_state", "text"],
+        title="timeline",
+    )
+
+
+@incidents_app.command("declare")
+@remote
+def declare(
+    fleet: Client,
+    title: str = typer.Argument(...),
+    priority: str = typer.Option(..., help="P0, P1, P2 or P3."),
+    summary: str = typer.Option(""),
+    customers: str = typer.Option("", help="Who the notices address."),
+    confidential: bool = typer.Option(False, "--confidential", help="Only security tokens see it."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Declare a security incident; its response clock starts now."""
+    body = {"title": title, "priority": priority, "summary": summary, "customers": customers}
+    _incident(fleet.session.json("POST", INCIDENTS, json=body | {"confidential": confidential}), as_json)
+
+
+@incidents_app.command("list")
+@remote
+def list_incidents(
+    fleet: Client, open_only: bool = typer.Option(False, "--open"), as_json: bool = JsonOption
+) -> None:
+    """Security incidents you may see, newest first."""
+    rows = [
+        IncidentRead.model_validate(r)
+        for r in fleet.session.json("GET", INCIDENTS, params={"open_only": open_only})
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    columns = ["key", "priority", "state", "title", "commander", "declared_at", "confidential"]
+    table([r.model_dump() for r in rows], columns, title="security incidents")
+
+
+@incidents_app.command("show")
+@remote
+def show(
+    fleet: Client, key: str = typer.Argument(..., help="SEC-12 or 12"), as_json: bool = JsonOption
+) -> None:
+    """One incident: its SLA clock and timeline."""
+    _incident(fleet.session.json("GET", f"{INCIDENTS}/{key}"), as_json)
+
+
+@incidents_app.command("move")
+@remote
+def move(
+    fleet: Client,
+    key: str = typer.Argument(...),
+    state: str = typer.Argument(...),
+    why: str = typer.Option(""),
+) -> None:
+    """investigating, contained, resolved, closed (closing needs a root cause: `update --root-cause`)."""
+    _incident(
+        fleet.session.json("POST", f"{INCIDENTS}/{key}/state", json={"state": state, "why": why}), False
+    )
+
+
+@incidents_app.command("assign")
+@remote
+def assign(
+    fleet: Client,
+    key: str = typer.Argument(...),
+    role: str = typer.Argument(..., help="commander, communications, technical_lead"),
+    person: str = typer.Argument(...),
+) -> None:
+    """Name who leads, who talks to customers, who leads the technical work."""
+    _incident(
+        fleet.session.json("POST", f"{INCIDENTS}/{key}/roles", json={"role": role, "person": person}), False
+    )
+
+
+@incidents_app.command("note")
+@remote
+def note(
+    fleet: Client,
+    key: str = typer.Argument(...),
+    text: str = typer.Argument(...),
+    public: bool = typer.Option(False, "--public", help="Quote it in the next customer update."),
+) -> None:
+    """Add to the timeline."""
+    fleet.session.json("POST", f"{INCIDENTS}/{key}/notes", json={"text": text, "public": public})
+    console.print(f"{key}: noted")
+
+
+@incidents_app.command("update")
+@remote
+def update(
+    fleet: Client,
+    key: str = typer.Argument(...),
+    root_cause: str | None = typer.Option(None),
+    summary: str | None = typer.Option(None),
+    confidential: bool | None = typer.Option(None, "--confidential/--not-confidential"),
+) -> None:
+    """Change the summary, root cause or confidentiality (security tokens only for the last)."""
+    body = {
+        k: v
+        for k, v in {"root_cause": root_cause, "summary": summary, "confidential": confidential}.items()
+        if v is not None
+    }
+    _incident(fleet.session.json("PATCH", f"{INCIDENTS}/{key}", json=body), False)
+
+
+@incidents_app.command("notice")
+@remote
+def notice(
+    fleet: Client,
+    key: str = typer.Argument(...),
+    kind: str = typer.Argument(..., help="first_notice, update or post_incident"),
+) -> None:
+    """Print a customer notice rendered for this incident."""
+    typer.echo(fleet.session.request("GET", f"{INCIDENTS}/{key}/notices/{kind}").text)

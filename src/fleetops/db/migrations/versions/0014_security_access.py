@@ -65,6 +65,47 @@ def upgrade() -> None:
         sa.UniqueConstraint("digest", name=op.f("uq_security_access_snapshot_digest")),
     )
     op.create_table(
+        "security_incident",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column(
+            "priority",
+            sa.Enum("P0", "P1", "P2", "P3", name="priority", native_enum=False, length=4),
+            nullable=False,
+        ),
+        sa.Column(
+            "state",
+            sa.Enum(
+                "declared",
+                "investigating",
+                "contained",
+                "resolved",
+                "closed",
+                name="incidentstate",
+                native_enum=False,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column("confidential", sa.Boolean(), nullable=False),
+        sa.Column("customers", sa.String(length=500), nullable=False),
+        sa.Column("declared_by", sa.String(length=200), nullable=False),
+        sa.Column("declared_at", fleetops.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("responded_at", fleetops.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("contained_at", fleetops.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("resolved_at", fleetops.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", fleetops.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("commander", sa.String(length=200), nullable=True),
+        sa.Column("communications", sa.String(length=200), nullable=True),
+        sa.Column("technical_lead", sa.String(length=200), nullable=True),
+        sa.Column("root_cause", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_security_incident")),
+    )
+    op.create_index(
+        op.f("ix_security_incident_confidential"), "security_incident", ["confidential"], unique=False
+    )
+    op.create_table(
         "security_access_flag",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("snapshot_id", sa.Integer(), nullable=False),
@@ -135,6 +176,30 @@ def upgrade() -> None:
         sa.UniqueConstraint("quarter", name=op.f("uq_security_access_review_quarter")),
     )
     op.create_table(
+        "security_incident_event",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("incident_id", sa.Integer(), nullable=False),
+        sa.Column("at", fleetops.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=200), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("from_state", sa.String(length=20), nullable=True),
+        sa.Column("to_state", sa.String(length=20), nullable=True),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("public", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["security_incident.id"],
+            name=op.f("fk_security_incident_event_incident_id_security_incident"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_security_incident_event")),
+    )
+    op.create_index(
+        op.f("ix_security_incident_event_incident_id"),
+        "security_incident_event",
+        ["incident_id"],
+        unique=False,
+    )
+    op.create_table(
         "security_access_review_item",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("review_id", sa.Integer(), nullable=False),
@@ -167,11 +232,15 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_security_access_review_item_review_id"), table_name="security_access_review_item")
     op.drop_table("security_access_review_item")
+    op.drop_index(op.f("ix_security_incident_event_incident_id"), table_name="security_incident_event")
+    op.drop_table("security_incident_event")
     op.drop_table("security_access_review")
     op.drop_index(op.f("ix_security_access_reach_snapshot_id"), table_name="security_access_reach")
     op.drop_table("security_access_reach")
     op.drop_index(op.f("ix_security_access_flag_snapshot_id"), table_name="security_access_flag")
     op.drop_table("security_access_flag")
+    op.drop_index(op.f("ix_security_incident_confidential"), table_name="security_incident")
+    op.drop_table("security_incident")
     op.drop_table("security_access_snapshot")
     op.drop_index(op.f("ix_security_access_request_user"), table_name="security_access_request")
     op.drop_index("ix_security_access_request_due", table_name="security_access_request")

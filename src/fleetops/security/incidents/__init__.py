@@ -1,0 +1,1 @@
+"""Security incidents: P0-P3 on a response clock, their people, timeline, customer notices, secrecy."""
