@@ -7,6 +7,7 @@ import fleetops.auth.models
 import fleetops.deploy.models
 import fleetops.health.models
 import fleetops.inventory.models
+import fleetops.okr.models
 import fleetops.remediation.models
 import fleetops.security.access.models
 import fleetops.security.incidents.models

@@ -27,6 +27,8 @@ from fleetops.deploy import views as deploy_views
 from fleetops.health import api as health_api
 from fleetops.health import views as health_views
 from fleetops.logs import configure
+from fleetops.okr import api as okr_api
+from fleetops.okr import views as okr_views
 from fleetops.remediation import api as remediation_api
 from fleetops.remediation import views as remediation_views
 from fleetops.security import api as security_api
@@ -61,6 +63,8 @@ ROUTERS = (
     deploy_views.router,
     suppliers_api.router,
     suppliers_views.router,
+    okr_api.router,
+    okr_views.router,
 )
 
 

@@ -27,6 +27,7 @@ from fleetops.cli.inventory import (
     sites_app,
     suppliers_app,
 )
+from fleetops.cli.okr import app as okr_app
 from fleetops.cli.output import OneLineErrors, console, reports_errors
 from fleetops.cli.remediation import app as remediation_app
 from fleetops.cli.security import app as security_app
@@ -71,6 +72,7 @@ for sub, name in (
     (access_app, "access"),
     (security_incidents_app, "security-incidents"),
     (assets_app, "assets"),
+    (okr_app, "okr"),
 ):
     app.add_typer(sub, name=name)
 clusters_app.command("decommission", help="Drain, wipe and release a cluster's nodes (24 h deadline).")(

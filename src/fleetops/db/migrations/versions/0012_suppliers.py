@@ -51,6 +51,14 @@ def upgrade() -> None:
             "requirement_id", "supplier_id", name=op.f("uq_supplier_requirement_ack_requirement_id_supplier_id")
         ),
     )
+    op.create_table(
+        "okr_pager_baseline",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("pages", sa.Integer(), nullable=False),
+        sa.Column("source", sa.String(length=200), nullable=False),
+        sa.Column("imported_at", fleetops.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("day", name=op.f("pk_okr_pager_baseline")),
+    )
     with op.batch_alter_table("supplier_requirement_ack", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_supplier_requirement_ack_supplier_id"), ["supplier_id"], unique=False
@@ -58,5 +66,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("okr_pager_baseline")
     op.drop_table("supplier_requirement_ack")
     op.drop_table("supplier_requirement")

@@ -1,0 +1,1 @@
+"""The goals' key results measured from the records, and a lint for OKR documents."""
