@@ -1,0 +1,82 @@
+"""An in-memory NetBox behind an httpx transport: the REST paths, id cursor paging, all-or-none bulk
+writes, `X-Request-ID` on every answer, field errors as NetBox words them, and injected 5xx outages.
+Tests and the benchmark point `NetboxClient(transport=FakeNetbox())` at it."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict
+from typing import Any
+
+import httpx
+
+REQUIRED = {
+    "dcim/sites": ("name", "slug"),
+    "dcim/racks": ("name", "site"),
+    "dcim/devices": ("name", "site", "status"),
+    "dcim/inventory-items": ("name", "device"),
+}
+
+
+class FakeNetbox(httpx.BaseTransport):
+    def __init__(self) -> None:
+        self.objects: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)
+        self.next_id = 1
+        self.fail_next: list[int] = []
+        self.writes = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        rid = str(uuid.uuid4())
+        if self.fail_next:
+            return httpx.Response(
+                self.fail_next.pop(0), json={"detail": "unavailable"}, headers={"X-Request-ID": rid}
+            )
+        endpoint = request.url.path.removeprefix("/api/").strip("/")
+        if request.method == "GET":
+            return httpx.Response(
+                200, json=self._list(endpoint, request.url.params), headers={"X-Request-ID": rid}
+            )
+        body = json.loads(request.content)
+        errors = self._check(endpoint, body, partial=request.method == "PATCH")
+        if any(errors):
+            return httpx.Response(400, json=errors, headers={"X-Request-ID": rid})
+        done = [self._write(endpoint, item, request.method) for item in body]  # all checked: all written
+        self.writes += 1
+        return httpx.Response(
+            201 if request.method == "POST" else 200, json=done, headers={"X-Request-ID": rid}
+        )
+
+    def _list(self, endpoint: str, params: httpx.QueryParams) -> dict[str, Any]:
+        after, limit = int(params.get("id__gt", 0)), int(params.get("limit", 50))
+        rows = [o for i, o in sorted(self.objects[endpoint].items()) if i > after][:limit]
+        return {"count": len(self.objects[endpoint]), "next": None, "previous": None, "results": rows}
+
+    def _check(self, endpoint: str, body: list[dict[str, Any]], partial: bool) -> list[dict[str, list[str]]]:
+        errors = []
+        for item in body:
+            found: dict[str, list[str]] = {}
+            if partial and item.get("id") not in self.objects[endpoint]:
+                found["id"] = ["Object not found."]
+            for field in () if partial else REQUIRED.get(endpoint, ("name",)):
+                if item.get(field) in (None, ""):
+                    found[field] = ["This field is required."]
+            errors.append(found)
+        return errors
+
+    def _write(self, endpoint: str, item: dict[str, Any], method: str) -> dict[str, Any]:
+        if method == "PATCH":
+            current = self.objects[endpoint][item["id"]]
+            custom = current.get("custom_fields", {}) | item.get("custom_fields", {})
+            current.update(item | {"custom_fields": custom} if "custom_fields" in item else item)
+            return current
+        made = dict(item) | {"id": self.next_id}
+        self.objects[endpoint][self.next_id] = made
+        self.next_id += 1
+        return made
+
+    def find(self, endpoint: str, **match: Any) -> dict[str, Any] | None:
+        """For tests: the first object whose fields match (where an edit made in NetBox starts)."""
+        return next(
+            (o for o in self.objects[endpoint].values() if all(o.get(k) == v for k, v in match.items())), None
+        )
