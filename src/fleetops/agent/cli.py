@@ -20,6 +20,7 @@ from fleetops.agent.loop import AgentLoop
 from fleetops.agent.metrics import AgentMetrics
 from fleetops.agent.node import AgentConfig, NodeAgent, default_collectors
 from fleetops.agent.qualify import WeeklySchedule, find_backend, run_qualification
+from fleetops.agent.scans import HostScans
 from fleetops.agent.sender import Sender
 from fleetops.agent.spool import Spool
 from fleetops.catalog import default_catalog
@@ -149,7 +150,7 @@ def run(
     if config.metrics_port:
         metrics.serve(config.metrics_addr, config.metrics_port)
     schedule = WeeklySchedule(spool_dir.parent / "qualification.json", config.qualify_every_s)
-    loop = AgentLoop(agent, spool, sender, schedule, metrics)
+    loop = AgentLoop(agent, spool, sender, schedule, metrics, scans=HostScans(server, token, spool_dir))
     done = 0
     while cycles == 0 or done < cycles:
         wall = time.monotonic()

@@ -20,6 +20,7 @@ from fleetops.agent.metrics import AgentMetrics
 from fleetops.agent.node import NodeAgent
 from fleetops.agent.qualify import Backend, WeeklySchedule, find_backend, gpus_idle, run_qualification
 from fleetops.agent.reset import GpuResetter, ResetJournal
+from fleetops.agent.scans import HostScans
 from fleetops.agent.sender import Sender
 from fleetops.agent.spool import Spool
 from fleetops.errors import FleetopsError
@@ -47,6 +48,7 @@ class AgentLoop:
     gpus: list[GpuReading] = field(default_factory=list)
     retry_at: float = 0.0
     resetter: GpuResetter | None = None  # default: nvidia-smi, journal `gpu-resets.json` in the spool dir
+    scans: HostScans | None = None  # the daily host security scans, run while the GPUs are idle
 
     def __post_init__(self) -> None:
         if self.resetter is None:
@@ -66,6 +68,8 @@ class AgentLoop:
             self.deliver()
         if self.metrics is not None:
             self.metrics.observe_spool(self.spool.status())
+        if self.scans is not None:
+            self.scans.tick(self.gpus)
 
     def deliver(self) -> None:
         result = self.sender.drain()

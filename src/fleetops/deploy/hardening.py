@@ -1,4 +1,5 @@
-"""The hardening gate: CIS-style controls evaluated over facts collected from a node.
+"""The hardening gate. `ScanGate` judges a node by its own CIS scan (OpenSCAP, run by the agent and
+imported by the security domain); the older `CheckGate` evaluates hand-written controls over facts.
 
 Facts come from a results file written by the node's check run (`<dir>/<hostname>.json` or `.yaml`) or
 from a check runner callable. A profile names the controls a cluster's nodes must pass; any failing
@@ -9,14 +10,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from fleetops.db.session import get_database
 from fleetops.deploy.backends import StepContext, StepResult
 from fleetops.errors import ExternalError
+from fleetops.security.hardening import Verdict, verdict
 
 Facts = Mapping[str, Any]
 
@@ -148,3 +152,40 @@ def results_file_gate(directory: Path) -> CheckGate:
         raise ExternalError(f"node {ctx.hostname}: no hardening results in {directory}", retryable=True)
 
     return CheckGate(collect=collect)
+
+
+@dataclass
+class ScanGate:
+    """The hardening step judged from the node's own CIS scan (the agent's `oscap` run, imported into the
+    security domain) instead of a facts file: no scan since the step began means wait; a failing rule
+    stops the node, named; a scan in which no rule applied stops it too (it proves nothing)."""
+
+    read: Callable[[int, datetime | None], Verdict] = field(default_factory=lambda: _verdict)
+    name: str = "hardening"
+    poll_s: float = 60.0
+
+    def run(self, ctx: StepContext) -> StepResult:
+        found = self.read(ctx.node_id, ctx.step_started_at)
+        if not found.scanned:
+            return StepResult(
+                done=False, wait_s=self.poll_s, evidence={"hardening": "waiting for a CIS scan"}
+            )
+        if found.failing or not found.applicable:
+            failing = [Control(rule, title, "openscap", ()) for rule, title in found.failing]
+            raise HardeningFailed(
+                ctx.hostname, failing or [Control("no-applicable-rule", NOT_APPLICABLE, "", ())]
+            )
+        evidence = {
+            "hardening_scan": found.import_id,
+            "rules_passed": found.passed,
+            "rules_applicable": found.applicable,
+        }
+        return StepResult(done=True, evidence=evidence)
+
+
+NOT_APPLICABLE = "no rule of the CIS profile applied to this node's OS"
+
+
+def _verdict(node_id: int, since: datetime | None) -> Verdict:
+    with get_database().transaction() as session:
+        return verdict(session, node_id, since)

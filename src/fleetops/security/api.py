@@ -3,19 +3,20 @@
 No `from __future__ import annotations`: FastAPI must see the dependency types themselves.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from fleetops import clock
 from fleetops.api.deps import PrincipalDep, SessionDep
 from fleetops.db.session import get_database
 from fleetops.errors import InvalidInput
-from fleetops.security import measures, service
+from fleetops.security import hardening, measures, service
 from fleetops.security.choices import Scanner
-from fleetops.security.imports import Offered, import_file
+from fleetops.security.imports import Offered, import_file, record_absence
 
 router = APIRouter(prefix="/api/v1/security", tags=["security"])
 MAX_FILE_BYTES = 64 * 1024 * 1024  # an OpenSCAP ARF of the CIS profile is ~15 MB
@@ -44,6 +45,29 @@ async def import_scan(
         raise InvalidInput(f"{filename}: {len(data)} bytes is over the {MAX_FILE_BYTES} byte limit")
     offered = Offered(scanner, filename, data, host, cluster)
     return await run_in_threadpool(import_file, get_database(), who, offered)
+
+
+class Absence(BaseModel):
+    scanner: Scanner
+    status: str = Field(default="absent", pattern="^(absent|failed)$")
+    detail: str = Field(default="", max_length=2000)
+    host: str | None = Field(default=None, description="The node (an agent: its own, the default)")
+
+
+@router.post("/absences", status_code=201)
+def absence(body: Absence, who: PrincipalDep) -> dict[str, Any]:
+    """A scanner that could not run on a node: recorded as absent or failed, never as a clean scan."""
+    return record_absence(get_database(), who, body.scanner, f"{body.status}: {body.detail}", body.host)
+
+
+@router.get("/hardening")
+def hardening_scores(
+    db: SessionDep, who: PrincipalDep, days: int = Query(30, ge=1, le=366)
+) -> dict[str, Any]:
+    """Each cluster's CIS score from its nodes' latest scans, and the goals: clusters hardened, and new
+    deployments (ready in the last `days`) that passed a CIS scan."""
+    since = clock.now() - timedelta(days=days)
+    return {"clusters": hardening.cluster_scores(db, who), **hardening.goals(db, who, since)}
 
 
 @router.get("/imports")

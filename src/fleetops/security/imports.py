@@ -56,6 +56,30 @@ def import_file(database: Database, who: Principal, offered: Offered) -> dict[st
         raise
 
 
+def record_absence(
+    database: Database, who: Principal, scanner: Scanner, detail: str, host: str | None = None
+) -> dict[str, Any]:
+    """A scanner the agent could not run (not installed, or failed): kept as such, never as a clean scan,
+    so the node's freshness does not improve and the hardening gate keeps waiting."""
+    who.require(*IMPORTERS)
+    offered = Offered(scanner, f"{scanner.value} (not run)", b"", host)
+    with database.transaction() as session:
+        hostname = _own_host(session, who, host) if who.role is Role.AGENT else host
+        node = find(session, who, KINDS["node"], hostname or "")
+        row = _row(who, offered, ImportOutcome.ABSENT, detail=detail[:2000])
+        row.asset_kind, row.asset, row.node_id = AssetKind.NODE, node["hostname"], node["id"]
+        session.add(row)
+        session.flush()
+        return {"outcome": row.outcome.value, "import_id": row.id, "asset": row.asset}
+
+
+def _own_host(session: Session, who: Principal, host: str | None) -> str:
+    own = str(find(session, who, KINDS["node"], str(who.node_id))["hostname"])
+    if host not in (None, own):
+        raise Forbidden(f"node agent {who.name} may import only its own node's scans, not {host}")
+    return own
+
+
 def _store(session: Session, who: Principal, offered: Offered) -> dict[str, Any]:
     report = PARSERS[offered.scanner](offered.data, offered.filename)
     asset = _asset(session, who, offered, report)
@@ -101,10 +125,7 @@ def _asset(session: Session, who: Principal, offered: Offered, report: Report) -
         return Asset(AssetKind.CLUSTER, offered.cluster, cluster_id=cluster_id)
     hostname, where = offered.host, "host (parameter)"
     if who.role is Role.AGENT:
-        own = find(session, who, KINDS["node"], str(who.node_id))["hostname"]
-        if hostname not in (None, own):
-            raise Forbidden(f"node agent {who.name} may import only its own node's scans, not {hostname}")
-        hostname = own
+        hostname = _own_host(session, who, hostname)
     if hostname is None:
         hostname, where = report.host, report.host_where
     if not hostname:
