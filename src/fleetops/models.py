@@ -12,4 +12,5 @@ import fleetops.remediation.models
 import fleetops.security.access.models
 import fleetops.security.incidents.models
 import fleetops.security.models
+import fleetops.security.updates.models
 import fleetops.suppliers.models  # noqa: F401

@@ -32,7 +32,7 @@ def test_node_page_shows_gpu_health_and_findings(client, tokens, fleet):
     )
     _login(client, tokens["initech"])
     html = client.get(f"/nodes/{node_id(fleet, 'a000')}").text
-    assert 'id="gpu-health"' in html and "GPU 5: XID 79" in html
+    assert 'id="gpus"' in html and "GPU 5: XID 79" in html
     assert html.count('<span class="badge red">unhealthy</span>') >= 2  # node summary line and GPU 5
 
 

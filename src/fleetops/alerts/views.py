@@ -58,12 +58,23 @@ def incidents(
     return list(db.scalars(_scoped(who, stmt, models.Incident.cluster_id)))
 
 
-def _incident(db: Session, who: Principal, incident_id: int) -> models.Incident:
-    """The incident, or NotFound when it does not exist or belongs to a cluster the viewer may not see."""
+def node_incidents(db: Session, who: Principal, node_id: int, limit: int = 20) -> list[models.Incident]:
+    """The incidents an alert on this node belongs to, newest first (scoped like every incident read)."""
+    ids = select(models.Alert.incident_id).where(models.Alert.node_id == node_id)
+    stmt = select(models.Incident).where(models.Incident.id.in_(ids)).order_by(models.Incident.id.desc())
+    return list(db.scalars(_scoped(who, stmt.limit(limit), models.Incident.cluster_id)))
+
+
+def visible_incident(db: Session, who: Principal, incident_id: int) -> bool:
     stmt = _scoped(
         who, select(models.Incident.id).where(models.Incident.id == incident_id), models.Incident.cluster_id
     )
-    if db.scalar(stmt) is None:
+    return db.scalar(stmt) is not None
+
+
+def _incident(db: Session, who: Principal, incident_id: int) -> models.Incident:
+    """The incident, or NotFound when it does not exist or belongs to a cluster the viewer may not see."""
+    if not visible_incident(db, who, incident_id):
         raise NotFound(f"incident {incident_id}: no such incident")
     return service.get_incident(db, incident_id)
 

@@ -31,7 +31,7 @@ from fleetops.cli.okr import app as okr_app
 from fleetops.cli.output import OneLineErrors, console, reports_errors
 from fleetops.cli.remediation import app as remediation_app
 from fleetops.cli.security import app as security_app
-from fleetops.cli.security_access import access_app
+from fleetops.cli.security_access import access_app, updates_app
 from fleetops.cli.security_access import incidents_app as security_incidents_app
 from fleetops.cli.sim import sim_app
 from fleetops.config import settings
@@ -71,6 +71,7 @@ for sub, name in (
     (security_app, "security"),
     (access_app, "access"),
     (security_incidents_app, "security-incidents"),
+    (updates_app, "updates"),
     (assets_app, "assets"),
     (okr_app, "okr"),
 ):

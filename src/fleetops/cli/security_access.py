@@ -330,3 +330,59 @@ def notice(
 ) -> None:
     """Print a customer notice rendered for this incident."""
     typer.echo(fleet.session.request("GET", f"{INCIDENTS}/{key}/notices/{kind}").text)
+
+
+updates_app = typer.Typer(
+    help="Emergency updates: drain → update → qualify → resume, capped.", no_args_is_help=True
+)
+UPDATES = "/security/updates"
+
+
+@updates_app.command("plan")
+@remote
+def plan_update(
+    fleet: Client,
+    name: str = typer.Argument(...),
+    cluster: str = typer.Option(...),
+    bulletin: str = typer.Option(..., help="The CVE or advisory, e.g. CVE-2026-0001."),
+    max_drained_pct: float = typer.Option(10.0, help="At most this share of the cluster drained at once."),
+) -> None:
+    """Plan an emergency update over every node of a cluster in service."""
+    body = {"name": name, "cluster": cluster, "bulletin": bulletin, "max_drained_pct": max_drained_pct}
+    emit_json(fleet.session.json("POST", UPDATES, json=body))
+
+
+@updates_app.command("show")
+@remote
+def show_update(
+    fleet: Client, name: str = typer.Argument(...), timeline: bool = typer.Option(False, "--timeline")
+) -> None:
+    """State, nodes per step and (with --timeline) every step of every node."""
+    emit_json(fleet.session.json("GET", f"{UPDATES}/{name}", params={"timeline": timeline}))
+
+
+def _update_verb(verb: str) -> Any:
+    @remote
+    def command(fleet: Client, name: str = typer.Argument(...), why: str = typer.Option("")) -> None:
+        emit_json(fleet.session.json("POST", f"{UPDATES}/{name}/{verb}", json={"why": why}))
+
+    command.__doc__ = f"{verb.capitalize()} an emergency update (audited)."
+    return command
+
+
+for _verb in ("start", "pause", "resume"):
+    updates_app.command(_verb)(_update_verb(_verb))
+
+
+@updates_app.command("rehearse")
+def rehearse_update(
+    nodes: int = typer.Option(64, min=1, max=10_000),
+    max_drained_pct: float = typer.Option(10.0),
+    cluster: str = typer.Option("staging", help="A new non-production cluster of that name."),
+) -> None:
+    """Rehearse in the simulator (this machine's database): a simulated critical CVE on a new cluster."""
+    from fleetops.db.session import get_database
+    from fleetops.security.updates.rehearsal import rehearse
+
+    done = rehearse(get_database(), nodes, max_drained_pct, cluster=cluster)
+    emit_json(done.__dict__)

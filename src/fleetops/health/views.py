@@ -1,16 +1,11 @@
-"""Console pages for fleet health: the /health page, and the health panel included in the node page."""
+"""Console `/health`: GPUs and nodes by health, causes, coverage per cluster, open findings."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from fleetops.api.deps import SessionDep
-from fleetops.auth.principal import Principal
-from fleetops.db.session import get_database
-from fleetops.errors import NotFound
 from fleetops.health import service
 from fleetops.health.choices import HealthState
 from fleetops.web.views import ViewerDep, render, templates
@@ -18,16 +13,6 @@ from fleetops.web.views import ViewerDep, render, templates
 router = APIRouter(include_in_schema=False)
 
 
-def node_health_panel(node_id: int, who: Principal) -> dict[str, Any] | None:
-    """For `_node_health.html` when the node page's handler did not pass `node_health` itself."""
-    with get_database().transaction() as session:
-        try:
-            return service.node_health(session, who, node_id, recent=20)
-        except NotFound:
-            return None
-
-
-templates.env.globals["node_health_panel"] = node_health_panel
 templates.env.globals["HealthState"] = HealthState
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, or_, select
 from sqlalchemy.orm import Session
 
 from fleetops.alerts import models
@@ -57,27 +57,30 @@ def acknowledge(session: Session, principal: Principal, incident_id: int) -> dat
 def response_times(session: Session, suppliers: list[str], start: datetime, end: datetime) -> dict[str, list]:
     """Per supplier, seconds from opened to the supplier's acknowledgement for incidents opened in
     [start, end); one still unacknowledged at `end` counts as `end - opened` (at least that long)."""
-    incidents = session.scalars(
-        select(models.Incident).where(
+    supplier = models.Incident.labels["supplier"].as_string()
+    # Matched in SQL, on the JSON's text for the receivers: decoding every incident's labels in Python
+    # was 60 % of a 20-supplier scorecard.
+    sent = [cast(models.Incident.receivers, String).contains(f'"{name}"') for name in _supplier_receivers()]
+    mine = session.execute(
+        select(models.Incident.id, models.Incident.opened_at, supplier).where(
             models.Incident.opened_at >= start,
             models.Incident.opened_at < end,
             models.Incident.status != "merged",
+            supplier.in_(suppliers),
+            or_(*sent),
         )
     ).all()
-    wanted = set(suppliers)
-    mine = [(i, i.labels.get("supplier")) for i in incidents if i.labels.get("supplier") in wanted]
-    mine = [(i, s) for i, s in mine if _is_suppliers(i, s)]
     acks = dict(
         session.execute(
             select(models.IncidentEvent.incident_id, models.IncidentEvent.at).where(
                 models.IncidentEvent.field == ACKNOWLEDGED,
-                models.IncidentEvent.incident_id.in_([i.id for i, _ in mine]),
+                models.IncidentEvent.incident_id.in_([i for i, _, _ in mine]),
             )
         ).all()
     )
     out: dict[str, list] = defaultdict(list)
-    for incident, supplier in mine:
-        acked = acks.get(incident.id)
+    for incident_id, opened, supplier in mine:
+        acked = acks.get(incident_id)
         until = acked if acked is not None and acked < end else end
-        out[supplier].append((until - incident.opened_at).total_seconds())
+        out[supplier].append((until - opened).total_seconds())
     return out

@@ -83,10 +83,12 @@ def _share(part: float, whole: float, what: str) -> Figure:
     return Figure(100 * part / whole if whole else None, f"{part:,.1f} of {whole:,.1f} {what}")
 
 
-def figures(session: Session, suppliers: dict[int, str], period: Period) -> dict[int, dict[str, Figure]]:
+def figures(
+    session: Session, suppliers: dict[int, str], period: Period, past: timeline.History
+) -> dict[int, dict[str, Figure]]:
     """Every metric of every supplier over one period, in one pass per source of records."""
     ids, start, end = list(suppliers), period.start, period.end
-    hours = timeline.hours(session, ids, start, end)
+    hours = timeline.hours(past, ids, start, end)
     responses = incidents.response_times(session, list(suppliers.values()), start, end)
     deploys = deployment.success(session, ids, start, end)
     silent = silence.silent_seconds(session, ids, start, end)
@@ -134,7 +136,9 @@ def scorecards(
     session: Session, suppliers: dict[int, str], period: Period, thresholds: Thresholds | None = None
 ) -> list[Scorecard]:
     thresholds = thresholds or default_thresholds()
-    now, before = figures(session, suppliers, period), figures(session, suppliers, period.previous())
+    past = timeline.history(session, list(suppliers))
+    now = figures(session, suppliers, period, past)
+    before = figures(session, suppliers, period.previous(), past)
     flags = standings(session, list(suppliers))
     cards = []
     for sid, name in suppliers.items():

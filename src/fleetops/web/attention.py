@@ -24,9 +24,9 @@ from fleetops.inventory.scope import visible
 from fleetops.remediation import service as remediation
 from fleetops.remediation.choices import BreakerState, RunState
 from fleetops.remediation.models import RemediationRun
+from fleetops.web.actions import awaits_approval
 
 SHOWN = 10
-WAITING_FOR_APPROVAL = "waiting for a person to approve"
 
 
 @dataclass(slots=True)
@@ -62,12 +62,7 @@ def _waiting(db: Session, who: Principal) -> list[dict[str, Any]]:
         for q in queue
     ]
     runs = remediation.list_runs(db, who, state=RunState.ESCALATED.value, limit=50)
-    runs += [
-        r
-        for r in remediation.list_runs(db, who, limit=200)
-        if r.state not in (RunState.RESOLVED, RunState.CANCELLED, RunState.ESCALATED)
-        and (r.last_error or "").startswith(WAITING_FOR_APPROVAL)
-    ]
+    runs += [r for r in remediation.list_runs(db, who, limit=200) if awaits_approval(r)]
     out += [_run_item(r) for r in runs]
     return sorted(out, key=lambda w: w["at"])
 

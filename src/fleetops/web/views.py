@@ -13,11 +13,8 @@ from fleetops import clock
 from fleetops.api.deps import SessionDep
 from fleetops.auth.principal import Principal
 from fleetops.auth.service import authenticate
-from fleetops.errors import FleetopsError, Unauthenticated
-from fleetops.inventory import service
+from fleetops.errors import Unauthenticated
 from fleetops.inventory.choices import NodeState
-from fleetops.inventory.kinds import KINDS
-from fleetops.inventory.summary import cluster_counts
 from fleetops.web.format import FILTERS
 
 HERE = Path(__file__).parent
@@ -46,7 +43,8 @@ ViewerDep = Annotated[Principal | None, Depends(console_principal)]
 def render(request: Request, name: str, who: Principal | None, status: int = 200, **context: Any) -> Response:
     if who is None:
         return RedirectResponse("/login", status_code=303)
-    return templates.TemplateResponse(request, name, {"who": who, **context}, status_code=status)
+    context = {"who": who, "status_code": status, **context}
+    return templates.TemplateResponse(request, name, context, status_code=status)
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -70,32 +68,3 @@ def logout() -> Response:
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE)
     return response
-
-
-@router.get("/clusters/{cluster_id}", response_class=HTMLResponse)
-def cluster_page(
-    request: Request, cluster_id: int, db: SessionDep, who: ViewerDep, cursor: str | None = None
-) -> Response:
-    if who is None:
-        return render(request, "cluster.html", who)
-    try:
-        cluster = service.get_record(db, who, KINDS["cluster"], cluster_id)
-    except FleetopsError as exc:
-        return render(request, "error.html", who, status=exc.status, error=exc.message)
-    nodes = service.list_records(
-        db, who, KINDS["node"], {"cluster": cluster["name"]}, cursor=cursor, limit=1000
-    )
-    counts = cluster_counts(db, who, cluster["name"])
-    return render(request, "cluster.html", who, cluster=cluster, nodes=nodes, counts=counts)
-
-
-@router.get("/nodes/{node_id}", response_class=HTMLResponse)
-def node_page(request: Request, node_id: int, db: SessionDep, who: ViewerDep) -> Response:
-    if who is None:
-        return render(request, "node.html", who)
-    try:
-        node = service.get_record(db, who, KINDS["node"], node_id)
-    except FleetopsError as exc:
-        return render(request, "error.html", who, status=exc.status, error=exc.message)
-    gpus = service.list_records(db, who, KINDS["gpu"], {"node": node["hostname"]}, limit=64).items
-    return render(request, "node.html", who, node=node, gpus=gpus)

@@ -24,6 +24,7 @@ from fleetops.pipeline import handoff
 from fleetops.remediation import engine as remediation_engine
 from fleetops.security import freshness
 from fleetops.security.access import requests as access_requests
+from fleetops.security.updates import engine as security_updates
 from fleetops.sim.live import CYCLE, LiveFleet
 
 log = logging.getLogger("fleetops.worker")
@@ -60,6 +61,7 @@ TASKS: list[Task] = [
     Task("audit.purge", 3600.0, purge_audit),
     Task("security.freshness", 300.0, freshness.tick),
     Task("access.expire", 60.0, access_requests.expire_due),
+    Task("security.updates.tick", 1.0, security_updates.tick),
 ]
 
 

@@ -227,9 +227,139 @@ def upgrade() -> None:
         ["review_id"],
         unique=False,
     )
+    op.create_table(
+        "security_update",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("cluster_id", sa.Integer(), nullable=False),
+        sa.Column("bulletin", sa.String(length=200), nullable=False),
+        sa.Column("max_drained", sa.Integer(), nullable=False),
+        sa.Column(
+            "state",
+            sa.Enum(
+                "planned", "running", "paused", "completed", name="runstate", native_enum=False, length=32
+            ),
+            nullable=False,
+        ),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
+        sa.Column("started_at", fleetops.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", fleetops.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("created_at", fleetops.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", fleetops.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["cluster_id"], ["cluster.id"], name=op.f("fk_security_update_cluster_id_cluster")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_security_update")),
+        sa.UniqueConstraint("name", name=op.f("uq_security_update_name")),
+    )
+    op.create_index(op.f("ix_security_update_cluster_id"), "security_update", ["cluster_id"], unique=False)
+    op.create_table(
+        "security_update_node",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("update_id", sa.Integer(), nullable=False),
+        sa.Column("node_id", sa.Integer(), nullable=False),
+        sa.Column("hostname", sa.String(length=200), nullable=False),
+        sa.Column(
+            "state",
+            sa.Enum(
+                "pending",
+                "draining",
+                "updating",
+                "qualifying",
+                "resuming",
+                "done",
+                "failed",
+                name="step",
+                native_enum=False,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column("due_at", fleetops.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("lease_owner", sa.String(length=200), nullable=True),
+        sa.Column("lease_expires_at", fleetops.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", fleetops.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["node_id"], ["node.id"], name=op.f("fk_security_update_node_node_id_node")),
+        sa.ForeignKeyConstraint(
+            ["update_id"],
+            ["security_update.id"],
+            name=op.f("fk_security_update_node_update_id_security_update"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_security_update_node")),
+        sa.UniqueConstraint("update_id", "node_id", name=op.f("uq_security_update_node_update_id_node_id")),
+    )
+    op.create_index("ix_security_update_node_due", "security_update_node", ["state", "due_at"], unique=False)
+    op.create_index(
+        op.f("ix_security_update_node_update_id"), "security_update_node", ["update_id"], unique=False
+    )
+    op.create_table(
+        "security_update_step",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("update_id", sa.Integer(), nullable=False),
+        sa.Column("update_node_id", sa.Integer(), nullable=False),
+        sa.Column("hostname", sa.String(length=200), nullable=False),
+        sa.Column("at", fleetops.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=200), nullable=False),
+        sa.Column(
+            "from_state",
+            sa.Enum(
+                "pending",
+                "draining",
+                "updating",
+                "qualifying",
+                "resuming",
+                "done",
+                "failed",
+                name="step",
+                native_enum=False,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "to_state",
+            sa.Enum(
+                "pending",
+                "draining",
+                "updating",
+                "qualifying",
+                "resuming",
+                "done",
+                "failed",
+                name="step",
+                native_enum=False,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["update_id"],
+            ["security_update.id"],
+            name=op.f("fk_security_update_step_update_id_security_update"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["update_node_id"],
+            ["security_update_node.id"],
+            name=op.f("fk_security_update_step_update_node_id_security_update_node"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_security_update_step")),
+    )
+    op.create_index(
+        op.f("ix_security_update_step_update_id"), "security_update_step", ["update_id"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_security_update_step_update_id"), table_name="security_update_step")
+    op.drop_table("security_update_step")
+    op.drop_index(op.f("ix_security_update_node_update_id"), table_name="security_update_node")
+    op.drop_index("ix_security_update_node_due", table_name="security_update_node")
+    op.drop_table("security_update_node")
+    op.drop_index(op.f("ix_security_update_cluster_id"), table_name="security_update")
+    op.drop_table("security_update")
     op.drop_index(op.f("ix_security_access_review_item_review_id"), table_name="security_access_review_item")
     op.drop_table("security_access_review_item")
     op.drop_index(op.f("ix_security_incident_event_incident_id"), table_name="security_incident_event")

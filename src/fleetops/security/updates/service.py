@@ -1,0 +1,123 @@
+"""Emergency update use-cases: plan one over a cluster's nodes in service, start, pause, resume, read.
+
+The run's states are a small table too: planned → running ⇄ paused → completed (the engine completes a
+run when every node is done, and pauses it at the first failure).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fleetops import clock
+from fleetops.audit.service import Change, record
+from fleetops.auth.choices import Role
+from fleetops.auth.principal import Principal
+from fleetops.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from fleetops.inventory.choices import NodeState
+from fleetops.inventory.kinds import KINDS
+from fleetops.inventory.models import Node
+from fleetops.inventory.service import find
+from fleetops.security.updates.choices import RunState
+from fleetops.security.updates.models import EmergencyUpdate, UpdateNode, UpdateStep
+
+R = RunState
+WRITERS = (Role.ADMIN, Role.OPERATOR, Role.SECURITY)
+TRANSITIONS = {
+    R.PLANNED: frozenset({R.RUNNING}),
+    R.RUNNING: frozenset({R.PAUSED}),
+    R.PAUSED: frozenset({R.RUNNING}),
+    R.COMPLETED: frozenset(),
+}
+
+
+def plan(
+    session: Session, who: Principal, name: str, cluster: str, bulletin: str, max_drained_pct: float = 10.0
+) -> EmergencyUpdate:
+    """Every node of `cluster` in service, at most `max_drained_pct` % of them out at once (at least one)."""
+    who.require(*WRITERS)
+    if not 0 < max_drained_pct <= 50:
+        raise InvalidInput(
+            f"emergency update {name}: field max_drained_pct: {max_drained_pct} (0 < pct <= 50)"
+        )
+    if session.scalar(select(EmergencyUpdate.id).where(EmergencyUpdate.name == name)) is not None:
+        raise Conflict(f"emergency update {name} already exists")
+    cluster_id = int(find(session, who, KINDS["cluster"], cluster)["id"])
+    nodes = session.execute(
+        select(Node.id, Node.hostname)
+        .where(Node.cluster_id == cluster_id, Node.state == NodeState.READY)
+        .order_by(Node.hostname)
+    ).all()
+    if not nodes:
+        raise InvalidInput(f"emergency update {name}: cluster {cluster} has no node in service")
+    cap = max(1, math.floor(len(nodes) * max_drained_pct / 100))
+    run = EmergencyUpdate(
+        name=name, cluster_id=cluster_id, bulletin=bulletin, max_drained=cap, created_by=who.actor
+    )
+    session.add(run)
+    session.flush()
+    session.add_all(UpdateNode(update_id=run.id, node_id=n.id, hostname=n.hostname) for n in nodes)
+    changes = {"cluster": cluster, "bulletin": bulletin, "nodes": len(nodes), "max_drained": cap}
+    record(session, who.actor, Change("security_update.plan", "security_update", name, changes))
+    return run
+
+
+def get(session: Session, who: Principal, name: str) -> EmergencyUpdate:
+    who.require_staff()
+    run = session.scalar(select(EmergencyUpdate).where(EmergencyUpdate.name == name))
+    if run is None:
+        raise NotFound(f"no emergency update {name}")
+    return run
+
+
+def move(session: Session, who: Principal, name: str, new: RunState, why: str) -> EmergencyUpdate:
+    """start (planned → running), pause, resume (paused → running); audited."""
+    who.require(*WRITERS)
+    run = get(session, who, name)
+    old = R(run.state)
+    if new not in TRANSITIONS[old]:
+        raise InvalidTransition(
+            f"emergency update {name}: field state: {old.value} → {new.value} is not allowed"
+        )
+    run.state = new
+    run.reason = why or run.reason
+    if old is R.PLANNED:
+        run.started_at = clock.now()
+    record(
+        session,
+        who.actor,
+        Change(
+            "security_update.move", "security_update", name, {"state": [old.value, new.value], "why": why}
+        ),
+    )
+    return run
+
+
+def counts(session: Session, run: EmergencyUpdate) -> dict[str, int]:
+    found = session.execute(select(UpdateNode.state).where(UpdateNode.update_id == run.id)).scalars()
+    return dict(Counter(s.value for s in found))
+
+
+def timeline(session: Session, run: EmergencyUpdate) -> Sequence[UpdateStep]:
+    """Every step of every node, in order: what the post-incident review reads."""
+    return session.scalars(
+        select(UpdateStep).where(UpdateStep.update_id == run.id).order_by(UpdateStep.id)
+    ).all()
+
+
+def summary(session: Session, run: EmergencyUpdate) -> dict[str, Any]:
+    return {
+        "name": run.name,
+        "bulletin": run.bulletin,
+        "state": run.state.value,
+        "max_drained": run.max_drained,
+        "nodes": counts(session, run),
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "reason": run.reason,
+    }
