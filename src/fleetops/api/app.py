@@ -27,10 +27,13 @@ from fleetops.deploy import views as deploy_views
 from fleetops.health import api as health_api
 from fleetops.health import views as health_views
 from fleetops.logs import configure
+from fleetops.okr import api as okr_api
+from fleetops.okr import views as okr_views
 from fleetops.remediation import api as remediation_api
 from fleetops.remediation import views as remediation_views
 from fleetops.security import api as security_api
 from fleetops.security.access import api as access_api
+from fleetops.security.incidents import api as security_incidents_api
 from fleetops.suppliers import api as suppliers_api
 from fleetops.suppliers import views as suppliers_views
 from fleetops.web import pages
@@ -49,6 +52,7 @@ ROUTERS = (
     remediation_api.router,
     security_api.router,
     access_api.router,
+    security_incidents_api.router,
     assets_api.router,
     metrics.router,
     probes.router,
@@ -59,6 +63,8 @@ ROUTERS = (
     deploy_views.router,
     suppliers_api.router,
     suppliers_views.router,
+    okr_api.router,
+    okr_views.router,
 )
 
 
