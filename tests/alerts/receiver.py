@@ -1,9 +1,10 @@
 """A local HTTP receiver standing in for PagerDuty, Slack and Jira, checking each documented payload.
 
 PagerDuty: POST /v2/enqueue (Events API v2). Slack: POST /slack/<hook> (incoming webhook).
-Jira: GET /jira/rest/api/2/search?jql=..., POST /jira/rest/api/2/issue, GET and POST
-/jira/rest/api/2/issue/<key>/transitions (one transition, "Done", into the done category, until the issue
-is closed), POST /jira/rest/api/2/issue/<key>/comment. `down` answers 503 to all.
+Jira: GET /jira/rest/api/2/search?jql=labels = "x" [AND statusCategory != Done],
+POST /jira/rest/api/2/issue, GET and POST /jira/rest/api/2/issue/<key>/transitions (one transition,
+"Done", into the done category, until the issue is closed), POST /jira/rest/api/2/issue/<key>/comment.
+`down` answers 503 to all.
 """
 
 from __future__ import annotations
@@ -101,8 +102,11 @@ class Receiver:
                         return self._reply(404, {"errorMessages": ["Issue does not exist"]})
                     found = [] if key in receiver.jira_closed else [DONE]
                     return self._reply(200, {"expand": "transitions", "transitions": found})
-                label = re.search(r'labels = "([^"]+)"', parse_qs(url.query).get("jql", [""])[0])
+                jql = parse_qs(url.query).get("jql", [""])[0]
+                label = re.search(r'labels = "([^"]+)"', jql)
                 keys = [k for k, f in receiver.jira.items() if label and label[1] in f["labels"]]
+                if jql.endswith(" AND statusCategory != Done"):
+                    keys = [k for k in keys if k not in receiver.jira_closed]
                 return self._reply(200, {"total": len(keys), "issues": [{"key": k} for k in keys[:1]]})
 
             def do_POST(self) -> None:  # noqa: N802

@@ -8,6 +8,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
+from fleetops.adapters.jira import node_label
 from fleetops.adapters.jira.client import JiraClient
 from fleetops.adapters.pagerduty.client import PagerDutyClient
 from fleetops.adapters.slack.client import SlackClient
@@ -15,6 +16,8 @@ from fleetops.alerts import models
 from fleetops.alerts.notify import Notifiers
 from fleetops.alerts.outbox import backoff
 from fleetops.backends.settings import Notify
+from fleetops.remediation.executors import Target
+from fleetops.remediation.notices import PortNotices
 from fleetops.wire import FaultOwner
 from tests.alerts.fleet import finding, fleet
 from tests.alerts.harness import Timeline, configured_notify
@@ -168,3 +171,24 @@ def test_a_worker_dying_mid_send_leaves_its_messages_to_the_next(
     assert receiver.pagerduty == []  # leased: a second worker does not send them twice
     tick(timeline, 40)
     assert len(receiver.pagerduty) == 1 and len(receiver.jira) == 1
+
+
+def test_a_remediation_run_takes_over_the_open_ticket_the_alert_path_opened_for_its_node(
+    receiver: Receiver,
+) -> None:
+    """A fault ticketed by the alert path while a breaker held its run back: the run's RMA step finds the
+    node's open ticket and follows it instead of opening a second one; a closed one is not taken over."""
+    jira, base = JiraClient(token="t", timeout=2), f"{receiver.url}/jira"
+    fields = {"project": {"key": "SUP"}, "summary": "XID 79", "issuetype": {"name": "Task"}}
+    alert_ticket = jira.create_issue(base, fields | {"labels": ["fleetops", node_label("b001")]})
+    notices = PortNotices(jira, SlackClient(timeout=2), PagerDutyClient(timeout=2), jira_url=base)
+    target = Target(run_id=7, hostname="b001", node_id=4, gpu_index=2, reason="XID 79 on GPU 2")
+    assert notices.open_ticket(target, "rma", target.reason, "fleetops-remediation-7") == alert_ticket
+    assert receiver.jira_comments[alert_ticket] == [
+        "fleetops remediation run 7 follows this ticket: XID 79 on GPU 2"
+    ]
+    jira.close_issue(base, alert_ticket, "repaired")
+    later = Target(run_id=9, hostname="b001", node_id=4, gpu_index=2, reason="XID 79 again")
+    own = notices.open_ticket(later, "rma", later.reason, "fleetops-remediation-9")
+    assert own != alert_ticket and node_label("b001") in receiver.jira[own]["labels"]
+    assert len(receiver.jira) == 2 and receiver.invalid == []

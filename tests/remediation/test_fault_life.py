@@ -73,3 +73,18 @@ def test_a_person_marking_the_repair_done_verifies_before_the_node_goes_back(bed
     bed.play(600)
     run = bed.run(run_id)
     assert run.state is RunState.RESOLVED and run.human and run.verified_at is not None
+
+
+def test_new_evidence_while_handed_over_goes_on_the_same_ticket_once(bed):
+    [run_id] = _broken_for(bed, "a002", minutes=2)
+    ticket = bed.run(run_id).ticket
+    assert bed.world.notices.told == []  # what the ticket was opened with is on it already
+    for _ in range(6):  # another GPU fails on the node in the supplier's hands, reported every 30 s
+        assert bed.finding("a002", xid=79, gpu=5) in ([], [run_id])
+        bed.play(30, step_s=30)
+    bed.play(1800, step_s=300)
+    [(told_ticket, host, lines)] = bed.world.notices.told
+    assert (told_ticket, host) == (ticket, "a002")
+    assert len(lines) == 1 and lines[0].endswith("XID 79 on GPU 5")
+    assert len(bed.world.notices.opened) == 1 and bed.run(run_id).state is RunState.ESCALATED
+    assert len(bed.runs_of("a002")) == 1

@@ -64,3 +64,13 @@ def test_customer_message_uses_its_own_webhook_and_pages_carry_a_dedup_key():
     notices.page("breaker tripped", "breaker-cluster-2")
     [event] = notices.pager.triggers()
     assert event["dedup_key"] == "breaker-cluster-2" and event["routing_key"] == "R1"
+
+
+def test_new_evidence_is_a_comment_on_the_same_ticket():
+    notices = _notices()
+    ticket = notices.open_ticket(TARGET, "rma", TARGET.reason, "fleetops-remediation-7")
+    notices.tell_supplier(ticket, "b001", ("2026-12-06 04:00 UTC: XID 48 on GPU 5",))
+    assert notices.ticketer.comments[ticket] == [
+        "fleetops: seen on b001 since:\n- 2026-12-06 04:00 UTC: XID 48 on GPU 5"
+    ]
+    assert list(notices.ticketer.issues) == [ticket]

@@ -11,7 +11,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from fleetops.adapters.jira import node_label
 from fleetops.alerts import models
+from fleetops.alerts.choices import Scope
 from fleetops.alerts.policy import Receiver
 from fleetops.catalog import default_catalog
 
@@ -123,7 +125,8 @@ def _jira(receiver: Receiver, incidents: list[models.Incident], faults: list[Fau
         "summary": _summary(incidents, faults)[:255],
         "description": description,
         "issuetype": {"name": "Task"},
-        "labels": ["fleetops", dedup_key(head.id), f"owner-{head.owner}"],
+        "labels": ["fleetops", dedup_key(head.id), f"owner-{head.owner}"]
+        + ([node_label(head.subject)] if head.scope in (Scope.NODE, Scope.GPU) else []),
     }
 
 

@@ -26,7 +26,7 @@ from fleetops.config import settings
 from fleetops.db.session import Database
 from fleetops.errors import ExternalError, NotConfigured
 from fleetops.health import service as health
-from fleetops.remediation import fsm, ladder, nodes
+from fleetops.remediation import evidence, fsm, ladder, nodes
 from fleetops.remediation import safety as safety_gates
 from fleetops.remediation.choices import ActionKind, Outcome, RunState
 from fleetops.remediation.claim import QUEUE, Limits, claim
@@ -73,6 +73,7 @@ class Engine:
             rows = claim(session, token, now, self.limits)
             if not rows:
                 return 0
+            evidence.attach(session, rows)
             gates = safety_gates.load_gates(
                 session, self.safety, now, {r["cluster_id"] for r in rows if r["cluster_id"]}
             )
@@ -215,7 +216,14 @@ class Engine:
         handover = next((A(a) for a in reversed(work.plan) if A(a) in HANDOVER), A.RMA_TICKET)
         work.values["step_calls"] = work.get("step_calls") + 1
         work.call = Call(
-            target, handover, first, work.now, 0, bool(work.get("drained_by_us")), work.get("ticket")
+            target,
+            handover,
+            first,
+            work.now,
+            0,
+            bool(work.get("drained_by_us")),
+            work.get("ticket"),
+            work.row.get("evidence", ()),
         )
 
     def _dry_run(self, work: Work) -> None:
@@ -294,7 +302,7 @@ class Engine:
         if call.action is A.DRAIN:
             work.values["drained_by_us"] = True
         if outcome.ticket:
-            work.values["ticket"] = outcome.ticket
+            work.values |= {"ticket": outcome.ticket, "told": work.row["findings"]}
         if outcome.resumed:
             work.values["back_in_service_at"] = work.now
             work.returned = True
@@ -317,6 +325,10 @@ class Engine:
             message = getattr(outcome, "message", None) or f"{type(outcome).__name__}: {outcome}"
             work.defer(self.timing.ticket_poll_s, f"ticket {call.ticket} not read: {message}"[:2000])
             return
+        if call.evidence:
+            work.values["told"] = work.row["findings"]
+            told = f"told the supplier on ticket {call.ticket}: {'; '.join(call.evidence)}"
+            work.note(Outcome.OK, told[:1000])
         if not outcome.done:
             work.values["due_at"] = work.now + timedelta(seconds=outcome.wait_s)
             if call.first_call:

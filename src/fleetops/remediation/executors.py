@@ -63,7 +63,8 @@ class Notices(Protocol):
     """Tickets and messages; idempotent by `key` (the run), so a resumed step never opens a second one.
 
     A ticket is the supplier's side of the fault's one life: `repaired` reads back whether they closed it,
-    `reopen` sends a repair that did not hold back on the same ticket with the reason.
+    `reopen` sends a repair that did not hold back on the same ticket with the reason, and `tell_supplier`
+    adds what health saw since the ticket was written.
     """
 
     def open_ticket(self, target: Target, kind: str, summary: str, key: str) -> str: ...
@@ -71,6 +72,8 @@ class Notices(Protocol):
     def repaired(self, ticket: str) -> bool: ...
 
     def reopen(self, ticket: str, why: str) -> None: ...
+
+    def tell_supplier(self, ticket: str, hostname: str, evidence: tuple[str, ...]) -> None: ...
 
     def tell_customer(self, target: Target, text: str, key: str) -> None: ...
 

@@ -83,6 +83,7 @@ class FakeNotices:
     status: dict[str, str] = field(default_factory=dict)
     opened: list[tuple[str, str, datetime]] = field(default_factory=list)
     reopened: list[tuple[str, str]] = field(default_factory=list)
+    told: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
 
     def _maybe_fail(self) -> None:
         if self.fail_next > 0:
@@ -110,6 +111,10 @@ class FakeNotices:
         self._maybe_fail()
         self.status[ticket] = "open"
         self.reopened.append((ticket, why))
+
+    def tell_supplier(self, ticket: str, hostname: str, evidence: tuple[str, ...]) -> None:
+        self._maybe_fail()
+        self.told.append((ticket, hostname, evidence))
 
     def tell_customer(self, target: Target, text: str, key: str) -> None:
         self.messages.append((target.hostname, text))

@@ -59,6 +59,9 @@ class RemediationRun(Base):
     lease_expires_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     ticket: Mapped[str | None] = mapped_column(String(100))
+    # How many of the run's findings its ticket carries: the ones after it are new evidence to tell the
+    # supplier on the same ticket (`remediation.evidence`).
+    told: Mapped[int] = mapped_column(default=0, server_default="0")
     detected_at: Mapped[datetime]
     last_seen_at: Mapped[datetime | None]  # the fault's latest sighting: evidence while the run is open
     quarantined_at: Mapped[datetime | None]

@@ -1,7 +1,9 @@
 """Notices over the shared notification ports: supplier tickets (Jira), customer messages (Slack), pages.
 
 Jira has no idempotency key, so a ticket is found by the run's label before one is created: a step resumed
-after a crash never opens a second ticket. Delivery failures raise `ExternalError` for the engine to retry.
+after a crash never opens a second ticket. An open ticket the alert path already holds for the node is
+taken over instead of opening another beside it. Delivery failures raise `ExternalError` for the engine
+to retry.
 
 Why not the alerts outbox: the run itself is the durable record here (its step is written before the
 call and retried with backoff), and the run must hold the ticket key before it may advance; an outbox row
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 
 from pydantic import SecretStr
 
-from fleetops.adapters.jira import Ticketer
+from fleetops.adapters.jira import Ticketer, node_label
 from fleetops.adapters.pagerduty import Pager
 from fleetops.adapters.slack import ChatNotifier
 from fleetops.backends.settings import webhook_key
@@ -41,6 +43,13 @@ class PortNotices:
         found = self.ticketer.find_issue(self.jira_url, key)
         if found:
             return found
+        # The alert path may have ticketed this node's fault already (while a breaker held the run back):
+        # the run takes that ticket over, so the supplier works one ticket for one fault.
+        open_one = self.ticketer.find_issue(self.jira_url, node_label(target.hostname), open_only=True)
+        if open_one:
+            note = f"fleetops remediation run {target.run_id} follows this ticket: {summary}"
+            self.ticketer.add_comment(self.jira_url, open_one, note)
+            return open_one
         project = self.projects.get(target.supplier) or self.projects.get("*", "RMA")
         fields = {
             "project": {"key": project},
@@ -50,7 +59,7 @@ class PortNotices:
                 f"GPU {target.gpu_index if target.gpu_index is not None else '-'}\n{target.reason}"
             ),
             "issuetype": {"name": "Task"},
-            "labels": ["fleetops", "remediation", kind, key],
+            "labels": ["fleetops", "remediation", kind, key, node_label(target.hostname)],
         }
         return self.ticketer.create_issue(self.jira_url, fields)
 
@@ -61,6 +70,10 @@ class PortNotices:
         self.ticketer.add_comment(self.jira_url, ticket, f"fleetops: the repair did not hold: {why}")
         if self.repaired(ticket):
             self.ticketer.reopen(self.jira_url, ticket)
+
+    def tell_supplier(self, ticket: str, hostname: str, evidence: tuple[str, ...]) -> None:
+        lines = "\n".join(f"- {line}" for line in evidence)
+        self.ticketer.add_comment(self.jira_url, ticket, f"fleetops: seen on {hostname} since:\n{lines}")
 
     def tell_customer(self, target: Target, text: str, key: str) -> None:
         chosen = webhook_key(self.webhooks, target.customer)

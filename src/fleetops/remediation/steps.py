@@ -49,6 +49,7 @@ class Call:
     attempt: int
     drained_by_us: bool
     ticket: str | None = None  # set once the run is handed over: the call reads the ticket back
+    evidence: tuple[str, ...] = ()  # faults seen since the ticket was written: told on the ticket first
 
 
 @dataclass
@@ -110,9 +111,12 @@ def perform(call: Call, ex: Executors, verifier: Verifier, timing: Timing) -> Re
 
 def _await_repair(call: Call, ex: Executors, timing: Timing) -> Result:
     """The supplier's side of a handed-over run: their closing the ticket is the repair. The first call
-    after a repair that did not hold sends it back on the same ticket (the reason in `target.reason`)."""
+    after a repair that did not hold sends it back on the same ticket (the reason in `target.reason`);
+    faults seen since the ticket was written go on it as a comment before it is read back."""
     ticket = call.ticket
     assert ticket is not None
+    if call.evidence:
+        ex.notices.tell_supplier(ticket, call.target.hostname, call.evidence)
     if call.first_call:
         ex.notices.reopen(ticket, call.target.reason)
         return Result(False, timing.ticket_poll_s, f"ticket {ticket} reopened: {call.target.reason}")

@@ -33,6 +33,7 @@ WRITTEN = (
     "due_at",
     "last_error",
     "ticket",
+    "told",
     "quarantined_at",
     "drained_at",
     "acted_at",

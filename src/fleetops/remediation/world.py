@@ -45,6 +45,7 @@ def snapshot(world: FakeWorld) -> dict[str, Any]:
             "status": notices.status,
             "opened": [[t, host, at.isoformat()] for t, host, at in notices.opened],
             "reopened": notices.reopened,
+            "told": [[t, host, list(lines)] for t, host, lines in notices.told],
             "messages": notices.messages,
             "pages": notices.pages,
         },
@@ -72,6 +73,7 @@ def restore(world: FakeWorld, data: dict[str, Any]) -> None:
     world.notices.status = dict(notices["status"])
     world.notices.opened = [(t, host, datetime.fromisoformat(at)) for t, host, at in notices["opened"]]
     world.notices.reopened = [tuple(r) for r in notices["reopened"]]
+    world.notices.told = [(t, host, tuple(lines)) for t, host, lines in notices.get("told", [])]
     world.notices.messages = [tuple(m) for m in notices["messages"]]
     world.notices.pages = dict(notices["pages"])
     world.verifier.started = list(data["verifier"]["started"])

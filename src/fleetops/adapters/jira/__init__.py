@@ -2,7 +2,8 @@
 
 A ticket outlives the call that opened it: the supplier works it, so fleetops reads its status back
 (`issue_status`: Jira's status category, "new", "indeterminate" or "done"), comments on it and reopens it
-when a repair did not hold, instead of opening a second one.
+when a repair did not hold, instead of opening a second one. Every ticket about one node carries that
+node's label (`node_label`), whichever path opened it, so the other path finds it open and takes it over.
 """
 
 from __future__ import annotations
@@ -10,8 +11,14 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 
+def node_label(hostname: str) -> str:
+    return f"fleetops-node-{hostname}"
+
+
 class Ticketer(Protocol):
-    def find_issue(self, base_url: str, label: str) -> str | None: ...
+    def find_issue(self, base_url: str, label: str, open_only: bool = False) -> str | None:
+        """The first issue with the label (`open_only`: not in Jira's "done" status category)."""
+        ...
 
     def create_issue(self, base_url: str, fields: dict[str, Any]) -> str: ...
 

@@ -2,7 +2,8 @@
 
 Create: POST {base}/rest/api/2/issue with `{"fields": {"project": {"key"}, "summary", "description",
 "issuetype": {"name"}, "labels": [...]}}`, answered 201 `{"id", "key", "self"}`.
-Find: GET {base}/rest/api/2/search?jql=labels = "<label>" answered `{"total", "issues": [{"key"}]}`.
+Find: GET {base}/rest/api/2/search?jql=labels = "<label>" (open ones: `AND statusCategory != Done`)
+answered `{"total", "issues": [{"key"}]}`.
 Status: GET {base}/rest/api/2/issue/{key}?fields=status, `fields.status.statusCategory.key` ("new",
 "indeterminate", "done"): the category, because each project names its own statuses.
 Comment: POST {base}/rest/api/2/issue/{key}/comment `{"body"}` (201).
@@ -47,11 +48,10 @@ class JiraClient:
         raise_for(response, "jira")
         return response
 
-    def find_issue(self, base_url: str, label: str) -> str | None:
+    def find_issue(self, base_url: str, label: str, open_only: bool = False) -> str | None:
+        jql = f'labels = "{label}"' + (" AND statusCategory != Done" if open_only else "")
         found = self._call(
-            "GET",
-            f"{base_url}/rest/api/2/search",
-            params={"jql": f'labels = "{label}"', "fields": "key", "maxResults": 1},
+            "GET", f"{base_url}/rest/api/2/search", params={"jql": jql, "fields": "key", "maxResults": 1}
         ).json()
         issues = found.get("issues") or []
         return str(issues[0]["key"]) if issues else None

@@ -25,9 +25,10 @@ class FakeJira:
             status = self.failures.pop(0)
             raise ExternalError(f"jira answered {status}", retryable=status == 429 or status >= 500)
 
-    def find_issue(self, base_url: str, label: str) -> str | None:
+    def find_issue(self, base_url: str, label: str, open_only: bool = False) -> str | None:
         self._maybe_fail()
-        return next((k for k, f in self.issues.items() if label in f.get("labels", [])), None)
+        found = (k for k, f in self.issues.items() if label in f.get("labels", []))
+        return next((k for k in found if not open_only or self.status[k] != "done"), None)
 
     def create_issue(self, base_url: str, fields: dict[str, Any]) -> str:
         check_fields(fields)
