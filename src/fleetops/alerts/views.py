@@ -16,13 +16,15 @@ from sqlalchemy.orm import Session
 
 from fleetops.alerts import models, service
 from fleetops.alerts.choices import Disposition, IncidentStatus, OutboxStatus, Priority, Scope
+from fleetops.alerts.context import Context
+from fleetops.alerts.incidents import move
 from fleetops.alerts.policy import P0_MAX_GROUP_WAIT_S
 from fleetops.api.deps import SessionDep
 from fleetops.auth.principal import Principal
 from fleetops.errors import FleetopsError, NotFound
 from fleetops.inventory.models import Cluster
 from fleetops.inventory.scope import visible
-from fleetops.web.views import ViewerDep, render
+from fleetops.web.views import ViewerDep, back_to, render
 
 router = APIRouter(include_in_schema=False)
 CHOICES: dict[str, Any] = {
@@ -79,7 +81,7 @@ def _incident(db: Session, who: Principal, incident_id: int) -> models.Incident:
     return service.get_incident(db, incident_id)
 
 
-def _causes(db: Session, incident_ids: list[int]) -> dict[int, str]:
+def causes(db: Session, incident_ids: list[int]) -> dict[int, str]:
     """The most frequent alert name per incident, e.g. `xid 79` or `gpu_unreachable`: what went wrong."""
     found: dict[int, Counter[str]] = {}
     rows = db.execute(
@@ -93,7 +95,7 @@ def _causes(db: Session, incident_ids: list[int]) -> dict[int, str]:
     return {i: counts.most_common(1)[0][0] for i, counts in found.items()}
 
 
-def _deliveries(db: Session, incident_ids: list[int]) -> dict[int, dict[str, str]]:
+def deliveries(db: Session, incident_ids: list[int]) -> dict[int, dict[str, str]]:
     """Per incident, each receiver's latest message status (pending, delivered, failed) from the outbox."""
     found: dict[int, dict[str, str]] = {}
     rows = db.execute(
@@ -105,27 +107,6 @@ def _deliveries(db: Session, incident_ids: list[int]) -> dict[int, dict[str, str
         if incident_id is not None:
             found.setdefault(incident_id, {})[receiver] = status
     return found
-
-
-@router.get("/incidents", response_class=HTMLResponse)
-def incidents_page(request: Request, db: SessionDep, who: ViewerDep) -> Response:
-    if who is None:
-        return render(request, "incidents.html", who)
-    open_ = incidents(db, who, IncidentStatus.OPEN.value, 200)
-    resolved = incidents(db, who, IncidentStatus.RESOLVED.value, 50)
-    ids = [i.id for i in open_ + resolved]
-    staff = not who.role.tenant_scoped
-    return render(
-        request,
-        "incidents.html",
-        who,
-        open_incidents=open_,
-        resolved_incidents=resolved,
-        causes=_causes(db, ids),
-        deliveries=_deliveries(db, ids),
-        measures=service.measures(db) if staff else None,
-        **CHOICES,
-    )
 
 
 @router.get("/incidents/{incident_id}", response_class=HTMLResponse)
@@ -155,7 +136,7 @@ def incident_page(request: Request, incident_id: int, db: SessionDep, who: Viewe
         "incident.html",
         who,
         incident=incident,
-        cause=_causes(db, [incident.id]).get(incident.id, "—"),
+        cause=causes(db, [incident.id]).get(incident.id, "—"),
         alerts=alerts,
         events=events,
         messages=messages,
@@ -176,7 +157,21 @@ def acknowledge(request: Request, incident_id: int, db: SessionDep, who: ViewerD
         service.acknowledge(db, incident_id, who.actor)
     except FleetopsError as exc:
         return render(request, "error.html", who, status=exc.status, error=exc.message)
-    return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
+    return RedirectResponse(back_to(request, f"/incidents/{incident_id}"), status_code=303)
+
+
+@router.post("/incidents/{incident_id}/resolve")
+def resolve(request: Request, incident_id: int, db: SessionDep, who: ViewerDep) -> Response:
+    """A person closes an incident through its status table; the next flush sends the receivers a resolve."""
+    if who is None:
+        return RedirectResponse("/login", status_code=303)
+    try:
+        incident = _incident(db, who, incident_id)
+        who.require_writer()
+        move(Context(db, actor=who.actor), incident, IncidentStatus.RESOLVED, f"resolved by {who.actor}")
+    except FleetopsError as exc:
+        return render(request, "error.html", who, status=exc.status, error=exc.message, back="/incidents")
+    return RedirectResponse(back_to(request, f"/incidents/{incident_id}"), status_code=303)
 
 
 def plain_words(found: dict[str, Any]) -> str:

@@ -5,19 +5,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fleetops.web import actions, clusters, landing, nodes, racks, search, views
+from fleetops.web import actions, audit, clusters, incidents, landing, nodes, racks, search, views
 from fleetops.web.errors import install
 
 router = APIRouter(include_in_schema=False)
-for part in (
-    views.router,
-    landing.router,
-    search.router,
-    clusters.router,
-    racks.router,
-    actions.router,
-    nodes.router,
-):
-    router.include_router(part)
+for part in (views, landing, search, clusters, racks, actions, nodes, incidents, audit):
+    router.include_router(part.router)
 
 __all__ = ["install", "router"]

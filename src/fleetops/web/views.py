@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -45,6 +46,14 @@ def render(request: Request, name: str, who: Principal | None, status: int = 200
         return RedirectResponse("/login", status_code=303)
     context = {"who": who, "status_code": status, **context}
     return templates.TemplateResponse(request, name, context, status_code=status)
+
+
+def back_to(request: Request, default: str) -> str:
+    """Where a form posted from (its page, with its filters), when that is this console; else `default`."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc or not referer.path.startswith("/"):
+        return default
+    return referer.path + (f"?{referer.query}" if referer.query else "")
 
 
 @router.get("/login", response_class=HTMLResponse)
