@@ -148,6 +148,8 @@ class FindingKind(StrEnum):
     HUNG_WORKLOAD = "hung_workload"
     DRIVER_ERROR = "driver_error"
     COLLECTOR_DOWN = "collector_down"
+    NETWORK_LINK_FLAP = "network_link_flap"  # passive InfiniBand/Ethernet checks (catalog/links.yaml)
+    NETWORK_LINK_ERRORS = "network_link_errors"
 
 
 # NVML's clocks-event (throttle) reason bits, nvmlClocksEventReason*; names match nvidia-smi -q -x.

@@ -18,7 +18,7 @@ import typer
 
 from fleetops.agent.loop import AgentLoop
 from fleetops.agent.metrics import AgentMetrics
-from fleetops.agent.node import AgentConfig, NodeAgent, default_collectors
+from fleetops.agent.node import AgentConfig, NodeAgent, default_collectors, default_link_collector
 from fleetops.agent.qualify import WeeklySchedule, find_backend, run_qualification
 from fleetops.agent.scans import HostScans
 from fleetops.agent.sender import Sender
@@ -57,7 +57,7 @@ def collect(
 ) -> None:
     """Take one reading now and print it (nothing is sent)."""
     config = AgentConfig(expected_gpus=expected_gpus)
-    agent = NodeAgent(config, *default_collectors(config))
+    agent = NodeAgent(config, *default_collectors(config), links=default_link_collector(config))
     try:
         report = agent.collect()
     finally:
@@ -91,7 +91,7 @@ def qualify(
     try:
         backend = find_backend()
         config = AgentConfig()
-        agent = NodeAgent(config, *default_collectors(config))
+        agent = NodeAgent(config, *default_collectors(config), links=default_link_collector(config))
         result = run_qualification(agent, backend, duration)
     except FleetopsError as exc:
         _fail(exc)
@@ -145,7 +145,10 @@ def run(
         expected_gpus=expected_gpus,
         metrics_port=metrics_port or None,
     )
-    agent, spool = NodeAgent(config, *default_collectors(config)), Spool(spool_dir)
+    agent, spool = (
+        NodeAgent(config, *default_collectors(config), links=default_link_collector(config)),
+        Spool(spool_dir),
+    )
     sender, metrics = Sender(server, token, spool), AgentMetrics()
     if config.metrics_port:
         metrics.serve(config.metrics_addr, config.metrics_port)

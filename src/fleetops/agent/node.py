@@ -19,9 +19,12 @@ from fleetops.agent import AGENT_VERSION
 from fleetops.agent.checks import CheckState, Thresholds, run_checks
 from fleetops.agent.collectors import CollectorUnavailable, EventCollector, GpuCollector
 from fleetops.agent.collectors.kmsg import JournalCollector, KmsgCollector
+from fleetops.agent.collectors.links import SysfsLinks
 from fleetops.agent.collectors.nvml import NvmlCollector, NvmlXidEvents
 from fleetops.agent.collectors.smi_xml import SmiXmlCollector
+from fleetops.agent.link_checks import LinkState, check_network_links
 from fleetops.catalog import XidCatalog, default_catalog
+from fleetops.catalog.links import default_links
 from fleetops.wire import (
     Action,
     CollectorStatus,
@@ -52,6 +55,7 @@ class AgentConfig:
     metrics_port: int | None = 9410
     expected_gpus: int | None = None
     kmsg_path: str = "/dev/kmsg"
+    sysfs_root: Path = Path("/sys")
     qualify_every_s: float = 7 * 86_400.0
     qualify_duration_s: float = 60.0
     thresholds: Thresholds = field(default_factory=Thresholds)
@@ -75,6 +79,7 @@ class NodeAgent:
         gpu_collectors: list[Any],
         event_collectors: list[Any],
         catalog: XidCatalog | None = None,
+        links: SysfsLinks | None = None,
     ) -> None:
         self.config = config
         self.gpu_collectors: list[GpuCollector] = []
@@ -85,6 +90,9 @@ class NodeAgent:
         self.driver_version: str | None = None
         self._start(gpu_collectors, self.gpu_collectors)
         self._start(event_collectors, self.event_collectors, first_only=True)
+        self.links: list[SysfsLinks] = []
+        self.link_state = LinkState()
+        self._start([links] if links is not None else [], self.links)
 
     def _start(self, candidates: list[Any], started: list[Any], first_only: bool = False) -> None:
         for collector in candidates:
@@ -151,6 +159,7 @@ class NodeAgent:
             expected_gpus=self.config.expected_gpus,
             limits=self.config.thresholds,
         )
+        findings += self._link_findings()
         if gpus is None:
             findings.insert(0, self._blind_finding())
         return NodeReport(
@@ -167,6 +176,14 @@ class NodeAgent:
             qualification=qualification,
             gpu_resets=gpu_resets or [],
         )
+
+    def _link_findings(self) -> list[Finding]:
+        """The passive InfiniBand and Ethernet checks: a node without the sysfs tree reports without them."""
+        now = clock.get().monotonic()
+        found = []
+        for collector in self.links:
+            found += check_network_links(collector.read_links(), default_links(), self.link_state, now)
+        return found
 
     def _blind_finding(self) -> Finding:
         reasons = "; ".join(s.detail for s in self.statuses.values() if not s.ok) or "no GPU collector"
@@ -186,6 +203,11 @@ class NodeAgent:
 
 def default_collectors(config: AgentConfig, nvml: Any | None = None) -> tuple[list[Any], list[Any]]:
     """NVML first, nvidia-smi XML as the fallback; the kernel log first, NVML's XID events only where the
-    kernel log cannot be read (both at once would report every XID twice)."""
+    kernel log cannot be read (both at once would report every XID twice). The network links are passed
+    separately (`default_link_collector`)."""
     gpu = NvmlCollector(nvml)
     return [gpu, SmiXmlCollector()], [KmsgCollector(config.kmsg_path), JournalCollector(), NvmlXidEvents(gpu)]
+
+
+def default_link_collector(config: AgentConfig) -> SysfsLinks:
+    return SysfsLinks(config.sysfs_root)

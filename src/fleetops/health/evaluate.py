@@ -3,8 +3,8 @@
 Why re-run them here rather than trust the agent's `findings`: the control plane knows how many GPUs the
 inventory says a node has (the agent often does not), and it always reads XIDs through *its* catalog, so
 an agent with a stale catalog cannot mislabel a fault and an unknown XID is still kept as "unknown XID n".
-Checks that need history the server does not keep (PCIe replay rate, hung workload, a blind collector)
-are taken from the agent as reported.
+Checks that need history the server does not keep (PCIe replay rate, hung workload, a blind collector,
+network link counters between two readings) are taken from the agent as reported.
 """
 
 from __future__ import annotations
@@ -29,7 +29,15 @@ EVENT_CHECKS = frozenset(
         "qualification_failed",  # one per failed run; closed by a later passed run (health.qualification)
     }
 )
-AGENT_ONLY = frozenset({FindingKind.PCIE_REPLAY_RATE, FindingKind.HUNG_WORKLOAD, FindingKind.COLLECTOR_DOWN})
+AGENT_ONLY = frozenset(
+    {
+        FindingKind.PCIE_REPLAY_RATE,
+        FindingKind.HUNG_WORKLOAD,
+        FindingKind.COLLECTOR_DOWN,
+        FindingKind.NETWORK_LINK_FLAP,  # counters between two sysfs readings only the agent holds
+        FindingKind.NETWORK_LINK_ERRORS,
+    }
+)
 CLOCK_SKEW = "clock_skew"
 NODE_SILENT = "node_silent"
 SKEW_LIMIT_S = 120.0
@@ -63,7 +71,11 @@ def _title(finding: Finding, catalog: XidCatalog) -> str:
 
 
 def observe(finding: Finding, catalog: XidCatalog, source: str = "agent") -> Observation:
-    sub = finding.xid if finding.xid is not None else finding.details.get("kind", "-")
+    sub = (
+        finding.xid
+        if finding.xid is not None
+        else finding.details.get("kind", finding.details.get("link", "-"))
+    )
     gpu = "-" if finding.gpu_index is None else finding.gpu_index
     return Observation(
         key=f"{finding.kind.value}:{gpu}:{sub}"[:128],

@@ -2,6 +2,7 @@
 
 GpuCollector    NVML (nvml.py), or `nvidia-smi -q -x` (smi_xml.py) where the bindings are missing
 EventCollector  kernel log XID and fatal driver lines (kmsg.py), NVML's XID event set (nvml.py)
+links.py        InfiniBand ports and physical Ethernet interfaces from sysfs (state and counters)
 """
 
 from __future__ import annotations
