@@ -1,5 +1,6 @@
 """Every table of fleetops, imported once so Alembic and `create_all` see the whole schema."""
 
+import fleetops.addons.models
 import fleetops.alerts.models
 import fleetops.assets.models
 import fleetops.audit.models

@@ -14,6 +14,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 
 from fleetops import __version__
+from fleetops.addons import api as addons_api
+from fleetops.addons import views as addons_views
 from fleetops.alerts import api as alerts_api
 from fleetops.alerts import views as alerts_views
 from fleetops.api import metrics, probes, problems
@@ -65,6 +67,8 @@ ROUTERS = (
     suppliers_views.router,
     okr_api.router,
     okr_views.router,
+    addons_api.router,
+    addons_views.router,
 )
 
 

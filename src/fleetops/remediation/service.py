@@ -251,6 +251,14 @@ def get_settings(session: Session, principal: Principal, cluster_id: int) -> Set
     return _read(cluster, row)
 
 
+def settings_of_clusters(session: Session, clusters: list[Cluster]) -> dict[int, SettingsRead]:
+    """Many clusters' settings in one query (the add-on renderer reads a whole fleet); the caller has
+    already scoped `clusters`."""
+    query = select(ClusterSettings).where(ClusterSettings.cluster_id.in_([c.id for c in clusters]))
+    rows = {r.cluster_id: r for r in session.scalars(query)}
+    return {c.id: _read(c, rows.get(c.id)) for c in clusters}
+
+
 def update_settings(
     session: Session, principal: Principal, cluster_id: int, data: SettingsUpdate
 ) -> SettingsRead:
