@@ -101,6 +101,8 @@ def test_operator_watches_a_rollout_go_from_planned_to_ready(console, fleet, man
     assert _text(done, "ready-count") == str(status["ready"])
     assert _text(done, "gpus-ready") == "32 / 32" and 'data-state="completed"' in done
     assert _text(done, "share-human") == "0.0%"
+    assert 'id="rack-grid"' in done and "data-node=" not in done  # four green nodes in one run
+    assert '<i class="green" style="flex-grow:4">' in done
 
 
 def test_rollouts_list_shows_state_progress_and_rates(console, fleet, manual_clock):
@@ -128,6 +130,10 @@ def test_nodes_the_engine_gave_up_on_are_queued_with_reason_and_evidence(console
     for entry in waiting:
         assert entry["hostname"] in queue
     assert "simulated failure" in queue and "escalate" in queue  # the reason and the recovery evidence
+    grid = page.split('id="rack-grid"')[1]
+    assert sorted(re.findall(r'<i class="red" data-node="(\w+)">', grid)) == sorted(
+        e["hostname"] for e in waiting
+    )
     assert _text(page, "share-human") == "100.0%" and _text(page, "count-needs_human") == "4"
 
 

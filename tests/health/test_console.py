@@ -20,7 +20,7 @@ def test_fleet_health_page_shows_causes_and_coverage(client, tokens, fleet):
     assert page.status_code == 200
     html = page.text
     assert "XID 79 ROBUST_CHANNEL_GPU_HAS_FALLEN_OFF_THE_BUS" in html and "unknown XID 4242" in html
-    assert '<td>alpha</td><td class="num">3</td><td class="num">2</td>' in html
+    assert '<td><a href="/clusters/alpha">alpha</a></td><td class="num">3</td><td class="num">2</td>' in html
     assert 'id="gpus-unhealthy">1<' in html
 
 

@@ -24,6 +24,8 @@ from fleetops.deploy.plan import DEPLOYABLE_CLUSTER, PlanRequest
 from fleetops.errors import FleetopsError, InvalidTransition, NotFound
 from fleetops.inventory.models import Cluster
 from fleetops.inventory.scope import visible
+from fleetops.web.grid import Cell, Group, arrange
+from fleetops.web.healthmap import places
 from fleetops.web.views import ViewerDep, render, templates
 
 router = APIRouter(include_in_schema=False)
@@ -31,7 +33,7 @@ REFRESH_S = 3
 LIVE = frozenset({RolloutState.PLANNED.value, RolloutState.RUNNING.value, RolloutState.PAUSED.value})
 _FRAGMENT = templates.env.from_string(
     '{% from "_macros.html" import rollout_live %}'
-    "{{ rollout_live(r, queue, transitions, BringupState, RolloutState, actions) }}"
+    "{{ rollout_live(r, queue, transitions, BringupState, RolloutState, actions, racks) }}"
 )
 # What an operator may do to a rollout in each state: the same verbs as `fleetops deploy` and the API.
 ACTIONS: dict[str, tuple[str, ...]] = {
@@ -87,6 +89,21 @@ def _recent_transitions(db: Session, rollout: str, limit: int = 30) -> list[dict
     ]
 
 
+def _rack_grid(db: Session, rollout: str) -> list[Group]:
+    """The rollout's racks, each node coloured by its bring-up state; a failing node is its own cell."""
+    rows = db.execute(
+        select(NodeBringup.rack_id, NodeBringup.hostname, NodeBringup.state, NodeBringup.last_error)
+        .join(Rollout, Rollout.id == NodeBringup.rollout_id)
+        .where(Rollout.name == rollout)
+        .order_by(NodeBringup.rack_id, NodeBringup.hostname)
+    )
+    cells = [
+        Cell(rack, host, state.colour, state.colour in ("red", "orange"), error or state.label)
+        for rack, host, state, error in rows
+    ]
+    return arrange(cells, places(db))
+
+
 def _live_context(db: Session, who: Principal, name: str) -> dict[str, Any]:
     """Everything the live part of a rollout page shows; NotFound for a rollout the viewer may not see."""
     if not visible_rollouts(db, who, name, limit=1):
@@ -96,6 +113,7 @@ def _live_context(db: Session, who: Principal, name: str) -> dict[str, Any]:
         "r": status,
         "queue": service.needs_human(db, name),
         "transitions": _recent_transitions(db, name),
+        "racks": _rack_grid(db, name),
         "actions": ACTIONS.get(status["state"], ()) if who.role.can_write_inventory else (),
         "BringupState": BringupState,
         "RolloutState": RolloutState,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from fleetops.api.deps import SessionDep
+from fleetops.auth.principal import Principal
 from fleetops.health import service
 from fleetops.health.choices import HealthState
 from fleetops.web.views import ViewerDep, render, templates
@@ -16,12 +19,31 @@ router = APIRouter(include_in_schema=False)
 templates.env.globals["HealthState"] = HealthState
 
 
+LIVE_S = 10
+
+
+def _context(db: SessionDep, who: Principal) -> dict[str, Any]:
+    findings = service.list_findings(db, who, service.FindingQuery(open=True, limit=100))["items"]
+    findings.sort(key=lambda f: ({"critical": 0, "warning": 1}.get(f["severity"], 2), -f["id"]))
+    return {
+        "summary": service.summary(db, who),
+        "findings": findings,
+        "rejections": service.rejections(db, who, 20) if not who.role.tenant_scoped else [],
+        "live_s": LIVE_S,
+    }
+
+
 @router.get("/health", response_class=HTMLResponse)
 def health_page(request: Request, db: SessionDep, who: ViewerDep) -> Response:
     if who is None:
         return render(request, "health.html", who)
-    summary = service.summary(db, who)
-    findings = service.list_findings(db, who, service.FindingQuery(open=True, limit=100))["items"]
-    findings.sort(key=lambda f: ({"critical": 0, "warning": 1}.get(f["severity"], 2), -f["id"]))
-    refused = service.rejections(db, who, 20) if not who.role.tenant_scoped else []
-    return render(request, "health.html", who, summary=summary, findings=findings, rejections=refused)
+    return render(request, "health.html", who, **_context(db, who))
+
+
+@router.get("/live/health", response_class=HTMLResponse)
+def health_live(request: Request, db: SessionDep, who: ViewerDep) -> Response:
+    """The page's body alone, fetched by the page every few seconds (and by a wall screen)."""
+    if who is None:
+        return RedirectResponse("/login", status_code=303)
+    page = templates.get_template("_health.html").render(request=request, who=who, **_context(db, who))
+    return HTMLResponse(page)

@@ -1,5 +1,5 @@
-"""Console `/remediation`: runs live, MTTR and the automation share (staff), and the cluster settings form
-a customer uses for its own clusters. Pages call the same services as the API."""
+"""Console `/remediation`: runs live, MTTR and the automation share (staff), and the clusters' settings as one
+table, each row edited in a dialog (a customer its own clusters). Pages call the same services as the API."""
 
 from __future__ import annotations
 
@@ -25,11 +25,12 @@ router = APIRouter(include_in_schema=False)
 _FRAGMENT = templates.env.from_string(
     '{% from "remediation.html" import runs_table %}{{ runs_table(runs, states) }}'
 )
+LIVE_S = 5
 
 
 def _clusters(db: SessionDep, who: Principal) -> list[Cluster]:
     rule = visible("cluster", who)
-    query = select(Cluster).order_by(Cluster.name).limit(50)
+    query = select(Cluster).order_by(Cluster.name).limit(500)
     return list(db.scalars(query if rule is None else query.where(rule)))
 
 
@@ -52,6 +53,7 @@ def _page(
         states=RunState,
         error=error,
         switches=service.switches(db) if staff else [],
+        live_s=LIVE_S,
     )
 
 
@@ -76,6 +78,11 @@ def _window(start: str, end: str) -> list[MaintenanceWindow] | None:
     return [MaintenanceWindow(start=parse(start), end=parse(end), reason="set in the console")]
 
 
+def allowed_from_form(scope: str, allowed: list[str] | None) -> list[str] | None:
+    """`every` action (None), or `only` the ticked ones, where none ticked means none: the form says so."""
+    return None if scope == "every" else list(allowed or [])
+
+
 @router.post("/remediation/clusters/{cluster_id}/settings")
 def save_settings(
     request: Request,
@@ -84,7 +91,9 @@ def save_settings(
     who: ViewerDep,
     enabled: Annotated[str | None, Form()] = None,
     dry_run: Annotated[str | None, Form()] = None,
+    scope: Annotated[str, Form()] = "every",
     allowed: Annotated[list[str] | None, Form()] = None,
+    approval: Annotated[list[str] | None, Form()] = None,
     window_start: Annotated[str, Form()] = "",
     window_end: Annotated[str, Form()] = "",
 ) -> Response:
@@ -92,13 +101,16 @@ def save_settings(
         return RedirectResponse("/login", status_code=303)
     try:
         windows = _window(window_start, window_end)
-        update = SettingsUpdate.model_validate(
-            {"enabled": enabled is not None, "dry_run": dry_run is not None, "allowed_actions": allowed or []}
-            | ({"maintenance_windows": windows} if windows else {})
-        )
+        fields = {
+            "enabled": enabled is not None,
+            "dry_run": dry_run is not None,
+            "allowed_actions": allowed_from_form(scope, allowed),
+            "approval_required": approval or [],
+        }
+        update = SettingsUpdate.model_validate(fields | ({"maintenance_windows": windows} if windows else {}))
         service.update_settings(db, who, cluster_id, update)
     except (ValidationError, ValueError) as exc:
         return _page(request, db, who, f"settings not saved: {exc}", 422)
     except FleetopsError as exc:
         return _page(request, db, who, exc.message, exc.status)
-    return RedirectResponse("/remediation", status_code=303)
+    return RedirectResponse("/remediation#settings", status_code=303)
