@@ -34,13 +34,8 @@ from fleetops.okr import views as okr_views
 from fleetops.remediation import api as remediation_api
 from fleetops.remediation import views as remediation_views
 from fleetops.security import api as security_api
-from fleetops.security import views as security_views
 from fleetops.security.access import api as access_api
-from fleetops.security.access import views as access_views
 from fleetops.security.incidents import api as security_incidents_api
-from fleetops.security.incidents import views as security_incidents_views
-from fleetops.security.updates import api as security_updates_api
-from fleetops.security.updates import views as security_updates_views
 from fleetops.suppliers import api as suppliers_api
 from fleetops.suppliers import views as suppliers_views
 from fleetops.web import pages
@@ -60,7 +55,6 @@ ROUTERS = (
     security_api.router,
     access_api.router,
     security_incidents_api.router,
-    security_updates_api.router,
     assets_api.router,
     metrics.router,
     probes.router,
@@ -75,10 +69,6 @@ ROUTERS = (
     okr_views.router,
     addons_api.router,
     addons_views.router,
-    security_views.router,
-    access_views.router,
-    security_incidents_views.router,
-    security_updates_views.router,
 )
 
 
