@@ -16,6 +16,7 @@ from fleetops.cli.alerts import app as alerts_app
 from fleetops.cli.alerts import incidents_app, routes_app
 from fleetops.cli.assets import app as assets_app
 from fleetops.cli.audit import audit_app
+from fleetops.cli.clustermax import app as clustermax_app
 from fleetops.cli.config import config_app, doctor, ready_to_serve
 from fleetops.cli.deploy import decommission_cluster, deploy_app
 from fleetops.cli.health import app as health_app
@@ -74,6 +75,7 @@ for sub, name in (
     (updates_app, "updates"),
     (assets_app, "assets"),
     (okr_app, "okr"),
+    (clustermax_app, "clustermax"),
 ):
     app.add_typer(sub, name=name)
 clusters_app.command("decommission", help="Drain, wipe and release a cluster's nodes (24 h deadline).")(
