@@ -12,6 +12,7 @@ from fleetops import __version__
 from fleetops.auth.choices import Role
 from fleetops.auth.principal import SYSTEM
 from fleetops.backends.wiring import install
+from fleetops.cli.addons import app as addons_app
 from fleetops.cli.alerts import app as alerts_app
 from fleetops.cli.alerts import incidents_app, routes_app
 from fleetops.cli.assets import app as assets_app
@@ -75,6 +76,7 @@ for sub, name in (
     (updates_app, "updates"),
     (assets_app, "assets"),
     (okr_app, "okr"),
+    (addons_app, "addons"),
     (clustermax_app, "clustermax"),
 ):
     app.add_typer(sub, name=name)
