@@ -22,8 +22,6 @@ from fleetops.api import metrics, probes, problems
 from fleetops.api.routes import audit, inventory
 from fleetops.assets import api as assets_api
 from fleetops.backends.wiring import install
-from fleetops.clustermax import api as clustermax_api
-from fleetops.clustermax import views as clustermax_views
 from fleetops.config import settings
 from fleetops.db.session import get_database
 from fleetops.deploy import api as deploy_api
@@ -36,8 +34,13 @@ from fleetops.okr import views as okr_views
 from fleetops.remediation import api as remediation_api
 from fleetops.remediation import views as remediation_views
 from fleetops.security import api as security_api
+from fleetops.security import views as security_views
 from fleetops.security.access import api as access_api
+from fleetops.security.access import views as access_views
 from fleetops.security.incidents import api as security_incidents_api
+from fleetops.security.incidents import views as security_incidents_views
+from fleetops.security.updates import api as security_updates_api
+from fleetops.security.updates import views as security_updates_views
 from fleetops.suppliers import api as suppliers_api
 from fleetops.suppliers import views as suppliers_views
 from fleetops.web import pages
@@ -57,6 +60,7 @@ ROUTERS = (
     security_api.router,
     access_api.router,
     security_incidents_api.router,
+    security_updates_api.router,
     assets_api.router,
     metrics.router,
     probes.router,
@@ -69,10 +73,12 @@ ROUTERS = (
     suppliers_views.router,
     okr_api.router,
     okr_views.router,
-    clustermax_api.router,
-    clustermax_views.router,
     addons_api.router,
     addons_views.router,
+    security_views.router,
+    access_views.router,
+    security_incidents_views.router,
+    security_updates_views.router,
 )
 
 

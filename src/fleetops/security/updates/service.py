@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from fleetops import clock
@@ -21,7 +21,8 @@ from fleetops.auth.principal import Principal
 from fleetops.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from fleetops.inventory.choices import NodeState
 from fleetops.inventory.kinds import KINDS
-from fleetops.inventory.models import Node
+from fleetops.inventory.models import Cluster, Node
+from fleetops.inventory.scope import visible
 from fleetops.inventory.service import find
 from fleetops.security.updates.choices import RunState
 from fleetops.security.updates.models import EmergencyUpdate, UpdateNode, UpdateStep
@@ -67,12 +68,30 @@ def plan(
     return run
 
 
+def _visible(who: Principal) -> Select[tuple[EmergencyUpdate]]:
+    """Staff see every run; a customer or supplier the runs over its own clusters (sales and relays none)."""
+    stmt = select(EmergencyUpdate)
+    scope = visible("cluster", who)
+    if scope is not None:
+        stmt = stmt.join(Cluster, Cluster.id == EmergencyUpdate.cluster_id).where(scope)
+    return stmt
+
+
 def get(session: Session, who: Principal, name: str) -> EmergencyUpdate:
-    who.require_staff()
-    run = session.scalar(select(EmergencyUpdate).where(EmergencyUpdate.name == name))
+    run = session.scalar(_visible(who).where(EmergencyUpdate.name == name))
     if run is None:
         raise NotFound(f"no emergency update {name}")
     return run
+
+
+def listed(session: Session, who: Principal) -> Sequence[EmergencyUpdate]:
+    return session.scalars(_visible(who).order_by(EmergencyUpdate.id.desc())).all()
+
+
+def nodes(session: Session, run: EmergencyUpdate) -> Sequence[UpdateNode]:
+    return session.scalars(
+        select(UpdateNode).where(UpdateNode.update_id == run.id).order_by(UpdateNode.hostname)
+    ).all()
 
 
 def move(session: Session, who: Principal, name: str, new: RunState, why: str) -> EmergencyUpdate:
