@@ -22,6 +22,8 @@ from fleetops.api import metrics, probes, problems
 from fleetops.api.routes import audit, inventory
 from fleetops.assets import api as assets_api
 from fleetops.backends.wiring import install
+from fleetops.clustermax import api as clustermax_api
+from fleetops.clustermax import views as clustermax_views
 from fleetops.config import settings
 from fleetops.db.session import get_database
 from fleetops.deploy import api as deploy_api
@@ -73,6 +75,8 @@ ROUTERS = (
     suppliers_views.router,
     okr_api.router,
     okr_views.router,
+    clustermax_api.router,
+    clustermax_views.router,
     addons_api.router,
     addons_views.router,
     security_views.router,
