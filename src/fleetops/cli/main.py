@@ -36,6 +36,8 @@ from fleetops.cli.security import app as security_app
 from fleetops.cli.security_access import access_app, updates_app
 from fleetops.cli.security_access import incidents_app as security_incidents_app
 from fleetops.cli.sim import sim_app
+from fleetops.cli.suppliers import export as export_scorecard
+from fleetops.cli.suppliers import requirements_app, scorecard
 from fleetops.config import settings
 from fleetops.db.migrate import upgrade
 from fleetops.db.session import get_database
@@ -80,6 +82,9 @@ for sub, name in (
     (clustermax_app, "clustermax"),
 ):
     app.add_typer(sub, name=name)
+suppliers_app.command("scorecard")(scorecard)
+suppliers_app.command("export")(export_scorecard)
+suppliers_app.add_typer(requirements_app, name="requirements")
 clusters_app.command("decommission", help="Drain, wipe and release a cluster's nodes (24 h deadline).")(
     decommission_cluster
 )

@@ -10,13 +10,16 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from fleetops.api.deps import PrincipalDep, SessionDep
+from fleetops.auth.principal import Principal
 from fleetops.errors import NotFound
 from fleetops.suppliers import export, incidents, requirements
-from fleetops.suppliers.scorecard import READERS, Period, scorecards, visible_suppliers
+from fleetops.suppliers.scorecard import READERS, Period, Scorecard, scorecards, visible_suppliers
+from fleetops.suppliers.views import presales_html
 
 router = APIRouter(prefix="/api/v1/scorecards", tags=["suppliers"])
 Days = Query(30, gt=0, le=366, description="period length; the trend compares with the period before")
@@ -60,14 +63,33 @@ def cards_csv(
     return PlainTextResponse(export.as_csv(cards), media_type="text/csv")
 
 
+def _one(session: Session, principal: Principal, name: str, days: float, end: datetime | None) -> Scorecard:
+    suppliers = visible_suppliers(session, principal, name)
+    if not suppliers:
+        raise NotFound(f"supplier {name}: no such supplier")
+    return scorecards(session, suppliers, Period.ending(end, days))[0]
+
+
 @router.get("/suppliers/{name}", summary="One supplier's scorecard")
 def get_card(
     name: str, session: SessionDep, principal: PrincipalDep, days: float = Days, end: datetime | None = None
 ) -> dict[str, Any]:
-    suppliers = visible_suppliers(session, principal, name)
-    if not suppliers:
-        raise NotFound(f"supplier {name}: no such supplier")
-    return export.as_dict(scorecards(session, suppliers, Period.ending(end, days))[0])
+    return export.as_dict(_one(session, principal, name, days, end))
+
+
+@router.get("/suppliers/{name}/export.html", response_class=HTMLResponse, summary="The presales page")
+def card_html(
+    name: str, session: SessionDep, principal: PrincipalDep, days: float = Days, end: datetime | None = None
+) -> HTMLResponse:
+    return HTMLResponse(presales_html(_one(session, principal, name, days, end), days))
+
+
+@router.get("/suppliers/{name}/export.pdf", summary="The presales page as PDF (headless Chromium)")
+def card_pdf(
+    name: str, session: SessionDep, principal: PrincipalDep, days: float = Days, end: datetime | None = None
+) -> Response:
+    html = presales_html(_one(session, principal, name, days, end), days)
+    return Response(export.as_pdf(html), media_type="application/pdf")
 
 
 @router.get("/requirements", summary="Supplier Technical Requirements, newest version first")

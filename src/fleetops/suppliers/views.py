@@ -61,10 +61,17 @@ def scorecards_csv(
     return _guarded(request, who, csv)
 
 
+def presales_html(card: Scorecard, days: float) -> str:
+    """The one-page presales card, self-contained (inline styles, nothing fetched): the HTML export and
+    the page Chromium prints to PDF, for the console and the API (`fleetops suppliers export`) alike."""
+    context = {"card": card, "days": days, "thresholds": default_thresholds(), "standalone": True}
+    return templates.get_template("suppliers_card.html").render(**context)
+
+
 def _card(request: Request, who: Principal, card: Scorecard, days: float, standalone: bool) -> Any:
-    context = {"card": card, "days": days, "thresholds": default_thresholds(), "standalone": standalone}
     if standalone:
-        return templates.get_template("suppliers_card.html").render(request=request, who=who, **context)
+        return presales_html(card, days)
+    context = {"card": card, "days": days, "thresholds": default_thresholds(), "standalone": False}
     return render(request, "suppliers_card.html", who, **context)
 
 
