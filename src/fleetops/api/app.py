@@ -160,6 +160,7 @@ def create_app() -> FastAPI:
     app = App(title="fleetops", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None)
     problems.install(app)
     pages.install(app)
+    suppliers_views.install(app)  # the console's 403 page for a sales token off the scorecards
     for router in ROUTERS:
         app.include_router(router)
     _docs(app)

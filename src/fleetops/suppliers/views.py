@@ -6,19 +6,36 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from fleetops.api.deps import SessionDep
 from fleetops.auth.principal import Principal
-from fleetops.errors import FleetopsError, NotFound
+from fleetops.errors import FleetopsError, Forbidden, NotFound
 from fleetops.suppliers import export
 from fleetops.suppliers.scorecard import Period, Scorecard, scorecards, visible_suppliers
 from fleetops.suppliers.thresholds import default_thresholds
+from fleetops.web.errors import wants_page
 from fleetops.web.views import ViewerDep, render, templates
 
 router = APIRouter(include_in_schema=False)
+
+
+def install(app: FastAPI) -> None:
+    """A console page refused to its token (a sales token off the scorecards, `Principal.require_path` in
+    the console's login dependency) is the console's 403 page; the API keeps its problem+json."""
+    api_refused = app.exception_handlers[FleetopsError]
+
+    async def refused(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, Forbidden) and wants_page(request):
+            context = {"who": None, "status_code": 403, "error": exc.message, "back": "/scorecards"}
+            return templates.TemplateResponse(request, "error.html", context, status_code=403)
+        return await api_refused(request, exc)
+
+    app.add_exception_handler(Forbidden, refused)
+
+
 Days = Query(30, gt=0, le=366)
 
 

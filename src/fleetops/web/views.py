@@ -33,9 +33,11 @@ def console_principal(request: Request, db: SessionDep) -> Principal | None:
     if not token:
         return None
     try:
-        return authenticate(db, token)
+        who = authenticate(db, token)
     except Unauthenticated:
         return None
+    who.require_path(request.url.path)  # a sales token: the scorecards only (403 page elsewhere)
+    return who
 
 
 ViewerDep = Annotated[Principal | None, Depends(console_principal)]
