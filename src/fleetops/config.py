@@ -26,6 +26,7 @@ from fleetops.backends.settings import (
     Provisioner,
     Redfish,
     Remediation,
+    Updates,
 )
 from fleetops.errors import InvalidInput
 from fleetops.security.settings import Security
@@ -90,6 +91,7 @@ class Settings(BaseModel):
     remediation: Remediation = Remediation()
     assets: Assets = Assets()
     security: Security = Security()
+    updates: Updates = Updates()
 
 
 class Source:

@@ -104,6 +104,26 @@ def webhook_key(hooks: Mapping[str, SecretStr], value: str) -> str | None:
     return value if value in hooks else "default" if "default" in hooks else None
 
 
+class UpdateCommands(Section):
+    """What updates one node for an emergency update, and what proves it healthy afterwards. Each word
+    of the command is filled after splitting, so a placeholder is always one argument, never shell."""
+
+    update: str = Field(description="Updates a node, e.g. 'patch-node {hostname} {bulletin}' ({cluster} too)")
+    qualify: str = Field(description="Exits 0 when the updated node is healthy, e.g. 'qualify {hostname}'")
+    timeout_s: float = Field(default=3600.0, gt=0, description="How long one command may run")
+
+
+class Updates(Section):
+    """Emergency updates' commands: a cluster's own, else the default; with neither, its nodes wait at
+    their first step, saying which setting is missing, and none is drained."""
+
+    default: UpdateCommands | None = None
+    clusters: dict[str, UpdateCommands] = Field(default={}, description="Commands per cluster name")
+
+    def commands(self, cluster: str) -> UpdateCommands | None:
+        return self.clusters.get(cluster) or self.default
+
+
 class Deploy(Section):
     hardening_results: str = Field(
         default="var/hardening", description="Where hardening scans leave <hostname>.json|.yaml"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import shlex
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,8 @@ from fleetops.remediation import engine as remediation_engine
 from fleetops.remediation.executors import AgentGpuReset, Executors, RedfishPower
 from fleetops.remediation.notices import PortNotices
 from fleetops.remediation.steps import Timing
+from fleetops.security.updates import engine as updates_engine
+from fleetops.security.updates.hooks import CommandHook, UpdateHook
 
 log = logging.getLogger("fleetops.backends")
 
@@ -159,6 +161,21 @@ def decommission_hooks(settings: Settings, schedulers: Schedulers) -> decommissi
     return decommission.Hooks(drain, Wipe(settings.deploy.wipe) if settings.deploy.wipe else no_wipe)
 
 
+def update_hooks(settings: Settings) -> Callable[[str], UpdateHook]:
+    """Emergency updates' hook per cluster: its `[fleetops.updates]` commands, else the default's."""
+
+    def hook(cluster: str) -> UpdateHook:
+        chosen = settings.updates.commands(cluster)
+        if chosen is None:
+            raise NotConfigured(
+                f"cluster {cluster}: no update commands ([fleetops.updates.clusters.{cluster}] or "
+                "[fleetops.updates.default])"
+            )
+        return CommandHook(chosen.update, chosen.qualify, cluster, chosen.timeout_s)
+
+    return hook
+
+
 def install(settings: Settings, database: Database) -> None:
     """Install the real backends for this process's worker and API (unless simulating: the demo)."""
     if settings.simulate:
@@ -171,3 +188,4 @@ def install(settings: Settings, database: Database) -> None:
         remediation_engine.Engine(executors(settings, database, schedulers), timing=timing(settings))
     )
     decommission.use_hooks(decommission_hooks(settings, schedulers))
+    updates_engine.use_engine(updates_engine.Engine(schedulers, update_hooks(settings)))

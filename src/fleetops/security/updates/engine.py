@@ -2,8 +2,9 @@
 
 One `tick()`: admit waiting nodes up to the blast-radius cap, claim every working node with a lease,
 run one step each with no transaction open (drain and resume through the cluster's scheduler, update
-and qualify through the hook), then write states and history together for the rows still held. A
-failure leaves its node drained and pauses the run: nodes already out finish, no new node is drained.
+and qualify through the cluster's hook), then write states and history together for the rows still
+held. A failure leaves its node drained and pauses the run: nodes already out finish, no new node is
+drained. Runs pause and complete through their own table (`fsm.move_run`), like a person's moves.
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ WAIT_S = 30.0
 
 @dataclass
 class Engine:
-    schedulers: Callable[[str, str], Scheduler]
-    hook: UpdateHook
+    schedulers: Callable[[str, str], Scheduler]  # (cluster, orchestrator) → its scheduler
+    hooks: Callable[[str], UpdateHook]  # cluster → what updates and qualifies its nodes
     owner: str = field(default_factory=lambda: f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}")
     ticks: int = 0
 
@@ -65,11 +66,12 @@ class Engine:
         try:
             scheduler = self.schedulers(row["cluster"], row["orchestrator"])
             if step is Step.DRAINING:
+                self.hooks(row["cluster"])  # no update commands: wait here, not drained for nothing
                 scheduler.drain(row["hostname"], f"emergency update {row['update']}: {row['bulletin']}")
             elif step is Step.UPDATING:
-                self.hook.update(row["hostname"], row["bulletin"])
+                self.hooks(row["cluster"]).update(row["hostname"], row["bulletin"])
             elif step is Step.QUALIFYING:
-                self.hook.qualify(row["hostname"])
+                self.hooks(row["cluster"]).qualify(row["hostname"])
             elif step is Step.RESUMING:
                 scheduler.resume(row["hostname"])
         except NotConfigured as missing:  # waits at its step, saying why; never a failure
@@ -187,33 +189,30 @@ def _audit(session: Session, history: list[dict[str, Any]]) -> None:
 def _follow(session: Session, written: list[fsm.Work]) -> None:
     """Audit each move, pause a run at its first failure, complete a run whose nodes are all done."""
     _audit(session, [m.row() for w in written for m in w.transitions])
-    now = clock.now()
+    # Each run's row is locked first (PostgreSQL), so two workers never both move it.
+    runs = {
+        update_id: session.get(EmergencyUpdate, update_id, with_for_update=True, populate_existing=True)
+        for update_id in sorted({w.row["update_id"] for w in written})
+    }
     for work in written:
-        if any(m.to_state is Step.FAILED for m in work.transitions):
-            session.execute(
-                update(EmergencyUpdate)
-                .where(EmergencyUpdate.id == work.row["update_id"], EmergencyUpdate.state == RunState.RUNNING)
-                .values(
-                    state=RunState.PAUSED,
-                    reason=f"{work.row['hostname']}: {work.row['last_error']}",
-                    updated_at=now,
-                )
+        run = runs[work.row["update_id"]]
+        failed = any(m.to_state is Step.FAILED for m in work.transitions)
+        if failed and run is not None and run.state is RunState.RUNNING:
+            fsm.move_run(
+                session, run, RunState.PAUSED, ACTOR, f"{work.row['hostname']}: {work.row['last_error']}"
             )
-    for update_id in {w.row["update_id"] for w in written}:
+    for update_id, run in runs.items():
         left = session.scalar(
             select(func.count()).where(UpdateNode.update_id == update_id, UpdateNode.state != Step.DONE)
         )
-        if left == 0:
-            session.execute(
-                update(EmergencyUpdate)
-                .where(EmergencyUpdate.id == update_id)
-                .values(state=RunState.COMPLETED, finished_at=now, updated_at=now)
-            )
+        if left == 0 and run is not None and run.state is not RunState.COMPLETED:
+            fsm.move_run(session, run, RunState.COMPLETED, ACTOR, "every node updated and back in service")
 
 
 def simulated() -> Engine:
     fake = FakeScheduler()
-    return Engine(lambda cluster, orchestrator: fake, FakeHook())
+    hook = FakeHook()
+    return Engine(lambda cluster, orchestrator: fake, lambda cluster: hook)
 
 
 INSTALLED: Installed[Engine] = Installed("security-updates", simulated)

@@ -1,8 +1,11 @@
-"""A node's emergency update as data: one transition table; `Work` carries one claimed row through a
-tick and records each move, so the lease queue writes state and history together.
+"""An emergency update as data: the run's transition table with the one `move_run` every change of a
+run goes through (a person's start, pause and resume, the engine's pause on a failure and completion),
+and each node's table; `Work` carries one claimed row through a tick and records each move, so the
+lease queue writes state and history together.
 
-pending → draining → updating → qualifying → resuming → done; any working step → failed, where the
-node stays drained (it is out of service and unproven) until a person looks.
+Run: planned → running ⇄ paused; running or paused → completed once every node is done.
+Node: pending → draining → updating → qualifying → resuming → done; any working step → failed, where
+the node stays drained (it is out of service and unproven) until a person looks.
 """
 
 from __future__ import annotations
@@ -11,8 +14,43 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from fleetops import clock
+from fleetops.audit.service import Change, record
 from fleetops.errors import InvalidTransition
-from fleetops.security.updates.choices import Step
+from fleetops.security.updates.choices import RunState, Step
+from fleetops.security.updates.models import EmergencyUpdate
+
+R = RunState
+RUN_TRANSITIONS: dict[RunState, frozenset[RunState]] = {
+    R.PLANNED: frozenset({R.RUNNING}),
+    R.RUNNING: frozenset({R.PAUSED, R.COMPLETED}),
+    R.PAUSED: frozenset({R.RUNNING, R.COMPLETED}),
+    R.COMPLETED: frozenset(),
+}
+
+
+def move_run(session: Session, run: EmergencyUpdate, new: RunState, actor: str, why: str) -> None:
+    """The only way a run's state changes: checked against the table, dated, and audited."""
+    old = R(run.state)
+    if new not in RUN_TRANSITIONS[old]:
+        options = ", ".join(sorted(s.value for s in RUN_TRANSITIONS[old])) or "none (final)"
+        raise InvalidTransition(
+            f"emergency update {run.name}: field state: {old.value} → {new.value} is not allowed "
+            f"(from {old.value}: {options})"
+        )
+    now = clock.now()
+    run.state, run.updated_at = new, now
+    if old is R.PLANNED:
+        run.started_at = now
+    if new is R.PAUSED:
+        run.reason = why
+    if new is R.COMPLETED:
+        run.finished_at = now
+    changes = {"state": [old.value, new.value], "why": why}
+    record(session, actor, Change("security_update.move", "security_update", run.name, changes))
+
 
 S = Step
 PIPELINE = (S.PENDING, S.DRAINING, S.UPDATING, S.QUALIFYING, S.RESUMING, S.DONE)

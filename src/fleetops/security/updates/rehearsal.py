@@ -93,7 +93,7 @@ def rehearse(
         name = f"rehearsal-{cluster}"
         service.plan(session, SYSTEM, name, cluster, BULLETIN, pct)
         service.move(session, SYSTEM, name, RunState.RUNNING, "rehearsal of the emergency update procedure")
-    engine, ticks = Engine(lambda c, o: scheduler, hook), 0
+    engine, ticks = Engine(lambda c, o: scheduler, lambda c: hook), 0
     while engine.tick(database):
         ticks += 1
     with database.transaction() as session:

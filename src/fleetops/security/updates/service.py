@@ -1,7 +1,8 @@
 """Emergency update use-cases: plan one over a cluster's nodes in service, start, pause, resume, read.
 
-The run's states are a small table too: planned → running ⇄ paused → completed (the engine completes a
-run when every node is done, and pauses it at the first failure).
+The run's states are a table too (`fsm.RUN_TRANSITIONS`): planned → running ⇄ paused → completed; the
+engine completes a run when every node is done and pauses it at the first failure, through the same
+`fsm.move_run` as a person.
 """
 
 from __future__ import annotations
@@ -14,27 +15,20 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from fleetops import clock
 from fleetops.audit.service import Change, record
 from fleetops.auth.choices import Role
 from fleetops.auth.principal import Principal
-from fleetops.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from fleetops.errors import Conflict, InvalidInput, NotFound
 from fleetops.inventory.choices import NodeState
 from fleetops.inventory.kinds import KINDS
 from fleetops.inventory.models import Cluster, Node
 from fleetops.inventory.scope import visible
 from fleetops.inventory.service import find
+from fleetops.security.updates import fsm
 from fleetops.security.updates.choices import RunState
 from fleetops.security.updates.models import EmergencyUpdate, UpdateNode, UpdateStep
 
-R = RunState
 WRITERS = (Role.ADMIN, Role.OPERATOR, Role.SECURITY)
-TRANSITIONS = {
-    R.PLANNED: frozenset({R.RUNNING}),
-    R.RUNNING: frozenset({R.PAUSED}),
-    R.PAUSED: frozenset({R.RUNNING}),
-    R.COMPLETED: frozenset(),
-}
 
 
 def plan(
@@ -95,25 +89,10 @@ def nodes(session: Session, run: EmergencyUpdate) -> Sequence[UpdateNode]:
 
 
 def move(session: Session, who: Principal, name: str, new: RunState, why: str) -> EmergencyUpdate:
-    """start (planned → running), pause, resume (paused → running); audited."""
+    """start (planned → running), pause, resume (paused → running), through the run's table."""
     who.require(*WRITERS)
     run = get(session, who, name)
-    old = R(run.state)
-    if new not in TRANSITIONS[old]:
-        raise InvalidTransition(
-            f"emergency update {name}: field state: {old.value} → {new.value} is not allowed"
-        )
-    run.state = new
-    run.reason = why or run.reason
-    if old is R.PLANNED:
-        run.started_at = clock.now()
-    record(
-        session,
-        who.actor,
-        Change(
-            "security_update.move", "security_update", name, {"state": [old.value, new.value], "why": why}
-        ),
-    )
+    fsm.move_run(session, run, new, who.actor, why)
     return run
 
 
