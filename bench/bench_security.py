@@ -1,7 +1,8 @@
 """Security benchmarks: 1,000 host reports × 300 findings imported (SQLite and PostgreSQL), a day-2
 re-import, and the affected-nodes query at 10,000 nodes.
 
-Run: `make bench` (starts a throwaway PostgreSQL), or `python bench/bench_security.py` for SQLite only.
+Run: `make bench` (starts a throwaway PostgreSQL), or `python bench/bench_security.py [imports|affected]`
+for SQLite only.
 Baselines in the same process: parsing the same files alone, and a bare insert of the same rows.
 """
 
@@ -15,26 +16,32 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
+from typing import cast
 
-from sqlalchemy import delete, text
+from sqlalchemy import Table, delete, select, text
 
+from fleetops import clock
 from fleetops.auth.principal import SYSTEM
 from fleetops.db import bulk
 from fleetops.db.migrate import upgrade
 from fleetops.db.session import Database, use_database
 from fleetops.inventory.apply import apply_document
+from fleetops.inventory.models import Node
 from fleetops.inventory.schemas import Document
-from fleetops.security.choices import Scanner
+from fleetops.security.affected import Bulletin, assess
+from fleetops.security.choices import AssetKind, Component, Scanner, Severity
 from fleetops.security.importers import trivy
 from fleetops.security.imports import Offered, import_file
-from fleetops.security.models import SecurityFinding
-from fleetops.security.reconcile import TABLE
+from fleetops.security.models import NodeSoftware, SecurityFinding, SecurityImport
+from fleetops.security.parsed import Item
+from fleetops.security.reconcile import TABLE, Asset, finding_row
 from fleetops.sim.fleet import generate
 
 warnings.filterwarnings("ignore")
 HOSTS = int(os.environ.get("BENCH_HOSTS", "1000"))
 FINDINGS = int(os.environ.get("BENCH_FINDINGS", "300"))
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
+AFFECTED_NODES = int(os.environ.get("BENCH_AFFECTED_NODES", "10000"))
 
 
 def report(host: int, day: int = 0) -> bytes:
@@ -124,15 +131,92 @@ def _bare_insert(database: Database, rows: list[dict[str, object]]) -> float:
     return elapsed
 
 
+def bench_affected(name: str, url: str, nodes: int = AFFECTED_NODES) -> None:
+    """The bulletin assessment at `nodes` nodes: 5 inventory rows and 10 Trivy findings a node."""
+    database = fresh(url)
+    use_database(database)
+    with database.transaction() as session:
+        apply_document(session, "bench", Document.model_validate(generate(nodes=nodes)))
+        ids = dict(session.execute(select(Node.hostname, Node.id)).all())
+    now = clock.now()
+    software_rows, finding_rows, import_rows = [], [], []
+    for n, (host, node_id) in enumerate(sorted(ids.items())):
+        for component, entry, version in (
+            ("gpu_driver", "nvidia", f"550.{54 + n % 80}.15"),
+            ("kernel", "linux", f"6.1.0-{n % 30}-amd64"),
+            ("bmc", "BMC", f"1.{n % 20}.2"),
+            ("bios", "BIOS", f"2.{n % 9}.1"),
+            ("vbios", "HGX_FW_GPU_SXM_1", f"96.00.{n % 99:02d}.00.01"),
+        ):
+            software_rows.append(
+                {
+                    "node_id": node_id,
+                    "component": component,
+                    "name": entry,
+                    "version": version,
+                    "source": "bench",
+                    "seen_at": now,
+                    "checked_at": now,
+                }
+            )
+        import_rows.append(
+            {
+                "received_at": now,
+                "actor": "bench",
+                "scanner": "trivy",
+                "filename": f"{host}.json",
+                "outcome": "accepted",
+                "detail": "",
+                "asset_kind": "node",
+                "asset": host,
+                "node_id": node_id,
+                **dict.fromkeys(("findings", "opened", "closed", "reopened"), 0),
+            }
+        )
+        for i in range(10):
+            package = "openssl" if i == 0 and n % 4 == 0 else f"pkg{(n + i) % 200}"
+            item = Item(f"CVE-2026-{(n + i) % 5000:05d}", "bench", Severity.HIGH, package, f"3.0.{n % 15}-1")
+            finding_rows.append(
+                finding_row(Asset(AssetKind.NODE, host, node_id), Scanner.TRIVY, item, now, None)
+            )
+    with database.engine.begin() as conn:
+        bulk.insert(conn, cast(Table, NodeSoftware.__table__), software_rows)
+        bulk.insert(conn, cast(Table, SecurityImport.__table__), import_rows)
+        bulk.insert(conn, TABLE, finding_rows)
+    bulletins = {
+        "BMC firmware <1.10.0": Bulletin(component=Component.BMC, versions="<1.10.0"),
+        "openssl <3.0.13-1~deb12u1": Bulletin(package="openssl", versions="<3.0.13-1~deb12u1"),
+        "CVE-2026-00042": Bulletin(cve="CVE-2026-00042"),
+    }
+    for label, bulletin in bulletins.items():
+        samples, found = [], {}
+        for _ in range(5):
+            began = time.perf_counter()
+            with database.transaction() as session:
+                found = assess(session, SYSTEM, bulletin)
+            samples.append(time.perf_counter() - began)
+        print(
+            f"  {name}: affected by {label} at {nodes} nodes: {found['affected_count']} affected, "
+            f"{found['unknown_count']} unknown; median {statistics.median(samples) * 1000:.0f} ms "
+            f"(max {max(samples) * 1000:.0f} ms of 5)"
+        )
+    database.dispose()
+
+
 def main() -> None:
     print(f"bench_security ({os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f})")
     hosts = [node["hostname"] for node in generate(nodes=HOSTS)["nodes"]]
-    with tempfile.TemporaryDirectory() as tmp:
-        bench_imports("SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}", hosts)
     postgres = os.environ.get("FLEETOPS_TEST_POSTGRES_URL")
-    if postgres:
-        bench_imports("PostgreSQL", postgres, hosts)
-    else:
+    with tempfile.TemporaryDirectory() as tmp:
+        if "affected" in sys.argv[1:] or len(sys.argv) == 1:
+            bench_affected("SQLite", f"sqlite:///{Path(tmp) / 'affected.db'}")
+            if postgres:
+                bench_affected("PostgreSQL", postgres)
+        if "imports" in sys.argv[1:] or len(sys.argv) == 1:
+            bench_imports("SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}", hosts)
+            if postgres:
+                bench_imports("PostgreSQL", postgres, hosts)
+    if not postgres:
         print("  PostgreSQL: skipped (run through `make bench` or scripts/testbed.sh)", file=sys.stderr)
 
 

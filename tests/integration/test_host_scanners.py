@@ -1,10 +1,12 @@
 """The real host scanners, run once per session through the agent's own code (`agent.scans.run_scanner`):
 Debian's OpenSCAP with the SSG CIS Level 1 server profile (~24 s here, every rule `notapplicable`: the
-profile targets Ubuntu) and Lynis `--quick` (~49 s). Their real files are imported through the API;
+profile targets Ubuntu) and Lynis `--quick` (~49 s). Their real files are imported through the API (the
+Lynis one also gives the node's kernel to the software inventory);
 Trivy is not installable here, so the agent reports it absent."""
 
 from __future__ import annotations
 
+import platform
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,6 +51,11 @@ def test_lynis_report_is_imported(
     )
     assert answer.status_code == 201, answer.text
     assert 0 < answer.json()["findings"] <= len(lines)
+    software = client.get("/api/v1/security/software/a000", headers=tokens["viewer"]).json()
+    kernels = [
+        (row["name"], row["version"], row["source"]) for row in software if row["component"] == "kernel"
+    ]
+    assert kernels == [("linux", platform.release(), "lynis")]  # the real Lynis's uname -r, stored
     again = client.post(
         "/api/v1/security/imports", params=params, content=path.read_bytes(), headers=tokens["operator"]
     )

@@ -45,3 +45,16 @@ def test_a_refused_file_is_one_stderr_line_naming_it(fleet: Database, remote_cli
         "error: kube-bench-alpha.json: /Controls/0/tests/0/results/0/status: status '??' is not one of "
         "ERRO, FAIL, INFO, MANU, PASS, SKIP, WARN"
     )
+
+
+def test_affected_names_the_nodes_and_the_unknown(fleet: Database, remote_cli: object) -> None:  # noqa: F811
+    path = str(FIXTURES / "trivy-rootfs.json")
+    assert fleetops("security", "import", path, "--scanner", "trivy", "--host", "a000").exit_code == 0
+    shown = fleetops("security", "affected", "--cve", "CVE-2024-6387")
+    assert shown.exit_code == 0, shown.stderr
+    assert "a000" in shown.stdout
+    assert "1 of 6 nodes affected (range any); 5 unknown (no source has described them)" in shown.stdout
+    refused = fleetops("security", "affected", "--component", "bmc", "--range", "1.0")
+    assert refused.exit_code == 2 and "field range: bound 1 '1.0'" in refused.stderr
+    listed = json.loads(fleetops("security", "software", "a000", "--json").stdout)
+    assert listed == []

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 from fleetops.adapters.pagerduty.client import PagerDutyClient
+from fleetops.adapters.redfish.bmcs import Bmcs
 from fleetops.adapters.slack.client import SlackClient
 from fleetops.alerts.notify import jira_client
 from fleetops.alerts.policy import RoutingTree, default_routes
@@ -42,6 +43,7 @@ from fleetops.remediation import engine as remediation_engine
 from fleetops.remediation.executors import AgentGpuReset, Executors, RedfishPower
 from fleetops.remediation.notices import PortNotices
 from fleetops.remediation.steps import Timing
+from fleetops.security import firmware
 from fleetops.security.updates import engine as updates_engine
 from fleetops.security.updates.hooks import CommandHook, UpdateHook
 
@@ -189,3 +191,4 @@ def install(settings: Settings, database: Database) -> None:
     )
     decommission.use_hooks(decommission_hooks(settings, schedulers))
     updates_engine.use_engine(updates_engine.Engine(schedulers, update_hooks(settings)))
+    firmware.use_reader(Bmcs(BmcLogin(settings.redfish, database)))

@@ -103,3 +103,63 @@ def accept(
         "POST", f"/security/findings/{finding}/accept", json={"until": until, "reason": reason}
     )
     console.print(f"finding {finding}: accepted until {answer['accepted_until']} by {answer['accepted_by']}")
+
+
+@app.command("affected")
+@remote
+def affected(
+    fleet: Client,
+    cve: str | None = typer.Option(None, help="A CVE: nodes with its finding not fixed"),
+    package: str | None = typer.Option(None, help="A package: nodes whose installed version is in --range"),
+    component: str | None = typer.Option(None, help="kernel, gpu_driver, vbios, bmc, bios or firmware"),
+    name: str | None = typer.Option(None, help="One entry of the component (its Redfish Id)"),
+    versions: str = typer.Option("", "--range", help="Affected versions, e.g. '>=3.0.0,<3.0.13-1~deb12u1'"),
+    scheme: str | None = typer.Option(None, help="debian (packages' default) or dotted (components')"),
+    cluster: str | None = typer.Option(None, help="Only this cluster's nodes"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Which nodes a bulletin affects (the embargo impact assessment), and which no source has described."""
+    params = {"cve": cve, "package": package, "component": component, "name": name, "range": versions or None}
+    params |= {"scheme": scheme, "cluster": cluster}
+    answer = fleet.session.json(
+        "GET", "/security/affected", params={k: v for k, v in params.items() if v is not None}
+    )
+    if as_json:
+        return emit_json(answer)
+    rows = [
+        {
+            "hostname": node["hostname"],
+            "cluster": node["cluster"] or "",
+            "state": node["state"],
+            "why": "; ".join(_why(w) for w in node["why"]),
+        }
+        for node in answer["affected"]
+    ]
+    table(rows, ["hostname", "cluster", "state", "why"], title="affected nodes")
+    console.print(
+        f"{answer['affected_count']} of {answer['nodes_considered']} nodes affected "
+        f"(range {answer['bulletin']['range']}); "
+        f"{answer['unknown_count']} unknown (no source has described them)"
+    )
+
+
+def _why(why: dict[str, Any]) -> str:
+    if why["by"] == "finding":
+        return f"{why['check']} {why['package']} {why['installed_version'] or ''}".strip()
+    return f"{why['by']} {why['name']} {why['version']}"
+
+
+@app.command("software")
+@remote
+def node_software(
+    fleet: Client, hostname: str = typer.Argument(..., help="The node"), as_json: bool = JsonOption
+) -> None:
+    """What a node runs: kernel, GPU driver, VBIOS, BMC and BIOS firmware, and since when."""
+    rows = fleet.session.json("GET", f"/security/software/{hostname}")
+    if as_json:
+        return emit_json(rows)
+    table(
+        rows,
+        ["component", "name", "version", "source", "seen_at", "checked_at"],
+        title=f"{hostname} software",
+    )

@@ -39,6 +39,7 @@ from fleetops.health.models import (
     HealthReport,
 )
 from fleetops.health.state import Sighting, fold
+from fleetops.security import software
 from fleetops.wire import MAX_BATCH, NodeReport, batch_decoder, report_decoder, validation_message
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
@@ -308,6 +309,9 @@ def _store(
     resets = [(s.node_id, reset) for _, _, s, _, r in accepted for reset in r.gpu_resets]
     if resets:
         closed |= requests.store_resets(session, resets, received_at)
+    drivers = [(s.node_id, r.driver_version) for _, _, s, _, r in accepted if r.driver_version]
+    if drivers:
+        software.observe_drivers(session, drivers, received_at)
     if accepted:
         sightings = [sight for _, _, sight, _, _ in accepted]
         verdicts = fold(session, sightings, inventory.gpu_ids, received_at, inventory.before)

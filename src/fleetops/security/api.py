@@ -4,7 +4,7 @@ No `from __future__ import annotations`: FastAPI must see the dependency types t
 """
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
@@ -14,8 +14,8 @@ from fleetops import clock
 from fleetops.api.deps import PrincipalDep, SessionDep
 from fleetops.db.session import get_database
 from fleetops.errors import InvalidInput
-from fleetops.security import hardening, measures, service
-from fleetops.security.choices import Scanner
+from fleetops.security import affected, hardening, measures, service, software
+from fleetops.security.choices import Component, Scanner
 from fleetops.security.imports import Offered, import_file, record_absence
 
 router = APIRouter(prefix="/api/v1/security", tags=["security"])
@@ -108,3 +108,32 @@ def dashboard(db: SessionDep, who: PrincipalDep) -> dict[str, Any]:
 @router.get("/freshness")
 def freshness(db: SessionDep, who: PrincipalDep) -> list[dict[str, Any]]:
     return service.freshness(db, who)
+
+
+@router.get("/affected")
+def affected_nodes(
+    db: SessionDep,
+    who: PrincipalDep,
+    cve: str | None = Query(None, max_length=200, description="Nodes with this CVE's finding not fixed"),
+    package: str | None = Query(
+        None, max_length=200, description="Nodes whose installed package is in range"
+    ),
+    component: Annotated[
+        Component | None, Query(description="kernel, gpu_driver, vbios, bmc, bios or firmware")
+    ] = None,
+    name: str | None = Query(None, max_length=200, description="One entry of the component (its Redfish Id)"),
+    versions: str = Query("", alias="range", max_length=500, description="Affected versions: >=1.0,<1.2.3"),
+    scheme: Annotated[
+        Literal["debian", "dotted"] | None, Query(description="Version order (default: debian for packages)")
+    ] = None,
+    cluster: str | None = None,
+) -> dict[str, Any]:
+    """The embargo impact assessment: affected nodes with why, and the nodes no source has described."""
+    bulletin = affected.Bulletin(cve, package, component, name, versions, scheme, cluster)
+    return affected.assess(db, who, bulletin)
+
+
+@router.get("/software/{hostname}")
+def node_software(hostname: str, db: SessionDep, who: PrincipalDep) -> list[dict[str, Any]]:
+    """What the node runs: kernel, GPU driver, VBIOS, BMC and BIOS firmware, with when each was seen."""
+    return software.node_software(db, who, hostname)

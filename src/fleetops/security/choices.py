@@ -44,3 +44,14 @@ class ImportOutcome(Choice):
     UNCHANGED = "unchanged", "Unchanged (same file)", "grey"
     REJECTED = "rejected", "Rejected", "red"
     ABSENT = "absent", "Scanner absent", "orange"
+
+
+class Component(Choice):
+    """What a node runs, as the software and firmware inventory files it (`node_software.component`)."""
+
+    KERNEL = "kernel", "Kernel", "blue"
+    GPU_DRIVER = "gpu_driver", "GPU driver", "green"
+    VBIOS = "vbios", "GPU VBIOS", "green"
+    BMC = "bmc", "BMC firmware", "blue"
+    BIOS = "bios", "BIOS / UEFI firmware", "blue"
+    FIRMWARE = "firmware", "Other firmware", "grey"

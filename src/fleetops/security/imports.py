@@ -23,8 +23,8 @@ from fleetops.db.session import Database, sqlite_write_lock
 from fleetops.errors import Forbidden, NotFound
 from fleetops.inventory.kinds import KINDS
 from fleetops.inventory.service import find
-from fleetops.security import freshness
-from fleetops.security.choices import AssetKind, ImportOutcome, Scanner
+from fleetops.security import freshness, software
+from fleetops.security.choices import AssetKind, Component, ImportOutcome, Scanner
 from fleetops.security.importers import PARSERS
 from fleetops.security.models import SecurityImport
 from fleetops.security.parsed import ImportRefused, Report
@@ -105,6 +105,9 @@ def _store(session: Session, who: Principal, offered: Offered) -> dict[str, Any]
     row.opened, row.closed, row.reopened = changes.opened, changes.closed, changes.reopened
     if asset.node_id is not None:
         freshness.scanned(session, asset.node_id)
+        if report.kernel:
+            seen = software.Version(asset.node_id, Component.KERNEL, software.KERNEL, report.kernel, "lynis")
+            software.observe(session, [seen], row.received_at)
     return {
         "outcome": row.outcome.value,
         "import_id": row.id,

@@ -59,7 +59,7 @@ class SecurityFinding(Base):
     asset: Mapped[str] = mapped_column(String(300))
     scanner: Mapped[Scanner] = mapped_column(enum_type(Scanner))
     check_id: Mapped[str] = mapped_column(String(200), index=True)
-    package: Mapped[str] = mapped_column(String(200), default="")
+    package: Mapped[str] = mapped_column(String(200), default="", index=True)
     node_id: Mapped[int | None] = mapped_column(ForeignKey("node.id", ondelete="CASCADE"), index=True)
     cluster_id: Mapped[int | None] = mapped_column(ForeignKey("cluster.id", ondelete="SET NULL"), index=True)
     title: Mapped[str] = mapped_column(String(500))
@@ -79,7 +79,12 @@ class SecurityFinding(Base):
 
 
 class NodeSoftware(Base):
-    """One component a node runs (kernel, GPU driver, VBIOS, BMC or BIOS firmware) and its version."""
+    """One component a node runs (kernel, GPU driver, VBIOS, BMC or BIOS firmware) and its version.
+
+    `seen_at` is when this version was first seen (a change of version resets it), `checked_at` when a
+    source last confirmed it: the driver on the agent's reports, the kernel on Lynis scans, firmware on
+    the BMC's inventory. `component` holds `choices.Component` values.
+    """
 
     __tablename__ = "node_software"
     __table_args__ = (
@@ -93,3 +98,4 @@ class NodeSoftware(Base):
     version: Mapped[str] = mapped_column(String(200))
     source: Mapped[str] = mapped_column(String(32))
     seen_at: Mapped[datetime]
+    checked_at: Mapped[datetime | None]

@@ -49,6 +49,7 @@ class Report:
     profile: str | None = None
     rules_pass: int | None = None
     rules_applicable: int | None = None
+    kernel: str | None = None  # the kernel release the scan saw (Lynis `linux_kernel_release`)
 
     def add(self, item: Item) -> None:
         """A key stated twice (one package in two lockfiles, one Lynis test twice) is one finding."""

@@ -22,7 +22,7 @@ from fleetops.deploy import engine as deploy_engine
 from fleetops.health import coverage
 from fleetops.pipeline import handoff
 from fleetops.remediation import engine as remediation_engine
-from fleetops.security import freshness
+from fleetops.security import firmware, freshness
 from fleetops.security.access import requests as access_requests
 from fleetops.security.updates import engine as security_updates
 from fleetops.sim.live import CYCLE, LiveFleet
@@ -60,6 +60,7 @@ TASKS: list[Task] = [
     Task("remediation.tick", 2.0, remediation_engine.tick),
     Task("audit.purge", 3600.0, purge_audit),
     Task("security.freshness", 300.0, freshness.tick),
+    Task("security.firmware", 60.0, firmware.tick),
     Task("access.expire", 60.0, access_requests.expire_due),
     Task("security.updates.tick", 1.0, security_updates.tick),
 ]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from fleetops.adapters.redfish.firmware import Firmware
 
 # ComputerSystem.Reset types fleetops uses (DMTF Redfish schema, ResetType).
 ON, FORCE_OFF, GRACEFUL_SHUTDOWN = "On", "ForceOff", "GracefulShutdown"
@@ -63,3 +66,9 @@ class VirtualMediaControl(PowerControl, Protocol):
     def eject_media(self, media: VirtualMedia) -> None: ...
 
     def boot_override(self, system: str) -> tuple[str, str]: ...
+
+
+class FirmwareInventory(PowerControl, Protocol):
+    """A BMC that can say what firmware its system runs (`adapters.redfish.firmware`)."""
+
+    def firmware(self, system: str) -> list[Firmware]: ...

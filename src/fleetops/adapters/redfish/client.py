@@ -1,4 +1,5 @@
-"""Redfish over httpx: one-time boot override, ComputerSystem.Reset, power state, health, virtual media.
+"""Redfish over httpx: one-time boot override, ComputerSystem.Reset, power state, health, virtual media,
+firmware inventory.
 
 Errors become `ExternalError` with the BMC's own message; 429, 5xx and transport failures are
 retryable, other 4xx are not (a wrong system id or a refused reset type does not fix itself).
@@ -11,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from fleetops.adapters.redfish import FORCE_RESTART, ON, POWER_CYCLE, VirtualMedia
+from fleetops.adapters.redfish import FORCE_RESTART, ON, POWER_CYCLE, VirtualMedia, firmware
 from fleetops.errors import ExternalError
 
 SYSTEMS = "/redfish/v1/Systems"
@@ -81,6 +82,13 @@ class RedfishClient:
 
     def system(self, system: str) -> dict[str, Any]:
         return self._request("GET", self._path(system)).json()
+
+    def get(self, path: str) -> dict[str, Any]:
+        return dict(self._request("GET", path).json())
+
+    def firmware(self, system: str) -> list[firmware.Firmware]:
+        """What firmware the BMC says the system runs (`adapters.redfish.firmware`)."""
+        return firmware.read(self.get, self._path(system))
 
     def power_state(self, system: str) -> str:
         return str(self.system(system).get("PowerState", "Unknown"))

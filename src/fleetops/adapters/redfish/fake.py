@@ -20,6 +20,7 @@ from fleetops.adapters.redfish import (
     ONCE,
     VirtualMedia,
 )
+from fleetops.adapters.redfish.firmware import Firmware
 from fleetops.errors import ExternalError
 
 
@@ -33,6 +34,7 @@ class FakeSystem:
     resets: list[str] = field(default_factory=list)
     managed_by: list[str] = field(default_factory=list)
     booted: list[str] = field(default_factory=list)  # the override each boot used ("" for none)
+    firmware: list[Firmware] = field(default_factory=list)
 
 
 @dataclass
@@ -152,6 +154,9 @@ class FakeRedfish:
 
     def managers(self, system: str) -> list[str]:
         return list(self._get(system).managed_by)
+
+    def firmware(self, system: str) -> list[Firmware]:
+        return list(self._get(system).firmware)
 
     def virtual_media(self, resource: str) -> list[VirtualMedia]:
         self.calls += 1

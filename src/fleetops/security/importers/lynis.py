@@ -3,7 +3,7 @@
 `warning[]` lines are Medium findings, `suggestion[]` lines Low ones, each `TEST-ID|text|details|solution|`;
 the details (a file, a package), or without details the text, tell apart two findings of one test. A
 file without the closing `report_datetime_end` was cut short and is refused whole rather than read as
-"fewer warnings".
+"fewer warnings". `linux_kernel_release` (uname -r) is the node's kernel for the software inventory.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ def parse(data: bytes, filename: str) -> Report:
         seen.setdefault(key, number)
         if key == "hostname":
             report.host, report.host_where = value.strip() or None, f"line {number} (hostname)"
+        elif key == "linux_kernel_release":
+            report.kernel = value.strip()[:200] or None
         elif key in LISTS:
             report.add(_item(value, LISTS[key], filename, number))
     version = next(
