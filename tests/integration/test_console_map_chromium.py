@@ -14,7 +14,7 @@ def test_the_single_bad_gpu_of_a_2000_node_fleet_shows_above_the_fold(browser, t
     with quiet_server(tmp_path, lambda db: simulated_fleet(db, 2000, bad=700)) as (server, hosts):
         page, errors = watched_page(browser, server)
         page.wait_for_load_state("networkidle")
-        assert page.inner_text("h1").startswith("Fleet 2,000 nodes · 16,000 GPUs")
+        assert page.inner_text("h1").startswith("Fleet overview 2,000 nodes · 16,000 GPUs")
         cell = page.locator(f'#health-map [data-node="{hosts[700]}"]')
         box = cell.bounding_box()
         assert box is not None and box["width"] >= 5 and box["height"] >= 4

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 # More racks than this and the boxes become pods: a 1440 px screen holds ~1,500 rack boxes above the fold.
 MAX_RACK_BOXES = 1500
@@ -67,8 +68,7 @@ class Place:
     rack: str
 
 
-@dataclass(frozen=True, slots=True)
-class Cell:
+class Cell(NamedTuple):
     rack_id: int
     hostname: str
     colour: str
@@ -77,25 +77,40 @@ class Cell:
 
 
 def arrange(cells: Iterable[Cell], places: dict[int, Place], max_boxes: int = MAX_RACK_BOXES) -> list[Group]:
-    """Sites → pods → boxes from cells in rack order; racks merge into pod boxes past `max_boxes` racks."""
+    """Sites → pods → boxes from cells in rack order; racks merge into pod boxes past `max_boxes` racks.
+
+    Cells come in rack order, so the site, pod and box are looked up once per rack, not once per node."""
     cells = list(cells)
-    by_pod = len({c.rack_id for c in cells}) > max_boxes
+    by_pod = len({c[0] for c in cells}) > max_boxes
     sites: dict[str, Group] = {}
     pods: dict[tuple[str, str], Group] = {}
     boxes: dict[tuple[str, str, str], Box] = {}
+    rack_id, box = None, None
     for cell in cells:
-        place = places[cell.rack_id]
-        pod_name = place.pod or "(no pod)"
-        site = sites.get(place.site) or sites.setdefault(place.site, Group(place.site, f"/map/{place.site}"))
-        pod = pods.get((place.site, pod_name))
-        if pod is None:
-            pod = pods[(place.site, pod_name)] = Group(pod_name, f"/map/{place.site}/{pod_name}")
-            site.pods.append(pod)
-        key = (place.site, pod_name, "" if by_pod else place.rack)
-        box = boxes.get(key)
-        if box is None:
-            label = f"{place.site} · {pod_name}" if by_pod else f"{place.site}/{place.rack}"
-            box = boxes[key] = Box(label, pod.href if by_pod else f"/racks/{place.site}/{place.rack}")
-            pod.boxes.append(box)
-        box.add(cell.colour, cell.loud, cell.hostname, cell.why)
+        if cell[0] != rack_id:
+            rack_id = cell[0]
+            box = _box(places[rack_id], by_pod, sites, pods, boxes)
+        box.add(cell[2], cell[3], cell[1], cell[4])  # type: ignore[union-attr]
     return list(sites.values())
+
+
+def _box(
+    place: Place,
+    by_pod: bool,
+    sites: dict[str, Group],
+    pods: dict[tuple[str, str], Group],
+    boxes: dict[tuple[str, str, str], Box],
+) -> Box:
+    pod_name = place.pod or "(no pod)"
+    site = sites.get(place.site) or sites.setdefault(place.site, Group(place.site, f"/map/{place.site}"))
+    pod = pods.get((place.site, pod_name))
+    if pod is None:
+        pod = pods[(place.site, pod_name)] = Group(pod_name, f"/map/{place.site}/{pod_name}")
+        site.pods.append(pod)
+    key = (place.site, pod_name, "" if by_pod else place.rack)
+    box = boxes.get(key)
+    if box is None:
+        label = f"{place.site} · {pod_name}" if by_pod else f"{place.site}/{place.rack}"
+        box = boxes[key] = Box(label, pod.href if by_pod else f"/racks/{place.site}/{place.rack}")
+        pod.boxes.append(box)
+    return box

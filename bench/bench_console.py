@@ -1,0 +1,100 @@
+"""Console benchmarks: the landing page, the health map and the node page at BENCH_NODES nodes.
+
+Run: `.venv/bin/python bench/bench_console.py` (SQLite; BENCH_NODES, default 10000; BENCH_REPEAT, default
+30). The fleet is the simulator's, every in-service node has reported through the real health ingest and
+one GPU shows XID 79. Each page is fetched in-process through the app (routing, queries, templates),
+signed in as an operator; printed: median and p95 in ms and the page's size. The same-process baseline is
+the bare SQL the map needs (one row per node with its health), so the cost of the console on top shows.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from tests.web.fleets import simulated_fleet
+
+import fleetops.models  # noqa: F401 - every table, for the token's foreign keys
+from fleetops.api.app import create_app
+from fleetops.auth.choices import Role
+from fleetops.auth.principal import Principal
+from fleetops.auth.service import create_token
+from fleetops.db.migrate import upgrade
+from fleetops.db.session import Database, use_database
+from fleetops.web.healthmap import health_map
+
+NODES = int(os.environ.get("BENCH_NODES", "10000"))
+REPEAT = int(os.environ.get("BENCH_REPEAT", "30"))
+BAD = 700  # the reporting node whose GPU 3 shows XID 79
+SITE_SQL = (
+    "SELECT s.name FROM node n JOIN rack r ON r.id = n.rack_id JOIN site s ON s.id = r.site_id "
+    "WHERE n.hostname = :host"
+)
+MAP_SQL = (
+    "SELECT n.rack_id, n.hostname, n.state, h.state, h.why FROM node n "
+    "LEFT JOIN node_health h ON h.node_id = n.id ORDER BY n.rack_id, n.position, n.id"
+)
+
+
+def timed(call: Callable[[], object], repeat: int = REPEAT) -> tuple[float, float]:
+    """(median, p95) in ms, after one warm-up call."""
+    call()
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[min(len(samples) - 1, int(0.95 * len(samples)))]
+
+
+def main() -> None:
+    print(f"console benchmark, {NODES:,} nodes, {os.cpu_count()} cores, python {sys.version.split()[0]}")
+    with tempfile.TemporaryDirectory() as tmp:
+        database = Database(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        upgrade(database)
+        use_database(database)
+        started = time.perf_counter()
+        hosts = simulated_fleet(database, NODES, bad=BAD)
+        print(
+            f"  fleet seeded and reported in {time.perf_counter() - started:.0f} s ({len(hosts):,} reporting)"
+        )
+        bad = hosts[BAD]
+        with database.transaction() as session:
+            token = create_token(session, "bench", name="bench", role=Role.OPERATOR).token
+        client = TestClient(create_app())
+        client.cookies.set("fleetops_token", token)
+        with database.engine.connect() as conn:
+            site = conn.execute(text(SITE_SQL), {"host": bad}).scalar_one()
+        assert f'data-node="{bad}"' in client.get("/").text, "the bad GPU's node is not on the map"
+        with database.engine.connect() as conn:
+            bare = timed(lambda: conn.execute(text(MAP_SQL)).all())
+        who = Principal(Role.OPERATOR, "bench")
+        with database.transaction() as session:
+            built = timed(lambda: health_map(session, who))
+        print(f"  bare SQL of the map: median {bare[0]:.1f} ms, p95 {bare[1]:.1f} ms (baseline)")
+        print(
+            f"  health map built: median {built[0]:.1f} ms, p95 {built[1]:.1f} ms ({built[0] / bare[0]:.1f}x)"
+        )
+        for name, url in (
+            ("landing page", "/"),
+            ("site map page", f"/map/{site}"),
+            ("node page", f"/nodes/{bad}"),
+        ):
+            page = client.get(url)
+            assert page.status_code == 200, (url, page.status_code)
+            median, p95 = timed(lambda url=url: client.get(url))
+            print(
+                f"  {name} {url}: median {median:.1f} ms, p95 {p95:.1f} ms, {len(page.content) / 1024:.0f} KB"
+            )
+
+
+if __name__ == "__main__":
+    main()
