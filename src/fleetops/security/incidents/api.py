@@ -1,14 +1,17 @@
 """`/api/v1/security/incidents`: declare, list, show (with the SLA clock and timeline), move, assign,
-note, update, and the customer notices rendered per incident. Thin; who sees what is the service's."""
+note, update, and the customer notices rendered per incident and sent. Thin; who sees what is the
+service's."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 from sqlalchemy.orm import Session
 
 from fleetops.api.deps import PrincipalDep, SessionDep
-from fleetops.security.incidents import notices, service
+from fleetops.security.incidents import notices, send, service
 from fleetops.security.incidents.choices import Notice
 from fleetops.security.incidents.models import SecurityIncident
 from fleetops.security.incidents.schemas import (
@@ -20,6 +23,7 @@ from fleetops.security.incidents.schemas import (
     IncidentUpdate,
     Move,
     NoteCreate,
+    NoticeSend,
 )
 
 router = APIRouter(prefix="/api/v1/security/incidents", tags=["security: incidents"])
@@ -72,3 +76,12 @@ def note(key: str, body: NoteCreate, session: SessionDep, principal: PrincipalDe
 @router.get("/{key}/notices/{notice}", response_class=PlainTextResponse, summary="A customer notice")
 def notice(key: str, notice: Notice, session: SessionDep, principal: PrincipalDep) -> str:
     return notices.render(session, principal, key, notice)
+
+
+@router.post("/{key}/notices/{notice}/send", status_code=201, summary="Send a notice to the customers")
+def send_notice(
+    key: str, notice: Notice, body: NoticeSend, session: SessionDep, principal: PrincipalDep
+) -> list[dict[str, Any]]:
+    """One Slack message per customer through the outbox (their webhooks from the settings); all or
+    none. Answers every notice queued for the incident so far, with its delivery state."""
+    return send.send(session, principal, key, notice, body.customers)

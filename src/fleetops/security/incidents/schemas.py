@@ -43,6 +43,13 @@ class NoteCreate(BaseModel):
     public: bool = Field(default=False, description="Quoted in the customers' next update.")
 
 
+class NoticeSend(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    customers: list[str] = Field(
+        default=[], description="Inventory customer names; default: the incident's own customers"
+    )
+
+
 class EventRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     at: datetime

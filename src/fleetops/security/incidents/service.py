@@ -56,7 +56,7 @@ def declare(
     )
     session.add(row)
     session.flush()
-    _event(
+    add_event(
         session,
         row,
         who.actor,
@@ -111,7 +111,7 @@ def assign(session: Session, who: Principal, key: str, role: IncidentRole, perso
     row = get(session, who, key)
     before = getattr(row, role.value)
     setattr(row, role.value, person)
-    _event(session, row, who.actor, "role", f"{role.label}: {before or '—'} → {person}")
+    add_event(session, row, who.actor, "role", f"{role.label}: {before or '—'} → {person}")
     record(
         session,
         who.actor,
@@ -130,7 +130,7 @@ def update(session: Session, who: Principal, key: str, **fields: Any) -> Securit
     for name, (_, value) in changed.items():
         setattr(row, name, value)
     if changed:
-        _event(session, row, who.actor, "note", "changed " + ", ".join(sorted(changed)))
+        add_event(session, row, who.actor, "note", "changed " + ", ".join(sorted(changed)))
         audit = {k: [str(a), str(b)] for k, (a, b) in changed.items()}
         record(session, who.actor, Change("security_incident.update", "security_incident", row.key, audit))
     return row
@@ -140,10 +140,10 @@ def note(session: Session, who: Principal, key: str, text: str, public: bool) ->
     """A timeline entry; a public one is what the next customer update says."""
     who.require(*WRITERS)
     row = get(session, who, key)
-    return _event(session, row, who.actor, "note", text, public=public)
+    return add_event(session, row, who.actor, "note", text, public=public)
 
 
-def _event(
+def add_event(
     session: Session,
     row: SecurityIncident,
     actor: str,

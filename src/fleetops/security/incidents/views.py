@@ -1,18 +1,19 @@
 """Console `/security/incidents`: the list (open first) and one incident with its response clock, roles,
-timeline and the customer notices as they would be sent. Staff only; a confidential incident exists
-only for a `security` token (404 to everyone else, decided in the service's query)."""
+timeline, the customer notices as they will read, and sending them (writers) with each delivery's
+state. Staff only; a confidential incident exists only for a `security` token (404 to everyone else,
+decided in the service's query)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from fleetops.api.deps import SessionDep
 from fleetops.auth.principal import Principal
-from fleetops.security.incidents import notices, service
+from fleetops.security.incidents import notices, send, service
 from fleetops.security.incidents.choices import IncidentState, Notice
 from fleetops.security.views import shown
 from fleetops.web.views import ViewerDep, render
@@ -32,6 +33,8 @@ def incident_context(session: Session, who: Principal, key: str) -> dict[str, An
         "sla": service.sla(row),
         "timeline": service.timeline(session, row),
         "notices": rendered,
+        "sent": send.sent(session, row),
+        "may_send": who.role in service.WRITERS,
     }
 
 
@@ -52,3 +55,21 @@ def incident_page(request: Request, key: str, db: SessionDep, who: ViewerDep) ->
         who,
         lambda who: render(request, "security_incident.html", who, **incident_context(db, who, key)),
     )
+
+
+@router.post("/security/incidents/{key}/notices/{notice}/send")
+def send_notice(
+    request: Request,
+    key: str,
+    notice: Notice,
+    db: SessionDep,
+    who: ViewerDep,
+    customers: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """The same call as the API: every named customer gets the notice through the outbox, or none does."""
+
+    def act(who: Principal) -> Response:
+        send.send(db, who, key, notice, customers.split(","))
+        return RedirectResponse(f"/security/incidents/{key}#sent", status_code=303)
+
+    return shown(request, who, act)
