@@ -29,6 +29,7 @@ from fleetops.backends.settings import (
     Updates,
 )
 from fleetops.errors import InvalidInput
+from fleetops.observability.settings import Observability
 from fleetops.security.settings import Security
 
 PREFIX = "FLEETOPS_"
@@ -91,6 +92,7 @@ class Settings(BaseModel):
     remediation: Remediation = Remediation()
     assets: Assets = Assets()
     security: Security = Security()
+    observability: Observability = Observability()
     updates: Updates = Updates()
 
 

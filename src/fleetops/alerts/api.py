@@ -9,18 +9,22 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from fleetops.alerts import service
 from fleetops.alerts.choices import IncidentStatus
+from fleetops.alerts.models import Incident
 from fleetops.alerts.schemas import IncidentRead, IngestResult, SilenceCreate, SilenceRead, WebhookPayload
 from fleetops.api.deps import PrincipalDep, SessionDep
 from fleetops.auth.choices import Role
 from fleetops.auth.principal import Principal
 from fleetops.auth.service import authenticate
 from fleetops.db.session import get_database
-from fleetops.errors import FleetopsError, InvalidInput, Unauthenticated
+from fleetops.errors import FleetopsError, InvalidInput, NotFound, Unauthenticated
+from fleetops.inventory.models import Cluster
+from fleetops.inventory.scope import visible
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -105,6 +109,25 @@ def _ingest(session: Session, body: bytes, declared: int) -> IngestResult:
     return result
 
 
+# What a tenant is not told: a customer, which supplier and site host its capacity; a supplier, whose
+# capacity it is; neither, the internal routing (receivers, and the reason, which names the routes).
+TENANT_HIDDEN = {Role.CUSTOMER: ("supplier", "site", "pod", "rack"), Role.SUPPLIER: ("customer",)}
+INCIDENT_READERS = (Role.ADMIN, Role.OPERATOR, Role.VIEWER, Role.SECURITY, *TENANT_HIDDEN)
+
+
+def _shown(principal: Principal, incident: Any) -> IncidentRead:
+    read = IncidentRead.model_validate(incident)
+    if principal.role not in TENANT_HIDDEN:
+        return read
+    labels = {k: v for k, v in read.labels.items() if k not in TENANT_HIDDEN[principal.role]}
+    return read.model_copy(update={"labels": labels, "receivers": [], "reason": ""})
+
+
+def _tenant_clusters(principal: Principal) -> Any:
+    """The clusters a tenant may see incidents of, as a subquery (the inventory scope decides)."""
+    return select(Cluster.id).where(visible("cluster", principal))
+
+
 @router.get("/incidents", response_model=list[IncidentRead])
 def list_incidents(
     session: SessionDep,
@@ -112,14 +135,25 @@ def list_incidents(
     status: IncidentStatus | None = None,
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[Any]:
-    principal.require(Role.ADMIN, Role.OPERATOR, Role.VIEWER)
-    return service.list_incidents(session, status, limit)
+    """Staff see every incident; a customer or supplier only those of its own clusters, redacted."""
+    principal.require(*INCIDENT_READERS)
+    if principal.role not in TENANT_HIDDEN:
+        return service.list_incidents(session, status, limit)
+    stmt = select(Incident).where(Incident.cluster_id.in_(_tenant_clusters(principal)))
+    stmt = stmt.where(Incident.status == status) if status else stmt
+    rows = session.scalars(stmt.order_by(Incident.id.desc()).limit(limit))
+    return [_shown(principal, row) for row in rows]
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentRead)
 def get_incident(incident_id: int, session: SessionDep, principal: PrincipalDep) -> Any:
-    principal.require(Role.ADMIN, Role.OPERATOR, Role.VIEWER)
-    return service.get_incident(session, incident_id)
+    principal.require(*INCIDENT_READERS)
+    incident = service.get_incident(session, incident_id)
+    if principal.role in TENANT_HIDDEN:
+        mine = session.scalar(_tenant_clusters(principal).where(Cluster.id == incident.cluster_id))
+        if mine is None:
+            raise NotFound(f"incident {incident_id}: no such incident")
+    return _shown(principal, incident)
 
 
 @router.post("/incidents/{incident_id}/acknowledge", response_model=IncidentRead)

@@ -31,6 +31,7 @@ from fleetops.deploy import views as deploy_views
 from fleetops.health import api as health_api
 from fleetops.health import views as health_views
 from fleetops.logs import configure
+from fleetops.metrics_proxy import api as metrics_proxy_api
 from fleetops.okr import api as okr_api
 from fleetops.okr import views as okr_views
 from fleetops.remediation import api as remediation_api
@@ -79,6 +80,7 @@ ROUTERS = (
     clustermax_views.router,
     addons_api.router,
     addons_views.router,
+    metrics_proxy_api.router,
     security_views.router,
     access_views.router,
     security_incidents_views.router,

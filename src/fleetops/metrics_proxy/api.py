@@ -1,0 +1,73 @@
+"""`/api/v1/prometheus`: the Prometheus query API for customers, confined to their own series, and the
+Grafana files that point at it. A Grafana data source URL is `<fleetops>/api/v1/prometheus`.
+
+Customers' queries are rewritten (`promql.enforce`) and rate limited per token; staff queries pass as
+they are. Suppliers, agents and other tenant roles are refused: they have no series of their own here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from fleetops.api.deps import PrincipalDep, SessionDep
+from fleetops.auth.choices import Role
+from fleetops.auth.principal import Principal
+from fleetops.metrics_proxy import dashboards, tenants, upstream
+from fleetops.metrics_proxy.promql import TENANT_LABEL, enforce
+
+router = APIRouter(prefix="/api/v1/prometheus", tags=["metrics"])
+PARAMS = ("query", "time", "start", "end", "step", "timeout")  # all else is dropped, never forwarded
+READERS = (Role.ADMIN, Role.OPERATOR, Role.VIEWER, Role.SECURITY, Role.CUSTOMER)
+
+
+def _confine(body: dict[str, Any], customer: str) -> dict[str, Any]:
+    """The last line: an answer series labelled with another tenant is dropped, whatever the query was."""
+    data = body.get("data", {})
+    if data.get("resultType") in ("vector", "matrix"):
+        data["result"] = [
+            s for s in data["result"] if s.get("metric", {}).get(TENANT_LABEL, customer) == customer
+        ]
+    return body
+
+
+def _answer(session: Session, principal: Principal, path: str, given: dict[str, str]) -> dict[str, Any]:
+    principal.require(*READERS)
+    params = {k: v for k, v in given.items() if k in PARAMS}
+    if principal.role is not Role.CUSTOMER:
+        return upstream.current().get(path, params)
+    tenants.limit(principal)
+    tenant = tenants.tenant_of(session, principal)
+    params["query"] = enforce(params.get("query", ""), tenant)
+    return _confine(upstream.current().get(path, params), tenant.customer)
+
+
+async def _params(request: Request) -> dict[str, str]:
+    params = dict(request.query_params)
+    if request.method == "POST":
+        params |= {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    return params
+
+
+@router.api_route("/api/v1/query", methods=["GET", "POST"], summary="PromQL instant query (tenant-confined)")
+async def query(request: Request, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+    params = await _params(request)
+    return await run_in_threadpool(_answer, session, principal, "/api/v1/query", params)
+
+
+@router.api_route(
+    "/api/v1/query_range", methods=["GET", "POST"], summary="PromQL range query (tenant-confined)"
+)
+async def query_range(request: Request, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+    params = await _params(request)
+    return await run_in_threadpool(_answer, session, principal, "/api/v1/query_range", params)
+
+
+@router.get("/grafana", summary="The customer's Grafana dashboard and provisioning files: {path: text}")
+def grafana(request: Request, session: SessionDep, principal: PrincipalDep) -> dict[str, str]:
+    principal.require(Role.CUSTOMER)
+    tenant = tenants.tenant_of(session, principal)
+    return dashboards.provisioning(tenant, str(request.base_url))
