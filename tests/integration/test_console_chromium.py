@@ -30,7 +30,7 @@ def test_operator_walks_from_fleet_to_cluster_to_node(browser, fleetops_server, 
     assert page.inner_text("h1") == "Cluster arcadia-dal-2-00"
     rows = page.locator("#nodes tbody tr")
     assert rows.count() == 124
-    rows.first.locator("a").click()
+    rows.first.locator("a").first.click()
     assert page.inner_text("h1").startswith("Node ")
     assert page.locator("#gpus tbody tr").count() == 8
 

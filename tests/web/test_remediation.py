@@ -51,3 +51,9 @@ def test_a_customer_sees_and_edits_only_its_clusters(as_role, fleet):
     assert re.findall(r'<tr id="settings-(\d+)">', html) == [str(ids["alpha"])]
     assert as_role("initech").post(f"/remediation/clusters/{ids['beta']}/settings").status_code == 404
     assert 'class="edit"' not in as_role("viewer").get("/remediation").text
+    supplier = as_role("globex").get("/remediation").text
+    assert (
+        re.findall(r'<tr id="settings-(\d+)">', supplier) == [str(ids["beta"])]
+        and 'class="edit"' not in supplier
+    )
+    assert as_role("globex").post(f"/remediation/clusters/{ids['beta']}/settings").status_code == 403
