@@ -4,6 +4,7 @@ the findings and the dashboard as an operator reads them."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from typer.testing import CliRunner, Result
 
@@ -58,3 +59,21 @@ def test_affected_names_the_nodes_and_the_unknown(fleet: Database, remote_cli: o
     assert refused.exit_code == 2 and "field range: bound 1 '1.0'" in refused.stderr
     listed = json.loads(fleetops("security", "software", "a000", "--json").stdout)
     assert listed == []
+
+
+def test_a_directory_is_imported_and_each_refusal_is_a_stderr_line(
+    fleet: Database,
+    remote_cli: object,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    scans = tmp_path / "day"
+    scans.mkdir()
+    good = (FIXTURES / "trivy-rootfs.json").read_bytes()
+    (scans / "a000.json").write_bytes(good)
+    (scans / "a001.json").write_bytes(good)
+    (scans / "nobody.json").write_bytes(good)
+    done = fleetops("security", "import", str(scans), "--scanner", "trivy")
+    assert done.exit_code == 2
+    assert "a000.json → node a000: 3 findings: 3 opened" in done.stdout
+    assert "a001.json → node a001: 3 findings: 3 opened" in done.stdout
+    assert done.stderr.strip() == "error: nobody.json: file name: unknown host 'nobody'"

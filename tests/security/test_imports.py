@@ -183,3 +183,52 @@ def test_accepted_risk_needs_a_reason_and_counts_as_open_once_expired(
     manual_clock.advance(10 * 86400)
     (expired,) = findings(client, tokens["viewer"], open=True)
     assert expired["status"] == "open" and expired["overdue"] is True
+
+
+def post_batch(
+    client: TestClient, headers: dict[str, str], scanner: str, files: list[tuple[str, bytes]]
+) -> dict[str, object]:
+    sent = [("files", (name, data)) for name, data in files]
+    answer = client.post(f"{IMPORTS}/batch", params={"scanner": scanner}, files=sent, headers=headers)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_a_batch_stores_each_good_file_and_refuses_each_bad_one_alone(
+    fleet: Database, client: TestClient, tokens: dict[str, dict[str, str]]
+) -> None:
+    good = trivy(("CVE-1", "openssl", "CRITICAL"), ("CVE-2", "curl", "HIGH"))
+    files = [("a000.json", good), ("b000.json", good[:-7]), ("zz999.json", good), ("a001.json", good)]
+    answer = post_batch(client, tokens["operator"], "trivy", files)
+    assert (answer["accepted"], answer["unchanged"], answer["rejected"]) == (2, 0, 2)
+    outcomes = [(r["file"], r["outcome"], r.get("asset"), r.get("detail", "")) for r in answer["results"]]
+    assert outcomes[0][:3] == ("a000.json", "accepted", "a000")
+    assert outcomes[1][:2] == ("b000.json", "rejected") and outcomes[1][3].startswith("b000.json: ")
+    assert outcomes[2] == ("zz999.json", "rejected", None, "zz999.json: file name: unknown host 'zz999'")
+    assert outcomes[3][:3] == ("a001.json", "accepted", "a001")
+    assert counts(fleet) == (4, 4)  # two files' findings; two accepted and two refused imports logged
+    assert findings(client, tokens["viewer"], node="b000") == []
+    again = post_batch(client, tokens["operator"], "trivy", [files[0], files[3]])
+    assert [r["outcome"] for r in again["results"]] == ["unchanged", "unchanged"]
+    assert counts(fleet) == (4, 4)
+
+
+def test_one_asset_twice_in_a_batch_is_reconciled_in_order(
+    fleet: Database, client: TestClient, tokens: dict[str, dict[str, str]]
+) -> None:
+    day0 = trivy(("CVE-1", "openssl", "CRITICAL"), ("CVE-2", "curl", "HIGH"))
+    day1 = trivy(("CVE-2", "curl", "HIGH"))
+    answer = post_batch(client, tokens["operator"], "trivy", [("a000.json", day0), ("a000.day1.json", day1)])
+    assert [(r["opened"], r["closed"]) for r in answer["results"]] == [(2, 0), (0, 1)]
+    assert [f["check_id"] for f in findings(client, tokens["viewer"], node="a000", open=True)] == ["CVE-2"]
+
+
+def test_a_tenant_cannot_batch_import(
+    fleet: Database, client: TestClient, tokens: dict[str, dict[str, str]]
+) -> None:
+    sent = [("files", ("a000.json", trivy(("CVE-1", "openssl", "CRITICAL"))))]
+    refused = client.post(
+        f"{IMPORTS}/batch", params={"scanner": "trivy"}, files=sent, headers=tokens["initech"]
+    )
+    assert refused.status_code == 403
+    assert counts(fleet) == (0, 0)

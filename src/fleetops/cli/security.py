@@ -25,23 +25,65 @@ def _pct(group: dict[str, Any] | None) -> str:
 @remote
 def import_scan(
     fleet: Client,
-    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="The scanner's output file"),
+    paths: list[Path] = typer.Argument(..., exists=True, help="Scanner output files, or directories of them"),
     scanner: str = typer.Option(..., "--scanner", help="trivy, kube-bench, openscap (XCCDF or ARF) or lynis"),
-    host: str | None = typer.Option(None, help="The node scanned (default: the host the file names)"),
+    host: str | None = typer.Option(
+        None, help="The node scanned (one file; default: the host the file names)"
+    ),
     cluster: str | None = typer.Option(None, help="The cluster of an image or kube-bench run"),
     as_json: bool = JsonOption,
 ) -> None:
-    """Import one file; a refusal names the file and the place in it, and nothing is stored."""
+    """Import files; a refusal names the file and the place in it, and stores nothing of that file.
+
+    Several files (or a directory) go BATCH_FILES at a time, each batch in one transaction; a file that
+    names no host (a Trivy rootfs report) is taken as `<hostname>.json`."""
+    files = [
+        p for path in paths for p in (sorted(path.iterdir()) if path.is_dir() else [path]) if p.is_file()
+    ]
+    if len(files) == 1 and not paths[0].is_dir():
+        return _import_one(fleet, files[0], scanner, host, cluster, as_json)
+    if host:
+        raise fail("--host: names the node of one file; several files name theirs (or are <hostname>.*)")
+    results: list[dict[str, Any]] = []
+    for start in range(0, len(files), BATCH_FILES):
+        batch = files[start : start + BATCH_FILES]
+        sent = [("files", (f.name, f.read_bytes())) for f in batch]
+        params = {"scanner": scanner} | ({"cluster": cluster} if cluster else {})
+        results += fleet.session.json("POST", "/security/imports/batch", params=params, files=sent)["results"]
+    if as_json:
+        emit_json(results)
+    else:
+        for answer in results:
+            _print_answer(answer["file"], answer)
+    refused = [r["detail"] for r in results if r["outcome"] == "rejected"]
+    for detail in refused[:-1]:
+        fail(detail)  # one stderr line per refused file; the last one ends the command
+    if refused:
+        raise fail(refused[-1])
+
+
+BATCH_FILES = 32
+
+
+def _import_one(
+    fleet: Client, path: Path, scanner: str, host: str | None, cluster: str | None, as_json: bool
+) -> None:
     params = {"scanner": scanner, "filename": path.name, "host": host, "cluster": cluster}
     sent = {k: v for k, v in params.items() if v is not None}
     answer = fleet.session.json("POST", "/security/imports", params=sent, content=path.read_bytes())
     if as_json:
         return emit_json(answer)
+    _print_answer(path.name, answer)
+
+
+def _print_answer(name: str, answer: dict[str, Any]) -> None:
+    if answer["outcome"] == "rejected":
+        return console.print(f"{name}: refused")
     if answer["outcome"] == "unchanged":
-        return console.print(f"{path.name}: unchanged (already import {answer['import_id']})")
+        return console.print(f"{name}: unchanged (already import {answer['import_id']})")
     counts = f"{answer['findings']} findings: {answer['opened']} opened, {answer['closed']} closed"
     console.print(
-        f"{path.name} → {answer['asset_kind']} {answer['asset']}: {counts}, {answer['reopened']} reopened"
+        f"{name} → {answer['asset_kind']} {answer['asset']}: {counts}, {answer['reopened']} reopened"
     )
 
 

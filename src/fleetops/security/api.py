@@ -6,7 +6,7 @@ No `from __future__ import annotations`: FastAPI must see the dependency types t
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, File, Query, Request, UploadFile
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -16,7 +16,7 @@ from fleetops.db.session import get_database
 from fleetops.errors import InvalidInput
 from fleetops.security import affected, hardening, measures, service, software
 from fleetops.security.choices import Component, Scanner
-from fleetops.security.imports import Offered, import_file, record_absence
+from fleetops.security.imports import Offered, import_file, import_files, record_absence
 
 router = APIRouter(prefix="/api/v1/security", tags=["security"])
 MAX_FILE_BYTES = 64 * 1024 * 1024  # an OpenSCAP ARF of the CIS profile is ~15 MB
@@ -45,6 +45,34 @@ async def import_scan(
         raise InvalidInput(f"{filename}: {len(data)} bytes is over the {MAX_FILE_BYTES} byte limit")
     offered = Offered(scanner, filename, data, host, cluster)
     return await run_in_threadpool(import_file, get_database(), who, offered)
+
+
+@router.post("/imports/batch")
+async def import_scans(
+    who: PrincipalDep,
+    scanner: Annotated[Scanner, Query(description="The scanner that wrote every file")],
+    files: Annotated[list[UploadFile], File(description="The files; a file naming no host is <hostname>.*")],
+    cluster: str | None = Query(default=None, description="The cluster of the images or kube-bench runs"),
+) -> dict[str, Any]:
+    """Several files in one transaction, each answered on its own: a refused file (named with its place)
+    stores nothing but its refusal, the others are stored. The host of a file that names none is its
+    file name's up to the first dot."""
+    offered, size = [], 0
+    for upload in files:
+        data = await upload.read()
+        size += len(data)
+        if size > MAX_FILE_BYTES:
+            raise InvalidInput(
+                f"files: over the {MAX_FILE_BYTES} byte limit of one batch at {upload.filename}"
+            )
+        name = upload.filename or "upload"
+        offered.append(Offered(scanner, name, data, cluster=cluster, named=name.split(".", 1)[0]))
+    results = await run_in_threadpool(import_files, get_database(), who, offered)
+    counts = {
+        outcome: sum(1 for r in results if r["outcome"] == outcome)
+        for outcome in ("accepted", "unchanged", "rejected")
+    }
+    return {**counts, "results": results}
 
 
 class Absence(BaseModel):

@@ -41,13 +41,14 @@ def last_scans() -> Any:
     )
 
 
-def scanned(session: Session, node_id: int) -> None:
-    """An accepted import for `node_id` ends its staleness at once."""
-    session.execute(
-        update(F)
-        .where(*_MINE, F.node_id == node_id, F.status != FindingStatus.FIXED)
-        .values(status=FindingStatus.FIXED, fixed_at=clock.now())
-    )
+def scanned(session: Session, node_ids: list[int]) -> None:
+    """An accepted import for these nodes ends their staleness at once."""
+    for chunk in bulk.chunks(node_ids):
+        session.execute(
+            update(F)
+            .where(*_MINE, F.node_id.in_(chunk), F.status != FindingStatus.FIXED)
+            .values(status=FindingStatus.FIXED, fixed_at=clock.now())
+        )
 
 
 def sweep(session: Session) -> int:

@@ -13,47 +13,146 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fleetops import clock
 from fleetops.auth.choices import Role
 from fleetops.auth.principal import Principal
+from fleetops.db import bulk
 from fleetops.db.session import Database, sqlite_write_lock
-from fleetops.errors import Forbidden, NotFound
+from fleetops.errors import Forbidden, InvalidInput, NotFound
 from fleetops.inventory.kinds import KINDS
-from fleetops.inventory.service import find
+from fleetops.inventory.service import find, scoped_view
 from fleetops.security import freshness, software
 from fleetops.security.choices import AssetKind, Component, ImportOutcome, Scanner
 from fleetops.security.importers import PARSERS
 from fleetops.security.models import SecurityImport
 from fleetops.security.parsed import ImportRefused, Report
-from fleetops.security.reconcile import Asset, reconcile
+from fleetops.security.reconcile import Asset, Scan, reconcile_many
 
 IMPORTERS = (Role.ADMIN, Role.OPERATOR, Role.AGENT)
+MAX_BATCH_FILES = 64
 
 
 @dataclass(frozen=True)
 class Offered:
-    """A scanner file as sent: which scanner wrote it, its name (for messages), and what it describes."""
+    """A scanner file as sent: which scanner wrote it, its name (for messages), and what it describes.
+    `named` is the host its file name gives (`a000.json` in a directory), used only when neither the
+    caller nor the file names one."""
 
     scanner: Scanner
     filename: str
     data: bytes
     host: str | None = None
     cluster: str | None = None
+    named: str | None = None
+
+
+@dataclass
+class _File:
+    """One offered file on its way through a batch: parsed, placed, then stored, unchanged or refused."""
+
+    offered: Offered
+    report: Report | None = None
+    asset: Asset | None = None
+    digest: str = ""
+    refusal: ImportRefused | None = None
+    answer: dict[str, Any] | None = None
 
 
 def import_file(database: Database, who: Principal, offered: Offered) -> dict[str, Any]:
     """Store one file's findings, or record why it was refused and raise that refusal."""
+    done = _import(database, who, [offered])[0]
+    if done.refusal is not None:
+        raise done.refusal
+    assert done.answer is not None
+    return done.answer
+
+
+def import_files(database: Database, who: Principal, offered: list[Offered]) -> list[dict[str, Any]]:
+    """Several files in one transaction (a directory of a day's scans): each file's answer in order, a
+    refused one with its reason. A refused file stores nothing but its refusal; the others go on."""
+    if len(offered) > MAX_BATCH_FILES:
+        raise InvalidInput(f"files: {len(offered)} in one import, over the limit of {MAX_BATCH_FILES}")
+    return [
+        {"file": done.offered.filename, **(done.answer or _refused(done))}
+        for done in _import(database, who, offered)
+    ]
+
+
+def _refused(done: _File) -> dict[str, Any]:
+    return {"outcome": ImportOutcome.REJECTED.value, "detail": done.refusal.message if done.refusal else ""}
+
+
+def _import(database: Database, who: Principal, offered: list[Offered]) -> list[_File]:
     who.require(*IMPORTERS)
+    files = [_parse(o) for o in offered]  # parsing needs no database: outside the transaction
+    with database.transaction() as session:
+        placed = _place(session, who, files)
+        sqlite_write_lock(session.connection())
+        for batch in _distinct(placed):
+            _store(session, who, batch)
+        refused = [f for f in files if f.refusal is not None]
+        session.add_all(
+            _row(who, f.offered, ImportOutcome.REJECTED, detail=f.refusal.message)
+            for f in refused
+            if f.refusal
+        )
+    return files
+
+
+def _parse(offered: Offered) -> _File:
     try:
-        with database.transaction() as session:
-            return _store(session, who, offered)
+        return _File(offered, report=PARSERS[offered.scanner](offered.data, offered.filename))
     except ImportRefused as refusal:
-        with database.transaction() as session:
-            session.add(_row(who, offered, ImportOutcome.REJECTED, detail=refusal.message))
-        raise
+        return _File(offered, refusal=refusal)
+
+
+def _place(session: Session, who: Principal, files: list[_File]) -> list[_File]:
+    """Each parsed file's asset; an unknown host or cluster refuses that file alone."""
+    hosts = {_hostname(session, who, f)[0] for f in files if f.report is not None}
+    nodes = dict(node_ids(session, who, {h for h in hosts if h}))
+    placed = []
+    for f in files:
+        if f.report is None:
+            continue
+        try:
+            f.asset = _asset(session, who, f, nodes)
+        except ImportRefused as refusal:
+            f.refusal = refusal
+            continue
+        f.digest = hashlib.sha256(f.offered.data).hexdigest()
+        placed.append(f)
+    return placed
+
+
+def node_ids(session: Session, who: Principal, hostnames: set[str]) -> list[tuple[str, int]]:
+    """(hostname, id) of the named nodes the caller may see, in one read of inventory's scoped view."""
+    view = scoped_view(KINDS["node"], who).subquery()
+    found = []
+    for chunk in bulk.chunks(sorted(hostnames)):
+        found += [
+            (h, int(i))
+            for h, i in session.execute(select(view.c.hostname, view.c.id).where(view.c.hostname.in_(chunk)))
+        ]
+    return found
+
+
+def _distinct(files: list[_File]) -> list[list[_File]]:
+    """Consecutive runs in which no asset and scanner come twice: a second scan of one asset in a batch
+    is reconciled against the first, as if sent after it."""
+    runs: list[list[_File]] = [[]]
+    seen: set[tuple[Any, ...]] = set()
+    for f in files:
+        assert f.asset is not None
+        key = (f.asset.kind, f.asset.name, f.offered.scanner)
+        if key in seen:
+            runs.append([])
+            seen = set()
+        seen.add(key)
+        runs[-1].append(f)
+    return [run for run in runs if run]
 
 
 def record_absence(
@@ -80,66 +179,106 @@ def _own_host(session: Session, who: Principal, host: str | None) -> str:
     return own
 
 
-def _store(session: Session, who: Principal, offered: Offered) -> dict[str, Any]:
-    report = PARSERS[offered.scanner](offered.data, offered.filename)
-    asset = _asset(session, who, offered, report)
-    digest = hashlib.sha256(offered.data).hexdigest()
-    sqlite_write_lock(session.connection())
-    last = session.execute(
-        select(SecurityImport.id, SecurityImport.digest)
-        .where(
-            SecurityImport.asset_kind == asset.kind,
-            SecurityImport.asset == asset.name,
-            SecurityImport.scanner == offered.scanner,
-            SecurityImport.outcome == ImportOutcome.ACCEPTED,
-        )
-        .order_by(SecurityImport.id.desc())
-        .limit(1)
-    ).first()
-    if last is not None and last.digest == digest:
-        return {"outcome": ImportOutcome.UNCHANGED.value, "import_id": last.id, "asset": asset.name}
-    row = _row(who, offered, ImportOutcome.ACCEPTED, digest=digest, asset=asset, report=report)
-    session.add(row)
+def _store(session: Session, who: Principal, files: list[_File]) -> None:
+    last = _last_digests(session, files)
+    fresh = []
+    for f in files:
+        assert f.asset is not None
+        key = (f.asset.kind, f.asset.name, f.offered.scanner)
+        if key in last and last[key][1] == f.digest:
+            f.answer = {
+                "outcome": ImportOutcome.UNCHANGED.value,
+                "import_id": last[key][0],
+                "asset": f.asset.name,
+            }
+        else:
+            fresh.append(f)
+    rows = [
+        _row(who, f.offered, ImportOutcome.ACCEPTED, digest=f.digest, asset=f.asset, report=f.report)
+        for f in fresh
+    ]
+    session.add_all(rows)
     session.flush()
-    changes = reconcile(session, asset, offered.scanner, report.items, row.id)
-    row.opened, row.closed, row.reopened = changes.opened, changes.closed, changes.reopened
-    if asset.node_id is not None:
-        freshness.scanned(session, asset.node_id)
-        if report.kernel:
-            seen = software.Version(asset.node_id, Component.KERNEL, software.KERNEL, report.kernel, "lynis")
-            software.observe(session, [seen], row.received_at)
-    return {
-        "outcome": row.outcome.value,
-        "import_id": row.id,
-        "asset": asset.name,
-        "asset_kind": asset.kind.value,
-        "findings": row.findings,
-        "opened": changes.opened,
-        "closed": changes.closed,
-        "reopened": changes.reopened,
-    }
+    scans = [
+        Scan(f.asset, f.offered.scanner, f.report.items, row.id)
+        for f, row in zip(fresh, rows, strict=True)
+        if f.asset and f.report
+    ]
+    for f, row, changes in zip(fresh, rows, reconcile_many(session, scans), strict=True):
+        row.opened, row.closed, row.reopened = changes.opened, changes.closed, changes.reopened
+        f.answer = {
+            "outcome": row.outcome.value,
+            "import_id": row.id,
+            "asset": row.asset,
+            "asset_kind": row.asset_kind.value if row.asset_kind else None,
+            "findings": row.findings,
+            "opened": changes.opened,
+            "closed": changes.closed,
+            "reopened": changes.reopened,
+        }
+    nodes = [(f, row) for f, row in zip(fresh, rows, strict=True) if row.node_id is not None]
+    freshness.scanned(session, [row.node_id for _, row in nodes if row.node_id is not None])
+    kernels = [
+        software.Version(row.node_id, Component.KERNEL, software.KERNEL, f.report.kernel, "lynis")
+        for f, row in nodes
+        if f.report and f.report.kernel and row.node_id is not None
+    ]
+    software.observe(session, kernels, clock.now())
 
 
-def _asset(session: Session, who: Principal, offered: Offered, report: Report) -> Asset:
+def _last_digests(session: Session, files: list[_File]) -> dict[tuple[Any, ...], tuple[int, str | None]]:
+    """The latest accepted import of each file's asset and scanner: its id and digest."""
+    names = sorted({f.asset.name for f in files if f.asset})
+    latest = (
+        select(func.max(SecurityImport.id))
+        .where(
+            SecurityImport.outcome == ImportOutcome.ACCEPTED,
+            SecurityImport.scanner.in_({f.offered.scanner for f in files}),
+            SecurityImport.asset.in_(names),
+        )
+        .group_by(SecurityImport.asset_kind, SecurityImport.asset, SecurityImport.scanner)
+    )
+    rows = session.execute(
+        select(
+            SecurityImport.asset_kind,
+            SecurityImport.asset,
+            SecurityImport.scanner,
+            SecurityImport.id,
+            SecurityImport.digest,
+        ).where(SecurityImport.id.in_(latest))
+    )
+    return {(kind, asset, scanner): (import_id, digest) for kind, asset, scanner, import_id, digest in rows}
+
+
+def _hostname(session: Session, who: Principal, f: _File) -> tuple[str | None, str]:
+    """The node a file describes and where that was said: the caller's host (an agent: its own), else the
+    host the file names, else its file name's."""
+    assert f.report is not None
+    if who.role is Role.AGENT:
+        return _own_host(session, who, f.offered.host), "host (parameter)"
+    if f.offered.host:
+        return f.offered.host, "host (parameter)"
+    if f.report.host:
+        return f.report.host, f.report.host_where
+    return f.offered.named, "file name"
+
+
+def _asset(session: Session, who: Principal, f: _File, nodes: dict[str, int]) -> Asset:
+    offered, report = f.offered, f.report
+    assert report is not None
     cluster_id = _cluster_id(session, who, offered) if offered.cluster else None
     if report.image:
         return Asset(AssetKind.IMAGE, report.image, cluster_id=cluster_id)
     if offered.scanner is Scanner.KUBE_BENCH and offered.cluster and not offered.host:
         return Asset(AssetKind.CLUSTER, offered.cluster, cluster_id=cluster_id)
-    hostname, where = offered.host, "host (parameter)"
-    if who.role is Role.AGENT:
-        hostname = _own_host(session, who, hostname)
-    if hostname is None:
-        hostname, where = report.host, report.host_where
+    hostname, where = _hostname(session, who, f)
     if not hostname:
         raise ImportRefused(
             offered.filename, report.host_where or "/", "names no host: give the node's hostname"
         )
-    try:
-        node = find(session, who, KINDS["node"], hostname)
-    except NotFound:
-        raise ImportRefused(offered.filename, where, f"unknown host {hostname!r}") from None
-    return Asset(AssetKind.NODE, node["hostname"], node_id=node["id"])
+    if hostname not in nodes:
+        raise ImportRefused(offered.filename, where, f"unknown host {hostname!r}")
+    return Asset(AssetKind.NODE, hostname, node_id=nodes[hostname])
 
 
 def _cluster_id(session: Session, who: Principal, offered: Offered) -> int:

@@ -1,8 +1,10 @@
-"""A scan's findings against what the same scanner last said of the same asset, in set-based statements.
+"""Scans' findings against what the same scanner last said of the same assets, in set-based statements.
 
 New keys open (due by severity), keys that came back reopen with a new clock, keys that vanished are
 fixed (an accepted one too: the risk is gone). A key still present keeps its row untouched, so
-importing the same findings again writes nothing.
+importing the same findings again writes nothing. Several scans (one per asset) are reconciled together:
+one read of the assets' findings, one insert of every new row, one update per import that fixes or
+reopens something.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy.orm import Session
 from fleetops import clock
 from fleetops.db import bulk
 from fleetops.security import sla
-from fleetops.security.choices import AssetKind, FindingStatus, Scanner
+from fleetops.security.choices import AssetKind, FindingStatus, Scanner, Severity
 from fleetops.security.models import SecurityFinding as F
 from fleetops.security.parsed import Item
 
@@ -41,48 +43,96 @@ class Changes:
     reopened: int = 0
 
 
-def reconcile(
-    session: Session,
-    asset: Asset,
-    scanner: Scanner,
-    items: dict[tuple[str, str], Item],
-    import_id: int | None,
-) -> Changes:
-    now, changes = clock.now(), Changes()
-    rows = session.execute(
-        select(F.id, F.check_id, F.package, F.status).where(
-            F.asset_kind == asset.kind, F.asset == asset.name, F.scanner == scanner
-        )
-    ).all()
-    known = {(check, package): (finding_id, status) for finding_id, check, package, status in rows}
-    gone = [fid for key, (fid, status) in known.items() if key not in items and status != FindingStatus.FIXED]
-    back: dict[Any, list[int]] = defaultdict(list)
-    for key, (fid, status) in known.items():
-        if key in items and status == FindingStatus.FIXED:
-            back[items[key].severity].append(fid)
-    new = [
-        finding_row(asset, scanner, item, now, import_id) for key, item in items.items() if key not in known
-    ]
+@dataclass(frozen=True)
+class Scan:
+    """One accepted file's findings for one asset; `import_id` is its imports-log row."""
+
+    asset: Asset
+    scanner: Scanner
+    items: dict[tuple[str, str], Item]
+    import_id: int | None
+
+
+Known = dict[tuple[str, str], tuple[int, FindingStatus]]
+
+
+def reconcile_many(session: Session, scans: list[Scan]) -> list[Changes]:
+    """Each scan's changes, in order; the scans' (asset, scanner) pairs must be distinct."""
+    now = clock.now()
+    dues = {severity: sla.due(now, severity) for severity in Severity}  # once, not per row (13 % of it)
+    known = _known(session, scans)
+    new: list[dict[str, Any]] = []
+    out = []
+    for scan in scans:
+        before = known.get((scan.asset.kind, scan.asset.name, scan.scanner), {})
+        gone = [
+            fid
+            for key, (fid, status) in before.items()
+            if key not in scan.items and status != FindingStatus.FIXED
+        ]
+        back: dict[Any, list[int]] = defaultdict(list)
+        for key, (fid, status) in before.items():
+            if key in scan.items and status == FindingStatus.FIXED:
+                back[scan.items[key].severity].append(fid)
+        added = [
+            finding_row(scan.asset, scan.scanner, item, now, scan.import_id, dues[item.severity])
+            for key, item in scan.items.items()
+            if key not in before
+        ]
+        new += added
+        _fix(session, gone, now, scan.import_id)
+        for severity, ids in back.items():
+            _reopen(session, ids, now, severity, scan.import_id)
+        out.append(Changes(len(added), len(gone), sum(len(ids) for ids in back.values())))
     bulk.insert(session.connection(), TABLE, new, keys=KEY)
-    for chunk in bulk.chunks(gone):
+    return out
+
+
+def _known(session: Session, scans: list[Scan]) -> dict[tuple[AssetKind, str, Scanner], Known]:
+    """Every finding, fixed ones included (to reopen them), of the scans' assets: one read per kind and
+    scanner (a directory of one scanner's files is one)."""
+    groups: dict[tuple[AssetKind, Scanner], list[str]] = defaultdict(list)
+    for scan in scans:
+        groups[scan.asset.kind, scan.scanner].append(scan.asset.name)
+    known: dict[tuple[AssetKind, str, Scanner], Known] = defaultdict(dict)
+    for (kind, scanner), names in groups.items():
+        for chunk in bulk.chunks(names):
+            rows = session.execute(
+                select(F.id, F.asset, F.check_id, F.package, F.status).where(
+                    F.asset_kind == kind, F.scanner == scanner, F.asset.in_(chunk)
+                )
+            )
+            for fid, asset, check, package, status in rows:
+                known[kind, asset, scanner][check, package] = (fid, status)
+    return known
+
+
+def _fix(session: Session, ids: list[int], now: datetime, import_id: int | None) -> None:
+    for chunk in bulk.chunks(ids):
         session.execute(
             update(F)
             .where(F.id.in_(chunk))
             .values(status=FindingStatus.FIXED, fixed_at=now, import_id=import_id)
         )
-    for severity, ids in back.items():
-        for chunk in bulk.chunks(ids):
-            values = {"status": FindingStatus.OPEN, "opened_at": now, "due_at": sla.due(now, severity)}
-            reopened = {"fixed_at": None, "reopened": F.reopened + 1, "import_id": import_id}
-            session.execute(update(F).where(F.id.in_(chunk)).values(**values, **reopened))
-    changes.opened, changes.closed = len(new), len(gone)
-    changes.reopened = sum(len(ids) for ids in back.values())
-    return changes
+
+
+def _reopen(session: Session, ids: list[int], now: datetime, severity: Any, import_id: int | None) -> None:
+    for chunk in bulk.chunks(ids):
+        values = {"status": FindingStatus.OPEN, "opened_at": now, "due_at": sla.due(now, severity)}
+        reopened = {"fixed_at": None, "reopened": F.reopened + 1, "import_id": import_id}
+        session.execute(update(F).where(F.id.in_(chunk)).values(**values, **reopened))
 
 
 def finding_row(
-    asset: Asset, scanner: Scanner, item: Item, now: datetime, import_id: int | None
+    asset: Asset,
+    scanner: Scanner,
+    item: Item,
+    now: datetime,
+    import_id: int | None,
+    due_at: datetime | None = None,
 ) -> dict[str, Any]:
+    """A new finding's row. The columns that start empty (fixed, accepted) are left out: fewer values
+    to bind on the hot path, and the database writes them NULL all the same."""
     return {
         "asset_kind": asset.kind.value,
         "asset": asset.name,
@@ -98,11 +148,7 @@ def finding_row(
         "fixed_version": item.fixed_version,
         "first_seen": now,
         "opened_at": now,
-        "due_at": sla.due(now, item.severity),
-        "fixed_at": None,
+        "due_at": due_at or sla.due(now, item.severity),
         "reopened": 0,
-        "accepted_until": None,
-        "accepted_reason": None,
-        "accepted_by": None,
         "import_id": import_id,
     }
