@@ -16,6 +16,7 @@ from fleetops.errors import FleetopsError, Forbidden, NotFound
 from fleetops.suppliers import export
 from fleetops.suppliers.scorecard import Period, Scorecard, scorecards, visible_suppliers
 from fleetops.suppliers.thresholds import default_thresholds
+from fleetops.web.charts import Chart, Series
 from fleetops.web.errors import wants_page
 from fleetops.web.views import ViewerDep, render, templates
 
@@ -85,10 +86,23 @@ def presales_html(card: Scorecard, days: float) -> str:
     return templates.get_template("suppliers_card.html").render(**context)
 
 
+def trend_charts(card: Scorecard) -> list[tuple[str, Chart]]:
+    """Per metric, this period against the one before, as two bars coloured by this period's rating."""
+    x = [card.period.previous().start, card.period.start]
+    return [
+        (
+            m.name,
+            Chart(x, [Series(m.label, [m.before.value, m.now.value], m.rating.colour)], m.unit, bars=True),
+        )
+        for m in card.metrics
+    ]
+
+
 def _card(request: Request, who: Principal, card: Scorecard, days: float, standalone: bool) -> Any:
     if standalone:
         return presales_html(card, days)
     context = {"card": card, "days": days, "thresholds": default_thresholds(), "standalone": False}
+    context["charts"] = trend_charts(card)
     return render(request, "suppliers_card.html", who, **context)
 
 
