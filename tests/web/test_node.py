@@ -7,6 +7,7 @@ import re
 
 from fleetops.alerts import service as alerts
 from fleetops.health import service as health
+from fleetops.metrics_proxy import upstream
 from tests.health.conftest import node_id
 from tests.health.reports import body, report, xid
 from tests.remediation.conftest import make_bed
@@ -71,3 +72,32 @@ def test_the_node_lists_its_incidents(client, as_role, fleet, tokens):
     assert re.search(r'href="/incidents/\d+"', html)
     supplier = as_role("acme").get("/nodes/a000").text
     assert re.search(r'href="/incidents/\d+"', supplier.split('id="node-incidents"')[1].split("</table>")[0])
+
+
+def _series(name: str, gpu: int, values: list[float]) -> dict:
+    return {
+        "metric": {"__name__": name, "node": "a000", "gpu": str(gpu), "uuid": f"GPU-a000-{gpu}"},
+        "values": [[1_700_000_000 + 60 * i, str(v)] for i, v in enumerate(values)],
+    }
+
+
+def test_each_gpu_shows_its_last_telemetry_with_a_sparkline(as_role, fleet, prometheus):
+    prometheus.series = [
+        _series("fleetops_agent_gpu_temperature_celsius", 2, [60, 64, 71]),
+        _series("fleetops_agent_gpu_power_watts", 2, [650, 655, 690]),
+        _series("fleetops_agent_gpu_ecc_uncorrected_volatile", 2, [0, 0, 3]),
+    ]
+    html = as_role("initech").get("/nodes/a000").text
+    gpu2 = html.split('<tr id="gpu-2">')[1].split("</tr>")[0]
+    assert "71 °C" in gpu2 and "690 W" in gpu2 and '<span class="reading">3</span>' in gpu2
+    assert '<polyline points="0.0,19.0 50.0,12.5 100.0,1.0"/>' in gpu2
+    assert "°C" not in html.split('<tr id="gpu-1">')[1].split("</tr>")[0]  # nothing read for GPU 1
+    ((path, params),) = prometheus.sent
+    assert path == "/api/v1/query_range" and 'node="a000"' in params["query"]
+
+
+def test_an_unreachable_prometheus_leaves_the_page_working(as_role, fleet):
+    upstream.use(upstream.PrometheusClient("http://127.0.0.1:9", 1))
+    html = as_role("viewer").get("/nodes/a000")
+    assert html.status_code == 200 and 'id="telemetry-unavailable"' in html.text
+    assert "prometheus http://127.0.0.1:9" in html.text

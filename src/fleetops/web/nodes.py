@@ -28,6 +28,7 @@ from fleetops.remediation.choices import RunState
 from fleetops.remediation.fsm import TERMINAL
 from fleetops.web.actions import allowed_actions
 from fleetops.web.sparkline import health_strip
+from fleetops.web.telemetry import node_telemetry
 from fleetops.web.views import ViewerDep, render
 
 router = APIRouter(include_in_schema=False)
@@ -77,6 +78,7 @@ def node_context(db: Session, who: Principal, node: dict[str, Any]) -> dict[str,
         "bringup": deploy.history(db, node["hostname"]) if staff else [],
         "audit": _audit(db, node["hostname"]) if staff else [],
         "actions": allowed_actions(who, node, active),
+        "telemetry": node_telemetry(node["hostname"]),
         "states": RunState,
         **CHOICES,
     }

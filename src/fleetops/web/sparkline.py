@@ -45,4 +45,6 @@ def _segment(left: datetime, right: datetime, state: str, start: datetime, span:
     colour = HealthState(state).colour if state in HealthState._value2member_map_ else "grey"
     x = (left - start).total_seconds() / span * 100
     width = (right - left).total_seconds() / span * 100
-    return Segment(round(x, 3), round(width, 3), colour, f"{state} from {left:%H:%M} to {right:%H:%M} UTC")
+    return Segment(
+        round(x, 3), round(width, 3), colour, f"{state} from {left:%d %b %H:%M} to {right:%d %b %H:%M} UTC"
+    )

@@ -11,7 +11,7 @@
       width: width, height: spec.height || 170,
       legend: {show: true}, cursor: {drag: {x: false, y: false}},
       scales: {x: {time: true}, y: {range: function (u, lo, hi) { return [0, Math.max(1, hi * 1.1)]; }}},
-      axes: [{}, {size: 56, values: function (u, ticks) { return ticks.map(function (v) { return v + unit; }); }}],
+      axes: [{}, {size: 70, values: function (u, ticks) { return ticks.map(function (v) { return v + unit; }); }}],
       series: [{}].concat(spec.series.map(function (s) {
         var colour = COLOURS[s.colour] || s.colour || COLOURS.blue;
         return {label: s.label, stroke: colour, width: 2, fill: bars ? colour : undefined, paths: bars || undefined,
