@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from fleetops.metrics_proxy import dashboards, tenants, upstream
 from fleetops.metrics_proxy.promql import Tenant
+from fleetops.observability.budget import over_budget
 from tests.factories import two_tenant_fleet
 from tests.integration.prometheus_bed import MISSING, NODE_EXPORTER, PROMETHEUS, Bed, prometheus_bed
 
@@ -136,3 +137,14 @@ def test_a_range_query_comes_back_as_the_customers_matrix(proxied, client, token
         "b001",
         "b002",
     }
+
+
+def test_every_exporter_stays_within_its_cardinality_budget(bed):
+    tsdb = bed.get("/api/v1/status/tsdb")
+    pairs = {p["name"]: p["value"] for p in tsdb["seriesCountByLabelValuePair"]}
+    series = {job: float(bed.query(f'count({{job="{job}"}})')[0]["value"][1]) for job in bed.jobs}
+    assert series["node"] == pairs["job=node"]  # the status page and the query agree
+    assert sum(series.values()) == tsdb["headStats"]["numSeries"]
+    cpus = float(bed.query('count(count by (cpu) (node_cpu_seconds_total{node="a000"}))')[0]["value"][1])
+    assert over_budget(series, bed.jobs, cpus) == []
+    assert over_budget(series | {"agent": series["agent"] * 2}, bed.jobs, cpus)  # the budget can fail
