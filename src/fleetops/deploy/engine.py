@@ -57,7 +57,7 @@ class Engine:
         now = clock.now()
         works = [Work(row, now, ACTOR) for row in rows]
         calls = [w for w in works if self._admit(w, power_budget, imaging_budget)]
-        with Heartbeat(database, claim.QUEUE, token, self.limits.lease_s):
+        with Heartbeat(database, claim.QUEUE, token, self.limits.lease_s, active=bool(calls)):
             outcomes = self._map(self._call, calls)
         for work, outcome in zip(calls, outcomes, strict=True):
             self._apply(work, outcome)

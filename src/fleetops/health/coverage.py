@@ -43,7 +43,8 @@ from fleetops.inventory.scope import visible
 
 WINDOW_S = 300.0
 OUT_OF_SCOPE = (NodeState.RMA.value, NodeState.DECOMMISSIONED.value)
-BATCH = 2_000  # silent nodes marked per transaction
+# Silent nodes marked per transaction: 2,000 held SQLite's write lock 2.2 s on the loaded 2-core machine.
+BATCH = 250
 SWEEP_ROW = 1
 # The databases this process has swept: the first sweep of a process (a restart) counts the time since the
 # last sweep of any process as the control plane down. A live process that sweeps rarely is still listening.
@@ -226,3 +227,4 @@ def tick(database: Database) -> int:
         marked += done
         if done < BATCH:
             return marked
+        database.give_way()

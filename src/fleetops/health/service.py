@@ -288,6 +288,27 @@ def open_findings(session: Session, since: datetime | None = None) -> list[flow.
     return out
 
 
+def open_per_rack(session: Session, racks: set[int], checks: set[str]) -> dict[tuple[int, str], set[int]]:
+    """The nodes of these racks with an open node-level finding of each check, whether or not it is in the
+    batch at hand: a rack that went silent is one cause however the hand-off was cut into batches."""
+    found: dict[tuple[int, str], set[int]] = {}
+    if not racks or not checks:
+        return found
+    query = (
+        select(Node.rack_id, HealthFinding.check, HealthFinding.node_id)
+        .join(Node, Node.id == HealthFinding.node_id)
+        .where(
+            Node.rack_id.in_(racks),
+            HealthFinding.check.in_(checks),
+            HealthFinding.gpu_index.is_(None),
+            HealthFinding.resolved_at.is_(None),
+        )
+    )
+    for rack_id, check, node_id in session.execute(query):
+        found.setdefault((rack_id, check), set()).add(node_id)
+    return found
+
+
 def resolve_findings(session: Session, actor: str, finding_ids: list[int], why: str) -> int:
     """Close findings a human or remediation has dealt with (a reset GPU, a replaced board).
 

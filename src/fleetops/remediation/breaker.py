@@ -45,11 +45,15 @@ def _with_runs(session: Session, node_ids: list[int]) -> set[int]:
 
 
 def _rack_causes(
-    acting: list[Finding], nodes: dict[str, Placement], busy: set[int], limits: safety.Limits
+    session: Session,
+    acting: list[Finding],
+    nodes: dict[str, Placement],
+    busy: set[int],
+    limits: safety.Limits,
 ) -> dict[Scope, str]:
     """A node-level fault on `rack_min_nodes` nodes of one rack at once has one cause above the nodes (a
     ToR switch, the rack's power): the rack incident's owner gets it, not a power-cycle and an RMA ticket
-    per node beside the rack's own ticket."""
+    per node beside the rack's own ticket. Counted from health's open findings, not the batch alone."""
     racks: dict[tuple[int, str], set[int]] = defaultdict(set)
     names: dict[int, str] = {}
     for finding in acting:
@@ -57,6 +61,11 @@ def _rack_causes(
         if place is not None and place.node_id not in busy and finding.gpu_index is None:
             racks[place.rack_id, finding.check].add(place.node_id)
             names[place.rack_id] = place.rack
+    short = [key for key, ids in racks.items() if len(ids) < limits.rack_min_nodes]
+    if limits.rack_min_nodes and short:
+        also = health.open_per_rack(session, {r for r, _ in short}, {c for _, c in short})
+        for key in short:
+            racks[key] |= also.get(key, set()) - busy
     held: dict[Scope, str] = {}
     for (rack_id, check), node_ids in racks.items():
         if limits.rack_min_nodes and len(node_ids) >= limits.rack_min_nodes:
@@ -118,7 +127,7 @@ def hold_back(
         return findings, []
     nodes = placements(session, (f.hostname for f in acting))
     busy = _with_runs(session, [p.node_id for p in nodes.values()])
-    held = _rack_causes(acting, nodes, busy, limits)
+    held = _rack_causes(session, acting, nodes, busy, limits)
     wanted: dict[Scope, set[int]] = defaultdict(set)
     for finding in acting:
         place = nodes.get(finding.hostname)

@@ -84,7 +84,7 @@ class Engine:
             self._close_repaired(session, works)
             self._write(session, works, token, keep=lambda w: w.call is not None)
         calling = [w for w in works if w.call is not None]
-        with Heartbeat(database, QUEUE, token, self.limits.lease_s):
+        with Heartbeat(database, QUEUE, token, self.limits.lease_s, active=bool(calling)):
             outcomes = self._map(calling)
         for work, outcome in zip(calling, outcomes, strict=True):
             self._apply(work, outcome)

@@ -124,8 +124,12 @@ class Heartbeat:
     slow BMC or provisioning API never lets a live worker's row go to another; a quick phase (every
     simulated one) ends before the first beat and writes nothing."""
 
-    def __init__(self, database: Database, queue: Queue, owner: str, lease_s: float = LEASE_S) -> None:
+    def __init__(
+        self, database: Database, queue: Queue, owner: str, lease_s: float = LEASE_S, active: bool = True
+    ) -> None:
+        """`active=False` for a phase with nothing to call: no thread is started for it (most ticks)."""
         self.database, self.queue, self.owner, self.lease_s = database, queue, owner, lease_s
+        self.active = active
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, name=f"lease-{owner}", daemon=True)
 
@@ -138,11 +142,13 @@ class Heartbeat:
                 log.exception("lease renewal failed", extra={"owner": self.owner})
 
     def __enter__(self) -> Heartbeat:
-        self._thread.start()
+        if self.active:
+            self._thread.start()
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self._stop.set()
-        self._thread.join()
+        if self.active:
+            self._thread.join()
