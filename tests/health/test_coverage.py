@@ -143,3 +143,47 @@ def test_a_process_that_sweeps_rarely_is_still_listening(fleet, manual_clock):
     assert tick(fleet) == 0
     manual_clock.set(T0 + timedelta(seconds=310))
     assert tick(fleet) == 6
+
+
+def _beat(database, clock, at_s: float) -> None:
+    clock.set(T0 + timedelta(seconds=at_s))
+    with database.transaction() as session:
+        coverage_module.heard(session, clock.now())
+
+
+def test_a_worker_sweeping_while_the_api_is_down_marks_no_one(fleet, manual_clock):
+    """The API down 20 minutes while a separate worker kept sweeping: before the API's heartbeat the
+    sweep could not tell it from a fleet-wide silence and marked every node (the fleet breaker then
+    paged). Now nothing is marked while nobody hears the agents, each gets a window to resend once the
+    API is back, and a node that stopped a minute before the outage is still caught."""
+    everyone = {"a000", "a001", "a002", "b000", "b001", "b002"}
+    live = everyone - {"b002"}
+    manual_clock.set(T0)
+    with fleet.transaction() as session:
+        ingest(session, SYSTEM, body(*(report(h) for h in sorted(everyone))))
+    for second in range(0, 601, 10):  # the API beats until it goes down at 600 s
+        _beat(fleet, manual_clock, second)
+    _listen(fleet, fleet, manual_clock, 540, 15, everyone)
+    _listen(fleet, fleet, manual_clock, 600, 555, live)  # b002 stopped at 540 s
+    assert sum(_listen(fleet, fleet, manual_clock, 1795, 615, set())) == 0  # no reports, no beats
+    assert _unknown(fleet) == set()
+    for second in range(1800, 1800 + 601, 10):  # back 30 minutes after the last beat
+        _beat(fleet, manual_clock, second)
+        if second % 15 == 0:
+            if second % 30 == 0 and second > 1800:
+                with fleet.transaction() as session:
+                    ingest(session, SYSTEM, body(*(report(h) for h in sorted(live))))
+            tick(fleet)
+    assert _unknown(fleet) == {"b002"}
+
+
+def test_a_partition_with_the_api_up_is_the_nodes_silence(fleet, manual_clock):
+    """The API beats and no report arrives: the silence is the nodes' (a partition) and is marked, for the
+    breaker and the fleet incident to take."""
+    manual_clock.set(T0)
+    with fleet.transaction() as session:
+        ingest(session, SYSTEM, body(*(report(h) for h in ("a000", "a001", "a002", "b000", "b001", "b002"))))
+    for second in range(0, 401, 10):
+        _beat(fleet, manual_clock, second)
+    manual_clock.set(T0 + timedelta(seconds=400))
+    assert tick(fleet) == 6

@@ -145,6 +145,7 @@ def _serve(with_worker: bool, processes: int = 1) -> None:
     """Serve in this process, or in `processes` API processes under this one (uvicorn's supervisor, which
     restarts one that dies). The worker, if any, runs here, once, whatever the number of processes."""
     from fleetops.api.app import create_app
+    from fleetops.health.coverage import Listening
     from fleetops.workers.runner import run_forever
 
     if processes > 1 and get_database().is_sqlite:
@@ -159,7 +160,8 @@ def _serve(with_worker: bool, processes: int = 1) -> None:
         threading.Thread(target=run_forever, args=(stop,), daemon=True, name="worker").start()
     try:
         app_ = create_app() if processes == 1 else "fleetops.api.app:create_process_app"
-        _uvicorn(app_, settings().host, settings().port, processes)
+        with Listening(get_database()):  # while it serves: a worker elsewhere then knows agents are heard
+            _uvicorn(app_, settings().host, settings().port, processes)
     finally:
         stop.set()
 

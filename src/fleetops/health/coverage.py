@@ -8,11 +8,15 @@ falls silent becomes `unknown` and gets a `node_silent` finding from `tick`; its
 Silence is counted in time the control plane listened. Every node looks silent after the control plane was
 down for longer than the window (its agents spool and resend once it is back), and marking them all tripped
 the fleet's remediation breaker for nothing. So the sweep keeps a row (`coverage_sweep`): the first sweep
-of a process knows how long nobody swept, and for a window after it that time is not counted.
+of a process knows how long nobody swept, and for a window after it that time is not counted. The API
+says it is listening too (`Listening`, a heartbeat in the row): while it is down a separate worker's sweep
+marks no one, and its gap is counted as the worker's own is.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 import weakref
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -41,7 +45,11 @@ from fleetops.inventory.choices import ClusterState, NodeState
 from fleetops.inventory.models import Cluster, Gpu, Node, Rack, Site, Supplier
 from fleetops.inventory.scope import visible
 
+log = logging.getLogger("fleetops.health")
 WINDOW_S = 300.0
+# A serving API beats every HEARTBEAT_S; with no beat for DEAF_S it is down (`down_seconds`).
+HEARTBEAT_S = 10.0
+DEAF_S = 60.0
 OUT_OF_SCOPE = (NodeState.RMA.value, NodeState.DECOMMISSIONED.value)
 # Silent nodes marked per transaction: 2,000 held SQLite's write lock 2.2 s on the loaded 2-core machine.
 BATCH = 250
@@ -188,7 +196,51 @@ def mark_silent(
     return len(ids)
 
 
-def down_seconds(session: Session, at: datetime, restarted: bool, window_s: float = WINDOW_S) -> float:
+def _was_down(row: CoverageSweep, since: datetime, at: datetime, window_s: float) -> None:
+    recent = row.resumed_at is not None and (since - row.resumed_at).total_seconds() < window_s
+    row.down_s = (row.down_s if recent else 0.0) + (at - since).total_seconds()
+    row.resumed_at = at
+
+
+def heard(session: Session, at: datetime, window_s: float = WINDOW_S) -> None:
+    """A serving API process is listening (its heartbeat). A gap since the last beat is time the agents'
+    reports had nowhere to go: counted as downtime, as the worker's own restart is."""
+    row = session.get(CoverageSweep, SWEEP_ROW, with_for_update=True)
+    if row is None:
+        session.add(CoverageSweep(id=SWEEP_ROW, swept_at=at, down_s=0.0, heard_at=at))
+        return
+    if row.heard_at is not None and (at - row.heard_at).total_seconds() > DEAF_S:
+        _was_down(row, row.heard_at, at, window_s)
+    row.heard_at = at if row.heard_at is None else max(row.heard_at, at)
+
+
+class Listening:
+    """The heartbeat of a serving API (`fleetops serve`), every `HEARTBEAT_S` in a thread of its own."""
+
+    def __init__(self, database: Database) -> None:
+        self.database, self.stop = database, threading.Event()
+
+    def __enter__(self) -> Listening:
+        threading.Thread(target=self._beat, daemon=True, name="listening").start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+
+    def _beat(self) -> None:
+        while True:
+            try:
+                with self.database.transaction() as session:
+                    heard(session, clock.now())
+            except Exception:  # noqa: BLE001 - a missed beat is retried; DEAF_S outlasts several
+                log.exception("listening heartbeat failed")
+            if self.stop.wait(HEARTBEAT_S):
+                return
+
+
+def down_seconds(
+    session: Session, at: datetime, restarted: bool, window_s: float = WINDOW_S
+) -> float | None:
     """Record this sweep; return the seconds of downtime a node's silence must not count now.
 
     With one outage of `g` seconds that ended at `resumed_at`, a node last heard before it has listened-to
@@ -196,16 +248,20 @@ def down_seconds(session: Session, at: datetime, restarted: bool, window_s: floa
     been back a whole window, every node last heard before the outage has missed a window of listening
     anyway, and the plain cutoff holds. Outages closer together than a window add up (a node last heard
     before both missed neither): counting both for a node between them only marks it later, never
-    wrongly. No row yet (a new database): nothing is known about earlier downtime."""
+    wrongly. No row yet (a new database): nothing is known about earlier downtime.
+
+    None while no API process has beaten for `DEAF_S` (the API down, a separate worker still sweeping):
+    nobody hears the agents, so no node is silent now; the gap counts once the API is back (`heard`).
+    With the API up and no report arriving (a partition) the silence is the nodes' and is marked."""
     row = session.get(CoverageSweep, SWEEP_ROW, with_for_update=True)
     if row is None:
         session.add(CoverageSweep(id=SWEEP_ROW, swept_at=at, down_s=0.0))
         return 0.0
     if restarted and at > row.swept_at:
-        recent = row.resumed_at is not None and (row.swept_at - row.resumed_at).total_seconds() < window_s
-        row.down_s = (row.down_s if recent else 0.0) + (at - row.swept_at).total_seconds()
-        row.resumed_at = at
+        _was_down(row, row.swept_at, at, window_s)
     row.swept_at = max(row.swept_at, at)
+    if row.heard_at is not None and (at - row.heard_at).total_seconds() > DEAF_S:
+        return None
     if row.resumed_at is None or (at - row.resumed_at).total_seconds() > window_s:
         return 0.0
     return row.down_s
@@ -221,6 +277,8 @@ def tick(database: Database) -> int:
     with database.transaction() as session:
         down_s = down_seconds(session, at, restarted=database not in _listening)
     _listening.add(database)
+    if down_s is None:
+        return 0
     while True:
         with database.transaction() as session:
             done = mark_silent(session, at, limit=BATCH, down_s=down_s)

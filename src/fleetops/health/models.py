@@ -167,14 +167,16 @@ class AgentRequest(Base):
 
 
 class CoverageSweep(Base):
-    """When the silence sweep last ran, and how long the control plane was down before it resumed: one
-    row. Silence is counted only while the control plane listened (`health.coverage`)."""
+    """When the silence sweep last ran, when an API process last said it was serving, and how long the
+    control plane was down before it resumed: one row. Silence is counted only while the control plane
+    listened (`health.coverage`)."""
 
     __tablename__ = "coverage_sweep"
     id: Mapped[int] = mapped_column(primary_key=True)
     swept_at: Mapped[datetime]
     resumed_at: Mapped[datetime | None]  # the first sweep after the control plane was down
     down_s: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    heard_at: Mapped[datetime | None]  # a serving API process's last heartbeat (`coverage.Listening`)
 
 
 __all__ = [
