@@ -3,8 +3,6 @@ work that waits, saying why, where the settings name no backend."""
 
 from __future__ import annotations
 
-import json
-
 import msgspec
 import pytest
 from sqlalchemy import select
@@ -21,7 +19,6 @@ from fleetops.deploy import service
 from fleetops.deploy.backends import SimulatedStep
 from fleetops.deploy.claim import Limits
 from fleetops.deploy.engine import Engine
-from fleetops.deploy.hardening import compliant_facts
 from fleetops.deploy.models import NodeBringup
 from fleetops.deploy.plan import PlanRequest
 from fleetops.deploy.power import RedfishPowerOn
@@ -29,6 +26,7 @@ from fleetops.errors import NotConfigured
 from fleetops.wire import GpuQualification, QualificationResult
 from tests.deploy.fleet import racked_fleet
 from tests.factories import load, two_tenant_fleet
+from tests.security.scans import scan_nodes_in_hardening
 
 
 def test_slurm_on_kubernetes_needs_both_schedulers():
@@ -44,15 +42,10 @@ def test_slurm_on_kubernetes_needs_both_schedulers():
 def test_every_real_step_in_order(database, manual_clock, tmp_path):
     data = racked_fleet(nodes=2, racks=1, orchestrator="slurm-on-kubernetes")
     load(database, data)
-    hardening, burn_in = tmp_path / "hardening", tmp_path / "burn-in"
-    hardening.mkdir()
+    burn_in = tmp_path / "burn-in"
     burn_in.mkdir()
-    for node in data["nodes"]:
-        (hardening / f"{node['hostname']}.json").write_text(json.dumps(compliant_facts("slurm-on-k8s-cis")))
     k8s, slurm = FakeScheduler(join_delay_s=120), FakeScheduler(join_delay_s=60)
-    configured = Settings.model_validate(
-        {"deploy": {"hardening_results": str(hardening), "qualification_results": str(burn_in)}}
-    )
+    configured = Settings.model_validate({"deploy": {"qualification_results": str(burn_in)}})
     backends = wiring.deploy_backends(configured, database, lambda cluster, orchestrator: Both(k8s, slurm))
     backends.provisioner = SimulatedStep("provisioner", duration_s=(900, 900))
     bmcs = {node["bmc_address"]: FakeRedfish(["/redfish/v1/Systems/1"], delay_s=30) for node in data["nodes"]}
@@ -63,6 +56,7 @@ def test_every_real_step_in_order(database, manual_clock, tmp_path):
         service.start(session, SYSTEM, "r1")
     for minute in range(200):
         engine.tick(database)
+        scan_nodes_in_hardening(database)  # the agents' CIS scans, imported as the gate waits
         if minute == 60:  # the agents finish burn-in an hour in
             for node in data["nodes"]:
                 result = QualificationResult(
@@ -82,9 +76,7 @@ def test_every_real_step_in_order(database, manual_clock, tmp_path):
     with database.transaction() as session:
         rows = session.scalars(select(NodeBringup)).all()
     assert {r.state for r in rows} == {"ready"}, [(r.hostname, r.state, r.last_error) for r in rows]
-    assert all(
-        r.evidence["scheduler_state"] == "IDLE/IDLE" and r.evidence["hardening_controls"] == 13 for r in rows
-    )
+    assert all(r.evidence["scheduler_state"] == "IDLE/IDLE" and r.evidence["rules_passed"] == 3 for r in rows)
     assert all(b._systems["/redfish/v1/Systems/1"].power == "On" for b in bmcs.values())
     assert ("resume", "n00000") in k8s.calls and ("resume", "n00000") in slurm.calls
 

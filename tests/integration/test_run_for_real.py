@@ -5,9 +5,10 @@ From another directory the remote CLI imports 8 nodes and rolls them out to read
 node reports XID 79 and the node is drained in Slurm, restarted over Redfish, and ticketed to its supplier.
 Afterwards no configured secret is found in the database, the logs or /metrics.
 
-The test plays what is not fleetops: the install ISO (it powers the machine off at its end), the hardening
-scanner and burn-in collector (they leave result files), and the broken node's agent (its reports, and a
-failed qualification when asked).
+The test plays what is not fleetops: the install ISO (it powers the machine off at its end), the burn-in
+collector (it leaves result files), the nodes' CIS scans (the agent's own scan upload, with an `oscap` that
+writes a passing XCCDF result; the deploy gate reads the imported scan), and the broken node's agent (its
+reports, and a failed qualification when asked).
 """
 
 from __future__ import annotations
@@ -33,10 +34,10 @@ import pytest
 from sqlalchemy import select
 
 from fleetops.adapters.redfish.client import RedfishClient
+from fleetops.agent.scans import HostScanner, HostScans
 from fleetops.alerts.policy import HERE as ALERTS
 from fleetops.audit.models import AuditEvent
 from fleetops.db.session import Database
-from fleetops.deploy.hardening import compliant_facts
 from fleetops.deploy.models import BringupTransition, NodeBringup
 from fleetops.wire import GpuQualification, QualificationResult
 from tests.alerts.receiver import Receiver
@@ -46,6 +47,7 @@ from tests.integration import slurm_cluster
 from tests.integration.conftest import free_port, sushy_emulator, wait_for_http
 from tests.integration.kube_api import local_kube_api
 from tests.integration.test_virtual_media import boot, cd_slot
+from tests.security.scans import cis_scan
 
 pytestmark = pytest.mark.integration
 pytest.importorskip("sushy_tools", reason="sushy-tools not installed (make test installs it)")
@@ -86,6 +88,7 @@ def fleetops(env: dict[str, str], *args: str, cwd: Path) -> subprocess.Completed
 def _image_server(directory: Path, stack: ExitStack) -> str:
     directory.mkdir()
     (directory / f"{IMAGE}.iso").write_bytes(IMAGE.encode() * 512)
+
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
             return
@@ -109,11 +112,7 @@ def _settings(home: Path, plant: dict[str, Any]) -> Path:
     (home / "routes.yaml").write_text(
         routes.replace("https://jira.example.invalid", f"{plant['receiver'].url}/jira")
     )
-    for directory in ("hardening", "qualification"):
-        (home / directory).mkdir()
-    for host in HOSTS:
-        facts = compliant_facts("slurm-on-k8s-cis")
-        (home / "hardening" / f"{host}.json").write_text(json.dumps(facts))
+    (home / "qualification").mkdir()
     path = home / "fleetops.toml"
     path.write_text(
         f"""[fleetops]
@@ -138,7 +137,6 @@ conf = "{plant["slurm_conf"]}"
 kubeconfig = "{plant["kubeconfig"]}"
 
 [fleetops.deploy]
-hardening_results = "{home / "hardening"}"
 qualification_results = "{home / "qualification"}"
 poll_s = 2
 
@@ -311,6 +309,35 @@ def _burn_in(plant: Plant, stop: threading.Event) -> None:
             written.add(host)
 
 
+def _cis_scans(plant: Plant, agents: Agents, stop: threading.Event) -> None:
+    """The nodes' agents running their CIS scan once the hardening step waits for it: the agent's own
+    `HostScans` with an `oscap` that writes the XCCDF results fixture, every rule passed, uploaded with
+    the node's own token to the server's import API, as the agent does."""
+    results = plant.home / "cis-results.xml"
+    results.write_bytes(cis_scan(passing=True))
+    oscap = plant.home / "oscap"
+    oscap.write_text(f'#!/bin/sh\ncp {results} "$1"\n')
+    oscap.chmod(0o755)
+    scanner = HostScanner("openscap", str(oscap), lambda exe, out: [str(exe), str(out)], ".xml")
+    scanned: set[str] = set()
+    while not stop.wait(1.0):
+        with plant.database.transaction() as session:
+            hardening = set(
+                session.scalars(
+                    select(NodeBringup.hostname).where(
+                        NodeBringup.state == "hardening", NodeBringup.step_started_at.is_not(None)
+                    )
+                )
+            )
+        for host in hardening - scanned:
+            scans = HostScans(
+                plant.url, agents.tokens[host], plant.home / "agents" / host, scanners=(scanner,)
+            )
+            scans.scan()
+            assert scans.upload() == 1
+            scanned.add(host)
+
+
 def _states(plant: Plant) -> dict[str, str]:
     listed = fleetops(plant.cli_env, "nodes", "list", "--cluster", "gamma", "--json", cwd=plant.workdir)
     assert listed.returncode == 0, listed.stderr
@@ -338,6 +365,7 @@ def test_rollout_of_8_nodes_through_real_backends(plant: Plant, agents: Agents) 
     helpers = [
         threading.Thread(target=installer, args=(plant.bmc, list(plant.systems.values()), stop), daemon=True),
         threading.Thread(target=_burn_in, args=(plant, stop), daemon=True),
+        threading.Thread(target=_cis_scans, args=(plant, agents, stop), daemon=True),
     ]
     for helper in helpers:
         helper.start()

@@ -125,9 +125,6 @@ class Updates(Section):
 
 
 class Deploy(Section):
-    hardening_results: str = Field(
-        default="var/hardening", description="Where hardening scans leave <hostname>.json|.yaml"
-    )
     qualification_results: str = Field(
         default="var/qualification", description="Where burn-in results land as <hostname>.json"
     )

@@ -32,7 +32,7 @@ from fleetops.deploy import decommission
 from fleetops.deploy import engine as deploy_engine
 from fleetops.deploy.backends import Backends, StepContext, StepResult
 from fleetops.deploy.claim import Limits
-from fleetops.deploy.hardening import ScanGate, results_file_gate
+from fleetops.deploy.hardening import ScanGate
 from fleetops.deploy.join import SchedulerJoin
 from fleetops.deploy.power import RedfishPowerOn
 from fleetops.deploy.provision import CommandProvisioner, HttpProvisioner
@@ -88,9 +88,7 @@ def deploy_backends(settings: Settings, database: Database, schedulers: Schedule
     return Backends(
         power=RedfishPowerOn(connect=login, poll_s=chosen.poll_s),
         provisioner=provisioner(settings, login),
-        hardening=ScanGate(poll_s=chosen.poll_s)
-        if settings.security.gate == "scans"
-        else results_file_gate(Path(chosen.hardening_results)),
+        hardening=ScanGate(poll_s=chosen.poll_s),
         qualifier=AgentQualifier(
             results_directory(Path(chosen.qualification_results)),
             poll_s=chosen.poll_s,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from fleetops.security.choices import Severity
@@ -35,10 +33,6 @@ class Security(BaseModel):
         description="A cluster is hardened when this share of its profile's applicable rules pass",
     )
     profile: str = Field(default=CIS_PROFILE, description="The XCCDF profile the hardening gate reads")
-    gate: Literal["scans", "facts"] = Field(
-        default="facts",
-        description="The deploy hardening gate: the node's own CIS scan (scans), or deploy.hardening_results",
-    )
 
     def days(self, severity: Severity) -> int:
         return self.sla_days.get(severity, self.sla_days.get(Severity.LOW, DEFAULT_SLA_DAYS[Severity.LOW]))
