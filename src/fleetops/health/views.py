@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from fleetops.api.deps import SessionDep
 from fleetops.auth.principal import Principal
 from fleetops.health import service
 from fleetops.health.choices import HealthState
-from fleetops.web.views import ViewerDep, render, templates
+from fleetops.web.views import ViewerDep, render, render_part, templates
 
 router = APIRouter(include_in_schema=False)
 
@@ -43,7 +43,4 @@ def health_page(request: Request, db: SessionDep, who: ViewerDep) -> Response:
 @router.get("/live/health", response_class=HTMLResponse)
 def health_live(request: Request, db: SessionDep, who: ViewerDep) -> Response:
     """The page's body alone, fetched by the page every few seconds (and by a wall screen)."""
-    if who is None:
-        return RedirectResponse("/login", status_code=303)
-    page = templates.get_template("_health.html").render(request=request, who=who, **_context(db, who))
-    return HTMLResponse(page)
+    return render_part(request, "_health.html", who, **(_context(db, who) if who else {}))

@@ -4,23 +4,21 @@ and filtered on the server (by hostname, rack, lifecycle or health state), so a 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fleetops.api.deps import SessionDep
 from fleetops.auth.principal import Principal
-from fleetops.errors import NotFound
 from fleetops.health.choices import STATE_RANK, HealthState
 from fleetops.health.models import NodeHealth
 from fleetops.inventory import service as inventory
 from fleetops.inventory.kinds import KINDS
 from fleetops.inventory.summary import cluster_counts
 from fleetops.web.healthmap import Shade, Where, health_map
-from fleetops.web.views import ViewerDep, render
+from fleetops.web.views import ViewerDep, find_or_page, render
 
 router = APIRouter(include_in_schema=False)
 MAX_NODES = 5000
@@ -75,12 +73,9 @@ def cluster_page(
 ) -> Response:
     if who is None:
         return render(request, "cluster.html", who)
-    try:
-        cluster = inventory.find(db, who, KINDS["cluster"], key)
-    except NotFound as exc:
-        return render(request, "error.html", who, status=404, error=exc.message, search=key)
-    if cluster["name"] != key:
-        return RedirectResponse(f"/clusters/{quote(cluster['name'])}", status_code=301)
+    cluster = find_or_page(request, db, who, "cluster", key, "/clusters/{}")
+    if isinstance(cluster, Response):
+        return cluster
     nodes = _nodes(db, who, cluster["name"])
     return render(
         request,

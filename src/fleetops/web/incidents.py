@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import groupby
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from fleetops.alerts import models
@@ -19,7 +19,7 @@ from fleetops.alerts.choices import Disposition, IncidentStatus
 from fleetops.alerts.views import CHOICES, causes, deliveries, incidents
 from fleetops.api.deps import SessionDep
 from fleetops.auth.principal import Principal
-from fleetops.web.views import ViewerDep, render, templates
+from fleetops.web.views import ViewerDep, render, render_part
 
 router = APIRouter(include_in_schema=False)
 LIVE_S = 10
@@ -36,7 +36,7 @@ class Filters:
     group: str = ""
 
     def keep(self, i: models.Incident) -> bool:
-        words = self.q.lower()
+        words = self.q.strip().lower()
         return (
             (not self.priority or i.priority == self.priority)
             and (not self.cluster or i.labels.get("cluster") == self.cluster)
@@ -83,42 +83,16 @@ def context(db: Session, who: Principal, f: Filters) -> dict[str, Any]:
     }
 
 
-def _filters(status: str, priority: str, cluster: str, supplier: str, q: str, group: str) -> Filters:
-    return Filters(status, priority, cluster, supplier, q.strip(), group)
+FiltersDep = Annotated[Filters, Depends()]  # from the query string: ?status=&priority=&cluster=...
 
 
 @router.get("/incidents", response_class=HTMLResponse)
-def incidents_page(
-    request: Request,
-    db: SessionDep,
-    who: ViewerDep,
-    status: str = IncidentStatus.OPEN.value,
-    priority: str = "",
-    cluster: str = "",
-    supplier: str = "",
-    q: str = "",
-    group: str = "",
-) -> Response:
+def incidents_page(request: Request, db: SessionDep, who: ViewerDep, f: FiltersDep) -> Response:
     if who is None:
         return render(request, "incidents.html", who)
-    f = _filters(status, priority, cluster, supplier, q, group)
     return render(request, "incidents.html", who, **context(db, who, f))
 
 
 @router.get("/live/incidents", response_class=HTMLResponse)
-def incidents_live(
-    request: Request,
-    db: SessionDep,
-    who: ViewerDep,
-    status: str = IncidentStatus.OPEN.value,
-    priority: str = "",
-    cluster: str = "",
-    supplier: str = "",
-    q: str = "",
-    group: str = "",
-) -> Response:
-    if who is None:
-        return RedirectResponse("/login", status_code=303)
-    f = _filters(status, priority, cluster, supplier, q, group)
-    page = templates.get_template("_incidents.html").render(request=request, who=who, **context(db, who, f))
-    return HTMLResponse(page)
+def incidents_live(request: Request, db: SessionDep, who: ViewerDep, f: FiltersDep) -> Response:
+    return render_part(request, "_incidents.html", who, **(context(db, who, f) if who else {}))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from fleetops.alerts.choices import Priority
@@ -18,7 +18,7 @@ from fleetops.inventory.summary import summarize
 from fleetops.web.attention import attention
 from fleetops.web.healthmap import Shade, Where, health_map
 from fleetops.web.trends import trends
-from fleetops.web.views import ViewerDep, render, templates
+from fleetops.web.views import ViewerDep, render, render_part
 
 router = APIRouter(include_in_schema=False)
 LIVE_S = 10
@@ -47,12 +47,7 @@ def landing(request: Request, db: SessionDep, who: ViewerDep) -> Response:
 
 @router.get("/live/landing", response_class=HTMLResponse)
 def landing_live(request: Request, db: SessionDep, who: ViewerDep) -> Response:
-    if who is None:
-        return RedirectResponse("/login", status_code=303)
-    page = templates.get_template("_landing.html").render(
-        request=request, who=who, **landing_context(db, who)
-    )
-    return HTMLResponse(page)
+    return render_part(request, "_landing.html", who, **(landing_context(db, who) if who else {}))
 
 
 @router.get("/map/{site}", response_class=HTMLResponse)

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from fleetops import clock
@@ -19,7 +18,6 @@ from fleetops.api.deps import SessionDep
 from fleetops.audit import service as audit
 from fleetops.auth.principal import Principal
 from fleetops.deploy import service as deploy
-from fleetops.errors import NotFound
 from fleetops.health import service as health
 from fleetops.inventory import service as inventory
 from fleetops.inventory.kinds import KINDS
@@ -29,7 +27,7 @@ from fleetops.remediation.fsm import TERMINAL
 from fleetops.web.actions import allowed_actions
 from fleetops.web.sparkline import health_strip
 from fleetops.web.telemetry import node_telemetry
-from fleetops.web.views import ViewerDep, render
+from fleetops.web.views import ViewerDep, find_or_page, render
 
 router = APIRouter(include_in_schema=False)
 STRIP = timedelta(hours=24)
@@ -89,10 +87,7 @@ def node_page(request: Request, key: str, db: SessionDep, who: ViewerDep) -> Res
     """By hostname; a numeric id (an old link, a log line) redirects to the hostname's URL."""
     if who is None:
         return render(request, "node.html", who)
-    try:
-        node = inventory.find(db, who, KINDS["node"], key)
-    except NotFound as exc:
-        return render(request, "error.html", who, status=404, error=exc.message, search=key)
-    if node["hostname"] != key:
-        return RedirectResponse(f"/nodes/{quote(node['hostname'])}", status_code=301)
+    node = find_or_page(request, db, who, "node", key, "/nodes/{}")
+    if isinstance(node, Response):
+        return node
     return render(request, "node.html", who, **node_context(db, who, node))

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 
 from fleetops import clock
 from fleetops.api.deps import SessionDep
 from fleetops.auth.principal import Principal
 from fleetops.auth.service import authenticate
-from fleetops.errors import Unauthenticated
+from fleetops.errors import NotFound, Unauthenticated
+from fleetops.inventory import service as inventory
 from fleetops.inventory.choices import NodeState
+from fleetops.inventory.kinds import KINDS
 from fleetops.web.format import FILTERS
 
 HERE = Path(__file__).parent
@@ -48,6 +51,26 @@ def render(request: Request, name: str, who: Principal | None, status: int = 200
         return RedirectResponse("/login", status_code=303)
     context = {"who": who, "status_code": status, **context}
     return templates.TemplateResponse(request, name, context, status_code=status)
+
+
+def render_part(request: Request, name: str, who: Principal | None, **context: Any) -> Response:
+    """A page's live part alone (`static/live.js` swaps it in): the template the page includes."""
+    if who is None:
+        return RedirectResponse("/login", status_code=303)
+    return HTMLResponse(templates.get_template(name).render(request=request, who=who, **context))
+
+
+def find_or_page(
+    request: Request, db: Session, who: Principal, kind: str, key: str, url: str
+) -> dict[str, Any] | Response:
+    """The record `key` names, or the 404 page; a numeric id (an old link, a log line) redirects (301) to
+    `url` with the record's natural key, so every record has one address."""
+    try:
+        found = inventory.find(db, who, KINDS[kind], key)
+    except NotFound as exc:
+        return render(request, "error.html", who, status=404, error=exc.message, search=key)
+    natural = found[KINDS[kind].key[-1]]
+    return found if natural == key else RedirectResponse(url.format(quote(natural)), status_code=301)
 
 
 def back_to(request: Request, default: str) -> str:
