@@ -36,6 +36,9 @@ MAX_RELAYED = 64  # agent POSTs in one relayed request
 MAX_STRING = 256
 MAX_MESSAGE = 2048
 MAX_REPORT_BYTES = 4 * 1024 * 1024
+# A batch nests seven deep (`{"reports":[{"gpus":[{"nvlinks":[[`); JSON nested deeper is not a report, and a
+# recursive parser given thousands of levels raises RecursionError, which once answered a retryable 500.
+MAX_DEPTH = 32
 # How long the control plane keeps an idle agent connection open: longer than two report intervals, so an
 # agent reporting every 30 s reuses its connection instead of paying a TCP handshake (and the server an
 # accept) on every report. Agents give a connection up sooner (`AGENT_KEEP_ALIVE_S`), so they never send
@@ -193,7 +196,10 @@ def _in_utc(shape: Shape, *names: str) -> None:
         if value.utcoffset() is None:
             raise ValueError(f"{name}: a time without a timezone is ambiguous")
         if value.tzinfo is not UTC:
-            force_setattr(shape, name, value.astimezone(UTC))
+            try:
+                force_setattr(shape, name, value.astimezone(UTC))
+            except OverflowError:  # year 1 at +14:00 has no UTC time: refused like any bad field
+                raise ValueError(f"{name}: {value.isoformat()} is out of range in UTC") from None
 
 
 class Ecc(Shape):
@@ -307,7 +313,7 @@ class Finding(Shape):
     gpu_uuid: Name | None = None
     xid: XidCode | None = None
     owner: FaultOwner = FaultOwner.UNKNOWN
-    details: Annotated[dict[Name, float | int | str | bool | None], Meta(max_length=32)] = field(
+    details: Annotated[dict[Name, float | int | Text | bool | None], Meta(max_length=32)] = field(
         default_factory=dict
     )
 
@@ -442,6 +448,26 @@ def validation_message(error: msgspec.DecodeError) -> str:
     """The first bad field, then what is wrong with it."""
     path, reason = split_error(error)
     return f"{path}: {reason}" if path else reason
+
+
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_ONE_BRACKET = bytes.maketrans(b"{}", b"[]")
+
+
+def check_depth(body: bytes, what: str) -> None:
+    """Refuse JSON nested deeper than MAX_DEPTH before a recursive parser (json, msgspec) sees it.
+
+    Strings are blanked, every bracket kept, and the innermost pairs removed once per level: each pass runs
+    at C speed, and at most MAX_DEPTH passes are needed. Whatever is left then is either deeper than the
+    limit or unclosed brackets (malformed, refused by the parser as such once they are few)."""
+    brackets = _JSON_STRING.sub(b"", body).translate(_ONE_BRACKET, _NOT_BRACKETS)
+    for _ in range(MAX_DEPTH):
+        if b"[]" not in brackets:
+            break
+        brackets = brackets.replace(b"[]", b"")
+    if b"[]" in brackets or brackets.count(b"[") > MAX_DEPTH:
+        raise InvalidInput(f"{what}: JSON nested deeper than {MAX_DEPTH} levels", field="depth")
 
 
 def _parse(payload: bytes | str | dict[str, Any], decoder: msgspec.json.Decoder[S], what: str) -> S:

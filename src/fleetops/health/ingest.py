@@ -2,10 +2,12 @@
 
     body over MAX_BODY_BYTES            413, recorded as a rejection
     not JSON / not a report / too many  422, recorded; a bad report in a batch does not sink the others
+    nested deeper than wire.MAX_DEPTH   422, recorded (never a RecursionError, which answered a retryable 500)
+    a time outside the plausible window 422 naming the field, recorded (a clock reset to 1970, year 1)
     unknown hostname or GPU UUID        422 for the batch, that report recorded as rejected
     agent token bound to another node   422 (its report can never be accepted), recorded
     report id already stored            409 when every report is a duplicate, else 200: never counted twice
-    clock skew                          accepted, stored with its skew and an info finding `clock_skew`
+    clock skew (within the window)      accepted, stored with its skew and an info finding `clock_skew`
 Per-report outcomes are in the response body, so the agent's sender (which bisects a refused batch) and an
 operator both see exactly which report was refused and why. The body also carries `requests`: per node
 of the batch, what its agent is asked to do (open requests: qualify, reset a GPU), since agents only pull.
@@ -18,7 +20,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 import msgspec
@@ -30,6 +32,7 @@ from fleetops.auth.choices import Role
 from fleetops.auth.principal import Principal
 from fleetops.catalog import XidCatalog, default_catalog
 from fleetops.db import bulk
+from fleetops.errors import InvalidInput
 from fleetops.health import qualification, requests
 from fleetops.health.choices import RejectReason, ReportOutcome
 from fleetops.health.evaluate import SKEW_LIMIT_S, evaluate, skew_observation
@@ -40,9 +43,20 @@ from fleetops.health.models import (
 )
 from fleetops.health.state import Sighting, fold
 from fleetops.security import software
-from fleetops.wire import MAX_BATCH, NodeReport, batch_decoder, report_decoder, validation_message
+from fleetops.wire import (
+    MAX_BATCH,
+    NodeReport,
+    batch_decoder,
+    check_depth,
+    report_decoder,
+    validation_message,
+)
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
+# A report older than a month has outlived any spool (10,000 reports, 3.5 days at 30 s) and any outage
+# worth replaying; a day ahead is no clock skew NTP leaves behind. Either is a clock reset (1970, year 1).
+PAST_WINDOW = timedelta(days=30)
+FUTURE_WINDOW = timedelta(days=1)
 REPORTERS = (Role.ADMIN, Role.OPERATOR, Role.AGENT)  # who may post reports (a relay forwards theirs)
 _ACCEPTED, _DUPLICATE = ReportOutcome.ACCEPTED.value, ReportOutcome.DUPLICATE.value  # read per report
 
@@ -132,6 +146,7 @@ class _Batch:
 
 def split_body(body: bytes) -> list[Any]:
     """A batch `{"reports": [...]}` (what the agent sends), a bare JSON list, or one report object."""
+    check_depth(body, "body")
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -185,6 +200,40 @@ def _validate(batch: _Batch, items: list[Any]) -> list[tuple[int, NodeReport]]:
 
 
 REJECTIONS = cast(Table, HealthRejection.__table__)
+
+
+def _times(report: NodeReport) -> Iterator[tuple[str, datetime]]:
+    """Every time a report states, by the field path an agent's author would look up."""
+    yield "collected_at", report.collected_at
+    for i, xid in enumerate(report.xid_events):
+        yield f"xid_events[{i}].occurred_at", xid.occurred_at
+    for i, event in enumerate(report.driver_events):
+        yield f"driver_events[{i}].occurred_at", event.occurred_at
+    if report.qualification is not None:
+        yield "qualification.started_at", report.qualification.started_at
+        yield "qualification.finished_at", report.qualification.finished_at
+    for i, reset in enumerate(report.gpu_resets):
+        yield f"gpu_resets[{i}].at", reset.at
+
+
+def _plausible(batch: _Batch, index: int, report: NodeReport) -> bool:
+    """Refuse a report stating a time outside [received - PAST_WINDOW, received + FUTURE_WINDOW]: a node
+    whose clock reset to 1970 once opened a new critical finding for an old XID. Within the window a
+    future time is a skewed clock, stored with its info finding (`clock_skew`)."""
+    earliest, latest = batch.received_at - PAST_WINDOW, batch.received_at + FUTURE_WINDOW
+    for path, at in _times(report):
+        if not earliest <= at <= latest:
+            rid = str(report.report_id)
+            batch.reject(
+                index,
+                RejectReason.INVALID,
+                f"reports[{index}].{path}: {at.isoformat()} is outside the plausible window "
+                f"({PAST_WINDOW.days} days before to {FUTURE_WINDOW.days} day after the control plane)",
+                rid,
+                report.hostname,
+            )
+            return False
+    return True
 
 
 def _admit(batch: _Batch, index: int, rid: str, report: NodeReport, inventory: Inventory) -> int | None:
@@ -389,10 +438,10 @@ def _ingest(session: Session, posts: list[Post], catalog: XidCatalog) -> list[In
         if valid is None:
             try:
                 valid = _validate(batch, split_body(body))
-            except ValueError as exc:
+            except (ValueError, InvalidInput) as exc:
                 batch.reject(0, RejectReason.INVALID, str(exc))
                 valid = []
-        entries += [(batch, index, report) for index, report in valid]
+        entries += [(batch, index, report) for index, report in valid if _plausible(batch, index, report)]
     if entries:
         _store(session, entries, received_at, catalog)
     bulk.insert(session.connection(), REJECTIONS, [row for batch in batches for row in batch.rejections])
