@@ -95,6 +95,7 @@ def test_audit_page_is_for_staff_newest_first_and_filtered(timeline):
     operator.post("/nodes/a001/cordon")
     operator.post("/nodes/a002/drain")
     assert _console(timeline, Role.CUSTOMER, customer_id=1).get("/audit").status_code == 403
+    assert _console(timeline, Role.SUPPLIER, supplier_id=1).get("/audit").status_code == 403
     viewer = _console(timeline, Role.VIEWER)
     targets = re.findall(r'<a href="/nodes/(\w+)">', viewer.get("/audit").text)
     assert targets[:2] == ["a002", "a001"]
