@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 @dataclass(frozen=True, slots=True)
 class Series:
     label: str
-    values: list[float | None]
+    values: Sequence[float | None]
     colour: str = "blue"  # a Choice colour name (green, red, orange, blue, grey, yellow) or a CSS colour
 
 
@@ -26,7 +27,7 @@ class Chart:
     def payload(self) -> dict[str, Any]:
         return {
             "x": [int(t.timestamp()) for t in self.x],
-            "series": [{"label": s.label, "values": s.values, "colour": s.colour} for s in self.series],
+            "series": [{"label": s.label, "values": list(s.values), "colour": s.colour} for s in self.series],
             "unit": self.unit,
             "bars": self.bars,
         }

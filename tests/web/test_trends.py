@@ -1,0 +1,53 @@
+"""The landing page's trends, bucketed from the records: pages and tickets per day from the outbox (a
+page once per dedup key, on the day it was first queued), MTTR per day from the run rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from fleetops.alerts.models import Outbox
+from fleetops.web.trends import DAYS, buckets, pages_and_tickets
+
+NOW = datetime(2026, 3, 14, 15, 30, tzinfo=UTC)
+
+
+def test_buckets_end_with_the_one_holding_now():
+    days = buckets(NOW, timedelta(days=1), 3)
+    assert days == [datetime(2026, 3, d, tzinfo=UTC) for d in (12, 13, 14)]
+    hours = buckets(NOW, timedelta(hours=1), 2)
+    assert hours == [datetime(2026, 3, 14, 14, tzinfo=UTC), datetime(2026, 3, 14, 15, tzinfo=UTC)]
+
+
+def _message(kind: str, action: str, key: str, at: datetime) -> Outbox:
+    return Outbox(
+        receiver=kind,
+        kind=kind,
+        destination="test",
+        dedup_key=key,
+        action=action,
+        payload={},
+        status="delivered",
+        created_at=at,
+        next_attempt_at=at,
+    )
+
+
+def test_pages_count_once_per_key_on_their_first_day_and_tickets_apart(sqlite_database):
+    today, yesterday = NOW - timedelta(hours=2), NOW - timedelta(days=1)
+    rows = [
+        _message("pagerduty", "trigger", "p1", yesterday),
+        _message("pagerduty", "trigger", "p1", today),  # a repeat of yesterday's page
+        _message("pagerduty", "resolve", "p1", today),
+        _message("pagerduty", "trigger", "p2", today),
+        _message("jira", "create", "t1", today),
+        _message("slack", "post", "s1", today),
+        _message("pagerduty", "trigger", "old", NOW - timedelta(days=DAYS + 1)),
+    ]
+    with sqlite_database.transaction() as session:
+        session.add_all(rows)
+    with sqlite_database.transaction() as session:
+        chart = pages_and_tickets(session, NOW).payload()
+    pages, tickets = (s["values"] for s in chart["series"])
+    assert pages[-2:] == [1, 1] and sum(pages) == 2
+    assert tickets[-1] == 1 and sum(tickets) == 1
+    assert chart["x"][-1] == int(datetime(2026, 3, 14, tzinfo=UTC).timestamp()) and chart["bars"] is True
