@@ -8,7 +8,8 @@ worker` on one SQLite file (the single-writer case, the harder one), and a probe
 `BENCH_AGENTS` agents paced at `BENCH_RATE` a second, first with no worker (the baseline) and then for
 `BENCH_SECONDS` after the worker starts.
 
-Run: `.venv/bin/python bench/bench_silence.py` (BENCH_NODES, default 100000; BENCH_SECONDS, default 240).
+Run: `.venv/bin/python bench/bench_silence.py` (BENCH_NODES, default 100000; BENCH_SECONDS, default 240;
+BENCH_FOLDER reuses a fleet a run imported and left unswept).
 """
 
 from __future__ import annotations
@@ -126,12 +127,15 @@ def configuration(database: Database, folder: Path) -> Path:
 
 
 def main() -> None:
-    folder = Path(tempfile.mkdtemp(prefix="fleetops-silence-"))
+    # BENCH_FOLDER: a folder whose fleet.db a run imported and no worker has swept (the import is minutes).
+    reused = os.environ.get("BENCH_FOLDER")
+    folder = Path(reused or tempfile.mkdtemp(prefix="fleetops-silence-"))
     database = Database(f"sqlite:///{folder / 'fleet.db'}")
     upgrade(database)
     started = time.perf_counter()
-    with database.transaction() as session:
-        apply_document(session, "bench", Document.model_validate(generate(seed=1, nodes=NODES)))
+    if not reused:
+        with database.transaction() as session:
+            apply_document(session, "bench", Document.model_validate(generate(seed=1, nodes=NODES)))
     fleet = hosts(database)
     print(f"imported {len(fleet):,} nodes in {time.perf_counter() - started:.0f} s ({folder})", flush=True)
     tokens = _agent_tokens(database, fleet[:: max(1, len(fleet) // AGENTS)][:AGENTS])
