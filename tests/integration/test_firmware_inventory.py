@@ -62,7 +62,7 @@ def test_firmware_read_from_the_emulator_lands_in_the_inventory(
     ]
     load(sqlite_database, fleet)
     bmcs = Bmcs(RedfishClient)
-    assert firmware.collect(sqlite_database, bmcs, firmware.due(sqlite_database, 0)) == 1
+    assert firmware.collect(sqlite_database, bmcs, firmware.due(sqlite_database, 0))[0] == 1
     with sqlite_database.transaction() as session:
         rows = [(r.component, r.name, r.version, r.source) for r in session.query(NodeSoftware)]
     assert rows == [("bmc", "BMC", "1.00", "redfish")]

@@ -280,19 +280,23 @@ def installer(bmc: str, systems: list[str], stop: threading.Event) -> None:
                     sent[system] = time.monotonic()
 
 
+def _in_step(plant: Plant, state: str) -> set[str]:
+    """The nodes whose bring-up has begun its `state` step: what the node-side helpers wait for."""
+    with plant.database.transaction() as session:
+        return set(
+            session.scalars(
+                select(NodeBringup.hostname).where(
+                    NodeBringup.state == state, NodeBringup.step_started_at.is_not(None)
+                )
+            )
+        )
+
+
 def _burn_in(plant: Plant, stop: threading.Event) -> None:
     """The burn-in collector: a passing result file for each node once its qualification has started."""
     written: set[str] = set()
     while not stop.wait(1.0):
-        with plant.database.transaction() as session:
-            qualifying = set(
-                session.scalars(
-                    select(NodeBringup.hostname).where(
-                        NodeBringup.state == "qualifying", NodeBringup.step_started_at.is_not(None)
-                    )
-                )
-            )
-        for host in qualifying - written:
+        for host in _in_step(plant, "qualifying") - written:
             at = datetime.now(UTC)
             result = QualificationResult(
                 started_at=at,
@@ -321,15 +325,7 @@ def _cis_scans(plant: Plant, agents: Agents, stop: threading.Event) -> None:
     scanner = HostScanner("openscap", str(oscap), lambda exe, out: [str(exe), str(out)], ".xml")
     scanned: set[str] = set()
     while not stop.wait(1.0):
-        with plant.database.transaction() as session:
-            hardening = set(
-                session.scalars(
-                    select(NodeBringup.hostname).where(
-                        NodeBringup.state == "hardening", NodeBringup.step_started_at.is_not(None)
-                    )
-                )
-            )
-        for host in hardening - scanned:
+        for host in _in_step(plant, "hardening") - scanned:
             scans = HostScans(
                 plant.url, agents.tokens[host], plant.home / "agents" / host, scanners=(scanner,)
             )

@@ -90,7 +90,7 @@ def _bmc_firmware(fleet: Database) -> None:
         ]
     bmcs = Bmcs(lambda base: fake)
     nodes = [(i, h, f"https://bmc/redfish/v1/Systems/{h}") for i, h, _ in firmware.due(fleet, 0)]
-    assert firmware.collect(fleet, bmcs, nodes) == 2
+    assert firmware.collect(fleet, bmcs, nodes)[0] == 2
 
 
 def test_which_nodes_a_firmware_bulletin_affects_and_which_are_unknown(
@@ -152,3 +152,21 @@ def test_a_bad_bulletin_is_refused_and_tenants_are_refused(
         assert client.get(AFFECTED, params={"cve": "CVE-1"}, headers=tokens[tenant]).status_code == 403
     assert client.get("/api/v1/security/software/b000", headers=tokens["initech"]).status_code == 404
     assert client.get("/api/v1/security/software/a000", headers=tokens["initech"]).status_code == 200
+
+
+def test_the_worker_reads_the_fleet_round_within_its_budget(fleet: Database) -> None:
+    fakes = {}
+    for host in ("a000", "a001", "a002", "b000", "b001", "b002"):
+        fakes[f"https://bmc-{host}"] = FakeRedfish()
+        system = fakes[f"https://bmc-{host}"].add("/redfish/v1/Systems/1")
+        system.firmware = [Firmware("BMC", "BMC firmware", "1.0", related=("/redfish/v1/Managers/1",))]
+    bmcs = Bmcs(fakes.__getitem__)
+    nodes = firmware.due(fleet, 0)
+    assert firmware.collect(fleet, bmcs, nodes, budget_s=0) == (1, nodes[0][0])  # over budget: one node
+    firmware.use_reader(bmcs)
+    try:
+        assert firmware.tick(fleet) == 6  # a turn goes on from the last node tried, to the end
+        assert firmware.tick(fleet) == 6  # and the next starts the round again
+    finally:
+        firmware.use_reader(None)
+    assert len(rows(fleet)) == 6

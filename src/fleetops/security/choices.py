@@ -15,8 +15,10 @@ class Severity(Choice):
     @classmethod
     def read(cls, value: str | None) -> Severity:
         """A scanner's own word (Trivy's CRITICAL, XCCDF's high, ...) as ours; anything else is unknown."""
-        word = (value or "").strip().lower()
-        return cls(word) if word in cls._value2member_map_ else cls.UNKNOWN
+        return _SEVERITIES.get((value or "").strip().lower(), cls.UNKNOWN)
+
+
+_SEVERITIES = {s.value: s for s in Severity}  # looked up for every finding of every import
 
 
 class FindingStatus(Choice):
