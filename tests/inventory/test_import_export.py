@@ -143,7 +143,7 @@ def test_illegal_lifecycle_move_is_refused(database):
     [
         ("yaml", "nodes: [unclosed", "malformed YAML"),
         ("json", '{"nodes": ', "malformed JSON"),
-        ("csv", "kind,name\nwidget,x\n", "CSV line 2: field kind: 'widget'"),
+        ("csv", "kind,name\nwidget,x\n", "inventory line 2: field kind: 'widget'"),
         ("yaml", "- just\n- a list\n", "expected a mapping of kinds"),
         ("yaml", "nodes: [{hostname: x}]", "nodes #1 (x): field serial: Field required"),
         ("yaml", "racks: [{name: r, site: s, color: red}]", "racks #1 (r): field color: Extra inputs"),

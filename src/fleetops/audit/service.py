@@ -7,11 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from fleetops import clock
 from fleetops.audit.models import AuditEvent
+from fleetops.db import bulk
+
+AUDIT: Any = AuditEvent.__table__
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,8 @@ def record_many(session: Session, actor: str, changes: Iterable[Change]) -> int:
         }
         for c in changes
     ]
-    if rows:
-        session.execute(insert(AuditEvent), rows)
+    if rows:  # Core: the ORM bulk insert cost more in bookkeeping than the rows of a 900,000-record import
+        bulk.insert(session.connection(), AUDIT, rows)
     return len(rows)
 
 

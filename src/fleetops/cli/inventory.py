@@ -16,6 +16,7 @@ from fleetops.cli.remote import AllOption, LimitOption, limit_of, remote, show_l
 from fleetops.client import Client
 from fleetops.inventory import formats
 from fleetops.inventory.kinds import KINDS
+from fleetops.inventory.reading import check_utf8
 
 inventory_app = typer.Typer(help="Import, export and check the fleet inventory.", no_args_is_help=True)
 suppliers_app = typer.Typer(help="Suppliers: list and show.", no_args_is_help=True)
@@ -35,11 +36,13 @@ def import_file(
 ) -> None:
     """Create or update every record in one transaction on the server: any error writes nothing."""
     if str(path) == "-":
-        text, kind = sys.stdin.read(), formats.format_of(Path("stdin"), fmt or "yaml")
+        data, kind = sys.stdin.buffer.read(), formats.format_of(Path("stdin"), fmt or "yaml")
     else:
         if not path.is_file():
             raise fail(f"{path}: no such file")
-        text, kind = path.read_text(encoding="utf-8"), formats.format_of(path, fmt)
+        data, kind = path.read_bytes(), formats.format_of(path, fmt)
+    check_utf8(data, "stdin" if str(path) == "-" else str(path))  # named here, before the upload
+    text = data.decode("utf-8-sig")
     columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
     with Progress(*columns, console=stderr, transient=True, disable=not stderr.is_terminal) as bar:
         task = bar.add_task(f"uploading {path}", total=None)

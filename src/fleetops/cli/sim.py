@@ -30,15 +30,19 @@ def fleet(
         from fleetops.db.session import get_database
         from fleetops.sim.load import seed_fleet
 
-        count = seed_fleet(get_database(), seed, nodes, force=True)
+        with Progress(console=console, transient=True, disable=not console.is_terminal) as bar:
+            task = bar.add_task(f"loading {nodes} nodes", total=nodes)
+            done = lambda n: bar.advance(task, n)  # noqa: E731 - one line, read once
+            count = seed_fleet(get_database(), seed, nodes, force=True, progress=done)
         console.print(f"loaded {count} nodes")
         return
-    data = formats.dump(generate(seed, nodes), formats.format_of(output or Path("fleet.yaml")))
+    fleet_data = generate(seed, nodes)
+    data = formats.dump(fleet_data, formats.format_of(output or Path("fleet.yaml")))
     if output is None:
         typer.echo(data, nl=False)
     else:
         output.write_text(data, encoding="utf-8")
-        console.print(f"wrote {output} ({nodes} nodes)")
+        console.print(f"wrote {output} ({len(fleet_data['nodes'])} nodes)")
 
 
 @sim_app.command("soak")

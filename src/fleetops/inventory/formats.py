@@ -1,4 +1,4 @@
-"""Inventory files: YAML, JSON and CSV read into one `Document` and written back losslessly.
+"""Inventory files: YAML, JSON and CSV read (`reading`) into one document and written back losslessly.
 
 CSV holds every kind in one sheet: a `kind` column, then the union of all kinds' fields; a node's GPUs
 are `gpu` rows naming their node. Spreadsheet users filter on `kind`.
@@ -10,11 +10,12 @@ import csv
 import io
 import json
 from collections import defaultdict
+from datetime import date
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,7 @@ from fleetops.errors import InvalidInput
 from fleetops.inventory.apply import jsonable
 from fleetops.inventory.kinds import KINDS, ORDER
 from fleetops.inventory.models import Gpu, Node
+from fleetops.inventory.reading import quote_cell, read
 from fleetops.inventory.schemas import Document
 
 FORMATS = ("yaml", "json", "csv")
@@ -42,55 +44,10 @@ def _csv_columns() -> list[str]:
     return columns + [f for f in ("node", *GPU_FIELDS) if f not in columns]
 
 
-def _from_csv(text: str) -> dict[str, Any]:
-    data: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    gpus: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    plurals = {k.name: k.plural for k in KINDS.values()}
-    for line, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
-        kind = (row.pop("kind", None) or "").strip()
-        values = {k: v for k, v in row.items() if k is not None and v not in ("", None)}
-        if kind == "gpu":
-            gpus[values.pop("node", "")].append(values)
-        elif kind in plurals and kind != "gpu":
-            data[plurals[kind]].append(values)
-        else:
-            raise InvalidInput(f"CSV line {line}: field kind: {kind!r} is not an inventory kind")
-    for node in data.get("nodes", []):
-        node["gpus"] = gpus.pop(node.get("hostname", ""), None)
-    if gpus:
-        raise InvalidInput(f"CSV: field node: GPUs name unknown node {next(iter(gpus))!r}")
-    return dict(data)
-
-
-def parse(text: str, fmt: str, source: str = "input") -> Document:
-    try:
-        if fmt == "csv":
-            raw = _from_csv(text)
-        elif fmt == "json":
-            raw = json.loads(text)
-        else:
-            raw = yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError, csv.Error) as exc:
-        raise InvalidInput(f"{source}: malformed {fmt.upper()}: {exc}".splitlines()[0]) from exc
-    if not isinstance(raw, dict):
-        raise InvalidInput(f"{source}: expected a mapping of kinds (suppliers, sites, nodes...) at the top")
-    try:
-        return Document.model_validate(raw)
-    except ValidationError as exc:
-        raise InvalidInput(f"{source}: {_where(raw, exc)}") from exc
-
-
-def _where(raw: dict[str, Any], exc: ValidationError) -> str:
-    """Name the record by its key, not just its position: 'nodes #12 (gpu-a-0012): field serial: ...'."""
-    first = exc.errors()[0]
-    loc = list(first["loc"])
-    if len(loc) >= 2 and isinstance(loc[1], int):
-        plural, index = str(loc[0]), int(loc[1])
-        item = raw.get(plural, [])[index] if isinstance(raw.get(plural), list) else {}
-        key = item.get("hostname") or item.get("name") if isinstance(item, dict) else None
-        field = ".".join(str(p) for p in loc[2:]) or "record"
-        return f"{plural} #{index + 1}{f' ({key})' if key else ''}: field {field}: {first['msg']}"
-    return f"field {'.'.join(str(p) for p in loc) or 'document'}: {first['msg']}"
+def parse(data: bytes | str, fmt: str, source: str = "input") -> Document:
+    """A whole file validated at once (small files, tests); imports go through `reading.read`, which
+    validates while applying. Every failure is `InvalidInput` naming the file, line or record."""
+    return read(data, fmt, source).validate()
 
 
 def export(session: Session) -> dict[str, list[dict[str, Any]]]:
@@ -112,9 +69,22 @@ def export(session: Session) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+def _json_value(value: Any) -> Any:
+    """Dates and enumerations as the API writes them (a generated fleet holds `date`s)."""
+    if isinstance(value, date | Enum):
+        return jsonable(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _cells(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: quote_cell(v) for k, v in record.items() if k != "gpus"}
+
+
 def dump(data: dict[str, list[dict[str, Any]]], fmt: str) -> str:
+    """Text in `fmt`. CSV cells a spreadsheet would run as formulas are quoted (`reading.quote_cell`),
+    which the CSV reader undoes: the stored value round-trips exactly."""
     if fmt == "json":
-        return json.dumps(data, indent=1) + "\n"
+        return json.dumps(data, indent=1, default=_json_value) + "\n"
     if fmt == "yaml":
         return yaml.safe_dump(data, sort_keys=False)
     buffer = io.StringIO()
@@ -123,7 +93,7 @@ def dump(data: dict[str, list[dict[str, Any]]], fmt: str) -> str:
     plurals = {k.plural: k.name for k in KINDS.values()}
     for plural, records in data.items():
         for rec in records:
-            writer.writerow({"kind": plurals[plural], **{k: v for k, v in rec.items() if k != "gpus"}})
+            writer.writerow(_cells({"kind": plurals[plural], **rec}))
             for gpu in rec.get("gpus") or []:
-                writer.writerow({"kind": "gpu", "node": rec["hostname"], **gpu})
+                writer.writerow(_cells({"kind": "gpu", "node": rec["hostname"], **gpu}))
     return buffer.getvalue()

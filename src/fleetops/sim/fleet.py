@@ -7,6 +7,7 @@ Kubernetes and Slurm-on-Kubernetes clusters, one legacy bare-metal Slurm cluster
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import date, timedelta
 from typing import Any
@@ -113,7 +114,7 @@ def generate(seed: int = 7, nodes: int = 2000) -> dict[str, Any]:
     subpod = min(nodes, SUBPOD)
     sizes = []
     left = nodes - subpod
-    for size in CLUSTER_SIZES * 100:
+    for size in itertools.cycle(CLUSTER_SIZES):  # as many clusters as it takes: never fewer nodes than asked
         if left <= 0:
             break
         sizes.append(min(size, left))

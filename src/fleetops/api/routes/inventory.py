@@ -12,6 +12,7 @@ from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from fleetops.api import bodies
 from fleetops.api.deps import PrincipalDep, SessionDep
 from fleetops.auth.principal import Principal
 from fleetops.errors import InvalidInput
@@ -32,10 +33,10 @@ FILTERS = (
     "orchestrator",
     "node",
 )
-PAGE_DOC = {
-    "description": "A page of records: `items`, `next_cursor` (null on the last page) and, on a first page, "
-    "`total`: how many records match the filters."
-}
+PAGE_DOC = (
+    "A page of records: `items`, `next_cursor` (null on the last page) and, on a first page, `total`: how "
+    "many records match the filters."
+)
 KEY_DOC = (
     "`{key}` is the record's natural key (supplier, site, cluster or customer name, node hostname, GPU "
     "UUID; a rack's name) or its numeric id; the natural key is tried first."
@@ -57,7 +58,7 @@ def _add_list(kind: Kind) -> None:
     @router.get(
         f"/{kind.plural}",
         name=f"list_{kind.plural}",
-        responses={200: PAGE_DOC},
+        responses=bodies.answer(bodies.page(bodies.record(kind.view())), description=PAGE_DOC),
         summary=f"List {kind.plural}",
         description=f"Filters: {', '.join(sorted(kind.filters)) or 'none'}.",
     )
@@ -79,6 +80,7 @@ def _add_get(kind: Kind) -> None:
     @router.get(
         f"/{kind.plural}/{{key}}",
         name=f"get_{kind.name}",
+        responses=bodies.answer(bodies.record(kind.view())),
         summary=f"Get one {kind.name}",
         description=KEY_DOC,
     )
@@ -90,7 +92,11 @@ def _add_create(kind: Kind) -> None:
     body_type: Any = kind.record
 
     @router.post(
-        f"/{kind.plural}", name=f"create_{kind.name}", status_code=201, summary=f"Create a {kind.name}"
+        f"/{kind.plural}",
+        name=f"create_{kind.name}",
+        status_code=201,
+        responses=bodies.answer(bodies.record(kind.view()), 201),
+        summary=f"Create a {kind.name}",
     )
     def create_kind(body: body_type, db: SessionDep, who: PrincipalDep) -> dict[str, Any]:  # type: ignore[valid-type]
         return service.create_record(db, who, kind, body)
@@ -102,6 +108,7 @@ def _add_update(kind: Kind) -> None:
     @router.patch(
         f"/{kind.plural}/{{key}}",
         name=f"update_{kind.name}",
+        responses=bodies.answer(bodies.record(kind.view())),
         summary=f"Update a {kind.name}",
         description=KEY_DOC,
     )
@@ -135,20 +142,21 @@ def untracked(db: SessionDep, who: PrincipalDep) -> dict[str, Any]:
 async def import_inventory(
     request: Request, db: SessionDep, who: PrincipalDep, format: Literal["yaml", "json", "csv"] = "yaml"
 ) -> dict[str, dict[str, int]]:
-    text = (await request.body()).decode("utf-8", errors="replace")
+    body = await request.body()  # bytes: the reader checks UTF-8 and names the line that is not
     # parsing and applying a 10,000-node file is seconds of synchronous work: keep it off the event loop
-    return await run_in_threadpool(_import, db, who, text, format)
+    return await run_in_threadpool(_import, db, who, body, format)
 
 
-def _import(db: Session, who: Principal, text: str, fmt: str) -> dict[str, dict[str, int]]:
+def _import(db: Session, who: Principal, body: bytes, fmt: str) -> dict[str, dict[str, int]]:
     who.require_writer()
-    return service.apply(db, who, formats.parse(text, fmt, f"uploaded {fmt}")).summary()
+    return service.apply(db, who, formats.read(body, fmt, f"uploaded {fmt}")).summary()
 
 
 @router.get(
     "/inventory/export",
     summary="The whole inventory in the import format (staff only)",
     response_class=PlainTextResponse,
+    responses=bodies.files(MEDIA_TYPES["yaml"], MEDIA_TYPES["csv"], json={"type": "object"}),
 )
 def export_inventory(
     db: SessionDep, who: PrincipalDep, format: Literal["yaml", "json", "csv"] = "yaml"
