@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 
+from msgspec.structs import replace
 from sqlalchemy import select
 
 from fleetops import clock
@@ -37,15 +38,11 @@ def report_fleet(database: Database, bad: int | None = None, bad_gpu: int = 3) -
         report = node_report(hostname, gpus, now, rng, busy=False)
         assert report is not None
         if i == bad:
-            report = report.__class__(**{**_fields(report), "xid_events": [xid(79, index=bad_gpu, at=now)]})
+            report = replace(report, xid_events=[xid(79, index=bad_gpu, at=now)])
         reports.append(report)
     accepted, rejected = post_reports(database, reports)
     assert (accepted, rejected) == (len(reports), 0)
     return list(uuids)
-
-
-def _fields(report: object) -> dict[str, object]:
-    return {name: getattr(report, name) for name in report.__struct_fields__}  # type: ignore[attr-defined]
 
 
 def simulated_fleet(database: Database, nodes: int, bad: int | None = None) -> list[str]:
