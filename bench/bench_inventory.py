@@ -2,24 +2,34 @@
 
 Run: `make bench` (starts a throwaway PostgreSQL), or `python bench/bench_inventory.py` for SQLite only.
 Prints medians and, as a same-process baseline, the cost of the bare SQL underneath each figure.
+
+`python bench/bench_inventory.py files [NODES] [FORMATS] [sqlite|postgresql]`: a whole file imported the
+way `POST /inventory/import` does (bytes → `formats.read` → one transaction), each format and database
+in a process of its own so that its peak RSS is its own; the YAML parse is also timed with PyYAML's pure
+Python loader on the same bytes, the loader used before libyaml's.
 """
 
 from __future__ import annotations
 
+import gc
 import os
+import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 import warnings
 from pathlib import Path
 
+import yaml
 from sqlalchemy import insert, text
 
 from fleetops.auth.choices import Role
 from fleetops.auth.service import create_token
 from fleetops.db.migrate import upgrade
 from fleetops.db.session import Database, use_database
+from fleetops.inventory import formats
 from fleetops.inventory.apply import apply_document
 from fleetops.inventory.models import Gpu
 from fleetops.inventory.schemas import Document
@@ -109,7 +119,56 @@ def bench_reads(database: Database) -> None:
     print(f"  console overview at {NODES} nodes: median {statistics.median(page) * 1000:.1f} ms")
 
 
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def import_file(nodes: int, fmt: str, url: str) -> None:
+    """One import in this process: prints wall time, peak RSS and the machine's load."""
+    data = formats.dump(generate(seed=1, nodes=nodes), fmt).encode()
+    gc.collect()
+    database, before = fresh(url), _peak_mib()
+    start = time.perf_counter()
+    with database.transaction() as session:
+        result = apply_document(session, "bench", formats.read(data, fmt, f"fleet.{fmt}"))
+    wall = time.perf_counter() - start
+    print(
+        f"  {fmt:4} {database.engine.dialect.name:10} {result.created['node']} nodes / "
+        f"{result.created['gpu']} GPUs: {wall:.1f} s, peak RSS {_peak_mib():.0f} MiB "
+        f"(file {len(data) / 2**20:.0f} MiB, {before:.0f} MiB before the import), "
+        f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
+    if fmt == "yaml" and nodes <= 20_000:
+        sample = data[: len(data) // 10]
+        sample = sample[: sample.rfind(b"\n- hostname")]
+        pure = timed(lambda: yaml.load(sample, Loader=yaml.SafeLoader), 1)[0]  # noqa: S506
+        fast = timed(lambda: formats.read(sample, "yaml"), 1)[0]
+        print(f"  YAML parse of {len(sample) >> 20} MiB: pure Python {pure:.1f} s, libyaml {fast:.1f} s")
+
+
+def files(nodes: int, fmts: list[str], backends: list[str]) -> None:
+    urls = {"sqlite": "sqlite:///{tmp}/bench.db", "postgresql": os.environ.get("FLEETOPS_TEST_POSTGRES_URL")}
+    print(f"inventory file import, {nodes} nodes, python {sys.version.split()[0]}")
+    for backend in backends:
+        for fmt in fmts:
+            with tempfile.TemporaryDirectory() as tmp:
+                url = (urls[backend] or "").format(tmp=tmp)
+                if not url:
+                    print(f"  {backend}: skipped (run through `make bench` to start one)")
+                    continue
+                args = [sys.executable, __file__, "one", str(nodes), fmt, url]
+                subprocess.run(args, check=True)
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["one"]:
+        import_file(int(sys.argv[2]), sys.argv[3], sys.argv[4])
+        return
+    if sys.argv[1:2] == ["files"]:
+        nodes = int(sys.argv[2]) if len(sys.argv) > 2 else 100_000
+        fmts = sys.argv[3].split(",") if len(sys.argv) > 3 else list(formats.FORMATS)
+        files(nodes, fmts, sys.argv[4].split(",") if len(sys.argv) > 4 else ["sqlite", "postgresql"])
+        return
     data = generate(seed=1, nodes=NODES)
     print(f"inventory benchmark, {NODES} nodes, {os.cpu_count()} cores, python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory() as tmp:

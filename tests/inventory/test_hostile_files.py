@@ -124,3 +124,15 @@ def test_a_generated_fleet_has_every_node_asked_for_past_a_thousand_clusters():
     sizes = list(itertools.islice(itertools.cycle(sim.CLUSTER_SIZES), 1001))
     asked = sim.SUBPOD + sum(sizes) + 5
     assert len(generate(seed=1, nodes=asked)["nodes"]) == asked
+
+
+@pytest.mark.parametrize(
+    "fmt,data",
+    [
+        ("yaml", b"nodes: " + b"[" * 100_000),  # crashed the process in libyaml's C composer
+        ("json", b'{"nodes": ' + b"[" * 100_000),  # RecursionError
+        ("yaml", b"nodes:\n" + b"- " * 100_000 + b"x\n"),
+    ],
+)
+def test_deep_nesting_is_refused_before_the_parser_sees_it(fmt, data):
+    assert "nested deeper than 32 levels" in _refused(data, fmt)

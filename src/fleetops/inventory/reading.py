@@ -13,6 +13,7 @@ import codecs
 import csv
 import io
 import json
+import re
 import sys
 from collections import defaultdict
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from pydantic import ValidationError
 from fleetops.errors import InvalidInput
 from fleetops.inventory.kinds import BY_PLURAL, KINDS
 from fleetops.inventory.schemas import Document, Record
+from fleetops.wire import MAX_DEPTH, check_depth
 
 CHUNK = 2000  # records validated and written at a time: bounds memory, keeps statements large
 _STEP = 1 << 20
@@ -125,6 +127,17 @@ def unquote_cell(value: str) -> str:
     return value[1:] if value.startswith("'") and value[1:].startswith((*FORMULA_START, "'")) else value
 
 
+_DEEP_BLOCK = re.compile(rb"^(?:[ \t]|- ){200,}", re.MULTILINE)
+
+
+def _check_depth(data: bytes, source: str) -> None:
+    """libyaml composes recursively in C: 100,000 nested `[` crashed the process (a segmentation fault,
+    not an exception). Refuse flow nesting past `wire.MAX_DEPTH` and block nesting indented 200 deep."""
+    check_depth(data, source)
+    if _DEEP_BLOCK.search(data):
+        raise InvalidInput(f"{source}: nested deeper than {MAX_DEPTH} levels (a line indented 200 deep)")
+
+
 def load(data: bytes | str, fmt: str, source: str) -> Any:
     """The file's plain data; every failure is `InvalidInput` naming the file and, where known, the line."""
     if isinstance(data, bytes):
@@ -132,6 +145,8 @@ def load(data: bytes | str, fmt: str, source: str) -> Any:
         data = data.removeprefix(_BOM)
     if not data or data.isspace():
         raise InvalidInput(f"{source}: the file is empty")
+    if fmt != "csv":
+        _check_depth(data.encode() if isinstance(data, str) else data, source)
     try:
         if fmt == "csv":
             return _csv(data, source)
