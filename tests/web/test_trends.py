@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from fleetops.alerts.models import Outbox
-from fleetops.web.trends import DAYS, buckets, pages_and_tickets
+from fleetops.health.coverage import mark_silent
+from fleetops.web.trends import DAYS, buckets, coverage_per_day, pages_and_tickets
+from tests.health.reports import body, report
 
 NOW = datetime(2026, 3, 14, 15, 30, tzinfo=UTC)
 
@@ -51,3 +53,17 @@ def test_pages_count_once_per_key_on_their_first_day_and_tickets_apart(sqlite_da
     assert pages[-2:] == [1, 1] and sum(pages) == 2
     assert tickets[-1] == 1 and sum(tickets) == 1
     assert chart["x"][-1] == int(datetime(2026, 3, 14, tzinfo=UTC).timestamp()) and chart["bars"] is True
+
+
+def test_coverage_walks_back_from_today_through_silences(client, fleet, tokens, manual_clock):
+    everyone = [report(host) for host in ("a000", "a001", "a002", "b000", "b001", "b002")]
+    client.post("/api/v1/health/reports", content=body(*everyone), headers=tokens["admin"])
+    manual_clock.advance(86400 + 3600)  # the sweep finds them silent an hour into the next day
+    with fleet.transaction() as session:
+        assert mark_silent(session, manual_clock.now()) == 6
+    manual_clock.advance(600)
+    client.post("/api/v1/health/reports", content=body(report("a000")), headers=tokens["admin"])
+    with fleet.transaction() as session:
+        values = coverage_per_day(session, manual_clock.now()).payload()["series"][0]["values"]
+    assert values[-1] == round(100 / 6, 2)  # today: one of six reports
+    assert values[-2] == 100.0  # yesterday's end: all six reported, none had gone silent yet

@@ -1,6 +1,7 @@
 """The landing page's trend charts, bucketed from the records: pages and tickets per day (the outbox),
 MTTR per day (remediation's own run rows, `remediation.measures`), GPUs brought to ready per hour (the
-bring-up transitions). Staff only: these are the fleet's numbers, not a tenant's."""
+bring-up transitions), FSH coverage per day (health changes into and out of silence). Staff only: these
+are the fleet's numbers, not a tenant's."""
 
 from __future__ import annotations
 
@@ -14,8 +15,12 @@ from sqlalchemy.orm import Session
 
 from fleetops import clock
 from fleetops.alerts.models import Outbox
+from fleetops.auth.principal import SYSTEM
 from fleetops.deploy.choices import BringupState
 from fleetops.deploy.models import BringupTransition, NodeBringup
+from fleetops.health.choices import HealthState
+from fleetops.health.coverage import coverage
+from fleetops.health.models import HealthChange
 from fleetops.remediation import measures
 from fleetops.remediation.choices import FaultClass
 from fleetops.web.charts import Chart, Series
@@ -99,10 +104,44 @@ def gpus_deployed(session: Session, now: datetime) -> Chart:
     return Chart(starts, [Series("GPUs to ready", count_per(starts, hour, rows), "green")], bars=True)
 
 
+def coverage_per_day(session: Session, now: datetime) -> Chart:
+    """FSH coverage at the end of each day: today's silent nodes, walked back through the node-level
+    health changes into and out of `unknown` (silent). The count of nodes expected to report is today's:
+    the records keep no history of it, so a fleet that grew shows its past coverage against today's size."""
+    day = timedelta(days=1)
+    starts = buckets(now, day, DAYS)
+    today = coverage(session, SYSTEM).fleet
+    if not today.expected:
+        return Chart(starts, [Series("FSH coverage", [None] * DAYS, "green")], unit="%")
+    silent = today.expected - today.reporting
+    unknown = HealthState.UNKNOWN.value
+    changes = session.execute(
+        select(HealthChange.at, HealthChange.from_state, HealthChange.to_state)
+        .where(HealthChange.gpu_id.is_(None), HealthChange.at >= starts[0])
+        .where((HealthChange.to_state == unknown) | (HealthChange.from_state == unknown))
+        .order_by(HealthChange.at.desc())
+    ).all()
+    values: list[float | None] = []
+    ends = [min(now, start + day) for start in starts]
+    later = 0  # the change from `unknown` minus the changes into it, after the end being computed
+    i = 0
+    for end in reversed(ends):
+        while i < len(changes) and _aware(changes[i][0], now) > end:
+            later += (changes[i][1] == unknown) - (changes[i][2] == unknown)
+            i += 1
+        values.append(round(100 * (1 - max(0, silent + later) / today.expected), 2))
+    return Chart(starts, [Series("FSH coverage", values[::-1], "green")], unit="%")
+
+
+def _aware(at: datetime, like: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=like.tzinfo)
+
+
 def trends(session: Session) -> dict[str, Chart]:
     now = clock.now()
     return {
         "pages": pages_and_tickets(session, now),
         "mttr": mttr(session, now),
         "deployed": gpus_deployed(session, now),
+        "coverage": coverage_per_day(session, now),
     }
