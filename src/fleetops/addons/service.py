@@ -24,6 +24,7 @@ from fleetops.addons.upgrade import migrate
 from fleetops.audit.service import Change, record
 from fleetops.auth.choices import Role
 from fleetops.auth.principal import Principal
+from fleetops.db.ids import as_id
 from fleetops.errors import InvalidInput, NotFound
 from fleetops.inventory.choices import ClusterState
 from fleetops.inventory.models import Cluster
@@ -52,10 +53,10 @@ def scoped_clusters(session: Session, principal: Principal, names: list[str] | N
 
 
 def cluster(session: Session, principal: Principal, name: str) -> Cluster:
-    found = scoped_clusters(session, principal, [name])
-    if not found and name.isdigit():
+    found, cluster_id = scoped_clusters(session, principal, [name]), as_id(name)
+    if not found and cluster_id is not None:
         rule = visible("cluster", principal)
-        query = select(Cluster).where(Cluster.id == int(name))
+        query = select(Cluster).where(Cluster.id == cluster_id)
         found = list(session.scalars(query if rule is None else query.where(rule)))
     if not found:
         raise NotFound(f"cluster {name}: no such cluster")

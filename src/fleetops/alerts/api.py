@@ -18,6 +18,7 @@ from fleetops.alerts.choices import IncidentStatus
 from fleetops.alerts.models import Incident
 from fleetops.alerts.schemas import IncidentRead, IngestResult, SilenceCreate, SilenceRead, WebhookPayload
 from fleetops.api.deps import PrincipalDep, SessionDep
+from fleetops.api.types import Id
 from fleetops.auth.choices import Role
 from fleetops.auth.principal import Principal
 from fleetops.auth.service import authenticate
@@ -146,7 +147,7 @@ def list_incidents(
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentRead)
-def get_incident(incident_id: int, session: SessionDep, principal: PrincipalDep) -> Any:
+def get_incident(incident_id: Id, session: SessionDep, principal: PrincipalDep) -> Any:
     principal.require(*INCIDENT_READERS)
     incident = service.get_incident(session, incident_id)
     if principal.role in TENANT_HIDDEN:
@@ -157,13 +158,13 @@ def get_incident(incident_id: int, session: SessionDep, principal: PrincipalDep)
 
 
 @router.post("/incidents/{incident_id}/acknowledge", response_model=IncidentRead)
-def acknowledge(incident_id: int, session: SessionDep, principal: PrincipalDep) -> Any:
+def acknowledge(incident_id: Id, session: SessionDep, principal: PrincipalDep) -> Any:
     principal.require_writer()
     return service.acknowledge(session, incident_id, principal.actor)
 
 
 @router.get("/{alert_id}/explain")
-def explain(alert_id: int, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+def explain(alert_id: Id, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     principal.require(Role.ADMIN, Role.OPERATOR, Role.VIEWER)
     return service.explain(session, alert_id)
 
@@ -187,6 +188,6 @@ def create_silence(data: SilenceCreate, session: SessionDep, principal: Principa
 
 
 @router.delete("/silences/{silence_id}", response_model=SilenceRead)
-def expire_silence(silence_id: int, session: SessionDep, principal: PrincipalDep) -> Any:
+def expire_silence(silence_id: Id, session: SessionDep, principal: PrincipalDep) -> Any:
     principal.require_writer()
     return service.expire_silence(session, silence_id)

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from fleetops import clock
 from fleetops.adapters.zip.client import ZipClient
 from fleetops.api.deps import PrincipalDep, SessionDep
+from fleetops.api.types import Cursor
 from fleetops.assets import breaches, intake, matching, procurement, repairs, service, spares, tracking
 from fleetops.assets.choices import AssetState
 from fleetops.assets.schemas import (
@@ -47,7 +48,7 @@ def list_assets(
     principal: PrincipalDep,
     state: AssetState | None = None,
     po: str | None = None,
-    after_id: int = 0,
+    after_id: Cursor = 0,
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[AssetRead]:
     return service.list_assets(session, principal, state=state, po=po, after_id=after_id, limit=limit)

@@ -37,6 +37,13 @@ def get_rollout(session: Session, name: str) -> Rollout:
     return rollout
 
 
+def _writable(session: Session, principal: Principal, name: str) -> Rollout:
+    """A rollout for a verb: the role is checked before the name is looked up, so that a token that may
+    not act answers 403 alike for a rollout that exists and one that does not (no probing names)."""
+    principal.require_writer()
+    return get_rollout(session, name)
+
+
 def _move(session: Session, principal: Principal, rollout: Rollout, new: RolloutState, why: str) -> Rollout:
     principal.require_writer()
     if new not in ROLLOUT_TRANSITIONS[rollout.state]:
@@ -72,7 +79,7 @@ def plan(session: Session, principal: Principal, request: PlanRequest) -> Rollou
 
 def start(session: Session, principal: Principal, name: str) -> Rollout:
     """Re-check the cluster (it may have changed since the plan), mark it deploying, release the rows."""
-    rollout = get_rollout(session, name)
+    rollout = _writable(session, principal, name)
     cluster = session.get_one(Cluster, rollout.cluster_id)
     check_cluster(cluster)
     _move(session, principal, rollout, R.RUNNING, "started")
@@ -95,13 +102,13 @@ def start(session: Session, principal: Principal, name: str) -> Rollout:
 
 def pause(session: Session, principal: Principal, name: str, why: str = "paused by operator") -> Rollout:
     """The engine claims only rows of running rollouts: steps in flight finish, no new step starts."""
-    return _move(session, principal, get_rollout(session, name), R.PAUSED, why)
+    return _move(session, principal, _writable(session, principal, name), R.PAUSED, why)
 
 
 def resume(session: Session, principal: Principal, name: str) -> Rollout:
     """Only a paused rollout resumes: a planned one must go through `start`, which checks the cluster
     again, moves it to deploying and assigns the nodes."""
-    rollout = get_rollout(session, name)
+    rollout = _writable(session, principal, name)
     if rollout.state is not R.PAUSED:
         raise InvalidTransition(
             f"rollout {name}: field state: only a paused rollout resumes (it is {rollout.state})"
@@ -112,7 +119,7 @@ def resume(session: Session, principal: Principal, name: str) -> Rollout:
 def abort(session: Session, principal: Principal, name: str, why: str = "aborted by operator") -> Rollout:
     """Stops the rollout for good. Nodes it left half-way go back to racked (ready and repair nodes stay
     as they are), so they may be planned again in a new rollout."""
-    rollout = _move(session, principal, get_rollout(session, name), R.ABORTED, why)
+    rollout = _move(session, principal, _writable(session, principal, name), R.ABORTED, why)
     progress.release_nodes(session, [rollout.id], principal.actor, f"rollout {name} aborted: {why}")
     return rollout
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from fleetops.api.deps import SessionDep
 from fleetops.auth.principal import Principal
+from fleetops.db.ids import as_id
 from fleetops.deploy import service
 from fleetops.deploy.choices import BringupState, RolloutState
 from fleetops.deploy.hardening import PROFILES
@@ -191,7 +192,8 @@ def rollout_page(request: Request, name: str, db: SessionDep, who: ViewerDep) ->
     try:
         context = _live_context(db, who, name)
     except NotFound as exc:
-        by_id = visible_rollouts(db, who, rollout_id=int(name), limit=1) if name.isdigit() else []
+        rollout_id = as_id(name)
+        by_id = visible_rollouts(db, who, rollout_id=rollout_id, limit=1) if rollout_id else []
         if by_id:  # the API names rollouts; a numeric id (from a log line, say) finds the same page
             return RedirectResponse(f"/rollouts/{quote(by_id[0])}", status_code=303)
         return render(request, "error.html", who, status=exc.status, error=exc.message)

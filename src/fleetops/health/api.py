@@ -16,7 +16,8 @@ from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
 from fleetops.api.deps import PrincipalDep, SessionDep
-from fleetops.api.problems import domain_problem_body, respond, send_json
+from fleetops.api.problems import domain_problem_body, problem_body, respond, send_json
+from fleetops.api.types import Cursor, Id
 from fleetops.auth.principal import Principal
 from fleetops.config import settings
 from fleetops.db.session import get_database
@@ -107,11 +108,7 @@ def answer(outcome: Any) -> tuple[int, dict[str, Any]]:
         detail = refused.detail if refused else "every report in the batch was already stored"
         title = {409: "Duplicate reports", 413: "Body too large", 422: "Report refused"}[result.status]
         payload = {
-            "type": f"https://fleetops.dev/problems/health_{result.status}",
-            "title": title,
-            "status": result.status,
-            "detail": detail,
-            "instance": REPORTS_PATH,
+            **problem_body(result.status, title, detail, f"health_{result.status}", REPORTS_PATH),
             **payload,
         }
     return result.status, payload
@@ -231,9 +228,9 @@ def get_findings(
     cluster: str | None = None,
     check: str | None = Query(None, description="e.g. xid, node_silent, ecc_uncorrectable_volatile"),
     severity: str | None = Query(None, description="info, warning or critical"),
-    xid: int | None = None,
+    xid: Id | None = None,
     since: datetime | None = None,
-    cursor: int | None = Query(None, description="`next_cursor` from the previous page"),
+    cursor: Cursor | None = None,
     limit: int = Query(100, ge=1, le=service.MAX_LIMIT),
 ) -> dict[str, Any]:
     for kind, name in (("node", node), ("cluster", cluster)):

@@ -238,27 +238,23 @@ def _plausible(batch: _Batch, index: int, report: NodeReport) -> bool:
 
 def _admit(batch: _Batch, index: int, rid: str, report: NodeReport, inventory: Inventory) -> int | None:
     """The node id a report may be stored under, or None after recording why it may not."""
-    host = report.hostname
+    host, who = report.hostname, batch.principal
     nodes, gpus = inventory.nodes, inventory.uuids
-    if host not in nodes:
+    node_id = nodes[host][0] if host in nodes else None
+    if who.role is Role.AGENT and (node_id is None or who.node_id != node_id):
+        # One answer whether the hostname exists or is another node's: an agent token must not be a way
+        # to enumerate the inventory. The stored reason tells staff which it was.
+        reason = RejectReason.UNKNOWN_NODE if node_id is None else RejectReason.WRONG_NODE
+        refusal = f"report {rid}: token {who.name!r} is bound to node id {who.node_id}, not to {host!r}"
+        batch.reject(index, reason, refusal, rid, host, node_id)
+        return None
+    if node_id is None:
         batch.reject(
             index,
             RejectReason.UNKNOWN_NODE,
             f"report {rid}: hostname {host!r} is not in the inventory",
             rid,
             host,
-        )
-        return None
-    node_id = nodes[host][0]
-    who = batch.principal
-    if who.role is Role.AGENT and who.node_id != node_id:
-        batch.reject(
-            index,
-            RejectReason.WRONG_NODE,
-            f"report {rid}: token {who.name!r} is bound to node id {who.node_id}, not to {host!r}",
-            rid,
-            host,
-            node_id,
         )
         return None
     strangers = [g for g in report.gpus if g.uuid is not None and g.uuid not in gpus[node_id]]

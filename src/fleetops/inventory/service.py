@@ -12,6 +12,7 @@ from sqlalchemy import Select, func, inspect, select
 from sqlalchemy.orm import Session
 
 from fleetops.auth.principal import Principal
+from fleetops.db.ids import as_id
 from fleetops.errors import InvalidInput, NotFound
 from fleetops.inventory.apply import ApplyResult, apply_document, jsonable
 from fleetops.inventory.choices import ClusterState, Orchestrator
@@ -250,6 +251,7 @@ def find(session: Session, principal: Principal, kind: Kind, name_or_id: str) ->
     row = session.execute(scoped_view(kind, principal).where(column == name_or_id)).mappings().first()
     if row is not None:
         return {k: jsonable(v) for k, v in row.items()}
-    if name_or_id.isdigit():
-        return get_record(session, principal, kind, int(name_or_id))
+    record_id = as_id(name_or_id)
+    if record_id is not None:
+        return get_record(session, principal, kind, record_id)
     raise NotFound(f"{kind.name} {name_or_id}: no such {kind.name}")

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
 from fleetops.api.deps import PrincipalDep, SessionDep
+from fleetops.api.types import Id
 from fleetops.auth.principal import Principal
 from fleetops.inventory.kinds import KINDS
 from fleetops.inventory.service import find
@@ -34,7 +35,7 @@ def list_runs(
     session: SessionDep,
     principal: PrincipalDep,
     state: str | None = None,
-    cluster_id: int | None = None,
+    cluster_id: Id | None = None,
     hostname: str | None = None,
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[RunRead]:
@@ -47,24 +48,24 @@ def list_runs(
 
 
 @router.get("/runs/{run_id}", response_model=RunDetail, summary="One run with every step it took")
-def get_run(run_id: int, session: SessionDep, principal: PrincipalDep) -> RunDetail:
+def get_run(run_id: Id, session: SessionDep, principal: PrincipalDep) -> RunDetail:
     run = service.get_run(session, principal, run_id)
     steps = [StepRead.model_validate(s) for s in service.steps(session, run.id)]
     return RunDetail.model_validate(run).model_copy(update={"steps": steps})
 
 
 @router.post("/runs/{run_id}/cancel", response_model=RunRead, summary="Stop a run (the node stays as it is)")
-def cancel_run(run_id: int, session: SessionDep, principal: PrincipalDep, reason: str = "") -> RunRead:
+def cancel_run(run_id: Id, session: SessionDep, principal: PrincipalDep, reason: str = "") -> RunRead:
     return RunRead.model_validate(service.cancel(session, principal, run_id, reason))
 
 
 @router.post("/runs/{run_id}/approve", response_model=RunRead, summary="Approve the run's next action")
-def approve_run(run_id: int, session: SessionDep, principal: PrincipalDep) -> RunRead:
+def approve_run(run_id: Id, session: SessionDep, principal: PrincipalDep) -> RunRead:
     return RunRead.model_validate(service.approve(session, principal, run_id))
 
 
 @router.post("/runs/{run_id}/repaired", response_model=RunRead, summary="The supplier's repair is done")
-def repaired(run_id: int, session: SessionDep, principal: PrincipalDep, note: str = "") -> RunRead:
+def repaired(run_id: Id, session: SessionDep, principal: PrincipalDep, note: str = "") -> RunRead:
     return RunRead.model_validate(service.mark_repaired(session, principal, run_id, note))
 
 
@@ -77,7 +78,7 @@ def list_breakers(session: SessionDep, principal: PrincipalDep) -> list[BreakerR
 
 
 @router.post("/breakers/{scope}/{subject_id}/reset", response_model=BreakerRead, summary="Close a breaker")
-def reset_breaker(scope: str, subject_id: int, session: SessionDep, principal: PrincipalDep) -> BreakerRead:
+def reset_breaker(scope: str, subject_id: Id, session: SessionDep, principal: PrincipalDep) -> BreakerRead:
     return BreakerRead.model_validate(service.reset_breaker(session, principal, scope, subject_id))
 
 

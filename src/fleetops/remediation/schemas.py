@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
 from fleetops.remediation.choices import ActionKind
 
@@ -95,6 +95,17 @@ class SettingsUpdate(BaseModel):
         return value
 
 
+MASK = "********"
+SHOWN = frozenset({"on"})  # which events notify: not a secret
+
+
+def masked(notify: dict[str, Any] | None) -> dict[str, Any]:
+    """`notify` as anyone may read it: contact details and secrets (the e-mail, a webhook a row kept from
+    before they were refused) are write-only, shown as set but never as their value, to every role
+    including the owner; the engine reads the row itself."""
+    return {k: v if k in SHOWN or v in (None, "") else MASK for k, v in (notify or {}).items()}
+
+
 class SettingsRead(BaseModel):
     cluster_id: int
     cluster: str
@@ -106,6 +117,10 @@ class SettingsRead(BaseModel):
     notify: dict[str, Any] = {}
     updated_by: str | None = None
     updated_at: datetime | None = None
+
+    @field_serializer("notify")
+    def _write_only(self, notify: dict[str, Any]) -> dict[str, Any]:
+        return masked(notify)
 
 
 class SwitchUpdate(BaseModel):

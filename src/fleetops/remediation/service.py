@@ -25,7 +25,7 @@ from fleetops.remediation.choices import ActionKind, BreakerState, Outcome, RunS
 from fleetops.remediation.intake import IntakeResult, intake
 from fleetops.remediation.models import Breaker, ClusterSettings, RemediationRun, RemediationStep, Switch
 from fleetops.remediation.policy import Policy, default_policy
-from fleetops.remediation.schemas import SettingsRead, SettingsUpdate, SwitchRead
+from fleetops.remediation.schemas import MASK, SettingsRead, SettingsUpdate, SwitchRead, masked
 
 R = RemediationRun
 SWITCHES = ("kill", "dry_run")
@@ -289,8 +289,11 @@ def update_settings(
     for field, value in data.model_dump(exclude_unset=True, mode="json").items():
         if value is None and field != "allowed_actions":
             continue
+        if field == "notify":  # the masked value read back and sent again keeps what was set
+            value = {k: (row.notify or {}).get(k) if v == MASK else v for k, v in value.items()}
         if getattr(row, field) != value:
-            changes[field] = [getattr(row, field), value]
+            old = getattr(row, field)
+            changes[field] = [masked(old), masked(value)] if field == "notify" else [old, value]
             setattr(row, field, value)
     row.updated_by, row.updated_at = principal.actor, clock.now()
     session.flush()

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from fleetops import clock
 from fleetops.api.deps import PrincipalDep, SessionDep
+from fleetops.api.types import Cursor, Id
 from fleetops.db.session import get_database
 from fleetops.errors import InvalidInput
 from fleetops.security import affected, hardening, measures, service, software
@@ -117,14 +118,14 @@ def findings(
     cluster: str | None = None,
     check: str | None = None,
     limit: int = Query(100, ge=1, le=1000),
-    cursor: int | None = None,
+    cursor: Cursor | None = None,
 ) -> dict[str, Any]:
     q = service.FindingQuery(open, overdue, severity, scanner, node, cluster, check, limit, cursor)
     return service.list_findings(db, who, q)
 
 
 @router.post("/findings/{finding_id}/accept")
-def accept(finding_id: int, body: Acceptance, db: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+def accept(finding_id: Id, body: Acceptance, db: SessionDep, who: PrincipalDep) -> dict[str, Any]:
     return service.accept_risk(db, who, finding_id, body.until, body.reason)
 
 

@@ -103,8 +103,11 @@ def _import(database: Database, who: Principal, offered: list[Offered]) -> list[
 
 
 def _parse(offered: Offered) -> _File:
+    parser = PARSERS.get(offered.scanner)  # the freshness scanner is fleetops' own: it writes no files
     try:
-        return _File(offered, report=PARSERS[offered.scanner](offered.data, offered.filename))
+        if parser is None:
+            raise ImportRefused(offered.filename, "", f"scanner {offered.scanner.value}: writes no files")
+        return _File(offered, report=parser(offered.data, offered.filename))
     except ImportRefused as refusal:
         return _File(offered, refusal=refusal)
 

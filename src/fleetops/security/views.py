@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from fleetops import clock
 from fleetops.api.deps import SessionDep
 from fleetops.auth.principal import Principal
+from fleetops.db.ids import as_id
 from fleetops.errors import FleetopsError
 from fleetops.security import hardening, measures, service
 from fleetops.security.choices import FindingStatus, Scanner, Severity
@@ -110,7 +111,7 @@ def _query(params: dict[str, str]) -> service.FindingQuery:
         cluster=params.get("cluster") or None,
         check=params.get("check") or None,
         limit=100,
-        cursor=int(cursor) if cursor.isdigit() else None,
+        cursor=as_id(cursor),
     )
 
 

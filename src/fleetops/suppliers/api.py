@@ -14,7 +14,9 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from fleetops.api import bodies
 from fleetops.api.deps import PrincipalDep, SessionDep
+from fleetops.api.types import Id
 from fleetops.auth.principal import Principal
 from fleetops.errors import NotFound
 from fleetops.suppliers import export, incidents, requirements
@@ -48,7 +50,12 @@ def list_cards(
     return [export.as_dict(c) for c in cards]
 
 
-@router.get("/export.csv", response_class=PlainTextResponse, summary="Scorecards as CSV")
+@router.get(
+    "/export.csv",
+    response_class=PlainTextResponse,
+    responses=bodies.files({"text/csv": bodies.TEXT}),
+    summary="Scorecards as CSV",
+)
 def cards_csv(
     session: SessionDep,
     principal: PrincipalDep,
@@ -84,7 +91,12 @@ def card_html(
     return HTMLResponse(presales_html(_one(session, principal, name, days, end), days))
 
 
-@router.get("/suppliers/{name}/export.pdf", summary="The presales page as PDF (headless Chromium)")
+@router.get(
+    "/suppliers/{name}/export.pdf",
+    response_class=Response,
+    responses=bodies.files({"application/pdf": bodies.TEXT}),
+    summary="The presales page as PDF (headless Chromium)",
+)
 def card_pdf(
     name: str, session: SessionDep, principal: PrincipalDep, days: float = Days, end: datetime | None = None
 ) -> Response:
@@ -110,6 +122,6 @@ def acknowledge_requirements(version: int, session: SessionDep, principal: Princ
 
 
 @router.post("/incidents/{incident_id}/acknowledge", summary="The calling supplier takes an incident")
-def acknowledge_incident(incident_id: int, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+def acknowledge_incident(incident_id: Id, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     at = incidents.acknowledge(session, principal, incident_id)
     return {"incident": incident_id, "acknowledged_at": at.isoformat()}

@@ -17,6 +17,7 @@ from fleetops.alerts.models import Outbox
 from fleetops.alerts.views import visible_incident
 from fleetops.api.deps import SessionDep
 from fleetops.auth.principal import Principal
+from fleetops.db.ids import as_id
 from fleetops.deploy.views import visible_rollouts
 from fleetops.inventory.kinds import KINDS
 from fleetops.inventory.models import Cluster, Gpu, Node, Site
@@ -63,7 +64,8 @@ def _ticket(db: Session, who: Principal, key: str) -> str | None:
 
 def exact(db: Session, who: Principal, q: str) -> str | None:
     """The one page `q` names, or None."""
-    if q.lstrip("#").isdigit() and visible_incident(db, who, int(q.lstrip("#"))) and q.startswith("#"):
+    incident_id = as_id(q.lstrip("#"))
+    if incident_id and visible_incident(db, who, incident_id) and q.startswith("#"):
         return f"/incidents/{q.lstrip('#')}"
     for kind, column, url in EXACT:
         row = db.execute(scoped_view(KINDS[kind], who).where(column == q)).mappings().first()

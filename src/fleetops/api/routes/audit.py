@@ -11,7 +11,9 @@ from typing import Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 
+from fleetops.api import bodies
 from fleetops.api.deps import PrincipalDep, SessionDep
+from fleetops.api.types import Cursor
 from fleetops.audit.service import AuditQuery, as_dict, query
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -21,6 +23,10 @@ FIELDS = ["id", "at", "actor", "action", "target_type", "target_key", "result", 
 @router.get(
     "",
     summary="Query the audit log",
+    response_class=PlainTextResponse,
+    responses=bodies.files(
+        {"application/json": bodies.page({"type": "object", "required": FIELDS}), "text/csv": bodies.TEXT}
+    ),
     description="Ordered by id; page with `cursor` (the `next_cursor` of the previous page) or `after_id`.",
 )
 def list_audit(
@@ -32,8 +38,8 @@ def list_audit(
     target_key: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    after_id: int | None = None,
-    cursor: int | None = Query(None, description="`next_cursor` from the previous page"),
+    after_id: Cursor | None = None,
+    cursor: Cursor | None = None,
     limit: int = Query(100, ge=1, le=10_000),
     format: Literal["json", "csv"] = "json",
 ) -> PlainTextResponse:

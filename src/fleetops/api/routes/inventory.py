@@ -156,7 +156,9 @@ def _import(db: Session, who: Principal, body: bytes, fmt: str) -> dict[str, dic
     "/inventory/export",
     summary="The whole inventory in the import format (staff only)",
     response_class=PlainTextResponse,
-    responses=bodies.files(MEDIA_TYPES["yaml"], MEDIA_TYPES["csv"], json={"type": "object"}),
+    responses=bodies.files(
+        {"application/yaml": bodies.OBJECT, "application/json": bodies.OBJECT, "text/csv": bodies.TEXT}
+    ),
 )
 def export_inventory(
     db: SessionDep, who: PrincipalDep, format: Literal["yaml", "json", "csv"] = "yaml"

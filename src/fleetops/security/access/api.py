@@ -10,6 +10,7 @@ from typing import Literal
 from fastapi import APIRouter
 
 from fleetops.api.deps import PrincipalDep, SessionDep
+from fleetops.api.types import Id
 from fleetops.security.access import requests, review, service
 from fleetops.security.access.choices import RequestState
 from fleetops.security.access.models import AccessReview, AccessReviewItem
@@ -37,12 +38,12 @@ def import_files(body: ImportCreate, session: SessionDep, principal: PrincipalDe
 
 
 @router.get("/report", response_model=ReportRead, summary="Who reaches production, flags, reduction")
-def report(session: SessionDep, principal: PrincipalDep, snapshot_id: int | None = None) -> ReportRead:
+def report(session: SessionDep, principal: PrincipalDep, snapshot_id: Id | None = None) -> ReportRead:
     return ReportRead.model_validate(service.report(session, principal, snapshot_id), from_attributes=True)
 
 
 @router.post("/snapshots/{snapshot_id}/baseline", response_model=SnapshotRead, summary="Save as baseline")
-def set_baseline(snapshot_id: int, session: SessionDep, principal: PrincipalDep) -> SnapshotRead:
+def set_baseline(snapshot_id: Id, session: SessionDep, principal: PrincipalDep) -> SnapshotRead:
     return SnapshotRead.model_validate(service.set_baseline(session, principal, snapshot_id))
 
 
@@ -61,7 +62,7 @@ def create_request(body: RequestCreate, session: SessionDep, principal: Principa
 
 @router.post("/requests/{request_id}/{verb}", response_model=RequestRead, summary="grant, deny or revoke")
 def act(
-    request_id: int,
+    request_id: Id,
     verb: Literal["grant", "deny", "revoke"],
     body: Why,
     session: SessionDep,
@@ -92,7 +93,7 @@ def get_review(quarter: str, session: SessionDep, principal: PrincipalDep) -> Re
 
 @router.post("/reviews/{quarter}/items/{position}", response_model=ItemRead, summary="Decide one item")
 def decide_item(
-    quarter: str, position: int, body: ItemDecision, session: SessionDep, principal: PrincipalDep
+    quarter: str, position: Id, body: ItemDecision, session: SessionDep, principal: PrincipalDep
 ) -> ItemRead:
     item = review.decide_item(session, principal, quarter, position, body.decision, body.note)
     return ItemRead.model_validate(item)

@@ -1,0 +1,195 @@
+"""Tenancy without side channels: for every operation that names a record in its path, and every role,
+another tenant's record answers exactly as a missing one (same status, same body shape, the same words
+but for the name), so no token can learn what exists outside its own view by asking.
+
+The subjects come in threes, (own, other tenant's, missing), all of tenant 1's point of view (customer
+initech, supplier acme, agent a000); staff answers are checked to see the "other" record, which proves
+each subject real rather than the comparison vacuous.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from fleetops import clock
+from fleetops.alerts.models import Alert, Incident
+from fleetops.api.app import create_app
+from fleetops.auth.principal import SYSTEM
+from fleetops.db.session import Database
+from fleetops.deploy import service as deploy
+from fleetops.deploy.plan import PlanRequest
+from fleetops.inventory.models import Node, Rack
+from fleetops.remediation import service as remediation
+from fleetops.remediation.models import RemediationRun
+from fleetops.wire import FaultOwner
+from tests.alerts.fleet import finding
+from tests.alerts.harness import Timeline
+from tests.deploy.fleet import racked_fleet
+from tests.factories import load
+
+STAFF = ("admin", "operator", "viewer", "security")
+MISSING_ID = 2_000_000_000
+# Reads that answer 404 to staff too, for a subject that exists: the cluster has no decommission.
+NOT_THERE_FOR_STAFF = {"/api/v1/deployments/decommission/{cluster}"}
+# Path parameters that name no tenant's record: filled with a value that exists for everyone.
+FIXED = {"addon": "remediation", "verb": "grant", "scope": "cluster", "notice": "customer"}
+# Tenant-scoped roles that read another tenant's record by design: sales reads every supplier's scorecard.
+BY_DESIGN = {("sales", "supplier")}
+NAMED = {"/api/v1/deployments/": "rollout", "/api/v1/scorecards/": "supplier"}
+# The inventory's `{key}` per collection: (own, other tenant's, missing); racks are named alike on both
+# sites, so they go by id (filled in by `subjects`).
+KEYS = {
+    "suppliers": ("acme", "globex", "nowhere"),
+    "sites": ("dfw1", "aus1", "nowhere"),
+    "customers": ("initech", "umbrella", "nowhere"),
+    "contracts": ("initech-2026", "umbrella-2026", "nowhere"),
+    "clusters": ("alpha", "beta", "nowhere"),
+    "nodes": ("a000", "b000", "zz999"),
+    "gpus": ("GPU-a000-0", "GPU-b000-0", "GPU-zz999-0"),
+}
+
+
+def _ids(database: Database, model: Any, cluster_of: Any) -> tuple[int, int]:
+    with database.transaction() as session:
+        rows = dict(session.execute(select(cluster_of, model.id)).all())
+    return rows["alpha"], rows["beta"]
+
+
+def _populate(database: Database, manual_clock: clock.ManualClock) -> None:
+    """An incident, an alert and a remediation run on each tenant's cluster, and a rollout (staff only)."""
+    now = manual_clock.now()
+    found = [finding(h, "xid", FaultOwner.HARDWARE, now, gpu=3, xid=79) for h in ("a001", "b001")]
+    Timeline(database, manual_clock).push(found)
+    load(database, racked_fleet(nodes=2, racks=1))
+    with database.transaction() as session:
+        remediation.receive_findings(session, found)
+        request = PlanRequest("r1", "gamma", "ubuntu-22.04-gpu", "k8s-cis", pod="sp1")
+        deploy.plan(session, SYSTEM, request)
+
+
+def subjects(database: Database) -> dict[str, tuple[Any, Any, Any]]:
+    """Each path parameter's (own, other tenant's, missing) value."""
+    labels = Incident.labels["cluster"].as_string()
+    incidents = _ids(database, Incident, labels)
+    alerts = _ids(database, Alert, Alert.labels["cluster"].as_string())
+    with database.transaction() as session:
+        run_rows = session.execute(
+            select(Node.hostname, RemediationRun.id).join(Node, Node.id == RemediationRun.node_id)
+        ).all()
+        racks = dict(session.execute(select(Rack.site_id, Rack.id).where(Rack.name == "r01")).all())
+    runs = {host[0]: run for host, run in run_rows}
+    return {
+        "node": ("a000", "b000", "zz999"),
+        "hostname": ("a000", "b000", "zz999"),
+        "cluster": ("alpha", "beta", "nowhere"),
+        "incident_id": (*incidents, MISSING_ID),
+        "alert_id": (*alerts, MISSING_ID),
+        "run_id": (runs["a"], runs["b"], MISSING_ID),
+        "subject_id": (1, 2, MISSING_ID),
+        "rack": (min(racks.values()), max(racks.values()), MISSING_ID),
+        "rollout": ("r1", "r1", "r404"),  # staff only: every tenant role is "other" to it
+        "supplier": ("acme", "globex", "nowhere"),
+    }
+
+
+def _kind(path: str) -> str | None:
+    """The kind of tenant record the path names, or None."""
+    names = re.findall(r"{(\w+)}", path)
+    kind = None
+    for name in names:
+        if name in FIXED:
+            continue
+        if name == "key":
+            collection = path.split("/")[3]
+            kind = "rack" if collection == "racks" else collection
+        elif name == "name":  # a rollout, a supplier's scorecard; switches and update runs name no tenant's
+            kind = next((k for prefix, k in NAMED.items() if path.startswith(prefix)), None)
+        else:
+            kind = name
+    return kind
+
+
+def fill(path: str, subjects: dict[str, tuple[Any, Any, Any]]) -> tuple[str, str, str] | None:
+    """The operation's path three times, its one tenant-record parameter as own, other's and missing."""
+    kind = _kind(path)
+    if kind not in subjects and kind not in KEYS:
+        return None
+    three = subjects.get(kind) or KEYS[kind]
+    filled = path
+    for name, value in FIXED.items():
+        filled = filled.replace(f"{{{name}}}", value)
+    return tuple(re.sub(r"{\w+}", str(v), filled) for v in three)  # type: ignore[return-value]
+
+
+def _send(client: TestClient, method: str, url: str, headers: dict[str, str]) -> Any:
+    return client.request(
+        method, url, headers=headers, json={} if method in ("POST", "PUT", "PATCH") else None
+    )
+
+
+def shape(response: Any, named: str) -> tuple[Any, ...]:
+    """What a caller can compare between two answers: status, media type, the body's fields and, for an
+    error, its code and words with the record's name taken out."""
+    media = response.headers.get("content-type", "")
+    if not media.startswith(("application/json", "application/problem+json")):
+        return response.status_code, media, len(response.content) > 0
+    body = response.json()
+    if not isinstance(body, dict):
+        return response.status_code, media, type(body).__name__
+    words = str(body.get("detail", "")).replace(str(named), "<record>")
+    return response.status_code, media, sorted(body), body.get("code"), words
+
+
+@pytest.fixture
+def answers(fleet, role_headers, manual_clock) -> tuple[TestClient, dict[str, tuple[Any, Any, Any]]]:
+    _populate(fleet, manual_clock)
+    return TestClient(create_app()), subjects(fleet)
+
+
+def operations() -> list[tuple[str, str]]:
+    document = create_app().openapi()
+    return [
+        (method.upper(), path)
+        for path, verbs in document["paths"].items()
+        for method in verbs
+        if "{" in path and path.startswith("/api/v1/")
+    ]
+
+
+def test_another_tenants_record_answers_like_a_missing_one(answers, role_headers):
+    client, values = answers
+    leaks, compared, covered, unseen = [], 0, set(), set()
+    for method, path in operations():
+        urls = fill(path, values)
+        if urls is None:
+            continue
+        covered.add((method, path))
+        own, other, missing = urls
+        for role, headers in role_headers.items():
+            if (role, _kind(path)) in BY_DESIGN:
+                continue
+            seen_other = _send(client, method, other, headers)
+            if role in STAFF:
+                if method == "GET" and seen_other.status_code == 404:
+                    unseen.add(path)
+                continue
+            seen_missing = _send(client, method, missing, headers)
+            compared += 1
+            if shape(seen_other, _name(other, missing)) != shape(seen_missing, _name(missing, other)):
+                leaks.append(
+                    f"{method} {path} as {role}: {seen_other.status_code} {seen_other.text[:160]}"
+                    f" | missing: {seen_missing.status_code} {seen_missing.text[:160]}"
+                )
+    assert len(covered) >= 40, sorted(covered)  # the operations naming a tenant's record, listed above
+    assert unseen == NOT_THERE_FOR_STAFF  # every other subject is real: staff read it
+    assert compared and not leaks, "\n".join(leaks)
+
+
+def _name(url: str, versus: str) -> str:
+    """The path segment that names the record: where `url` and `versus` differ."""
+    return next(a for a, b in zip(url.split("/"), versus.split("/"), strict=True) if a != b)
