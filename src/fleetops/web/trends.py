@@ -19,7 +19,7 @@ from fleetops.auth.principal import SYSTEM
 from fleetops.deploy.choices import BringupState
 from fleetops.deploy.models import BringupTransition, NodeBringup
 from fleetops.health.choices import HealthState
-from fleetops.health.coverage import coverage
+from fleetops.health.coverage import Share, coverage
 from fleetops.health.models import HealthChange
 from fleetops.remediation import measures
 from fleetops.remediation.choices import FaultClass
@@ -104,13 +104,14 @@ def gpus_deployed(session: Session, now: datetime) -> Chart:
     return Chart(starts, [Series("GPUs to ready", count_per(starts, hour, rows), "green")], bars=True)
 
 
-def coverage_per_day(session: Session, now: datetime) -> Chart:
+def coverage_per_day(session: Session, now: datetime, today: Share | None = None) -> Chart:
     """FSH coverage at the end of each day: today's silent nodes, walked back through the node-level
     health changes into and out of `unknown` (silent). The count of nodes expected to report is today's:
-    the records keep no history of it, so a fleet that grew shows its past coverage against today's size."""
+    the records keep no history of it, so a fleet that grew shows its past coverage against today's size.
+    `today`: the fleet's coverage now, when the caller has read it already."""
     day = timedelta(days=1)
     starts = buckets(now, day, DAYS)
-    today = coverage(session, SYSTEM).fleet
+    today = today or coverage(session, SYSTEM).fleet
     if not today.expected:
         return Chart(starts, [Series("FSH coverage", [None] * DAYS, "green")], unit="%")
     silent = today.expected - today.reporting
@@ -137,11 +138,11 @@ def _aware(at: datetime, like: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=like.tzinfo)
 
 
-def trends(session: Session) -> dict[str, Chart]:
+def trends(session: Session, today: Share | None = None) -> dict[str, Chart]:
     now = clock.now()
     return {
         "pages": pages_and_tickets(session, now),
         "mttr": mttr(session, now),
         "deployed": gpus_deployed(session, now),
-        "coverage": coverage_per_day(session, now),
+        "coverage": coverage_per_day(session, now, today),
     }
