@@ -42,3 +42,14 @@ def test_unscanned_nodes_become_findings_and_a_scan_fixes_them(
         "/api/v1/security/findings", params={"node": "a000", "check": freshness.STALE}, headers=viewer
     )
     assert reopened.json()["items"][0]["reopened"] == 1
+
+
+def test_a_fleet_never_scanned_is_swept_in_small_transactions(
+    fleet: Database, client: TestClient, tokens: dict[str, dict[str, str]], monkeypatch
+) -> None:
+    """A fleet freshly imported: every node stale at once, opened a batch per transaction (so agents'
+    reports get SQLite's write lock in between), each node once however the batches fall."""
+    monkeypatch.setattr(freshness, "BATCH", 2)
+    assert freshness.tick(fleet) == 6
+    assert freshness.tick(fleet) == 0
+    assert set(stale(client, tokens["viewer"])) == {"a000", "a001", "a002", "b000", "b001", "b002"}
