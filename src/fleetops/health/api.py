@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
+from fleetops.api.bodies import declared
 from fleetops.api.deps import PrincipalDep, SessionDep
 from fleetops.api.problems import domain_problem_body, problem_body, respond, send_json
 from fleetops.api.types import Cursor, Id
@@ -22,7 +23,7 @@ from fleetops.auth.principal import Principal
 from fleetops.config import settings
 from fleetops.db.session import get_database
 from fleetops.errors import FleetopsError, Unauthenticated
-from fleetops.health import service
+from fleetops.health import schemas, service
 from fleetops.health.coverage import coverage
 from fleetops.health.ingest import MAX_BODY_BYTES, IngestResult
 from fleetops.health.intake import Intake, Posted, relayed_posts, stored_here
@@ -214,12 +215,17 @@ def _node_id(db: Session, who: Principal, node: str) -> int:
     return int(find(db, who, KINDS["node"], node)["id"])
 
 
-@router.get("/nodes/{node}", summary="One node's health, GPUs, findings and history", description=NODE_DOC)
+@router.get(
+    "/nodes/{node}",
+    summary="One node's health, GPUs, findings and history",
+    description=NODE_DOC,
+    **declared(schemas.NodeHealthRead),
+)
 def get_node(node: str, db: SessionDep, who: PrincipalDep) -> dict[str, Any]:
     return service.node_health(db, who, _node_id(db, who, node))
 
 
-@router.get("/findings", summary="Findings, newest first")
+@router.get("/findings", summary="Findings, newest first", **declared(schemas.FindingPage))
 def get_findings(
     db: SessionDep,
     who: PrincipalDep,
@@ -240,17 +246,17 @@ def get_findings(
     return service.list_findings(db, who, query)
 
 
-@router.get("/coverage", summary="FSH coverage per cluster and supplier")
+@router.get("/coverage", summary="FSH coverage per cluster and supplier", **declared(schemas.CoverageRead))
 def get_coverage(db: SessionDep, who: PrincipalDep) -> dict[str, Any]:
     return coverage(db, who).as_dict()
 
 
-@router.get("/summary", summary="Fleet health at a glance")
+@router.get("/summary", summary="Fleet health at a glance", **declared(schemas.SummaryRead))
 def get_summary(db: SessionDep, who: PrincipalDep) -> dict[str, Any]:
     return service.summary(db, who)
 
 
-@router.get("/rejections", summary="Refused reports (staff only)")
+@router.get("/rejections", summary="Refused reports (staff only)", **declared(schemas.RejectionPage))
 def get_rejections(
     db: SessionDep, who: PrincipalDep, limit: int = Query(100, ge=1, le=1000)
 ) -> dict[str, Any]:
@@ -267,6 +273,7 @@ class QualifyRequest(BaseModel):
     status_code=202,
     summary="Ask the node's agent for a qualification under load (operator, admin)",
     description=NODE_DOC,
+    **declared(schemas.QualifyAccepted, 202),
 )
 def post_qualify(
     node: str, db: SessionDep, who: PrincipalDep, body: QualifyRequest | None = None
@@ -283,6 +290,7 @@ def post_qualify(
     "/nodes/{node}/qualifications",
     summary="A node's qualification requests and results",
     description=NODE_DOC,
+    **declared(schemas.QualificationsRead),
 )
 def get_qualifications(
     node: str, db: SessionDep, who: PrincipalDep, limit: int = Query(20, ge=1, le=200)
@@ -294,6 +302,7 @@ def get_qualifications(
     "/nodes/{node}/requests",
     summary="What was asked of the node's agent (qualify, reset_gpu) and what it answered",
     description=NODE_DOC,
+    **declared(schemas.AgentRequestsRead),
 )
 def get_agent_requests(
     node: str,

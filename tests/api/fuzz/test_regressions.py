@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.exc import DataError
 
 from fleetops.api.app import create_app
 from fleetops.audit.models import AuditEvent
@@ -127,3 +128,31 @@ def test_settings_contacts_are_write_only_and_masked_for_every_role(client, toke
         ]
     assert stored == {"email": "ops@initech.example", "on": []}  # the masked value sent back kept it
     assert "initech.example" not in str(changes) and MASK in str(changes)
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "payload", "where"),
+    [
+        ("POST", "/api/v1/sites", {"name": "dfw\u00002", "supplier": "acme", "region": "us-south"}, "body"),
+        ("GET", "/api/v1/nodes?cluster=al%00pha", None, "query parameter 'cluster'"),
+        ("POST", "/api/v1/security/imports?scanner=trivy&filename=a%00b", None, "query parameter 'filename'"),
+        ("GET", "/api/v1/nodes/a%00", None, "path"),
+    ],
+)
+def test_a_nul_character_is_refused_alike_on_both_databases(client, tokens, method, url, payload, where):
+    """PostgreSQL cannot store NUL (it was a 500 there) and SQLite kept it: now refused where it enters."""
+    response = client.request(method, url, json=payload, headers=tokens["admin"])
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"].startswith(f"{where}: contains a NUL character")
+
+
+def test_a_value_the_database_refuses_is_a_422(database):
+    app = create_app()
+
+    @app.get("/api/v1/unstorable")
+    def unstorable() -> None:
+        raise DataError("INSERT ...", {}, Exception("integer out of range"))
+
+    response = TestClient(app, raise_server_exceptions=False).get("/api/v1/unstorable")
+    assert response.status_code == 422 and response.json()["code"] == "invalid_input"
+    assert "integer out of range" not in response.text  # the database's words stay in the server's log

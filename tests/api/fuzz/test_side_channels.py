@@ -16,21 +16,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from fleetops import clock
 from fleetops.alerts.models import Alert, Incident
 from fleetops.api.app import create_app
-from fleetops.auth.principal import SYSTEM
 from fleetops.db.session import Database
-from fleetops.deploy import service as deploy
-from fleetops.deploy.plan import PlanRequest
 from fleetops.inventory.models import Node, Rack
-from fleetops.remediation import service as remediation
 from fleetops.remediation.models import RemediationRun
-from fleetops.wire import FaultOwner
-from tests.alerts.fleet import finding
-from tests.alerts.harness import Timeline
-from tests.deploy.fleet import racked_fleet
-from tests.factories import load
+from tests.api.fuzz.conftest import populate
 
 STAFF = ("admin", "operator", "viewer", "security")
 MISSING_ID = 2_000_000_000
@@ -58,18 +49,6 @@ def _ids(database: Database, model: Any, cluster_of: Any) -> tuple[int, int]:
     with database.transaction() as session:
         rows = dict(session.execute(select(cluster_of, model.id)).all())
     return rows["alpha"], rows["beta"]
-
-
-def _populate(database: Database, manual_clock: clock.ManualClock) -> None:
-    """An incident, an alert and a remediation run on each tenant's cluster, and a rollout (staff only)."""
-    now = manual_clock.now()
-    found = [finding(h, "xid", FaultOwner.HARDWARE, now, gpu=3, xid=79) for h in ("a001", "b001")]
-    Timeline(database, manual_clock).push(found)
-    load(database, racked_fleet(nodes=2, racks=1))
-    with database.transaction() as session:
-        remediation.receive_findings(session, found)
-        request = PlanRequest("r1", "gamma", "ubuntu-22.04-gpu", "k8s-cis", pod="sp1")
-        deploy.plan(session, SYSTEM, request)
 
 
 def subjects(database: Database) -> dict[str, tuple[Any, Any, Any]]:
@@ -147,7 +126,7 @@ def shape(response: Any, named: str) -> tuple[Any, ...]:
 
 @pytest.fixture
 def answers(fleet, role_headers, manual_clock) -> tuple[TestClient, dict[str, tuple[Any, Any, Any]]]:
-    _populate(fleet, manual_clock)
+    populate(fleet, manual_clock)
     return TestClient(create_app()), subjects(fleet)
 
 
