@@ -32,6 +32,7 @@ from fleetops.health import api as health_api
 from fleetops.health import views as health_views
 from fleetops.logs import configure
 from fleetops.metrics_proxy import api as metrics_proxy_api
+from fleetops.metrics_proxy import views as metrics_proxy_views
 from fleetops.okr import api as okr_api
 from fleetops.okr import views as okr_views
 from fleetops.remediation import api as remediation_api
@@ -81,6 +82,7 @@ ROUTERS = (
     addons_api.router,
     addons_views.router,
     metrics_proxy_api.router,
+    metrics_proxy_views.router,
     security_views.router,
     access_views.router,
     security_incidents_views.router,

@@ -16,33 +16,13 @@ from starlette.concurrency import run_in_threadpool
 from fleetops.api.deps import PrincipalDep, SessionDep
 from fleetops.auth.choices import Role
 from fleetops.auth.principal import Principal
-from fleetops.metrics_proxy import dashboards, tenants, upstream
-from fleetops.metrics_proxy.promql import TENANT_LABEL, enforce
+from fleetops.metrics_proxy import dashboards, proxy, tenants
 
 router = APIRouter(prefix="/api/v1/prometheus", tags=["metrics"])
-PARAMS = ("query", "time", "start", "end", "step", "timeout")  # all else is dropped, never forwarded
-READERS = (Role.ADMIN, Role.OPERATOR, Role.VIEWER, Role.SECURITY, Role.CUSTOMER)
-
-
-def _confine(body: dict[str, Any], customer: str) -> dict[str, Any]:
-    """The last line: an answer series labelled with another tenant is dropped, whatever the query was."""
-    data = body.get("data", {})
-    if data.get("resultType") in ("vector", "matrix"):
-        data["result"] = [
-            s for s in data["result"] if s.get("metric", {}).get(TENANT_LABEL, customer) == customer
-        ]
-    return body
 
 
 def _answer(session: Session, principal: Principal, path: str, given: dict[str, str]) -> dict[str, Any]:
-    principal.require(*READERS)
-    params = {k: v for k, v in given.items() if k in PARAMS}
-    if principal.role is not Role.CUSTOMER:
-        return upstream.current().get(path, params)
-    tenants.limit(principal)
-    tenant = tenants.tenant_of(session, principal)
-    params["query"] = enforce(params.get("query", ""), tenant)
-    return _confine(upstream.current().get(path, params), tenant.customer)
+    return proxy.ask(path, given, proxy.tenant_for(session, principal))
 
 
 async def _params(request: Request) -> dict[str, str]:

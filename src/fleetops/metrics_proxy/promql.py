@@ -55,7 +55,7 @@ def _safe(value: str, what: str) -> str:
     return value
 
 
-def _alternatives(clusters: tuple[str, ...]) -> str:
+def alternatives(clusters: tuple[str, ...]) -> str:
     """`alpha|c[.]d`: names as regex literals without backslashes (a dot in a bracket)."""
     return "|".join(_safe(c, "cluster").replace(".", "[.]") for c in clusters)
 
@@ -71,7 +71,7 @@ def _enforce(selector: p.VectorSelector, tenant: Tenant) -> None:
                 f"query: {_name(selector) or str(selector)} is not a fleet system health series "
                 "(fleetops_agent_*); turn the advanced-metrics add-on on for a cluster to query it"
             )
-        kept.append(p.Matcher(p.MatchOp.Re, SCOPE_LABEL, _alternatives(tenant.advanced_clusters)))
+        kept.append(p.Matcher(p.MatchOp.Re, SCOPE_LABEL, alternatives(tenant.advanced_clusters)))
     selector.matchers = p.Matchers(kept)
 
 
@@ -129,5 +129,5 @@ def _verify(query: str, tenant: Tenant) -> None:
             m.value for m in selector.matchers.matchers if m.name == SCOPE_LABEL and m.op == p.MatchOp.Re
         ]
         confined = [(m.op, m.value) for m in on_tenant] == [(p.MatchOp.Equal, tenant.customer)]
-        if not confined or not (basic(_name(selector)) or _alternatives(tenant.advanced_clusters) in scoped):
+        if not confined or not (basic(_name(selector)) or alternatives(tenant.advanced_clusters) in scoped):
             raise QueryRefused(f"query: selector {selector} could not be confined to the caller's series")
