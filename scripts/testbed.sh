@@ -4,7 +4,7 @@
 # Slurm, Alertmanager and the Redfish emulator are started by the tests' own fixtures.
 set -euo pipefail
 
-PACKAGES=(postgresql chromium slurm-wlm prometheus-alertmanager prometheus prometheus-node-exporter openscap-scanner ssg-debderived lynis)
+PACKAGES=(postgresql chromium slurm-wlm prometheus-alertmanager prometheus prometheus-node-exporter openscap-scanner ssg-debderived lynis redis-server)
 
 install_packages() {
   local missing=()

@@ -49,11 +49,16 @@ def report(session: Session, netbox: NetBox) -> list[Drift]:
     want, linked = desired(session), links(session)
     keys = {k: {link.netbox_id: key for key, link in linked[k].items()} for k in KINDS}
     found: list[Drift] = []
+    gone: set[str] = set()  # devices missing in NetBox: their GPUs went with them (NetBox cascades)
     for kind in KINDS:
         remote = {o["id"]: o for o in netbox.list(ENDPOINT[kind])}
         for key, fields in want[kind].items():
             link = linked[kind].get(key)
+            if kind == "gpus" and fields["device"] in gone:
+                continue
             if link is None or link.netbox_id not in remote:
+                if kind == "devices":
+                    gone.add(key)
                 why = "never pushed" if link is None else f"NetBox id {link.netbox_id} is gone"
                 found.append(Drift("missing_in_netbox", kind, key, why))
                 continue
@@ -67,10 +72,11 @@ def report(session: Session, netbox: NetBox) -> list[Drift]:
     return found
 
 
-def completeness(session: Session) -> list[dict[str, Any]]:
-    """Per pod: nodes, how many are complete (serial, rack, position, status, and the device in NetBox).
-    Cabling is not modelled in fleetops' inventory, so it is reported as such and not counted."""
-    in_netbox = {key for key in links(session)["devices"]}
+def completeness(session: Session, gone: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """Per pod: nodes, how many are complete (serial, rack, position, status, and the device in NetBox:
+    pushed, and not among the serials the drift report found `gone` from NetBox since). Cabling is not
+    modelled in fleetops' inventory, so it is reported as such and not counted."""
+    in_netbox = {key for key in links(session)["devices"]} - gone
     pods: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     stmt = select(Rack.pod, Node.serial, Node.position, Node.state).join(Rack, Rack.id == Node.rack_id)
     for pod, serial, position, state in session.execute(stmt):

@@ -1,8 +1,11 @@
-"""What fleetops says NetBox should hold: sites, racks, devices (keyed by serial, so a shipped server is
-the same device once racked and named) and GPUs as inventory items, with the lifecycle → status mapping."""
+"""What fleetops says NetBox should hold: regions, sites, racks, devices (keyed by serial, so a shipped
+server is the same device once racked and named) and GPUs as inventory items, with the lifecycle → status
+mapping. A device names its device type as "<manufacturer>/<model>" (the purchase order's vendor and the
+asset's model; a node with no asset: "unspecified/<GPU model> server") and the one role NetBox requires."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import select
@@ -10,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from fleetops.assets.choices import AssetKind, AssetState
 from fleetops.assets.fsm import DATE_OF
-from fleetops.assets.models import Asset, PurchaseOrder
+from fleetops.assets.models import Asset, PurchaseOrder, Vendor
 from fleetops.inventory.choices import NodeState
-from fleetops.inventory.models import Gpu, Node, Rack, Site
+from fleetops.inventory.models import Gpu, Node, Rack, Region, Site
 
 A, N = AssetState, NodeState
 STATUS_OF_ASSET = {
@@ -25,8 +28,11 @@ STATUS_OF_NODE = {
     N.READY: "active", N.CORDONED: "active", N.DRAINING: "active", N.REPAIR: "failed", N.RMA: "failed",
     N.DECOMMISSIONED: "decommissioning",
 }  # fmt: skip
-KINDS = ("sites", "racks", "devices", "gpus")
+KINDS = ("regions", "sites", "racks", "devices", "gpus")
+ROLE = "gpu-server"
+UNSPECIFIED = "unspecified"  # the manufacturer of a node fleetops knows no purchase for
 ENDPOINT = {
+    "regions": "dcim/regions",
     "sites": "dcim/sites",
     "racks": "dcim/racks",
     "devices": "dcim/devices",
@@ -34,49 +40,77 @@ ENDPOINT = {
 }
 # The fields a drift check compares, per kind, in fleetops' terms (a rack by "site/rack", not NetBox's id).
 COMPARED = {
-    "sites": ("name",), "racks": ("name", "site"), "gpus": ("serial", "device"),
+    "regions": ("name",), "sites": ("name",), "racks": ("name", "site"), "gpus": ("serial", "device"),
     "devices": ("name", "serial", "rack", "position", "status"),
 }  # fmt: skip
+
+
+# What identifies an object on both sides when fleetops holds no link to it yet (references by key).
+NATURAL = {
+    "regions": ("slug",), "sites": ("slug",), "racks": ("site", "name"), "devices": ("serial",),
+    "gpus": ("device", "name"),
+}  # fmt: skip
+
+
+def slug(name: str) -> str:
+    """NetBox's slug alphabet: lower-case letters, digits, - and _."""
+    return re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-")
 
 
 def desired(session: Session) -> dict[str, dict[str, dict[str, Any]]]:
     """kind → key → fields, references by fleetops key (resolved to NetBox ids when pushed)."""
     out: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in KINDS}
-    for (name,) in session.execute(select(Site.name)):
-        out["sites"][name] = {"name": name, "slug": name.lower()}
+    for (name,) in session.execute(select(Region.name)):
+        out["regions"][name] = {"name": name, "slug": slug(name)}
+    for name, region in session.execute(select(Site.name, Region.name).join(Region)):
+        out["sites"][name] = {"name": name, "slug": slug(name), "region": region}
     for rack, site in session.execute(select(Rack.name, Site.name).join(Site, Site.id == Rack.site_id)):
         out["racks"][f"{site}/{rack}"] = {"name": rack, "site": site}
     assets = {a.serial: a for a in session.scalars(select(Asset).where(Asset.kind == AssetKind.SERVER))}
-    nodes = select(Node.serial, Node.hostname, Node.position, Node.state, Rack.name, Site.name)
-    for serial, hostname, position, state, rack, site in session.execute(
+    orders = {
+        po: (site, vendor)
+        for po, site, vendor in session.execute(
+            select(PurchaseOrder.id, Site.name, Vendor.name)
+            .join(Vendor, Vendor.id == PurchaseOrder.vendor_id)
+            .outerjoin(Site, Site.id == PurchaseOrder.site_id)
+        )
+    }
+    nodes = select(
+        Node.serial, Node.hostname, Node.position, Node.state, Node.gpu_model, Rack.name, Site.name
+    )
+    for serial, hostname, position, state, gpu_model, rack, site in session.execute(
         nodes.join(Rack, Rack.id == Node.rack_id).join(Site, Site.id == Rack.site_id)
     ):
         asset = assets.pop(serial, None)
-        status = STATUS_OF_ASSET[asset.state] if asset else STATUS_OF_NODE[state]
-        out["devices"][serial] = {
-            "name": hostname, "serial": serial, "site": site, "rack": f"{site}/{rack}", "position": position,
-            "status": status, "custom_fields": _dates(asset),
-        }  # fmt: skip
-    sites = dict(
-        session.execute(
-            select(PurchaseOrder.id, Site.name).join(Site, Site.id == PurchaseOrder.site_id)
-        ).all()
-    )
+        made_by = f"{orders[asset.po_id][1]}/{asset.model}" if asset else f"{UNSPECIFIED}/{gpu_model} server"
+        out["devices"][serial] = _device(hostname, serial, site, f"{site}/{rack}", position, made_by) | {
+            "status": STATUS_OF_ASSET[asset.state] if asset else STATUS_OF_NODE[state],
+            "custom_fields": _dates(asset),
+        }
     for serial, asset in assets.items():  # shipped or in stock, not yet a node: planned/inventory in NetBox
-        site = sites.get(asset.po_id)
-        if site is not None:
-            out["devices"][serial] = {
-                "name": serial, "serial": serial, "site": site, "rack": None, "position": None,
+        at, vendor = orders[asset.po_id]
+        if at is not None:
+            out["devices"][serial] = _device(serial, serial, at, None, None, f"{vendor}/{asset.model}") | {
                 "status": STATUS_OF_ASSET[asset.state], "custom_fields": _dates(asset),
             }  # fmt: skip
     gpus = select(Node.serial, Gpu.index, Gpu.serial).join(Node, Node.id == Gpu.node_id)
-    for node_serial, index, serial in session.execute(gpus):
+    for node_serial, index, gpu_serial in session.execute(gpus):
         out["gpus"][f"{node_serial}/gpu{index}"] = {
             "name": f"GPU{index}",
-            "serial": serial,
+            "serial": gpu_serial,
             "device": node_serial,
         }
     return out
+
+
+def _device(
+    name: str, serial: str, site: str, rack: str | None, position: int | None, device_type: str
+) -> dict[str, Any]:
+    """NetBox requires a device type and a role, and a face for a device at a position in a rack."""
+    return {
+        "name": name, "serial": serial, "site": site, "rack": rack, "position": position,
+        "face": "front" if position is not None else "", "device_type": device_type, "role": ROLE,
+    }  # fmt: skip
 
 
 def _dates(asset: Asset | None) -> dict[str, str | None]:

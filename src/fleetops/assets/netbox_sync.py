@@ -7,20 +7,23 @@ by the drift report, never overwritten. An object only NetBox changed is reporte
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from fleetops import clock
+from fleetops.assets import netbox_refs
 from fleetops.assets.models import Asset, NetboxLink, Shipment
-from fleetops.assets.netbox_model import COMPARED, ENDPOINT, KINDS, desired
+from fleetops.assets.netbox_model import COMPARED, ENDPOINT, KINDS, NATURAL, desired
 from fleetops.audit.service import Change, record
 from fleetops.db.session import Database
 
 REFS = {
+    "sites": {"region": "regions"},
     "racks": {"site": "sites"},
-    "devices": {"site": "sites", "rack": "racks"},
+    "devices": {"site": "sites", "rack": "racks", "device_type": "device_types", "role": "roles"},
     "gpus": {"device": "devices"},
 }
 
@@ -28,19 +31,21 @@ REFS = {
 class NetBox(Protocol):
     last_request_id: str | None
 
-    def list(self, endpoint: str, **filters: Any) -> Any: ...
     def bulk_create(self, endpoint: str, objects: list[dict[str, Any]]) -> list[dict[str, Any]]: ...
     def bulk_update(self, endpoint: str, objects: list[dict[str, Any]]) -> list[dict[str, Any]]: ...
+    def list(self, endpoint: str, **filters: Any) -> Iterator[dict[str, Any]]: ...  # last: it shadows list
 
 
 def compared(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
     return {f: fields.get(f) for f in COMPARED[kind]}
 
 
-def remote_fields(kind: str, obj: dict[str, Any], keys: dict[str, dict[int, str]]) -> dict[str, Any]:
+def remote_fields(
+    kind: str, obj: dict[str, Any], keys: dict[str, dict[int, str]], fields: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """A NetBox object in fleetops' terms: references (an id, or NetBox's nested {"id": ...}) as keys."""
     out = {}
-    for field in COMPARED[kind]:
+    for field in fields or COMPARED[kind]:
         value = obj.get(field)
         if field in REFS.get(kind, {}) and value is not None:
             value = keys[REFS[kind][field]].get(value["id"] if isinstance(value, dict) else value)
@@ -64,15 +69,28 @@ def _payload(kind: str, fields: dict[str, Any], ids: dict[str, dict[str, int]]) 
     return out
 
 
+def fetch(netbox: NetBox, kind: str, netbox_ids: list[int], chunk: int = 100) -> dict[int, dict[str, Any]]:
+    """Only the NetBox objects asked for (`?id=..&id=..`): an incremental sync reads what it may change,
+    not the 80,000 GPUs of the fleet."""
+    found: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(netbox_ids), chunk):
+        found |= {o["id"]: o for o in netbox.list(ENDPOINT[kind], id=netbox_ids[start : start + chunk])}
+    return found
+
+
 def sync(database: Database, netbox: NetBox, actor: str, batch: int = 500) -> Counter[str]:
     done: Counter[str] = Counter()
     with database.transaction() as session:
         want, linked = desired(session), links(session)
     ids = {k: {key: link.netbox_id for key, link in linked[k].items()} for k in KINDS}
+    ids |= netbox_refs.ensure(netbox, want["devices"])
     for kind in KINDS:
-        keys = {k: {i: key for key, i in ids[k].items()} for k in KINDS}
-        remote = {o["id"]: o for o in netbox.list(ENDPOINT[kind])}
         creates = [key for key in want[kind] if key not in linked[kind]]
+        if creates:
+            adopted = _adopt(database, netbox, actor, kind, {k: want[kind][k] for k in creates}, ids)
+            linked[kind] |= adopted
+            creates = [key for key in creates if key not in adopted]
+            done.update({f"{kind} adopted": len(adopted)} if adopted else {})
         for start in range(0, len(creates), batch):
             part = creates[start : start + batch]
             made = netbox.bulk_create(ENDPOINT[kind], [_payload(kind, want[kind][k], ids) for k in part])
@@ -82,26 +100,74 @@ def sync(database: Database, netbox: NetBox, actor: str, batch: int = 500) -> Co
             _landed(database, actor, kind, rows, netbox.last_request_id, "created")
             ids[kind].update({key: i for key, i, _ in rows})
             done[f"{kind} created"] += len(rows)
-        changes = []
-        for key, link in linked[kind].items():
-            if key not in want[kind] or link.netbox_id not in remote:
-                continue  # gone on one side: the drift report says which
-            local, theirs = compared(kind, want[kind][key]), remote_fields(kind, remote[link.netbox_id], keys)
-            if local == link.base:
-                continue
-            if theirs != link.base and theirs != local:
-                done["conflicts left"] += 1
-                continue
-            changes.append((key, link.netbox_id, local))
+        changes = _changes(netbox, kind, want[kind], linked[kind], ids, done)
         for start in range(0, len(changes), batch):
-            part = changes[start : start + batch]
+            moved = changes[start : start + batch]
             netbox.bulk_update(
-                ENDPOINT[kind], [_payload(kind, want[kind][k], ids) | {"id": i} for k, i, _ in part]
+                ENDPOINT[kind], [_payload(kind, want[kind][k], ids) | {"id": i} for k, i, _ in moved]
             )
-            _landed(database, actor, kind, part, netbox.last_request_id, "updated")
-            done[f"{kind} updated"] += len(part)
+            _landed(database, actor, kind, moved, netbox.last_request_id, "updated")
+            done[f"{kind} updated"] += len(moved)
     _asns_in_netbox(database)
     return done
+
+
+def _adopt(
+    database: Database,
+    netbox: NetBox,
+    actor: str,
+    kind: str,
+    unlinked: dict[str, dict[str, Any]],
+    ids: dict[str, dict[str, int]],
+) -> dict[str, NetboxLink]:
+    """Objects NetBox already holds under the same natural key (a device's serial, a rack's site and
+    name...) are linked, not created again: a NetBox kept by hand before fleetops, or a batch that landed
+    though its answer was lost (a timeout), would otherwise refuse the whole batch as duplicates. The
+    link's base is fleetops' own fields: where NetBox says otherwise, the drift report shows it as an
+    edit made in NetBox for a person to settle, and the sync does not overwrite it."""
+    keys = {k: {i: key for key, i in ids[k].items()} for k in KINDS}
+    linked_ids = set(ids[kind].values())
+    theirs = {
+        tuple(remote_fields(kind, obj, keys, NATURAL[kind]).values()): obj
+        for obj in netbox.list(ENDPOINT[kind])
+        if obj["id"] not in linked_ids
+    }
+    found = {
+        key: theirs[natural]
+        for key, fields in unlinked.items()
+        if (natural := tuple(fields.get(f) for f in NATURAL[kind])) in theirs
+    }
+    rows = [(key, obj["id"], compared(kind, unlinked[key])) for key, obj in found.items()]
+    if rows:
+        _landed(database, actor, kind, rows, netbox.last_request_id, "adopted")
+        ids[kind].update({key: i for key, i, _ in rows})
+    return {key: NetboxLink(kind=kind, key=key, netbox_id=i, base=base) for key, i, base in rows}
+
+
+def _changes(
+    netbox: NetBox,
+    kind: str,
+    want: dict[str, dict[str, Any]],
+    linked: dict[str, NetboxLink],
+    ids: dict[str, dict[str, int]],
+    done: Counter[str],
+) -> list[tuple[str, int, dict[str, Any]]]:
+    """What fleetops changed since the last sync and NetBox did not: (key, NetBox id, new base)."""
+    moved = {
+        key: link for key, link in linked.items() if key in want and compared(kind, want[key]) != link.base
+    }
+    remote = fetch(netbox, kind, sorted(link.netbox_id for link in moved.values()))
+    keys = {k: {i: key for key, i in ids[k].items()} for k in KINDS}
+    changes = []
+    for key, link in moved.items():
+        if link.netbox_id not in remote:
+            continue  # gone in NetBox: the drift report says so
+        local, theirs = compared(kind, want[key]), remote_fields(kind, remote[link.netbox_id], keys)
+        if theirs != link.base and theirs != local:
+            done["conflicts left"] += 1
+            continue
+        changes.append((key, link.netbox_id, local))
+    return changes
 
 
 def _landed(

@@ -12,9 +12,14 @@ from typing import Any
 import httpx
 
 REQUIRED = {
+    "dcim/regions": ("name", "slug"),
     "dcim/sites": ("name", "slug"),
     "dcim/racks": ("name", "site"),
-    "dcim/devices": ("name", "site", "status"),
+    "dcim/manufacturers": ("name", "slug"),
+    "dcim/device-types": ("manufacturer", "model", "slug"),
+    "dcim/device-roles": ("name", "slug"),
+    "extras/custom-fields": ("name", "type", "object_types"),
+    "dcim/devices": ("name", "site", "status", "device_type", "role"),
     "dcim/inventory-items": ("name", "device"),
 }
 
@@ -40,7 +45,9 @@ class FakeNetbox(httpx.BaseTransport):
         body = json.loads(request.content)
         errors = self._check(endpoint, body, partial=request.method == "PATCH")
         if any(errors):
-            return httpx.Response(400, json=errors, headers={"X-Request-ID": rid})
+            return httpx.Response(
+                400, json=_bulk_errors(body, errors, request.method), headers={"X-Request-ID": rid}
+            )
         done = [self._write(endpoint, item, request.method) for item in body]  # all checked: all written
         self.writes += 1
         return httpx.Response(
@@ -49,18 +56,25 @@ class FakeNetbox(httpx.BaseTransport):
 
     def _list(self, endpoint: str, params: httpx.QueryParams) -> dict[str, Any]:
         after, limit = int(params.get("id__gt", 0)), int(params.get("limit", 50))
-        rows = [o for i, o in sorted(self.objects[endpoint].items()) if i > after][:limit]
+        only = {int(i) for i in params.get_list("id")}
+        rows = [o for i, o in sorted(self.objects[endpoint].items()) if i > after and (not only or i in only)]
+        rows = rows[:limit]
         return {"count": len(self.objects[endpoint]), "next": None, "previous": None, "results": rows}
 
-    def _check(self, endpoint: str, body: list[dict[str, Any]], partial: bool) -> list[dict[str, list[str]]]:
+    def _check(self, endpoint: str, body: list[dict[str, Any]], partial: bool) -> list[dict[str, Any]]:
         errors = []
         for item in body:
-            found: dict[str, list[str]] = {}
+            found: dict[str, Any] = {}
             if partial and item.get("id") not in self.objects[endpoint]:
                 found["id"] = ["Object not found."]
             for field in () if partial else REQUIRED.get(endpoint, ("name",)):
                 if item.get(field) in (None, ""):
                     found[field] = ["This field is required."]
+            defined = {o["name"] for o in self.objects["extras/custom-fields"].values()}
+            if unknown := sorted(set(item.get("custom_fields") or {}) - defined):
+                found["custom_fields"] = {
+                    n: [f"Custom field '{n}' does not exist for this object type."] for n in unknown
+                }
             errors.append(found)
         return errors
 
@@ -80,3 +94,18 @@ class FakeNetbox(httpx.BaseTransport):
         return next(
             (o for o in self.objects[endpoint].values() if all(o.get(k) == v for k, v in match.items())), None
         )
+
+
+def _bulk_errors(body: list[dict[str, Any]], errors: list[dict[str, Any]], method: str) -> dict[str, Any]:
+    """NetBox 4.7's bulk error body: a summary, then each failed entry by its index (or id, on update)."""
+    failed = [(i, e) for i, e in enumerate(errors) if e]
+    done = "created" if method == "POST" else "updated"
+    return {
+        "detail": f"{len(failed)} of {len(body)} objects could not be {done}.",
+        "errors": [
+            {"id": body[i]["id"]} | {"errors": e}
+            if method == "PATCH" and "id" not in e
+            else {"index": i, "errors": e}
+            for i, e in failed
+        ],
+    }
