@@ -16,7 +16,17 @@ from fleetops import clock
 from fleetops.adapters.zip.client import ZipClient
 from fleetops.api.deps import PrincipalDep, SessionDep
 from fleetops.api.types import Cursor
-from fleetops.assets import breaches, intake, matching, procurement, repairs, service, spares, tracking
+from fleetops.assets import (
+    breaches,
+    intake,
+    matching,
+    netbox_service,
+    procurement,
+    repairs,
+    service,
+    spares,
+    tracking,
+)
 from fleetops.assets.choices import AssetState
 from fleetops.assets.schemas import (
     AssetDetail,
@@ -28,6 +38,7 @@ from fleetops.assets.schemas import (
     SpareSet,
 )
 from fleetops.config import settings
+from fleetops.db.session import get_database
 from fleetops.errors import NotConfigured
 
 router = APIRouter(prefix="/api/v1/assets", tags=["assets"])
@@ -142,6 +153,18 @@ def time_to_route(session: SessionDep, principal: PrincipalDep) -> dict[str, flo
 def sla_status(session: SessionDep, principal: PrincipalDep) -> dict[str, object]:
     principal.require_staff()
     return breaches.status(session, clock.now())
+
+
+@router.post("/netbox/sync", summary="Push fleetops' model to NetBox now (counts of what was written)")
+def netbox_sync(principal: PrincipalDep) -> dict[str, int]:
+    principal.require_writer()
+    return netbox_service.sync(get_database(), principal.actor)
+
+
+@router.get("/netbox/drift", summary="fleetops vs NetBox: every drift, counts by kind, completeness per pod")
+def netbox_drift(session: SessionDep, principal: PrincipalDep) -> dict[str, object]:
+    principal.require_staff()
+    return netbox_service.drift_report(session)
 
 
 class BoardSet(BaseModel):

@@ -1,8 +1,9 @@
 """SLA breaches become findings of the alert pipeline, once per timer and subject, labelled with the team.
 
 The pipeline places an alert by its node or cluster: a breach about a deployed asset carries its node, one
-about an order its cluster; a breach with neither (a vendor, a feed) is still recorded and shown, and the
-reason the pipeline gave for not routing it is kept on the row."""
+about an order its cluster; a breach with neither (a vendor's onboarding, the procurement feed) is placed
+by its `team` label: a team incident the routing tree sends to that team's channel. Where the pipeline
+refused one, its reason is kept on the row."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fleetops import clock
 from fleetops.alerts import service as alerts
 from fleetops.alerts.context import Context
 from fleetops.assets.models import SlaBreach
 from fleetops.assets.sla import Reading, Timer, evaluate
+from fleetops.db.session import Database
 from fleetops.flow import Alert, fingerprint
 
 
@@ -34,6 +37,10 @@ def _alert(reading: Reading) -> Alert:
     )
 
 
+def _placed(labels: dict[str, str]) -> str:
+    return labels.get("node") or labels.get("cluster") or f"team {labels['team']}"
+
+
 def check(session: Session, now: datetime, timers: tuple[Timer, ...] | None = None) -> list[SlaBreach]:
     """Record and route the breaches not seen before; returns the new ones."""
     seen = {(t, s) for t, s in session.execute(select(SlaBreach.timer, SlaBreach.subject))}
@@ -51,7 +58,7 @@ def check(session: Session, now: datetime, timers: tuple[Timer, ...] | None = No
             started_at=r.tick.started_at,
             due_at=r.due_at,
             found_at=now,
-            routed=(a.stopped or f"alert pipeline ({a.labels.get('node') or a.labels.get('cluster')})")[:300],
+            routed=(a.stopped or f"alert pipeline ({_placed(a.labels)})")[:300],
             alert_fingerprint=a.fingerprint,
         )
         for r, a in zip(fresh, made, strict=True)
@@ -85,3 +92,9 @@ def status(session: Session, now: datetime) -> dict[str, object]:
         for b in rows
     ]
     return {"timers": timers, "breaches": found}
+
+
+def tick(database: Database) -> int:
+    """The worker's turn: every timer checked now; the count of new breaches routed."""
+    with database.transaction() as session:
+        return len(check(session, clock.now()))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from fleetops.cli.output import JsonOption, console, emit_json, table
+from fleetops.cli.output import JsonOption, console, emit_json, stderr, table
 from fleetops.cli.remote import remote
 from fleetops.client import Client
 from fleetops.errors import InvalidInput
@@ -122,3 +123,32 @@ def import_procurement(fleet: Client, as_json: bool = JsonOption) -> None:
 def mismatches(fleet: Client, as_json: bool = JsonOption) -> None:
     """Purchase order ↔ ASN ↔ invoice mismatches: quantity, price, serial."""
     _show(fleet.session.json("GET", "/assets/matching"), ["po", "kind", "detail"], "mismatches", as_json)
+
+
+def _waiting(fleet: Client, doing: str, method: str, path: str) -> Any:
+    """A call that may take minutes (NetBox answers slowly): a spinner on a terminal meanwhile."""
+    with stderr.status(doing, spinner="dots") if stderr.is_terminal else nullcontext():
+        return fleet.session.json(method, path)
+
+
+@app.command("sync")
+@remote
+def netbox_sync(fleet: Client, as_json: bool = JsonOption) -> None:
+    """Push fleetops' model to NetBox now ([assets.netbox] on the server): what was created, updated, left."""
+    data = _waiting(fleet, "syncing with NetBox…", "POST", "/assets/netbox/sync")
+    if as_json:
+        return emit_json(data)
+    rows = [{"what": what, "objects": count} for what, count in sorted(data.items())]
+    table(rows or [{"what": "nothing to change", "objects": 0}], ["what", "objects"], title="NetBox sync")
+
+
+@app.command("drift")
+@remote
+def netbox_drift(fleet: Client, as_json: bool = JsonOption) -> None:
+    """fleetops vs NetBox: every drift (who moved: NetBox, fleetops or both) and completeness per pod."""
+    data = _waiting(fleet, "reading NetBox…", "GET", "/assets/netbox/drift")
+    if as_json:
+        return emit_json(data)
+    table(data["drift"], ["kind", "object", "key", "detail"], title=f"drift: {len(data['drift'])}")
+    pods = [p | {"share": f"{p['share']:.1%}"} for p in data["completeness"]]
+    table(pods, ["pod", "nodes", "complete", "share", "cabling"], title="model completeness per pod")

@@ -15,6 +15,8 @@ from fleetops.adapters.pagerduty.fake import FakePagerDuty
 from fleetops.adapters.slack.fake import FakeSlack
 from fleetops.alerts import service as alerts
 from fleetops.alerts.notify import Notifiers
+from fleetops.assets import breaches as asset_breaches
+from fleetops.assets import netbox_service
 from fleetops.audit.service import purge
 from fleetops.config import settings
 from fleetops.db.session import Database, get_database
@@ -63,6 +65,8 @@ TASKS: list[Task] = [
     Task("security.firmware", 60.0, firmware.tick),
     Task("access.expire", 60.0, access_requests.expire_due),
     Task("security.updates.tick", 1.0, security_updates.tick),
+    Task("assets.sla", 60.0, asset_breaches.tick),
+    Task("assets.netbox_sync", 900.0, netbox_service.tick),
 ]
 
 

@@ -1,0 +1,116 @@
+"""What starts a NetBox sync or a drift report: the API (per role), `fleetops assets sync|drift`, and the
+worker's tasks (the sync and the SLA check on a schedule), against the fake NetBox."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from fleetops import clock, config
+from fleetops.adapters.netbox.client import NetboxClient
+from fleetops.adapters.netbox.fake import FakeNetbox
+from fleetops.assets import breaches, netbox_service
+from fleetops.cli.main import app
+from fleetops.db.session import Database
+from fleetops.workers.runner import TASKS
+from tests.assets.conftest import VENDOR_TOML
+from tests.cli.harness import remote_cli  # noqa: F401 - the fixture
+
+NETBOX_TOML = '\n[fleetops.assets.netbox]\nurl = "http://netbox.test"\ntoken = "nbt_k.t"\nbatch = 10\n'
+
+
+@pytest.fixture
+def fake_netbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeNetbox:
+    """[assets.netbox] read from a real TOML file; the client it makes talks to the fake."""
+    path = tmp_path / "netbox.toml"
+    path.write_text(VENDOR_TOML + NETBOX_TOML)
+    loaded = config.load(path)
+    monkeypatch.setattr(netbox_service, "settings", lambda: loaded)
+    fake = FakeNetbox()
+    made = netbox_service.client
+
+    def client() -> NetboxClient:
+        real = made()  # what the settings made: the same address and token
+        assert str(real.http.base_url) == "http://netbox.test/api/"
+        assert real.http.headers["Authorization"] == "Bearer nbt_k.t"
+        real.close()
+        return NetboxClient("http://netbox.test", "nbt_k.t", transport=fake)
+
+    monkeypatch.setattr(netbox_service, "client", client)
+    return fake
+
+
+def test_the_api_syncs_for_writers_and_reports_drift_to_staff(
+    shipped: Database, client: TestClient, tokens: dict[str, dict[str, str]], fake_netbox: FakeNetbox
+) -> None:
+    assert client.post("/api/v1/assets/netbox/sync").status_code == 401
+    assert client.post("/api/v1/assets/netbox/sync", headers=tokens["viewer"]).status_code == 403
+    done = client.post("/api/v1/assets/netbox/sync", headers=tokens["operator"])
+    assert done.status_code == 200 and done.json()["devices created"] == 6
+    fake_netbox.find("dcim/devices", name="b000")["status"] = "offline"
+    for tenant in ("acme", "initech"):
+        assert client.get("/api/v1/assets/netbox/drift", headers=tokens[tenant]).status_code == 403
+    report = client.get("/api/v1/assets/netbox/drift", headers=tokens["viewer"]).json()
+    assert report["counts"] == {"status": 1} and report["drift"][0]["key"] == "SN-b000"
+    assert [(p["pod"], p["complete"]) for p in report["completeness"]] == [("p1", 3), ("p9", 3)]
+
+
+def test_without_netbox_settings_the_api_says_so(
+    shipped: Database, client: TestClient, tokens: dict[str, dict[str, str]]
+) -> None:
+    refused = client.post("/api/v1/assets/netbox/sync", headers=tokens["operator"])
+    assert refused.status_code == 503 and "[assets.netbox]" in refused.json()["detail"]
+    assert refused.headers["content-type"].startswith("application/problem+json")
+
+
+def test_the_cli_syncs_and_shows_drift(
+    shipped: Database,
+    fake_netbox: FakeNetbox,
+    remote_cli,  # noqa: F811
+) -> None:
+    runner = CliRunner()
+    done = runner.invoke(app, ["assets", "sync", "--json"])
+    assert done.exit_code == 0, done.stderr
+    assert '"gpus created": 48' in done.stdout
+    again = runner.invoke(app, ["assets", "sync"])
+    assert again.exit_code == 0 and "nothing to change" in again.stdout
+    del fake_netbox.objects["dcim/devices"][fake_netbox.find("dcim/devices", name="a001")["id"]]
+    shown = runner.invoke(app, ["assets", "drift"])
+    assert shown.exit_code == 0 and "missing_in_netbox" in shown.stdout and "SN-a001" in shown.stdout
+    assert "completeness" in shown.stdout and "66.7%" in shown.stdout  # a001's pod lost one of three
+
+
+def test_the_worker_syncs_on_schedule_and_checks_the_timers(
+    shipped: Database, fake_netbox: FakeNetbox, manual_clock: clock.ManualClock
+) -> None:
+    tasks = {task.name: task for task in TASKS}
+    assert tasks["assets.netbox_sync"].run is netbox_service.tick and tasks["assets.sla"].run is breaches.tick
+    manual_clock.set(clock.now() + timedelta(days=400))  # every timer of the shipped fleet long past
+    assert breaches.tick(shipped) >= 1
+    assert breaches.tick(shipped) == 0  # each breach once
+
+    answer, release = fake_netbox.handle_request, threading.Event()
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        release.wait(30)  # NetBox takes its time: the worker's loop must not wait with it
+        return answer(request)
+
+    fake_netbox.handle_request = slow  # type: ignore[method-assign]
+    assert netbox_service.tick(shipped) == 1  # started, in a thread of its own
+    assert netbox_service.tick(shipped) == 0  # still running: not a second one
+    release.set()
+    netbox_service._running.join(30)  # type: ignore[union-attr]
+    assert (
+        len(fake_netbox.objects["dcim/devices"]) == 6
+        and len(fake_netbox.objects["dcim/inventory-items"]) == 48
+    )
+
+
+def test_the_worker_leaves_netbox_alone_when_it_is_not_configured(shipped: Database) -> None:
+    assert netbox_service.tick(shipped) == 0
