@@ -83,12 +83,18 @@ def test_a_breach_is_routed_once_through_the_alert_pipeline_to_the_team(
         found = breaches.check(session, later)
         made = {b.timer: b for b in found}
     assert made["tracked"].team == "dcops" and made["tracked"].routed == "alert pipeline (alpha)"
-    assert made["vendor_onboarding"].routed == "no node or cluster label to place the alert"
+    assert made["vendor_onboarding"].routed == "alert pipeline (team procurement)"
     with shipped.transaction() as session:
         alert = session.scalar(
             select(alert_models.Alert).where(alert_models.Alert.alertname == "asset_sla_tracked")
         )
         assert alert.labels["team"] == "dcops" and alert.labels["cluster"] == "alpha" and alert.incident_id
+        incident = session.scalar(
+            select(alert_models.Incident).where(alert_models.Incident.scope == "team")
+        )  # both vendors' breaches: one procurement incident, to the team's channel
+        assert (incident.labels["team"], incident.subject, incident.receivers) == (
+            "procurement", "procurement", ["team-slack"]
+        )  # fmt: skip
         assert breaches.check(session, later + timedelta(hours=1)) == []
         assert len(session.scalars(select(SlaBreach)).all()) == len(found)
     assert sorted((b.timer, b.subject) for b in found) == [

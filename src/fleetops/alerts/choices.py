@@ -25,6 +25,7 @@ class Scope(Choice):
     RACK = "rack", "Rack", "orange"
     CLUSTER = "cluster", "Cluster", "red"
     FLEET = "fleet", "Fleet", "red"
+    TEAM = "team", "Team", "blue"  # no node or cluster (a vendor, a feed): placed by its owning team
 
 
 class IncidentStatus(Choice):

@@ -38,6 +38,8 @@ def priority_of(incident: Incident, rules: Classification) -> tuple[Priority, st
         ), f"rack outage on {incident.node_count} nodes, below the cluster threshold"
     if incident.scope == Scope.CLUSTER:
         return Priority(rules.node_priority), "cluster-level alert that is not a P0 check"
+    if incident.scope == Scope.TEAM:
+        return Priority(rules.node_priority), "about no machine (a vendor, a feed): its team's, never a page"
     return Priority(rules.node_priority), f"{incident.scope} fault: a single node or GPU is never P0"
 
 

@@ -41,12 +41,18 @@ def _firing_rows(ctx: Context, alerts: list[Alert]) -> list[Any]:
         table.owner,
         table.alertname,
         table.labels["xid"].as_string().label("xid"),
+        table.labels["team"].as_string().label("team"),
         table.incident_id,
     )
     clusters = sorted({a.cluster_id for a in alerts if a.cluster_id is not None})
     loose = sorted({a.node_id for a in alerts if a.cluster_id is None and a.node_id is not None})
+    teams = sorted({a.labels["team"] for a in alerts if a.cluster_id is None and a.node_id is None})
     rows: list[Any] = []
     firing = table.status == "firing"
+    if teams:
+        unplaced = (table.cluster_id.is_(None), table.node_id.is_(None))
+        team = table.labels["team"].as_string()
+        rows += ctx.session.execute(select(*cols).where(firing, *unplaced, team.in_(teams)))
     for part in chunks(clusters):
         rows += ctx.session.execute(select(*cols).where(firing, table.cluster_id.in_(part)))
     for part in chunks(loose):
@@ -168,6 +174,8 @@ def _fleet_wide(ctx: Context, groups: dict[str, Group]) -> dict[str, Group]:
 def _narrow_key(row: Any) -> str:
     if row.node_id is not None:
         return f"node:{row.node_id}:{row.owner}"
+    if row.cluster_id is None:
+        return f"team:{row.team}:{row.alertname}"
     return f"cluster:{row.cluster_id}:{row.owner}:{row.alertname}"
 
 
@@ -178,7 +186,7 @@ def _describe(ctx: Context, groups: dict[str, Group]) -> None:
     for part in chunks(wanted):
         stmt = select(models.Alert.id, models.Alert.labels).where(models.Alert.id.in_(part))
         found.update(dict(ctx.session.execute(stmt).all()))
-    subject_label = {"node": "node", "rack": "rack", "cluster": "cluster", "fleet": "fleet"}
+    subject_label = {"node": "node", "rack": "rack", "cluster": "cluster", "fleet": "fleet", "team": "team"}
     for group in groups.values():
         labels = found.get(group.representative, {})
         # kept on the incident row, so its closing message is routed on the same labels as its trigger
@@ -189,6 +197,8 @@ def _describe(ctx: Context, groups: dict[str, Group]) -> None:
 def _labels_of(labels: dict[str, Any], scope: str) -> dict[str, str]:
     if scope == Scope.FLEET:
         return {}  # not one cluster's, supplier's or customer's
+    if scope == Scope.TEAM:
+        return {"team": str(labels["team"])}  # routed by it: the routing tree's `team` matcher
     keep = INCIDENT_LABELS + (
         NODE_LABELS if scope == Scope.NODE else ("rack", "pod") if scope == Scope.RACK else ()
     )
