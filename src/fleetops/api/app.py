@@ -21,6 +21,7 @@ from fleetops.alerts import views as alerts_views
 from fleetops.api import metrics, probes, problems
 from fleetops.api.routes import audit, inventory
 from fleetops.assets import api as assets_api
+from fleetops.assets import views as assets_views
 from fleetops.backends.wiring import install
 from fleetops.clustermax import api as clustermax_api
 from fleetops.clustermax import views as clustermax_views
@@ -66,6 +67,7 @@ ROUTERS = (
     security_incidents_api.router,
     security_updates_api.router,
     assets_api.router,
+    assets_views.router,
     metrics.router,
     probes.router,
     pages.router,
