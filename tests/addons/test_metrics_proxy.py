@@ -12,6 +12,7 @@ from fleetops.metrics_proxy import tenants, upstream
 from fleetops.metrics_proxy.promql import QueryRefused, Tenant, enforce
 
 QUERY = "/api/v1/prometheus/api/v1/query"
+ADVANCED = "/api/v1/addons/clusters/alpha/advanced-metrics"
 INITECH = Tenant("initech", ("alpha",))
 
 
@@ -140,3 +141,33 @@ def test_grafana_files_point_at_the_proxy_and_carry_no_token(client, tokens):
     board = json.loads(files["dashboards/fleetops/initech.json"])
     assert board["editable"] and all("node_" not in p["targets"][0]["expr"] for p in board["panels"])
     assert client.get("/api/v1/prometheus/grafana", headers=tokens["viewer"]).status_code == 403
+
+
+def _editable(client, tokens) -> tuple[bool, bool]:
+    files = client.get("/api/v1/prometheus/grafana", headers=tokens["initech"]).json()
+    provider = yaml.safe_load(files["provisioning/dashboards/fleetops.yaml"])["providers"][0]
+    return json.loads(files["dashboards/fleetops/initech.json"])["editable"], provider["allowUiUpdates"]
+
+
+def test_generated_dashboards_follow_the_addons_editable_setting(client, tokens):
+    def put(body: dict) -> None:
+        got = client.put(ADVANCED, headers=tokens["initech"], json=body)
+        assert got.status_code == 200, got.text
+
+    assert _editable(client, tokens) == (True, True)  # no cluster runs the add-on: its default
+    put({"enabled": False, "settings": {"dashboards": {"editable": False}}})
+    assert _editable(client, tokens) == (True, True)  # a cluster that does not run it decides nothing
+    put({"enabled": True})
+    assert _editable(client, tokens) == (False, False)
+    put({"settings": {"dashboards": {"editable": True}}})
+    assert _editable(client, tokens) == (True, True)
+    put({"settings": {"dashboards": {}}})
+    assert _editable(client, tokens) == (True, True)  # the schema's nested default
+
+
+def test_a_1_0_0_cluster_locks_its_dashboards_with_grafana_editable(client, tokens):
+    body = {"enabled": True, "version": "1.0.0", "settings": {"grafana_editable": False}}
+    client.put(ADVANCED, headers=tokens["initech"], json=body)
+    assert _editable(client, tokens) == (False, False)
+    client.put(ADVANCED, headers=tokens["initech"], json={"version": "1.1.0"})
+    assert _editable(client, tokens) == (False, False)  # moved to /dashboards/editable by the upgrade

@@ -15,7 +15,7 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from fleetops.addons.pointer import pointer_of
+from fleetops.addons.pointer import MISSING, get, parts_of, pointer_of
 from fleetops.errors import InvalidInput
 from fleetops.inventory.choices import Orchestrator
 from fleetops.remediation.schemas import SettingsUpdate
@@ -44,6 +44,17 @@ class Version:
 
     def defaults(self) -> dict[str, Any]:
         return {k: p["default"] for k, p in self.schema.get("properties", {}).items() if "default" in p}
+
+    def setting(self, settings: dict[str, Any], where: str) -> Any:
+        """The setting at JSON pointer `where`, else the schema's default there (a nested one too, which
+        `defaults` does not fill in), else None when this version has no such setting."""
+        found = get(settings, where)
+        if found is not MISSING:
+            return found
+        node = self.schema
+        for part in parts_of(where):
+            node = node.get("properties", {}).get(part, {})
+        return node.get("default")
 
 
 @dataclass(frozen=True)

@@ -46,8 +46,14 @@ async def query_range(request: Request, session: SessionDep, principal: Principa
     return await run_in_threadpool(_answer, session, principal, "/api/v1/query_range", params)
 
 
-@router.get("/grafana", summary="The customer's Grafana dashboard and provisioning files: {path: text}")
+@router.get(
+    "/grafana",
+    summary="The customer's Grafana dashboard and provisioning files: {path: text}",
+    description="Editable in Grafana unless a cluster running advanced-metrics turns "
+    "`dashboards.editable` off.",
+)
 def grafana(request: Request, session: SessionDep, principal: PrincipalDep) -> dict[str, str]:
     principal.require(Role.CUSTOMER)
     tenant = tenants.tenant_of(session, principal)
-    return dashboards.provisioning(tenant, str(request.base_url))
+    editable = tenants.dashboards_editable(session, principal)
+    return dashboards.provisioning(tenant, str(request.base_url), editable)

@@ -1,6 +1,7 @@
 """Per-customer Grafana dashboards as JSON, with the provisioning files that load them into the
 customer's own Grafana: a Prometheus data source pointed at fleetops' tenant proxy with the customer's
-token (from the environment, never written in a file), and a file provider the customer may edit from.
+token (from the environment, never written in a file), and a file provider the customer may edit from
+when the advanced-metrics add-on's `dashboards.editable` allows it (locked dashboards are read-only).
 
 Fleet system health panels are every customer's; node-exporter panels appear once a cluster of theirs
 runs the advanced-metrics add-on. Each panel's query is what the proxy confines to the tenant.
@@ -50,7 +51,7 @@ def panels(tenant: Tenant) -> list[Panel]:
     return [p for p in PANELS if tenant.advanced_clusters or not p.advanced]
 
 
-def dashboard(tenant: Tenant, editable: bool = True) -> dict[str, Any]:
+def dashboard(tenant: Tenant, editable: bool) -> dict[str, Any]:
     shown = []
     for i, panel in enumerate(panels(tenant)):
         shown.append(
@@ -77,8 +78,9 @@ def dashboard(tenant: Tenant, editable: bool = True) -> dict[str, Any]:
     }
 
 
-def provisioning(tenant: Tenant, server: str, editable: bool = True) -> dict[str, str]:
-    """`{path: text}` for a Grafana's provisioning directory and its dashboards directory."""
+def provisioning(tenant: Tenant, server: str, editable: bool) -> dict[str, str]:
+    """`{path: text}` for a Grafana's provisioning directory and its dashboards directory; `editable`
+    (the add-on's `dashboards.editable`) sets both the dashboard's flag and the provider's UI updates."""
     datasource = {
         "apiVersion": 1,
         "datasources": [

@@ -1,12 +1,14 @@
 """Who a query runs for: the caller's tenant label and the clusters where it opted in to advanced
-metrics (read from the add-on states), and how often its token may ask."""
+metrics (read from the add-on states), how often its token may ask, and whether its generated Grafana
+dashboards may be edited (the add-on's `dashboards.editable`)."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from fleetops.addons.catalog import addon
 from fleetops.addons.service import scoped_clusters
-from fleetops.addons.states import read_states
+from fleetops.addons.states import State, read_states
 from fleetops.auth.principal import Principal
 from fleetops.config import settings
 from fleetops.deploy.claim import RateLimiter
@@ -15,6 +17,8 @@ from fleetops.inventory.models import Customer
 from fleetops.metrics_proxy.promql import Tenant
 
 ADVANCED = "advanced-metrics"
+# Where a version keeps the dashboards' switch: 1.1.0 and later, then 1.0.0 (moved by the upgrade).
+EDITABLE = ("/dashboards/editable", "/grafana_editable")
 
 
 class RateLimited(FleetopsError):
@@ -49,11 +53,32 @@ def limit(principal: Principal) -> None:
         )
 
 
-def tenant_of(session: Session, principal: Principal) -> Tenant:
+def _advanced(session: Session, principal: Principal) -> tuple[Customer, list[tuple[str, State]]]:
+    """The caller's customer and its clusters' advanced-metrics states, by cluster name."""
     customer = session.get(Customer, principal.customer_id) if principal.customer_id else None
     if customer is None:
         raise NotFound(f"{principal.actor}: no customer behind this token")
     clusters = scoped_clusters(session, principal)
     states = read_states(session, clusters)
-    advanced = tuple(c.name for c in clusters if states[c.id][ADVANCED].enabled)
-    return Tenant(customer.name, advanced)
+    return customer, [(c.name, states[c.id][ADVANCED]) for c in clusters]
+
+
+def tenant_of(session: Session, principal: Principal) -> Tenant:
+    customer, states = _advanced(session, principal)
+    return Tenant(customer.name, tuple(name for name, state in states if state.enabled))
+
+
+def _editable(version: str, settings: dict[str, object]) -> bool:
+    spec = addon(ADVANCED).version(version)
+    found = (spec.setting(settings, where) for where in EDITABLE)
+    return bool(next((value for value in found if value is not None), True))
+
+
+def dashboards_editable(session: Session, principal: Principal) -> bool:
+    """The customer has one dashboard: editable unless a cluster running advanced-metrics turned
+    `dashboards.editable` off; with none running it, the latest version's default."""
+    _, states = _advanced(session, principal)
+    running = [state for _, state in states if state.enabled]
+    if not running:
+        return _editable(addon(ADVANCED).latest.number, {})
+    return all(_editable(state.version, state.settings) for state in running)
