@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fleetops.addons import service
@@ -19,16 +19,25 @@ RECENT_RUNS = 200  # RebootNode records per cluster: the newest runs, not the wh
 
 
 def _runs(session: Session, cluster_ids: list[int]) -> dict[int, list[RemediationRun]]:
+    """Each cluster's newest RECENT_RUNS runs, newest first: ranked per cluster in the database (a window
+    function), so a cluster's whole history is never read to keep its tail."""
     by_cluster: dict[int, list[RemediationRun]] = defaultdict(list)
     if not cluster_ids:
         return by_cluster
+    rank = func.row_number().over(partition_by=RemediationRun.cluster_id, order_by=RemediationRun.id.desc())
+    ranked = (
+        select(RemediationRun.id, rank.label("rank"))
+        .where(RemediationRun.cluster_id.in_(cluster_ids))
+        .subquery()
+    )
     query = (
         select(RemediationRun)
-        .where(RemediationRun.cluster_id.in_(cluster_ids))
-        .order_by(RemediationRun.id.desc())
+        .join(ranked, ranked.c.id == RemediationRun.id)
+        .where(ranked.c.rank <= RECENT_RUNS)
+        .order_by(RemediationRun.cluster_id, RemediationRun.id.desc())
     )
     for run in session.scalars(query):
-        if run.cluster_id is not None and len(by_cluster[run.cluster_id]) < RECENT_RUNS:
+        if run.cluster_id is not None:
             by_cluster[run.cluster_id].append(run)
     return by_cluster
 
