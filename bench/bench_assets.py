@@ -53,17 +53,16 @@ def main(nodes: int, real: bool) -> None:
     upgrade(database)
     load(database, fleet(nodes))
     server = NetboxServer(install()) if real else None
-    fake = FakeNetbox()
-    if server is not None:
-        started, _ = timed(server.start)
-        print(f"real NetBox up in {started:.0f} s at {server.url}")
-        client = NetboxClient(server.url, server.token)
-    else:
-        client = NetboxClient("http://netbox.bench", "nbt_k.t", transport=fake)
     try:
+        if server is not None:
+            started, _ = timed(server.start)
+            print(f"real NetBox up in {started:.0f} s at {server.url}")
+            client = NetboxClient(server.url, server.token)
+        else:
+            client = NetboxClient("http://netbox.bench", "nbt_k.t", transport=FakeNetbox())
         measure(database, client, nodes, "real NetBox 4.7" if real else "fake")
-    finally:
         client.close()
+    finally:
         if server is not None:
             server.stop()
 

@@ -11,6 +11,8 @@ free ports, stopped by the PIDs started here.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import glob
 import os
 import shutil
@@ -18,6 +20,7 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,15 +73,25 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@contextlib.contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    """One process at a time fills the cache (two test workers, a benchmark beside the tests)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def install(cache: Path | None = None) -> Path:
     """NetBox's venv, installed on first use; a marker says the install finished (else it is redone)."""
     root = cache or Path(os.environ.get("FLEETOPS_NETBOX_CACHE", "~/.cache/fleetops-netbox")).expanduser()
     venv = root / VERSION / "venv"
-    if not (venv / ".fleetops-installed").exists():
-        shutil.rmtree(venv, ignore_errors=True)
-        _run(_python312(), "-m", "venv", venv)
-        _run(venv / "bin" / "pip", "install", "--quiet", f"netbox=={VERSION}.*")
-        (venv / ".fleetops-installed").touch()
+    with _locked(venv.parent):
+        if not (venv / ".fleetops-installed").exists():
+            shutil.rmtree(venv, ignore_errors=True)
+            _run(_python312(), "-m", "venv", venv)
+            _run(venv / "bin" / "pip", "install", "--quiet", f"netbox=={VERSION}.*")
+            (venv / ".fleetops-installed").touch()
     return venv
 
 
@@ -140,15 +153,16 @@ class NetboxServer:
         dump = self.venv.parent / f"template-{exact}.dump"
         self.psql("CREATE DATABASE netbox_template")
         connect = ["-h", str(self.pg_dir), "-p", str(self.pg_port), "-U", "postgres", "-d", "netbox_template"]
-        if dump.exists():
-            _run(self.pg_bin / "pg_restore", "--no-owner", *connect, dump)
-            return
-        self._configure("netbox_template")
-        self.manage("migrate", "--no-input")
-        env = self._env() | {"DJANGO_SUPERUSER_PASSWORD": PASSWORD}
-        self.manage("createsuperuser", "--no-input", "--username", USER, "--email", "a@b.test", env=env)
-        _run(self.pg_bin / "pg_dump", "-Fc", *connect, "-f", f"{dump}.partial")
-        os.replace(f"{dump}.partial", dump)
+        with _locked(dump.parent):
+            if dump.exists():
+                _run(self.pg_bin / "pg_restore", "--no-owner", *connect, dump)
+                return
+            self._configure("netbox_template")
+            self.manage("migrate", "--no-input")
+            env = self._env() | {"DJANGO_SUPERUSER_PASSWORD": PASSWORD}
+            self.manage("createsuperuser", "--no-input", "--username", USER, "--email", "a@b.test", env=env)
+            _run(self.pg_bin / "pg_dump", "-Fc", *connect, "-f", f"{dump}.partial")
+            os.replace(f"{dump}.partial", dump)
 
     def fresh(self) -> None:
         """A new NetBox database cloned from the template (the server keeps no connection to drop)."""

@@ -25,18 +25,22 @@ from tests.assets.netbox_server import NetboxServer, Unavailable, install
 from tests.assets.test_netbox import PLANTED
 from tests.factories import load, two_tenant_fleet
 
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("netbox")]  # one worker runs one NetBox
+
 
 @pytest.fixture(scope="session")
 def netbox_server() -> Iterator[NetboxServer]:
     try:
         server = NetboxServer(install())
-        server.start()
     except Unavailable as missing:
         pytest.skip(str(missing))
     try:
+        server.start()
         yield server
+    except Unavailable as missing:
+        pytest.skip(str(missing))
     finally:
-        server.stop()
+        server.stop()  # by the PIDs it started, whatever happened
 
 
 @pytest.fixture
