@@ -20,6 +20,7 @@ from fleetops.alerts.context import Context
 from fleetops.alerts.incidents import move
 from fleetops.alerts.policy import P0_MAX_GROUP_WAIT_S
 from fleetops.api.deps import SessionDep
+from fleetops.api.types import Id
 from fleetops.auth.principal import Principal
 from fleetops.errors import FleetopsError, NotFound
 from fleetops.inventory.models import Cluster
@@ -110,7 +111,7 @@ def deliveries(db: Session, incident_ids: list[int]) -> dict[int, dict[str, str]
 
 
 @router.get("/incidents/{incident_id}", response_class=HTMLResponse)
-def incident_page(request: Request, incident_id: int, db: SessionDep, who: ViewerDep) -> Response:
+def incident_page(request: Request, incident_id: Id, db: SessionDep, who: ViewerDep) -> Response:
     if who is None:
         return render(request, "incident.html", who)
     try:
@@ -147,7 +148,7 @@ def incident_page(request: Request, incident_id: int, db: SessionDep, who: Viewe
 
 
 @router.post("/incidents/{incident_id}/acknowledge")
-def acknowledge(request: Request, incident_id: int, db: SessionDep, who: ViewerDep) -> Response:
+def acknowledge(request: Request, incident_id: Id, db: SessionDep, who: ViewerDep) -> Response:
     """Staff who may write acknowledge; PagerDuty hears it under the incident's dedup_key."""
     if who is None:
         return RedirectResponse("/login", status_code=303)
@@ -161,7 +162,7 @@ def acknowledge(request: Request, incident_id: int, db: SessionDep, who: ViewerD
 
 
 @router.post("/incidents/{incident_id}/resolve")
-def resolve(request: Request, incident_id: int, db: SessionDep, who: ViewerDep) -> Response:
+def resolve(request: Request, incident_id: Id, db: SessionDep, who: ViewerDep) -> Response:
     """A person closes an incident through its status table; the next flush sends the receivers a resolve."""
     if who is None:
         return RedirectResponse("/login", status_code=303)
@@ -193,7 +194,7 @@ def plain_words(found: dict[str, Any]) -> str:
 
 
 @router.get("/alerts/{alert_id}/explain", response_class=HTMLResponse)
-def explain_page(request: Request, alert_id: int, db: SessionDep, who: ViewerDep) -> Response:
+def explain_page(request: Request, alert_id: Id, db: SessionDep, who: ViewerDep) -> Response:
     if who is None:
         return render(request, "explain.html", who)
     stmt = _scoped(who, select(models.Alert.id).where(models.Alert.id == alert_id), models.Alert.cluster_id)

@@ -19,6 +19,7 @@ from fleetops.auth.principal import Principal
 from fleetops.metrics_proxy import dashboards, proxy, tenants
 
 router = APIRouter(prefix="/api/v1/prometheus", tags=["metrics"])
+LIMITED = {429: {"description": "Over the customer's query budget: retry after a while (retryable)"}}
 
 
 def _answer(session: Session, principal: Principal, path: str, given: dict[str, str]) -> dict[str, Any]:
@@ -32,14 +33,22 @@ async def _params(request: Request) -> dict[str, str]:
     return params
 
 
-@router.api_route("/api/v1/query", methods=["GET", "POST"], summary="PromQL instant query (tenant-confined)")
+@router.api_route(
+    "/api/v1/query",
+    methods=["GET", "POST"],
+    responses=LIMITED,
+    summary="PromQL instant query (tenant-confined)",
+)
 async def query(request: Request, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     params = await _params(request)
     return await run_in_threadpool(_answer, session, principal, "/api/v1/query", params)
 
 
 @router.api_route(
-    "/api/v1/query_range", methods=["GET", "POST"], summary="PromQL range query (tenant-confined)"
+    "/api/v1/query_range",
+    methods=["GET", "POST"],
+    responses=LIMITED,
+    summary="PromQL range query (tenant-confined)",
 )
 async def query_range(request: Request, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     params = await _params(request)

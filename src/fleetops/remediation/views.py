@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from fleetops.api.deps import SessionDep
+from fleetops.api.types import Id
 from fleetops.auth.principal import Principal
 from fleetops.errors import FleetopsError
 from fleetops.inventory.models import Cluster
@@ -86,7 +87,7 @@ def allowed_from_form(scope: str, allowed: list[str] | None) -> list[str] | None
 @router.post("/remediation/clusters/{cluster_id}/settings")
 def save_settings(
     request: Request,
-    cluster_id: int,
+    cluster_id: Id,
     db: SessionDep,
     who: ViewerDep,
     enabled: Annotated[str | None, Form()] = None,

@@ -116,7 +116,7 @@ def publish(data: RequirementCreate, session: SessionDep, principal: PrincipalDe
 
 
 @router.post("/requirements/{version}/acknowledge", summary="The calling supplier acknowledges a version")
-def acknowledge_requirements(version: int, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+def acknowledge_requirements(version: Id, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     ack = requirements.acknowledge(session, principal, version)
     return {"version": version, "acknowledged_by": ack.acknowledged_by, "at": ack.acknowledged_at.isoformat()}
 

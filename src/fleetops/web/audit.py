@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from fleetops.api.deps import SessionDep
+from fleetops.api.types import Cursor
 from fleetops.audit.models import AuditEvent
 from fleetops.errors import Forbidden
 from fleetops.web.views import ViewerDep, render
@@ -31,7 +32,7 @@ def audit_page(
     action: str = "",
     target_type: str = "",
     target_key: str = "",
-    before: int | None = None,
+    before: Cursor | None = None,
 ) -> Response:
     if who is None:
         return render(request, "audit.html", who)

@@ -36,11 +36,16 @@ TOO_BIG = ("2147483648", "9223372036854775808", "418735027019011365797888")
         ("/api/v1/audit?after_id={n}", 422),
         ("/api/v1/assets?after_id={n}", 422),
         ("/api/v1/security/findings?cursor={n}", 422),
+        ("/api/v1/scorecards/requirements/{n}/acknowledge", 422),
+        ("/incidents/{n}", 422),  # the console's pages take the same types
+        ("/audit?before={n}", 422),
     ],
 )
 def test_a_number_past_the_integer_column_is_a_4xx_not_a_500(client, tokens, url, status, number):
     response = client.request(
-        "POST" if url.endswith("/reset") else "GET", url.format(n=number), headers=tokens["admin"]
+        "POST" if url.endswith(("/reset", "/acknowledge")) else "GET",
+        url.format(n=number),
+        headers=tokens["admin"],
     )
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -76,6 +81,14 @@ def test_every_operation_documents_its_errors_as_problem_json():
                 assert content == {
                     "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
                 }, (method, path, status)
+
+
+def test_the_query_budget_answer_is_documented():
+    """The Prometheus proxy's 429 (a customer over its token bucket) was an undocumented status."""
+    paths = create_app().openapi()["paths"]
+    for path in ("/api/v1/prometheus/api/v1/query", "/api/v1/prometheus/api/v1/query_range"):
+        for method in ("get", "post"):
+            assert "Problem" in str(paths[path][method]["responses"]["429"]["content"]), (method, path)
 
 
 def test_a_scanner_that_writes_no_files_is_refused_not_a_500(client, tokens):

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from fleetops.api.deps import SessionDep
+from fleetops.api.types import Id
 from fleetops.auth.principal import Principal
 from fleetops.errors import NotFound
 from fleetops.security.access import requests, service
@@ -82,7 +83,7 @@ def access_page(request: Request, db: SessionDep, who: ViewerDep) -> Response:
 @router.post("/security/access/requests/{request_id}/{verb}")
 def decide(
     request: Request,
-    request_id: int,
+    request_id: Id,
     verb: Literal["grant", "deny", "revoke"],
     db: SessionDep,
     who: ViewerDep,
