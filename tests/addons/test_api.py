@@ -7,10 +7,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, update
 
+from fleetops import clock
 from fleetops.audit.models import AuditEvent
 from fleetops.inventory.choices import Orchestrator
 from fleetops.inventory.models import Cluster
-from fleetops.okr.sources import remediation_coverage
+from fleetops.okr.sources import Window, remediation_coverage
 
 ADDONS = "/api/v1/addons"
 
@@ -162,5 +163,5 @@ def test_coverage_is_a_number_for_staff_and_agrees_with_the_goals(client, tokens
     put(client, tokens, "initech", "alpha", "remediation", enabled=False)
     assert remediation()["percent"] == 50.0
     with fleet.transaction() as session:
-        assert remediation_coverage(session, None).value == 50.0  # type: ignore[arg-type]
+        assert remediation_coverage(session, Window(clock.now(), 30)).value == 50.0
     assert client.get(f"{ADDONS}/coverage", headers=tokens["initech"]).status_code == 403

@@ -10,13 +10,13 @@ from fleetops.alerts.models import Outbox
 from fleetops.auth.choices import Role
 from fleetops.auth.principal import SYSTEM
 from fleetops.errors import InvalidInput
-from fleetops.health.models import NodeHealth
 from fleetops.okr import pager
 from fleetops.okr.scorecard import scorecard
 from fleetops.remediation import service as remediation
 from fleetops.remediation.schemas import SettingsUpdate
 from fleetops.suppliers.choices import Rating
 from tests.factories import bearer, load, token, two_tenant_fleet
+from tests.okr.records import report
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 HISTORY = "id,created_on,title\n" + "".join(
@@ -90,7 +90,7 @@ def test_clusters_trackable_and_remediation_coverage(world):
 def test_fsh_coverage_counts_clusters_with_nodes_reporting(world):
     with world.transaction() as s:
         assert rows(s)["fsh_coverage"].figure.value == 0.0
-        s.add(NodeHealth(node_id=1, state="healthy", since=T0, why="", last_report_at=T0))
+        report(s, "a000", T0 - timedelta(minutes=1))  # within the five minutes before now
         s.flush()
         row = rows(s)["fsh_coverage"]
     assert (row.figure.value, row.status) == (50.0, Rating.RED)

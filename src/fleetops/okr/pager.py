@@ -56,10 +56,14 @@ def baseline_per_day(session: Session) -> tuple[float | None, str]:
     return pages / days, f"{pages:,} pages over {days} imported days"
 
 
-def sent_per_day(session: Session, since: datetime, days: float) -> tuple[float, int]:
+def sent_per_day(session: Session, since: datetime, until: datetime) -> tuple[float, int]:
+    """Pages (PagerDuty triggers, one per dedup key) queued in [since, until), and their rate per day."""
     sent = session.scalar(
         select(func.count(func.distinct(Outbox.dedup_key))).where(
-            Outbox.kind == "pagerduty", Outbox.action == "trigger", Outbox.created_at >= since
+            Outbox.kind == "pagerduty",
+            Outbox.action == "trigger",
+            Outbox.created_at >= since,
+            Outbox.created_at < until,
         )
     )
-    return (sent or 0) / days, sent or 0
+    return (sent or 0) / ((until - since).total_seconds() / 86400), sent or 0

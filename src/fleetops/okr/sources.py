@@ -1,5 +1,11 @@
 """One reader per measurable key result, each calling the measure its domain already keeps (deploy,
-remediation, alerts' outbox, health coverage, inventory) and saying which records the figure came from."""
+remediation, alerts' outbox, health coverage, inventory) and saying which records the figure came from.
+
+Every reader honours its window: what happened in [start, end) (rollouts created, runs detected, pages
+sent, decommissions finished), or the state as of its end, inclusive (clusters reporting, remediation
+switched on, clusters existing), so a past window reads the past and the goals' history is not today repeated.
+Where the records keep no history, today's is used and the reader says which: a cluster's lifecycle
+state and its trackability (customer, supplier, contract) are today's, bounded by when it was created."""
 
 from __future__ import annotations
 
@@ -8,15 +14,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import median
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fleetops.audit.models import AuditEvent
 from fleetops.auth.principal import SYSTEM
 from fleetops.deploy.measures import rollout_measures
 from fleetops.deploy.models import Decommission, Rollout
+from fleetops.health.coverage import WINDOW_S as COVERAGE_WINDOW_S
 from fleetops.health.coverage import coverage
+from fleetops.health.models import HealthReport
 from fleetops.inventory.choices import ClusterState
-from fleetops.inventory.models import Cluster
+from fleetops.inventory.models import Cluster, Node
 from fleetops.inventory.service import untracked_clusters
 from fleetops.okr import pager
 from fleetops.remediation import measures as remediation
@@ -40,7 +49,9 @@ class Figure:
 
 
 def _rollouts(session: Session, window: Window) -> list[dict]:
-    rows = session.scalars(select(Rollout).where(Rollout.created_at >= window.start).order_by(Rollout.id))
+    """The rollouts created in the window, each with its own measures."""
+    created = (Rollout.created_at >= window.start) & (Rollout.created_at < window.end)
+    rows = session.scalars(select(Rollout).where(created).order_by(Rollout.id))
     return [{"name": r.name, **rollout_measures(session, r)} for r in rows]
 
 
@@ -63,46 +74,86 @@ def nodes_needing_person(session: Session, window: Window) -> Figure:
 
 def _mttr(fault_class: str) -> Callable[[Session, Window], Figure]:
     def read(session: Session, window: Window) -> Figure:
-        mttr = remediation.summary(session, window.days)["mttr"][fault_class]
+        mttr = remediation.summary(session, window.days, window.end)["mttr"][fault_class]
         return Figure(mttr["median_s"], f"median of {mttr['count']} {fault_class} remediation runs")
 
     return read
 
 
 def automated_resolution(session: Session, window: Window) -> Figure:
-    share = remediation.summary(session, window.days)["automation"]
+    share = remediation.summary(session, window.days, window.end)["automation"]
     value = 100 * share["share"] if share["share"] is not None else None
     return Figure(value, f"{share['automatic']} of {share['finished']} finished remediation runs")
 
 
 def page_reduction(session: Session, window: Window) -> Figure:
     baseline, history = pager.baseline_per_day(session)
-    now, sent = pager.sent_per_day(session, window.start, window.days)
+    now, sent = pager.sent_per_day(session, window.start, window.end)
     if not baseline:
         return Figure(None, history)
     return Figure(100 * (1 - now / baseline), f"{sent} pages in {window.days:g} days against {history}")
 
 
+def _existing(session: Session, window: Window) -> dict[int, str]:
+    """Clusters created before the window's end that are active today (lifecycle has no history)."""
+    query = select(Cluster.id, Cluster.name).where(
+        Cluster.state == ClusterState.ACTIVE, Cluster.created_at <= window.end
+    )
+    return {cid: name for cid, name in session.execute(query)}
+
+
 def fsh_coverage(session: Session, window: Window) -> Figure:
-    clusters = coverage(session, SYSTEM).clusters.values()
-    covered = sum(1 for c in clusters if c.reporting)
-    value = 100 * covered / len(clusters) if clusters else None
-    return Figure(value, f"{covered} of {len(clusters)} active clusters have nodes reporting")
+    """Clusters with a node reporting at the window's end: a report received in the coverage window
+    (five minutes) before it, of the clusters with nodes expected to report."""
+    expected = set(coverage(session, SYSTEM).clusters) & set(_existing(session, window).values())
+    fresh = window.end - timedelta(seconds=COVERAGE_WINDOW_S)
+    reporting = (
+        select(Cluster.name)
+        .join(Node, Node.cluster_id == Cluster.id)
+        .join(HealthReport, HealthReport.node_id == Node.id)
+        .where(HealthReport.received_at > fresh, HealthReport.received_at <= window.end)
+        .distinct()
+    )
+    covered = set(session.scalars(reporting)) & expected
+    value = 100 * len(covered) / len(expected) if expected else None
+    return Figure(value, f"{len(covered)} of {len(expected)} active clusters have nodes reporting")
+
+
+def _enabled_at(session: Session, window: Window, clusters: dict[int, str]) -> dict[int, bool]:
+    """Remediation's switch per cluster at the window's end: today's, walked back through the audited
+    settings changes since (the first change after the end says what the switch was before it)."""
+    off = set(session.scalars(select(ClusterSettings.cluster_id).where(ClusterSettings.enabled.is_(False))))
+    at_end = {cid: cid not in off for cid in clusters}
+    by_name = {name: cid for cid, name in clusters.items()}
+    later = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.target_type == "remediation_settings", AuditEvent.at > window.end)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    )
+    for event in later:  # newest first: the last one applied is the earliest change after the end
+        switch = (event.changes or {}).get("enabled")
+        if event.target_key in by_name and isinstance(switch, list) and len(switch) == 2:
+            at_end[by_name[event.target_key]] = bool(switch[0])
+    return at_end
 
 
 def remediation_coverage(session: Session, window: Window) -> Figure:
-    active = select(Cluster.id).where(Cluster.state == ClusterState.ACTIVE)
-    total = session.scalar(select(func.count()).select_from(active.subquery())) or 0
-    off = session.scalar(
-        select(func.count()).where(ClusterSettings.enabled.is_(False), ClusterSettings.cluster_id.in_(active))
-    )
-    value = 100 * (total - (off or 0)) / total if total else None
-    return Figure(value, f"{total - (off or 0)} of {total} active clusters with remediation on")
+    clusters = _existing(session, window)
+    on = sum(_enabled_at(session, window, clusters).values())
+    value = 100 * on / len(clusters) if clusters else None
+    return Figure(value, f"{on} of {len(clusters)} active clusters with remediation on")
 
 
 def clusters_trackable(session: Session, window: Window) -> Figure:
-    total = session.scalar(select(func.count()).where(Cluster.state != ClusterState.DECOMMISSIONED)) or 0
-    untracked = untracked_clusters(session)
+    existing = set(
+        session.scalars(
+            select(Cluster.name).where(
+                Cluster.state != ClusterState.DECOMMISSIONED, Cluster.created_at <= window.end
+            )
+        )
+    )
+    untracked = [c for c in untracked_clusters(session) if c["cluster"] in existing]
+    total = len(existing)
     value = 100 * (total - len(untracked)) / total if total else None
     return Figure(value, f"{total - len(untracked)} of {total} clusters with no inventory gap")
 
@@ -110,7 +161,7 @@ def clusters_trackable(session: Session, window: Window) -> Figure:
 def decommission_time(session: Session, window: Window) -> Figure:
     rows = session.execute(
         select(Decommission.requested_at, Decommission.finished_at).where(
-            Decommission.finished_at >= window.start
+            Decommission.finished_at >= window.start, Decommission.finished_at < window.end
         )
     ).all()
     times = [(done - asked).total_seconds() for asked, done in rows]

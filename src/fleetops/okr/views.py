@@ -1,4 +1,5 @@
-"""Console `/okr`: the goals' key results with their current value, status and the records behind each."""
+"""Console `/okr`: the goals' key results with their current value, status and the records behind each,
+and each one's weekly history over the last quarter against its target."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from fleetops.api.deps import SessionDep
 from fleetops.errors import FleetopsError
+from fleetops.okr.history import history
 from fleetops.okr.scorecard import scorecard
 from fleetops.web.views import ViewerDep, render
 
@@ -23,4 +25,4 @@ def okr_page(
         rows = scorecard(db, who, days)
     except FleetopsError as exc:
         return render(request, "error.html", who, status=exc.status, error=exc.message)
-    return render(request, "okr.html", who, rows=rows, days=days)
+    return render(request, "okr.html", who, rows=rows, days=days, history=history(db, who))

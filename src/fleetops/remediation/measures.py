@@ -141,7 +141,7 @@ def per_supplier(session: Session, since: datetime, until: datetime) -> dict[str
     return _per_supplier(_runs(session, since, until))
 
 
-def actions(session: Session, since: datetime) -> dict[str, dict[str, int]]:
+def actions(session: Session, since: datetime, until: datetime | None = None) -> dict[str, dict[str, int]]:
     """Actions by type and outcome, from the step rows where an executor was called (or dry-run)."""
     query = (
         select(RemediationStep.action, RemediationStep.outcome, func.count())
@@ -153,16 +153,19 @@ def actions(session: Session, since: datetime) -> dict[str, dict[str, int]]:
         )
         .group_by(RemediationStep.action, RemediationStep.outcome)
     )
+    if until is not None:
+        query = query.where(RemediationStep.at < until)
     out: dict[str, dict[str, int]] = defaultdict(dict)
     for action, outcome, count in session.execute(query):
         out[str(action)][outcome] = count
     return dict(out)
 
 
-def summary(session: Session, days: float = WINDOW_DAYS) -> dict[str, Any]:
-    """The measures over runs detected in the last `days` (a year of runs is not read to draw a gauge)."""
-    since = clock.now() - timedelta(days=days)
-    runs = _runs(session, since)
+def summary(session: Session, days: float = WINDOW_DAYS, until: datetime | None = None) -> dict[str, Any]:
+    """The measures over runs detected in the `days` before `until` (default: now; a year of runs is not
+    read to draw a gauge). A past `until` leaves out the runs detected since."""
+    since = (until or clock.now()) - timedelta(days=days)
+    runs = _runs(session, since, until)
     return {
         "since": since.isoformat(),
         "runs": len(runs),
@@ -171,7 +174,7 @@ def summary(session: Session, days: float = WINDOW_DAYS) -> dict[str, Any]:
         "mttr": _mttr(runs),
         "stages_median_s": _stages(runs),
         "automation": _automation(runs),
-        "actions": actions(session, since),
+        "actions": actions(session, since, until),
         "per_supplier": _per_supplier(runs),
     }
 
