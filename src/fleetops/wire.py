@@ -455,8 +455,9 @@ _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _ONE_BRACKET = bytes.maketrans(b"{}", b"[]")
 
 
-def check_depth(body: bytes, what: str) -> None:
-    """Refuse JSON nested deeper than MAX_DEPTH before a recursive parser (json, msgspec) sees it.
+def check_depth(body: bytes, what: str, fmt: str = "JSON") -> None:
+    """Refuse JSON nested deeper than MAX_DEPTH before a recursive parser (json, msgspec) sees it; YAML's
+    flow style (`[`, `{`) is checked the same way, `fmt` naming the format in the message.
 
     Strings are blanked, every bracket kept, and the innermost pairs removed once per level: each pass runs
     at C speed, and at most MAX_DEPTH passes are needed. Whatever is left then is either deeper than the
@@ -467,7 +468,7 @@ def check_depth(body: bytes, what: str) -> None:
             break
         brackets = brackets.replace(b"[]", b"")
     if b"[]" in brackets or brackets.count(b"[") > MAX_DEPTH:
-        raise InvalidInput(f"{what}: JSON nested deeper than {MAX_DEPTH} levels", field="depth")
+        raise InvalidInput(f"{what}: {fmt} nested deeper than {MAX_DEPTH} levels", field="depth")
 
 
 def _parse(payload: bytes | str | dict[str, Any], decoder: msgspec.json.Decoder[S], what: str) -> S:

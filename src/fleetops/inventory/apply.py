@@ -2,8 +2,14 @@
 
 The import command, the API's create and update, and the simulator all go through `apply_document`,
 so a duplicate serial or a dangling reference is refused the same way everywhere. Hot path for
-10,000-node imports: set-based selects by natural key and executemany writes, never one ORM object
-per row.
+100,000-node imports: records as plain dicts, set-based selects by natural key (none at all against a
+kind whose table was empty when the import began), and the DB-API's executemany on column tuples
+(`bulk.insert_rows`), never one ORM object or SQLAlchemy parameter dict per row.
+
+A file (or a generated fleet) is audited as one `inventory.import` entry naming it (size, SHA-256, the
+counts) plus the records themselves, except GPUs: eight of every nine records of a fleet, they are listed
+in one `gpu.import` entry per chunk instead of a row each. Nodes keep a row each: the node page and the
+supplier uptime replay read a node's history from them.
 """
 
 from __future__ import annotations
@@ -13,7 +19,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
-from typing import Any, Literal, Protocol, cast
+from operator import itemgetter
+from typing import Any, Literal, Protocol
 
 from sqlalchemy import bindparam, delete, select, tuple_, update
 from sqlalchemy.orm import Session
@@ -25,11 +32,12 @@ from fleetops.errors import Conflict, InvalidInput, NotFound
 from fleetops.inventory.fsm import check_transition
 from fleetops.inventory.kinds import KINDS, ORDER, Kind
 from fleetops.inventory.models import Gpu, Node
-from fleetops.inventory.schemas import Document, GpuRecord, NodeRecord, Record
+from fleetops.inventory.schemas import Document
 
 Mode = Literal["upsert", "create", "update"]
 CHUNK = 2000
 Key = tuple[Any, ...]
+Row = dict[str, Any]  # a validated record, field by field (a node's `gpus` stay `GpuEntry`s)
 
 
 @dataclass
@@ -79,27 +87,45 @@ class Seen:
         self.values: dict[str, dict[Any, int]] = {}
         self.count = 0
 
-    def check(self, kind: Kind, records: Sequence[Record]) -> None:
-        for offset, rec in enumerate(records, start=self.count):
-            key = tuple(getattr(rec, k) for k in kind.key)
-            for name in (*kind.key, *kind.unique):
-                value = key if name in kind.key else getattr(rec, name)
-                seen = self.values.setdefault(name, {})
-                if value in seen:
-                    shown = "/".join(map(str, value)) if isinstance(value, tuple) else value
-                    raise InvalidInput(
-                        f"{kind.name} #{offset + 1} ({'/'.join(map(str, key))}): field {name}: "
-                        f"duplicate {shown!r} (also record #{seen[value] + 1})"
-                    )
-                seen[value] = offset
+    def check(self, kind: Kind, records: Sequence[Row]) -> None:
+        """A set comparison per chunk; only a chunk holding a duplicate is walked to name it."""
+        for name in (kind.key[0], *kind.unique):
+            get = _key_getter(kind) if name == kind.key[0] else itemgetter(name)
+            values = list(map(get, records))
+            seen = self.values.setdefault(name, {})
+            if len(set(values)) != len(values) or not seen.keys().isdisjoint(values):
+                self._name_duplicate(kind, name, records, values, seen)
+            seen.update(zip(values, range(self.count, self.count + len(values)), strict=True))
         self.count += len(records)
 
+    def _name_duplicate(
+        self, kind: Kind, name: str, records: Sequence[Row], values: list[Any], seen: dict[Any, int]
+    ) -> None:
+        earlier = dict(seen)
+        for offset, (rec, value) in enumerate(zip(records, values, strict=True), start=self.count):
+            if value in earlier:
+                key = "/".join(str(rec[k]) for k in kind.key)
+                shown = "/".join(map(str, value)) if isinstance(value, tuple) else value
+                raise InvalidInput(
+                    f"{kind.name} #{offset + 1} ({key}): field {name}: "
+                    f"duplicate {shown!r} (also record #{earlier[value] + 1})"
+                )
+            earlier[value] = offset
 
-def _check_unique_in_db(session: Session, kind: Kind, records: Sequence[Record]) -> None:
+
+def _key_getter(kind: Kind) -> Callable[[Row], Key]:
+    """A record's natural key as a tuple, at C speed (`itemgetter` of one field gives no tuple)."""
+    if len(kind.key) == 1:
+        (name,) = kind.key
+        return lambda rec: (rec[name],)
+    return itemgetter(*kind.key)
+
+
+def _check_unique_in_db(session: Session, kind: Kind, records: Sequence[Row]) -> None:
     for name in kind.unique:
         column = getattr(kind.model, name)
         key_column = getattr(kind.model, kind.key[0])
-        by_value = {getattr(r, name): tuple(getattr(r, k) for k in kind.key) for r in records}
+        by_value = {r[name]: tuple(r[k] for k in kind.key) for r in records}
         for part in _chunks(list(by_value)):
             for value, owner in session.execute(select(column, key_column).where(column.in_(part))):
                 if (owner,) != by_value[value]:
@@ -107,12 +133,26 @@ def _check_unique_in_db(session: Session, kind: Kind, records: Sequence[Record])
                     raise Conflict(f"{label}: field {name}: {value!r} already belongs to {kind.name} {owner}")
 
 
+def _ids(session: Session, kind: Kind, keys: set[Key]) -> dict[Key, int]:
+    """Ids by natural key: from the kind's own table when its key is one of its columns (a node's
+    hostname), not through the joined read view."""
+    table: Any = kind.model.__table__
+    if len(kind.key) > 1 or kind.key[0] not in table.c:
+        return {k: row["id"] for k, row in fetch_by_keys(session, kind, keys).items()}
+    column, found = table.c[kind.key[0]], {}
+    for part in _chunks([k[0] for k in keys]):
+        found.update(
+            {(key,): id_ for id_, key in session.execute(select(table.c.id, column).where(column.in_(part)))}
+        )
+    return found
+
+
 def _resolve_refs(session: Session, kind: Kind, recs: list[dict[str, Any]]) -> None:
     """Replace each reference's names with the target's id, in place; unknown names are refused."""
     for ref in kind.refs:
         target = KINDS[ref.target]
         wanted = {tuple(r[f] for f in ref.fields) for r in recs if r[ref.fields[-1]] is not None}
-        ids = {k: row["id"] for k, row in fetch_by_keys(session, target, wanted).items()}
+        ids = _ids(session, target, wanted)
         for r in recs:
             value = tuple(r[f] for f in ref.fields)
             if r[ref.fields[-1]] is None:
@@ -125,76 +165,138 @@ def _resolve_refs(session: Session, kind: Kind, recs: list[dict[str, Any]]) -> N
                 raise InvalidInput(f"{label}: field {ref.fields[-1]}: unknown {ref.target} {shown!r}")
 
 
-def _row(kind: Kind, rec: dict[str, Any]) -> dict[str, Any]:
+def _columns(kind: Kind) -> tuple[str, ...]:
+    """The table columns a record fills: its own fields, and the ids its references resolve to."""
     ref_fields = {f for ref in kind.refs for f in ref.fields}
-    row = {f: rec[f] for f in kind.record_fields if f not in ref_fields}
-    row.update({ref.column: rec[ref.column] for ref in kind.refs})
-    return row
+    return (*(f for f in kind.record_fields if f not in ref_fields), *(ref.column for ref in kind.refs))
+
+
+class Audit:
+    """The audit of one `apply_document`: a row per change, or, for GPUs of a file, one entry per chunk."""
+
+    def __init__(self, session: Session, actor: str, origin: dict[str, Any] | None) -> None:
+        self.session, self.actor, self.origin = session, actor, origin
+
+    def batched(self, kind: Kind) -> bool:
+        return self.origin is not None and kind.name == "gpu"
+
+    def record(
+        self, kind: Kind, created: Sequence[Row], updated: dict[str, Any], deleted: Sequence[str]
+    ) -> None:
+        if self.batched(kind):
+            listed = {"created": [r["uuid"] for r in created], "updated": updated, "deleted": list(deleted)}
+            entry = {"source": self.origin["source"] if self.origin else None, **_nonempty(listed)}
+            if created or updated or deleted:
+                record_many(
+                    self.session, self.actor, [Change("gpu.import", "gpu", _target(self.origin), entry)]
+                )
+            return
+        changes = [
+            *(
+                Change(f"{kind.name}.create", kind.name, _key_text(kind, r), _fields(kind, r))
+                for r in created
+            ),
+            *(Change(f"{kind.name}.update", kind.name, key, diff) for key, diff in updated.items()),
+            *(Change(f"{kind.name}.delete", kind.name, key, {}) for key in deleted),
+        ]
+        record_many(self.session, self.actor, changes)
+
+    def summary(self, result: ApplyResult) -> None:
+        if self.origin is not None:
+            entry = self.origin | result.summary()
+            record_many(
+                self.session, self.actor, [Change("inventory.import", "file", _target(self.origin), entry)]
+            )
+
+
+def _target(origin: dict[str, Any] | None) -> str:
+    return str((origin or {}).get("source", ""))[:200]
+
+
+def _nonempty(entry: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in entry.items() if v}
+
+
+def _key_text(kind: Kind, rec: Row) -> str:
+    return "/".join(str(rec[k]) for k in kind.key)
+
+
+def _fields(kind: Kind, rec: Row) -> dict[str, Any]:
+    return {f: jsonable(rec[f]) for f in kind.record_fields}
+
+
+@dataclass
+class Tables:
+    """The kinds whose table was empty when the import began: nothing there to update or collide with
+    but the file's own earlier chunks, which `Seen` checks. Their rows are not looked up at all."""
+
+    empty: set[str] = field(default_factory=set)
+
+    @classmethod
+    def read(cls, session: Session) -> Tables:
+        return cls(
+            {n for n, k in KINDS.items() if session.execute(select(k.model.id).limit(1)).first() is None}
+        )
 
 
 def apply_kind(
     session: Session,
-    actor: str,
+    audit: Audit,
     kind: Kind,
-    records: Sequence[Record],
+    records: Sequence[Row],
     mode: Mode,
     result: ApplyResult,
     seen: Seen | None = None,
+    tables: Tables | None = None,
 ) -> None:
     """Apply one chunk of one kind: checked against the chunks before it (`seen`) and the database."""
     (seen or Seen()).check(kind, records)
-    _check_unique_in_db(session, kind, records)
-    existing = fetch_by_keys(session, kind, (tuple(getattr(r, k) for k in kind.key) for r in records))
-    creates, updates, changes = [], [], []
+    fresh = tables is not None and kind.name in tables.empty
+    if not fresh:
+        _check_unique_in_db(session, kind, records)
+    existing = {} if fresh else fetch_by_keys(session, kind, map(_key_getter(kind), records))
+    creates, updates, diffs = [], [], {}
     for rec in records:
-        new = rec.model_dump(exclude={"gpus"})
-        key = tuple(new[k] for k in kind.key)
+        key = tuple(rec[k] for k in kind.key)
         old = existing.get(key)
         if old is None:
             if mode == "update":
                 raise NotFound(f"{_label(kind, key)}: no such record")
-            creates.append(new)
-            changes.append(
-                Change(
-                    f"{kind.name}.create",
-                    kind.name,
-                    "/".join(map(str, key)),
-                    {f: jsonable(v) for f, v in new.items()},
-                )
-            )
+            creates.append(rec)
             continue
         if mode == "create":
             raise Conflict(f"{_label(kind, key)}: already exists")
-        diff = {f: [jsonable(old[f]), jsonable(new[f])] for f in kind.record_fields if old[f] != new[f]}
+        diff = {f: [jsonable(old[f]), jsonable(rec[f])] for f in kind.record_fields if old[f] != rec[f]}
         if not diff:
             result.unchanged[kind.name] += 1
             continue
         if "state" in diff:
-            check_transition(kind.name, "/".join(map(str, key)), old["state"], new["state"])
-        new["_id"] = old["id"]
-        updates.append(new)
-        changes.append(Change(f"{kind.name}.update", kind.name, "/".join(map(str, key)), diff))
+            check_transition(kind.name, "/".join(map(str, key)), old["state"], rec["state"])
+        updates.append(rec | {"_id": old["id"]})
+        diffs["/".join(map(str, key))] = diff
     _resolve_refs(session, kind, creates + updates)
     table: Any = kind.model.__table__
+    columns = _columns(kind)
     if creates:
-        # Core, not the ORM's bulk path: a third of the write time of a 100,000-node import went to its
-        # per-row bookkeeping. Time stamps are given, as PostgreSQL's JSON insert applies no defaults.
+        # Time stamps are given once, as PostgreSQL's JSON insert applies no defaults.
         now = clock.now()
-        rows = [_row(kind, r) | {"created_at": now, "updated_at": now} for r in creates]
-        bulk.insert(session.connection(), table, rows)
+        rows = [tuple(map(r.__getitem__, columns)) for r in creates]
+        bulk.insert_rows(session.connection(), table, columns, rows, {"created_at": now, "updated_at": now})
     if updates:
-        rows = [{**_row(kind, r), "_id": r["_id"]} for r in updates]
         stmt = update(table).where(table.c.id == bindparam("_id"))
-        session.connection().execute(stmt, rows)
-    record_many(session, actor, changes)
+        session.connection().execute(stmt, [{c: r[c] for c in (*columns, "_id")} for r in updates])
+    audit.record(kind, creates, diffs, ())
     result.created[kind.name] += len(creates)
     result.updated[kind.name] += len(updates)
 
 
 class Source(Protocol):
-    """Records by kind, a chunk at a time (`Document`, or a file being read: `reading.RawDocument`)."""
+    """Records by kind, a chunk at a time (`Document`, or a file being read: `reading.RawDocument`), and
+    where they came from (None for the API's records: audited one row each)."""
 
-    def chunks(self, plural: str) -> Iterator[list[Record]]: ...
+    origin: dict[str, Any] | None
+
+    def chunks(self, plural: str) -> Iterator[list[Row]]: ...
 
     def gpu_owners(self) -> tuple[set[str], set[str]]: ...
 
@@ -204,41 +306,56 @@ class Whole:
     """A validated Document as a source: small inputs (API records, tests, the simulator's staging)."""
 
     doc: Document
+    origin: dict[str, Any] | None = None
 
-    def chunks(self, plural: str) -> Iterator[list[Record]]:
+    def chunks(self, plural: str) -> Iterator[list[Row]]:
         records = getattr(self.doc, plural)
         for part in _chunks(records):
-            yield list(part)
+            yield [dict(r) for r in part]
 
     def gpu_owners(self) -> tuple[set[str], set[str]]:
         listed = [n for n in self.doc.nodes if n.gpus is not None]
         return {n.hostname for n in listed}, {g.uuid for n in listed for g in n.gpus or ()}
 
 
-def _apply_node_gpus(
-    session: Session,
-    actor: str,
-    nodes: Sequence[NodeRecord],
-    owners: tuple[set[str], set[str]],
-    result: ApplyResult,
-    seen: Seen,
-) -> None:
+@dataclass
+class Context:
+    """What every chunk of one `apply_document` shares."""
+
+    session: Session
+    audit: Audit
+    result: ApplyResult
+    tables: Tables
+    gpus_seen: Seen = field(default_factory=Seen)
+
+
+def _apply_node_gpus(ctx: Context, nodes: Sequence[Row], owners: tuple[set[str], set[str]]) -> None:
     """Listed GPUs are authoritative for their node: upsert them and remove the ones no longer listed.
     `owners` are the hostnames listing GPUs and the UUIDs listed in the whole file, not just this chunk,
     so a GPU moving between two nodes of the file is moved, not deleted and created again."""
-    listed = [n for n in nodes if n.gpus is not None]
+    listed = [n for n in nodes if n["gpus"] is not None]
     if not listed:
         return
     gpus = [
-        GpuRecord(uuid=g.uuid, node=n.hostname, index=g.index, serial=g.serial)
+        {"uuid": g.uuid, "node": n["hostname"], "index": g.index, "serial": g.serial}
         for n in listed
-        for g in n.gpus or ()
+        for g in n["gpus"]
     ]
+    kind, session = KINDS["gpu"], ctx.session
+    if "gpu" not in ctx.tables.empty:
+        _check_moves_and_delete_stale(ctx, listed, gpus, owners)
+    for part in _chunks(gpus):
+        apply_kind(session, ctx.audit, kind, part, "upsert", ctx.result, ctx.gpus_seen, ctx.tables)
+
+
+def _check_moves_and_delete_stale(
+    ctx: Context, listed: Sequence[Row], gpus: Sequence[Row], owners: tuple[set[str], set[str]]
+) -> None:
     hostnames, keep = owners
-    kind = KINDS["gpu"]
+    kind, session = KINDS["gpu"], ctx.session
     moved = {
         k: row
-        for k, row in fetch_by_keys(session, kind, ((g.uuid,) for g in gpus)).items()
+        for k, row in fetch_by_keys(session, kind, ((g["uuid"],) for g in gpus)).items()
         if row["node"] not in hostnames
     }
     if moved:
@@ -246,15 +363,13 @@ def _apply_node_gpus(
         raise Conflict(f"gpu {uuid[0]}: field uuid: already installed in node {row['node']}")
     stale_stmt = select(Gpu.id, Gpu.uuid).join(Node, Gpu.node_id == Node.id)
     stale = []
-    for part in _chunks(sorted({n.hostname for n in listed})):
+    for part in _chunks(sorted({n["hostname"] for n in listed})):
         rows = session.execute(stale_stmt.where(Node.hostname.in_(part))).all()
         stale += [(gid, uuid) for gid, uuid in rows if uuid not in keep]
     for part in _chunks(stale):
         session.execute(delete(Gpu).where(Gpu.id.in_([gid for gid, _ in part])))
-    record_many(session, actor, (Change("gpu.delete", "gpu", uuid, {}) for _, uuid in stale))
-    result.deleted["gpu"] += len(stale)
-    for part in _chunks(gpus):
-        apply_kind(session, actor, kind, part, "upsert", result, seen)
+    ctx.audit.record(kind, (), {}, [uuid for _, uuid in stale])
+    ctx.result.deleted["gpu"] += len(stale)
 
 
 def apply_document(
@@ -267,15 +382,15 @@ def apply_document(
     """Apply every record of `doc` in dependency order, a chunk at a time; any error aborts the caller's
     whole transaction. `progress(n)` is told of every n nodes applied with their GPUs (the bulk of it)."""
     source = Whole(doc) if isinstance(doc, Document) else doc
-    result = ApplyResult()
+    ctx = Context(session, Audit(session, actor, source.origin), ApplyResult(), Tables.read(session))
     owners = source.gpu_owners()
-    gpus_seen = Seen()
     for name in ORDER:
         kind, seen = KINDS[name], Seen()
         for chunk in source.chunks(kind.plural):
-            apply_kind(session, actor, kind, chunk, mode, result, seen)
+            apply_kind(session, ctx.audit, kind, chunk, mode, ctx.result, seen, ctx.tables)
             if name == "node":
-                _apply_node_gpus(session, actor, cast(list[NodeRecord], chunk), owners, result, gpus_seen)
+                _apply_node_gpus(ctx, chunk, owners)
                 if progress is not None:
                     progress(len(chunk))
-    return result
+    ctx.audit.summary(ctx.result)
+    return ctx.result

@@ -7,6 +7,7 @@ one place and behaves the same everywhere.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select
@@ -43,7 +44,7 @@ class Kind:
     filters: dict[str, Any] = field(default_factory=dict)
     extra: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def record_fields(self) -> tuple[str, ...]:
         return tuple(f for f in self.record.model_fields if f != "gpus")
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
 import json
 import re
 import sys
 from collections import defaultdict
 from collections.abc import Iterator
+from itertools import compress
 from typing import Any
 
 import yaml
@@ -97,7 +99,10 @@ def _csv(data: bytes | str, source: str) -> dict[str, Any]:
     for line, row in enumerate(reader, start=2):
         if len(row) > len(columns):
             raise InvalidInput(f"{source} line {line}: {len(row)} values for {len(columns)} columns")
-        values = {c: unquote_cell(v) for c, v in zip(columns, row, strict=False) if v != ""}
+        values = dict(compress(zip(columns, row, strict=False), row))  # empty cells dropped, at C speed
+        joined = "\0".join(row)
+        if joined.startswith("'") or "\0'" in joined:  # a cell starting with a quote: rare, walked
+            values = {c: unquote_cell(v) for c, v in values.items()}
         kind = values.pop("kind", "").strip()
         if kind == "gpu":
             gpus[values.pop("node", "")].append(values)
@@ -130,12 +135,17 @@ def unquote_cell(value: str) -> str:
 _DEEP_BLOCK = re.compile(rb"^(?:[ \t]|- ){200,}", re.MULTILINE)
 
 
-def _check_depth(data: bytes, source: str) -> None:
-    """libyaml composes recursively in C: 100,000 nested `[` crashed the process (a segmentation fault,
-    not an exception). Refuse flow nesting past `wire.MAX_DEPTH` and block nesting indented 200 deep."""
-    check_depth(data, source)
-    if _DEEP_BLOCK.search(data):
-        raise InvalidInput(f"{source}: nested deeper than {MAX_DEPTH} levels (a line indented 200 deep)")
+def check_nesting(data: bytes, fmt: str, source: str) -> None:
+    """Refuse a JSON or YAML file nested too deep before a parser recurses into it. libyaml composes
+    recursively in C: 100,000 nested `[` crashed the process (a segmentation fault, not an exception), and
+    PyYAML's pure-Python loader raises RecursionError. Flow nesting past `wire.MAX_DEPTH` is refused, and
+    block nesting indented 200 deep. The inventory reader and the alert policy files both check here."""
+    label = fmt.upper()
+    check_depth(data, source, label)
+    if fmt != "json" and _DEEP_BLOCK.search(data):
+        raise InvalidInput(
+            f"{source}: {label} nested deeper than {MAX_DEPTH} levels (a line indented 200 deep)"
+        )
 
 
 def load(data: bytes | str, fmt: str, source: str) -> Any:
@@ -146,7 +156,7 @@ def load(data: bytes | str, fmt: str, source: str) -> Any:
     if not data or data.isspace():
         raise InvalidInput(f"{source}: the file is empty")
     if fmt != "csv":
-        _check_depth(data.encode() if isinstance(data, str) else data, source)
+        check_nesting(data.encode() if isinstance(data, str) else data, fmt, source)
     try:
         if fmt == "csv":
             return _csv(data, source)
@@ -160,7 +170,7 @@ def load(data: bytes | str, fmt: str, source: str) -> Any:
 class RawDocument:
     """A parsed file, validated kind by kind and chunk by chunk as `apply_document` writes it."""
 
-    def __init__(self, raw: Any, source: str) -> None:
+    def __init__(self, raw: Any, source: str, origin: dict[str, Any] | None = None) -> None:
         if not isinstance(raw, dict):
             raise InvalidInput(
                 f"{source}: expected a mapping of kinds (suppliers, sites, nodes...) at the top"
@@ -173,14 +183,20 @@ class RawDocument:
                 raise InvalidInput(f"{source}: field {plural}: expected a list of records")
         self.raw: dict[str, list[Any]] = {k: v for k, v in raw.items() if v}
         self.source = source
+        self.origin = {"source": source, **(origin or {})}  # named in the import's audit entry
         if not self.raw:
             raise InvalidInput(f"{source}: no records")
 
     def count(self, plural: str) -> int:
         return len(self.raw.get(plural, ()))
 
-    def chunks(self, plural: str) -> Iterator[list[Record]]:
-        """Validated records of one kind, CHUNK at a time; the raw dicts are let go once validated."""
+    def chunks(self, plural: str) -> Iterator[list[dict[str, Any]]]:
+        """Validated records of one kind, CHUNK at a time, as dicts of their fields (what `apply` reads)."""
+        for records in self._validated(plural):
+            yield [dict(record) for record in records]
+
+    def _validated(self, plural: str) -> Iterator[list[Record]]:
+        """The raw dicts are let go once validated."""
         model = BY_PLURAL[plural].record
         items = self.raw.get(plural, [])
         for start in range(0, len(items), CHUNK):
@@ -201,7 +217,9 @@ class RawDocument:
 
     def validate(self) -> Document:
         """The whole file as one Document (small files, tests): the same errors as `chunks`."""
-        return Document(**{p: [r for c in self.chunks(p) for r in c] for p in Document.model_fields})
+        return Document.model_validate(
+            {p: [r for c in self._validated(p) for r in c] for p in Document.model_fields}
+        )
 
 
 def where(plural: str, index: int, item: Any, exc: ValidationError) -> str:
@@ -213,4 +231,7 @@ def where(plural: str, index: int, item: Any, exc: ValidationError) -> str:
 
 
 def read(data: bytes | str, fmt: str, source: str = "input") -> RawDocument:
-    return RawDocument(load(data, fmt, source), source)
+    """The file parsed; its size and SHA-256 go into the import's audit entry, to tell which file it was."""
+    raw = data.encode() if isinstance(data, str) else data
+    origin = {"format": fmt, "bytes": len(raw), "sha256": hashlib.sha256(raw).hexdigest()}
+    return RawDocument(load(data, fmt, source), source, origin)
