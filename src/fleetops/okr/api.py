@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 
 from fleetops.api.deps import PrincipalDep, SessionDep
+from fleetops.api.types import Days
 from fleetops.errors import InvalidInput
 from fleetops.okr import pager
 from fleetops.okr.scorecard import as_dict, scorecard
@@ -15,9 +16,7 @@ router = APIRouter(prefix="/api/v1/okr", tags=["okr"])
 
 
 @router.get("", summary="Each measurable key result: target, current value, status and its records")
-def key_results(
-    session: SessionDep, principal: PrincipalDep, days: float = Query(30, gt=0, le=366)
-) -> list[dict[str, Any]]:
+def key_results(session: SessionDep, principal: PrincipalDep, days: Days = 30) -> list[dict[str, Any]]:
     return [as_dict(row) for row in scorecard(session, principal, days)]
 
 

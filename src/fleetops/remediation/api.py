@@ -10,14 +10,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
+from fleetops.api.bodies import declared
 from fleetops.api.deps import PrincipalDep, SessionDep
-from fleetops.api.types import Id
+from fleetops.api.types import Days, Id
 from fleetops.auth.principal import Principal
 from fleetops.inventory.kinds import KINDS
 from fleetops.inventory.service import find
 from fleetops.remediation import measures, service
 from fleetops.remediation.schemas import (
     BreakerRead,
+    MeasuresRead,
     RunDetail,
     RunRead,
     SettingsRead,
@@ -122,9 +124,11 @@ def put_settings(
     return service.update_settings(session, principal, _cluster_id(session, principal, cluster), body)
 
 
-@router.get("/measures", summary="MTTR, automation share, actions and escalations (fleet, staff only)")
-def get_measures(
-    session: SessionDep, principal: PrincipalDep, days: float = Query(30, gt=0, le=3660)
-) -> dict[str, object]:
+@router.get(
+    "/measures",
+    summary="MTTR, automation share, actions and escalations (fleet, staff only)",
+    **declared(MeasuresRead),
+)
+def get_measures(session: SessionDep, principal: PrincipalDep, days: Days = 30) -> dict[str, object]:
     principal.require_staff()
     return measures.summary(session, days)

@@ -145,3 +145,20 @@ class BreakerRead(BaseModel):
     reason: str | None
     reset_by: str | None
     reset_at: datetime | None
+
+
+class MeasuresRead(BaseModel):
+    """What `GET /remediation/measures` answers (the route builds it as a dict; declared for the API's
+    document and checked by the fuzz)."""
+
+    since: datetime
+    runs: int
+    by_state: dict[str, int]
+    escalated: int
+    mttr: dict[str, dict[str, Any]] = Field(
+        description="per fault owner: count, median_s, p90_s, goal_s, within_goal"
+    )
+    stages_median_s: dict[str, float | None]
+    automation: dict[str, Any] = Field(description="finished, automatic and their share")
+    actions: dict[str, Any]
+    per_supplier: dict[str, Any]

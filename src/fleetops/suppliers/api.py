@@ -9,14 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from fleetops.api import bodies
 from fleetops.api.deps import PrincipalDep, SessionDep
-from fleetops.api.types import Id
+from fleetops.api.types import Days, Id
 from fleetops.auth.principal import Principal
 from fleetops.errors import NotFound
 from fleetops.suppliers import export, incidents, requirements
@@ -24,7 +24,6 @@ from fleetops.suppliers.scorecard import READERS, Period, Scorecard, scorecards,
 from fleetops.suppliers.views import presales_html
 
 router = APIRouter(prefix="/api/v1/scorecards", tags=["suppliers"])
-Days = Query(30, gt=0, le=366, description="period length; the trend compares with the period before")
 
 
 class RequirementCreate(BaseModel):
@@ -44,7 +43,7 @@ def _requirement(row: Any) -> dict[str, Any]:
 
 @router.get("", summary="Every supplier scorecard the caller may read")
 def list_cards(
-    session: SessionDep, principal: PrincipalDep, days: float = Days, end: datetime | None = None
+    session: SessionDep, principal: PrincipalDep, days: Days = 30, end: datetime | None = None
 ) -> list[dict[str, Any]]:
     cards = scorecards(session, visible_suppliers(session, principal), Period.ending(end, days))
     return [export.as_dict(c) for c in cards]
@@ -59,7 +58,7 @@ def list_cards(
 def cards_csv(
     session: SessionDep,
     principal: PrincipalDep,
-    days: float = Days,
+    days: Days = 30,
     end: datetime | None = None,
     supplier: str | None = None,
 ) -> PlainTextResponse:
@@ -79,14 +78,14 @@ def _one(session: Session, principal: Principal, name: str, days: float, end: da
 
 @router.get("/suppliers/{name}", summary="One supplier's scorecard")
 def get_card(
-    name: str, session: SessionDep, principal: PrincipalDep, days: float = Days, end: datetime | None = None
+    name: str, session: SessionDep, principal: PrincipalDep, days: Days = 30, end: datetime | None = None
 ) -> dict[str, Any]:
     return export.as_dict(_one(session, principal, name, days, end))
 
 
 @router.get("/suppliers/{name}/export.html", response_class=HTMLResponse, summary="The presales page")
 def card_html(
-    name: str, session: SessionDep, principal: PrincipalDep, days: float = Days, end: datetime | None = None
+    name: str, session: SessionDep, principal: PrincipalDep, days: Days = 30, end: datetime | None = None
 ) -> HTMLResponse:
     return HTMLResponse(presales_html(_one(session, principal, name, days, end), days))
 
@@ -98,7 +97,7 @@ def card_html(
     summary="The presales page as PDF (headless Chromium)",
 )
 def card_pdf(
-    name: str, session: SessionDep, principal: PrincipalDep, days: float = Days, end: datetime | None = None
+    name: str, session: SessionDep, principal: PrincipalDep, days: Days = 30, end: datetime | None = None
 ) -> Response:
     html = presales_html(_one(session, principal, name, days, end), days)
     return Response(export.as_pdf(html), media_type="application/pdf")

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from fleetops.api.deps import SessionDep
+from fleetops.api.types import Days
 from fleetops.auth.principal import Principal
 from fleetops.errors import FleetopsError, Forbidden, NotFound
 from fleetops.suppliers import export
@@ -37,9 +38,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Forbidden, refused)
 
 
-Days = Query(30, gt=0, le=366)
-
-
 def _cards(db: Session, who: Principal, days: float, name: str | None = None) -> list[Scorecard]:
     suppliers = visible_suppliers(db, who, name)
     if name is not None and not suppliers:
@@ -57,7 +55,7 @@ def _guarded(request: Request, who: Principal | None, make: Callable[[Principal]
 
 
 @router.get("/scorecards", response_class=HTMLResponse)
-def scorecards_page(request: Request, db: SessionDep, who: ViewerDep, days: float = Days) -> Response:
+def scorecards_page(request: Request, db: SessionDep, who: ViewerDep, days: Days = 30) -> Response:
     def page(who: Principal) -> Response:
         cards = _cards(db, who, days)
         metrics = cards[0].metrics if cards else []
@@ -69,7 +67,7 @@ def scorecards_page(request: Request, db: SessionDep, who: ViewerDep, days: floa
 
 @router.get("/scorecards/export.csv")
 def scorecards_csv(
-    request: Request, db: SessionDep, who: ViewerDep, days: float = Days, supplier: str | None = None
+    request: Request, db: SessionDep, who: ViewerDep, days: Days = 30, supplier: str | None = None
 ) -> Response:
     def csv(who: Principal) -> Response:
         body = export.as_csv(_cards(db, who, days, supplier))
@@ -107,7 +105,7 @@ def _card(request: Request, who: Principal, card: Scorecard, days: float, standa
 
 
 @router.get("/scorecards/{name}", response_class=HTMLResponse)
-def card_page(request: Request, name: str, db: SessionDep, who: ViewerDep, days: float = Days) -> Response:
+def card_page(request: Request, name: str, db: SessionDep, who: ViewerDep, days: Days = 30) -> Response:
     def page(who: Principal) -> Response:
         return _card(request, who, _cards(db, who, days, name)[0], days, False)
 
@@ -115,7 +113,7 @@ def card_page(request: Request, name: str, db: SessionDep, who: ViewerDep, days:
 
 
 @router.get("/scorecards/{name}/export.html", response_class=HTMLResponse)
-def card_html(request: Request, name: str, db: SessionDep, who: ViewerDep, days: float = Days) -> Response:
+def card_html(request: Request, name: str, db: SessionDep, who: ViewerDep, days: Days = 30) -> Response:
     def page(who: Principal) -> Response:
         return HTMLResponse(_card(request, who, _cards(db, who, days, name)[0], days, True))
 
@@ -123,7 +121,7 @@ def card_html(request: Request, name: str, db: SessionDep, who: ViewerDep, days:
 
 
 @router.get("/scorecards/{name}/export.pdf")
-def card_pdf(request: Request, name: str, db: SessionDep, who: ViewerDep, days: float = Days) -> Response:
+def card_pdf(request: Request, name: str, db: SessionDep, who: ViewerDep, days: Days = 30) -> Response:
     def pdf(who: Principal) -> Response:
         html = _card(request, who, _cards(db, who, days, name)[0], days, True)
         headers = {"Content-Disposition": f'attachment; filename="{name}-scorecard.pdf"'}

@@ -127,6 +127,8 @@ def test_every_operation_as_every_role(
 ) -> None:
     populate(fleet, manual_clock)  # answers with records in them, so their declared shapes are checked
     chosen = operations(api_schema, shard)
+    if not chosen and os.environ.get("FLEETOPS_FUZZ_PATHS"):
+        pytest.skip("FLEETOPS_FUZZ_PATHS leaves this shard no operation")
     assert chosen, "no operation in this shard: the OpenAPI document lost its paths"
     failures, sent = [], 0
     for operation in chosen:

@@ -125,7 +125,33 @@ for _kind in KINDS.values():
     _add_update(_kind)
 
 
-@router.get("/reports/untracked-clusters", tags=["reports"], summary="Clusters missing tracking details")
+UNTRACKED = {
+    "type": "object",
+    "required": ["items"],
+    "properties": {
+        "items": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["cluster", "state", "problems"],
+                "properties": {
+                    "cluster": {"type": "string"},
+                    "state": {"type": "string"},
+                    "problems": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        }
+    },
+}
+
+
+@router.get(
+    "/reports/untracked-clusters",
+    tags=["reports"],
+    response_model=None,
+    responses=bodies.answer(UNTRACKED),
+    summary="Clusters missing tracking details",
+)
 def untracked(db: SessionDep, who: PrincipalDep) -> dict[str, Any]:
     who.require_staff()
     return {"items": service.untracked_clusters(db)}
