@@ -47,12 +47,14 @@ def test_a_dead_workers_rows_go_to_another_within_a_minute(fleet, manual_clock: 
 
 def test_a_live_worker_keeps_its_rows_through_a_slow_call(fleet):
     run_id = _one_run(fleet, clock.now())
-    assert _claim(fleet, "worker-a", lease_s=0.3)
-    with Heartbeat(fleet, QUEUE, "worker-a", lease_s=0.3):
-        time.sleep(0.8)  # a BMC that takes longer than the lease
-        assert not _claim(fleet, "worker-b", lease_s=0.3)
+    # A lease of 1.2 s renewed every 0.4 s: wide enough that a renewal delayed by a loaded machine (load
+    # 10 on 2 cores took 0.3 s leases past their end) is still in time, short enough for a unit test.
+    assert _claim(fleet, "worker-a", lease_s=1.2)
+    with Heartbeat(fleet, QUEUE, "worker-a", lease_s=1.2):
+        time.sleep(2.5)  # a BMC that takes longer than the lease
+        assert not _claim(fleet, "worker-b", lease_s=1.2)
     assert _owner(fleet, run_id) == "worker-a"
-    time.sleep(0.4)  # no heartbeat any more: the lease runs out
+    time.sleep(1.5)  # no heartbeat any more: the lease runs out
     assert _claim(fleet, "worker-b")
 
 
