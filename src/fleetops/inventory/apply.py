@@ -133,26 +133,29 @@ def _check_unique_in_db(session: Session, kind: Kind, records: Sequence[Row]) ->
                     raise Conflict(f"{label}: field {name}: {value!r} already belongs to {kind.name} {owner}")
 
 
-def _ids(session: Session, kind: Kind, keys: set[Key]) -> dict[Key, int]:
-    """Ids by natural key: from the kind's own table when its key is one of its columns (a node's
-    hostname), not through the joined read view."""
+def _ids(session: Session, kind: Kind, keys: Iterable[Key], tables: Tables) -> dict[Key, int]:
+    """Ids by natural key, each read once per import (`tables.ids`): a GPU chunk's nodes were read with
+    their chunk. Read from the kind's own table when its key is one of its columns (a node's hostname),
+    not through the joined read view."""
+    known = tables.ids.setdefault(kind.name, {})
+    missing = [k for k in keys if k not in known]
     table: Any = kind.model.__table__
     if len(kind.key) > 1 or kind.key[0] not in table.c:
-        return {k: row["id"] for k, row in fetch_by_keys(session, kind, keys).items()}
-    column, found = table.c[kind.key[0]], {}
-    for part in _chunks([k[0] for k in keys]):
-        found.update(
-            {(key,): id_ for id_, key in session.execute(select(table.c.id, column).where(column.in_(part)))}
-        )
-    return found
+        known.update({k: row["id"] for k, row in fetch_by_keys(session, kind, missing).items()})
+        return known
+    column = table.c[kind.key[0]]
+    for part in _chunks([k[0] for k in missing]):
+        found = session.execute(select(table.c.id, column).where(column.in_(part)))
+        known.update({(key,): id_ for id_, key in found})
+    return known
 
 
-def _resolve_refs(session: Session, kind: Kind, recs: list[dict[str, Any]]) -> None:
+def _resolve_refs(session: Session, kind: Kind, recs: list[dict[str, Any]], tables: Tables) -> None:
     """Replace each reference's names with the target's id, in place; unknown names are refused."""
     for ref in kind.refs:
         target = KINDS[ref.target]
         wanted = {tuple(r[f] for f in ref.fields) for r in recs if r[ref.fields[-1]] is not None}
-        ids = _ids(session, target, wanted)
+        ids = _ids(session, target, wanted, tables)
         for r in recs:
             value = tuple(r[f] for f in ref.fields)
             if r[ref.fields[-1]] is None:
@@ -227,10 +230,12 @@ def _fields(kind: Kind, rec: Row) -> dict[str, Any]:
 
 @dataclass
 class Tables:
-    """The kinds whose table was empty when the import began: nothing there to update or collide with
-    but the file's own earlier chunks, which `Seen` checks. Their rows are not looked up at all."""
+    """What one import knows of the tables: the kinds whose table was empty when it began (nothing there
+    to update or collide with but the file's own earlier chunks, which `Seen` checks: their rows are not
+    looked up at all), and the ids of the records referred to so far."""
 
     empty: set[str] = field(default_factory=set)
+    ids: dict[str, dict[Key, int]] = field(default_factory=dict)
 
     @classmethod
     def read(cls, session: Session) -> Tables:
@@ -274,7 +279,7 @@ def apply_kind(
             check_transition(kind.name, "/".join(map(str, key)), old["state"], rec["state"])
         updates.append(rec | {"_id": old["id"]})
         diffs["/".join(map(str, key))] = diff
-    _resolve_refs(session, kind, creates + updates)
+    _resolve_refs(session, kind, creates + updates, tables or Tables())
     table: Any = kind.model.__table__
     columns = _columns(kind)
     if creates:
@@ -342,6 +347,7 @@ def _apply_node_gpus(ctx: Context, nodes: Sequence[Row], owners: tuple[set[str],
         for g in n["gpus"]
     ]
     kind, session = KINDS["gpu"], ctx.session
+    _ids(session, KINDS["node"], [(n["hostname"],) for n in listed], ctx.tables)  # one read, not one a chunk
     if "gpu" not in ctx.tables.empty:
         _check_moves_and_delete_stale(ctx, listed, gpus, owners)
     for part in _chunks(gpus):
