@@ -26,6 +26,7 @@ from fleetops.db.session import get_database
 from fleetops.errors import FleetopsError, InvalidInput, NotFound, Unauthenticated
 from fleetops.inventory.models import Cluster
 from fleetops.inventory.scope import visible
+from fleetops.wire import check_depth
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -71,10 +72,13 @@ def _record(status: int, reason: str, body: bytes) -> None:
 def _parse(body: bytes) -> WebhookPayload:
     if len(body) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"webhook payload: {len(body)} bytes is over the {MAX_BODY_BYTES} byte limit")
+    check_depth(body, "webhook payload")  # json recurses: 100,000 nested `[` raised RecursionError, a 500
     try:
         return WebhookPayload.model_validate(json.loads(body))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"webhook payload: not JSON ({exc})") from exc
+    except ValueError as exc:  # a number past int()'s 4,300 digits: not JSON's own error, and was a 500
+        raise InvalidInput(f"webhook payload: not JSON fleetops can read ({exc})") from exc
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])

@@ -7,7 +7,7 @@ externalURL, alerts[] with status, labels, annotations, startsAt, endsAt, genera
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -44,7 +44,10 @@ class WebhookAlert(BaseModel):
     def _aware(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:
             raise ValueError("timestamps must carry a timezone (RFC 3339)")
-        return value
+        try:
+            return None if value is None else value.astimezone(UTC)
+        except OverflowError:  # 0001-01-01T00:00:00+01:00 is in year 0 in UTC: stored, it was a 500
+            raise ValueError("the timestamp has no UTC equivalent (before year 1 or after 9999)") from None
 
 
 class WebhookPayload(BaseModel):

@@ -8,12 +8,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from fleetops.backends.settings import VendorFeed
 from fleetops.errors import InvalidInput
+from fleetops.wire import check_depth
 
 # fleetops' own field names, per feed: what each kind of row may carry, and what it must.
 FIELDS = {
@@ -49,7 +50,10 @@ class Row:
         except ValueError:
             expected = mapping.date_format or "ISO 8601"
             raise InvalidInput(f"{self.at(field)}: {text!r} is not a date ({expected})") from None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        try:
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        except OverflowError:  # 0001-01-01T00:00+01:00 is in year 0 in UTC
+            raise InvalidInput(f"{self.at(field)}: {text!r} has no UTC equivalent") from None
 
 
 def _translate(feed: str, mapping: VendorFeed, source: str, where: str, record: Mapping[str, object]) -> Row:
@@ -75,20 +79,36 @@ def read(text: str, fmt: str, feed: str, mapping: VendorFeed, source: str) -> li
     if feed not in FIELDS:
         raise InvalidInput(f"feed {feed!r}: one of {', '.join(FIELDS)}")
     if fmt == "csv":
-        records: Iterable[tuple[str, Mapping[str, object]]] = (
-            (f"line {n}", r) for n, r in enumerate(csv.DictReader(io.StringIO(text)), start=2)
-        )
-    elif fmt == "json":
+        return [_translate(feed, mapping, source, where, record) for where, record in _csv(text, source)]
+    if fmt == "json":
+        # json recurses: 100,000 nested `[` raised RecursionError (a 500 on the HTTP endpoint)
+        check_depth(text.encode("utf-8", "surrogatepass"), source)
         try:
             data = json.loads(text)
         except ValueError as exc:
             raise InvalidInput(f"{source}: malformed JSON: {exc}") from None
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
             raise InvalidInput(f"{source}: expected a JSON list of records")
-        records = ((f"record {n}", r) for n, r in enumerate(data, start=1))
-    else:
-        raise InvalidInput(f"{source}: unknown format {fmt!r}: use csv or json")
-    return [_translate(feed, mapping, source, where, record) for where, record in records]
+        return [_translate(feed, mapping, source, f"record {n}", r) for n, r in enumerate(data, start=1)]
+    raise InvalidInput(f"{source}: unknown format {fmt!r}: use csv or json")
+
+
+_SURPLUS = "\0surplus"  # DictReader's key for values past the header: no column is named this
+
+
+def _csv(text: str, source: str) -> Iterator[tuple[str, Mapping[str, object]]]:
+    """Rows by line; a row longer than the header, or text the csv module cannot split, is refused."""
+    reader = csv.DictReader(io.StringIO(text, newline=""), restkey=_SURPLUS)
+    try:
+        for line, record in enumerate(reader, start=2):
+            if _SURPLUS in record:
+                width = len(reader.fieldnames or ())
+                raise InvalidInput(
+                    f"{source} line {line}: {width + len(record[_SURPLUS])} values for {width} columns"
+                )
+            yield f"line {line}", record
+    except csv.Error as exc:
+        raise InvalidInput(f"{source} line {reader.line_num}: malformed CSV: {exc}") from None
 
 
 def read_records(records: list[dict[str, object]], feed: str, mapping: VendorFeed, source: str) -> list[Row]:

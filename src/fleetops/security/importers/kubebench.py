@@ -42,7 +42,7 @@ def _count(report: Report, result: Any, filename: str, at: tuple[object, ...]) -
     expect(result, dict, filename, *at)
     number = expect(result.get("test_number"), str, filename, *at, "test_number")
     status = result.get("status")
-    if status not in STATUSES:
+    if not isinstance(status, str) or status not in STATUSES:  # a list is not hashable
         raise ImportRefused(
             filename, pointer(*at, "status"), f"status {status!r} is not one of {', '.join(sorted(STATUSES))}"
         )
