@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from fleetops.backends.settings import Notify, webhook_key
 from fleetops.config import settings
 from fleetops.errors import InvalidInput
+from fleetops.inventory.reading import check_nesting
 
 HERE = Path(__file__).parent
 MATCHER = re.compile(r'^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*"?(.*?)"?\s*$')
@@ -217,7 +218,9 @@ def walk(route: Route, path: str = "root") -> list[tuple[str, Route]]:
 
 def _load(path: Path, model: type[BaseModel]) -> Any:
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        text = path.read_bytes()
+        check_nesting(text, "yaml", f"policy file {path}")  # 3,000 levels raised RecursionError
+        data = yaml.safe_load(text) or {}
         return model.model_validate(data)
     except (OSError, yaml.YAMLError, ValidationError, ValueError) as exc:
         raise InvalidInput(f"policy file {path}: {exc}") from exc
