@@ -6,10 +6,7 @@ so a duplicate serial or a dangling reference is refused the same way everywhere
 kind whose table was empty when the import began), and the DB-API's executemany on column tuples
 (`bulk.insert_rows`), never one ORM object or SQLAlchemy parameter dict per row.
 
-A file (or a generated fleet) is audited as one `inventory.import` entry naming it (size, SHA-256, the
-counts) plus the records themselves, except GPUs: eight of every nine records of a fleet, they are listed
-in one `gpu.import` entry per chunk instead of a row each. Nodes keep a row each: the node page and the
-supplier uptime replay read a node's history from them.
+The audit of a file is `audited.Audit`'s: one entry naming it, its GPUs listed by chunk.
 """
 
 from __future__ import annotations
@@ -17,8 +14,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date
-from enum import Enum
 from operator import itemgetter
 from typing import Any, Literal, Protocol
 
@@ -26,9 +21,9 @@ from sqlalchemy import bindparam, delete, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from fleetops import clock
-from fleetops.audit.service import Change, record_many
 from fleetops.db import bulk
 from fleetops.errors import Conflict, InvalidInput, NotFound
+from fleetops.inventory.audited import Audit, Row, jsonable
 from fleetops.inventory.fsm import check_transition
 from fleetops.inventory.kinds import KINDS, ORDER, Kind
 from fleetops.inventory.models import Gpu, Node
@@ -37,7 +32,6 @@ from fleetops.inventory.schemas import Document
 Mode = Literal["upsert", "create", "update"]
 CHUNK = 2000
 Key = tuple[Any, ...]
-Row = dict[str, Any]  # a validated record, field by field (a node's `gpus` stay `GpuEntry`s)
 
 
 @dataclass
@@ -49,14 +43,6 @@ class ApplyResult:
 
     def summary(self) -> dict[str, dict[str, int]]:
         return {name: dict(getattr(self, name)) for name in ("created", "updated", "unchanged", "deleted")}
-
-
-def jsonable(value: Any) -> Any:
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
 
 
 def _label(kind: Kind, key: Key) -> str:
@@ -172,60 +158,6 @@ def _columns(kind: Kind) -> tuple[str, ...]:
     """The table columns a record fills: its own fields, and the ids its references resolve to."""
     ref_fields = {f for ref in kind.refs for f in ref.fields}
     return (*(f for f in kind.record_fields if f not in ref_fields), *(ref.column for ref in kind.refs))
-
-
-class Audit:
-    """The audit of one `apply_document`: a row per change, or, for GPUs of a file, one entry per chunk."""
-
-    def __init__(self, session: Session, actor: str, origin: dict[str, Any] | None) -> None:
-        self.session, self.actor, self.origin = session, actor, origin
-
-    def batched(self, kind: Kind) -> bool:
-        return self.origin is not None and kind.name == "gpu"
-
-    def record(
-        self, kind: Kind, created: Sequence[Row], updated: dict[str, Any], deleted: Sequence[str]
-    ) -> None:
-        if self.batched(kind):
-            listed = {"created": [r["uuid"] for r in created], "updated": updated, "deleted": list(deleted)}
-            entry = {"source": self.origin["source"] if self.origin else None, **_nonempty(listed)}
-            if created or updated or deleted:
-                record_many(
-                    self.session, self.actor, [Change("gpu.import", "gpu", _target(self.origin), entry)]
-                )
-            return
-        changes = [
-            *(
-                Change(f"{kind.name}.create", kind.name, _key_text(kind, r), _fields(kind, r))
-                for r in created
-            ),
-            *(Change(f"{kind.name}.update", kind.name, key, diff) for key, diff in updated.items()),
-            *(Change(f"{kind.name}.delete", kind.name, key, {}) for key in deleted),
-        ]
-        record_many(self.session, self.actor, changes)
-
-    def summary(self, result: ApplyResult) -> None:
-        if self.origin is not None:
-            entry = self.origin | result.summary()
-            record_many(
-                self.session, self.actor, [Change("inventory.import", "file", _target(self.origin), entry)]
-            )
-
-
-def _target(origin: dict[str, Any] | None) -> str:
-    return str((origin or {}).get("source", ""))[:200]
-
-
-def _nonempty(entry: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in entry.items() if v}
-
-
-def _key_text(kind: Kind, rec: Row) -> str:
-    return "/".join(str(rec[k]) for k in kind.key)
-
-
-def _fields(kind: Kind, rec: Row) -> dict[str, Any]:
-    return {f: jsonable(rec[f]) for f in kind.record_fields}
 
 
 @dataclass
@@ -398,5 +330,5 @@ def apply_document(
                 _apply_node_gpus(ctx, chunk, owners)
                 if progress is not None:
                     progress(len(chunk))
-    ctx.audit.summary(ctx.result)
+    ctx.audit.summary(ctx.result.summary())
     return ctx.result

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fleetops.errors import InvalidInput
-from fleetops.inventory.apply import jsonable
+from fleetops.inventory.audited import jsonable
 from fleetops.inventory.kinds import KINDS, ORDER
 from fleetops.inventory.models import Gpu, Node
 from fleetops.inventory.reading import quote_cell, read

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from fleetops.auth.principal import Principal
 from fleetops.db.ids import as_id
 from fleetops.errors import InvalidInput, NotFound
-from fleetops.inventory.apply import ApplyResult, apply_document, jsonable
+from fleetops.inventory.apply import ApplyResult, apply_document
+from fleetops.inventory.audited import jsonable
 from fleetops.inventory.choices import ClusterState, Orchestrator
 from fleetops.inventory.kinds import KINDS, Kind
 from fleetops.inventory.models import Cluster, Contract, Customer, Supplier
