@@ -450,8 +450,8 @@ def validation_message(error: msgspec.DecodeError) -> str:
     return f"{path}: {reason}" if path else reason
 
 
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_WINDOW = 1 << 16  # bytes of structure blanked at a time: joining millions of pieces at once took 190 MiB
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
 _ONE_BRACKET = bytes.maketrans(b"{}", b"[]")
 
 
@@ -459,16 +459,36 @@ def check_depth(body: bytes, what: str, fmt: str = "JSON") -> None:
     """Refuse JSON nested deeper than MAX_DEPTH before a recursive parser (json, msgspec) sees it; YAML's
     flow style (`[`, `{`) is checked the same way, `fmt` naming the format in the message.
 
-    Strings are blanked, every bracket kept, and the innermost pairs removed once per level: each pass runs
-    at C speed, and at most MAX_DEPTH passes are needed. Whatever is left then is either deeper than the
-    limit or unclosed brackets (malformed, refused by the parser as such once they are few)."""
-    brackets = _JSON_STRING.sub(b"", body).translate(_ONE_BRACKET, _NOT_BRACKETS)
+    Escaped backslashes and quotes are dropped, then everything but quotes and brackets, then strings are
+    blanked, and the innermost pairs removed once per level: each pass runs at C speed, and at most
+    MAX_DEPTH passes are needed. Whatever is left then is either deeper than the limit or unclosed brackets
+    (malformed, refused by the parser as such once they are few). Blanking the strings of a 37 MB
+    inventory file with one regular expression took 400 MiB; reduced to its structure first and blanked a
+    window at a time, 5 MiB.
+    """
+    if b"\\" in body:
+        body = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    structure = body.translate(None, _NOT_STRUCTURE)
+    brackets = _outside_strings(structure).translate(_ONE_BRACKET)
     for _ in range(MAX_DEPTH):
         if b"[]" not in brackets:
             break
         brackets = brackets.replace(b"[]", b"")
     if b"[]" in brackets or brackets.count(b"[") > MAX_DEPTH:
         raise InvalidInput(f"{what}: {fmt} nested deeper than {MAX_DEPTH} levels", field="depth")
+
+
+def _outside_strings(structure: bytes) -> bytes:
+    """The brackets of `structure` (quotes and brackets only) that are not between two quotes; after an
+    unclosed quote they are kept, as the parser will refuse the file anyway."""
+    kept, inside = [], False
+    for start in range(0, len(structure), _WINDOW):
+        parts = structure[start : start + _WINDOW].split(b'"')
+        kept.append(b"".join(parts[1::2] if inside else parts[::2]))
+        inside ^= len(parts) % 2 == 0  # an odd number of quotes in this window
+    if inside:
+        kept.append(structure[structure.rfind(b'"') + 1 :])
+    return b"".join(kept)
 
 
 def _parse(payload: bytes | str | dict[str, Any], decoder: msgspec.json.Decoder[S], what: str) -> S:
