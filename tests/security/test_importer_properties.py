@@ -147,6 +147,16 @@ def test_a_real_xccdf_file_with_any_text_in_place_of_a_value_is_read_or_refused(
     _read_or_refused(Scanner.OPENSCAP, bent.encode()[: seed % len(bent)], name)
 
 
+@pytest.mark.parametrize("encoding", ["A", "utf-16"])
+def test_an_xml_declaration_naming_an_unreadable_encoding_is_refused(encoding: str) -> None:
+    """A LookupError ("unknown encoding: A"), found by the property above, or expat's ValueError."""
+    data = (FIXTURES / "xccdf-results.xml").read_text()
+    data = f'<?xml version="1.0" encoding="{encoding}"?>' + data.split("?>", 1)[1]
+    with pytest.raises(ImportRefused) as refused:
+        PARSERS[Scanner.OPENSCAP](data.encode(), "results.xml")
+    assert refused.value.where.startswith("line 1")
+
+
 def test_xml_nested_100000_deep_is_read_or_refused() -> None:
     data = b'<TestResult xmlns="http://checklists.nist.gov/xccdf/1.2">' + b"<a>" * 100_000
     _read_or_refused(Scanner.OPENSCAP, data, "deep.xml")

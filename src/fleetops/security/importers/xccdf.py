@@ -33,6 +33,8 @@ def parse(data: bytes, filename: str) -> Report:
         raise ImportRefused(
             filename, f"line {line} column {column}", f"not XML or truncated ({exc})"
         ) from None
+    except (LookupError, ValueError) as exc:  # the declaration names an encoding expat cannot read
+        raise ImportRefused(filename, "line 1", f"XML declaration: {exc}") from None
     if root.tag not in ROOTS:
         why = f"root element {root.tag} is not an XCCDF 1.2 Benchmark or TestResult, nor an ARF collection"
         raise ImportRefused(filename, "/", why)
