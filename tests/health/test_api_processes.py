@@ -53,7 +53,7 @@ def served(fleet: Database) -> Iterator[tuple[str, int]]:
     command = [sys.executable, "-m", "fleetops.cli.main", "serve", "--processes", "2", "--no-worker"]
     process = subprocess.Popen(command, env=env)
     try:
-        wait_for_http(f"http://127.0.0.1:{port}/login", process, timeout=60)
+        wait_for_http(f"http://127.0.0.1:{port}/login", process, timeout=120)
         yield f"http://127.0.0.1:{port}", process.pid
     finally:
         process.terminate()
