@@ -27,6 +27,7 @@ from fleetops.inventory.audited import Audit, Row, jsonable
 from fleetops.inventory.fsm import check_transition
 from fleetops.inventory.kinds import KINDS, ORDER, Kind
 from fleetops.inventory.models import Gpu, Node
+from fleetops.inventory.reading import collector_paused
 from fleetops.inventory.schemas import Document
 
 Mode = Literal["upsert", "create", "update"]
@@ -319,7 +320,13 @@ def apply_document(
 ) -> ApplyResult:
     """Apply every record of `doc` in dependency order, a chunk at a time; any error aborts the caller's
     whole transaction. `progress(n)` is told of every n nodes applied with their GPUs (the bulk of it)."""
-    source = Whole(doc) if isinstance(doc, Document) else doc
+    with collector_paused():
+        return _apply(session, actor, Whole(doc) if isinstance(doc, Document) else doc, mode, progress)
+
+
+def _apply(
+    session: Session, actor: str, source: Source, mode: Mode, progress: Callable[[int], None] | None
+) -> ApplyResult:
     ctx = Context(session, Audit(session, actor, source.origin), ApplyResult(), Tables.read(session))
     owners = source.gpu_owners()
     for name in ORDER:
