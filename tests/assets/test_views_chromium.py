@@ -32,8 +32,11 @@ def _fill(database: Database) -> dict[str, Any]:
     import_file(database, "asn", ASN_B)
     with database.transaction() as session:
         for part, stock in (("QSFP-400G", 4), ("PSU-3kW", 40)):
-            spares.put(session, SYSTEM, SpareSet(site="dfw1", part=part, kind="optic" if "Q" in part else "psu",
-                                                 stock=stock, reorder_point=10, usage_per_day=1.5))  # fmt: skip
+            kind = "optic" if "Q" in part else "psu"
+            spare = SpareSet(
+                site="dfw1", part=part, kind=kind, stock=stock, reorder_point=10, usage_per_day=1.5
+            )
+            spares.put(session, SYSTEM, spare)
         breaches.check(session, clock.now() + timedelta(days=30))
         customer = create_token(session, "test", name="initech", role=Role.CUSTOMER, customer_id=1).token
     return {"customer": customer}
@@ -53,7 +56,8 @@ def test_the_assets_page_at_1440_for_staff_and_a_customer(
         assert page.locator("#state-shipped .value").inner_text() == "4"
         assert page.locator("#moves-per-day canvas").count() >= 1  # uPlot drew the chart
         assert page.locator("#sla-breaches tbody tr").count() >= 2
-        assert page.locator("#spares tbody tr").first.get_attribute("data-part") == "QSFP-400G"  # runs out first
+        first = page.locator("#spares tbody tr").first
+        assert first.get_attribute("data-part") == "QSFP-400G"  # runs out first
 
         page, errors = watched_page(browser, server, made["customer"])
         page.goto(f"{server.url}/assets")
