@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from fleetops.api.app import create_app
 from fleetops.auth.choices import Role
 from tests.factories import load, token, two_tenant_fleet
+from tests.json_places import places, replaced
 
 CAPTURES = json.loads((Path(__file__).parent / "fixtures" / "alertmanager-0.25-webhook.json").read_text())
 URL = "/api/v1/alerts/alertmanager"
@@ -43,29 +44,11 @@ def webhook(database, manual_clock) -> tuple[TestClient, dict[str, str]]:
     return TestClient(create_app()), {"Authorization": f"Bearer {token(database, Role.OPERATOR)}"}
 
 
-def _paths(value: Any, at: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [at]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += _paths(item, (*at, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += _paths(item, (*at, index))
-    return found
-
-
 def _bent(seed: int, value: Any) -> Any:
     """A real capture with one value anywhere replaced."""
     rng = random.Random(seed)
     body = json.loads(json.dumps(rng.choice(CAPTURES)["body"]))
-    at = rng.choice(_paths(body))
-    if not at:
-        return value
-    parent = body
-    for step in at[:-1]:
-        parent = parent[step]
-    parent[at[-1]] = value
-    return body
+    return replaced(body, rng.choice(places(body)), value)
 
 
 def _taken_or_refused(client: TestClient, headers: dict[str, str], body: bytes) -> None:

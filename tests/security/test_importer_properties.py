@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from fleetops.security.choices import Scanner
 from fleetops.security.importers import PARSERS
 from fleetops.security.parsed import ImportRefused, Report
+from tests.json_places import get, places, replaced
 
 FIXTURES = Path(__file__).parent / "fixtures"
 JSON_FILES = {
@@ -44,36 +45,14 @@ def _read_or_refused(scanner: Scanner, data: bytes, name: str) -> Report | None:
         return None
 
 
-def _paths(value: Any, at: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every place in a JSON document: object members and list items, the root included."""
-    found = [at]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += _paths(item, (*at, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += _paths(item, (*at, index))
-    return found
-
-
-def _replace(document: Any, at: tuple[Any, ...], value: Any) -> Any:
-    if not at:
-        return value
-    parent = document
-    for step in at[:-1]:
-        parent = parent[step]
-    parent[at[-1]] = value
-    return document
-
-
 @SETTINGS
 @given(name=st.sampled_from(sorted(JSON_FILES)), seed=st.integers(0, 2**32), value=JSON_VALUES)
 def test_a_real_json_report_with_any_value_anywhere_is_read_or_refused(
     name: str, seed: int, value: Any
 ) -> None:
     document = json.loads((FIXTURES / name).read_bytes())
-    at = random.Random(seed).choice(_paths(document))
-    bent = json.dumps(_replace(document, at, value)).encode()
+    at = random.Random(seed).choice(places(document))
+    bent = json.dumps(replaced(document, at, value)).encode()
     _read_or_refused(JSON_FILES[name], bent, name)
 
 
@@ -83,18 +62,12 @@ def test_a_real_json_report_missing_or_gaining_a_member_is_read_or_refused(
     name: str, seed: int, key: str
 ) -> None:
     document = json.loads((FIXTURES / name).read_bytes())
-    objects = [at for at in _paths(document) if isinstance(_get(document, at), dict)]
-    target = _get(document, random.Random(seed).choice(objects))
+    objects = [at for at in places(document) if isinstance(get(document, at), dict)]
+    target = get(document, random.Random(seed).choice(objects))
     if target:
         target.pop(random.Random(seed).choice(sorted(target)))
     target[key] = None
     _read_or_refused(JSON_FILES[name], json.dumps(document).encode(), name)
-
-
-def _get(document: Any, at: tuple[Any, ...]) -> Any:
-    for step in at:
-        document = document[step]
-    return document
 
 
 @pytest.mark.parametrize("scanner", [Scanner.TRIVY, Scanner.KUBE_BENCH])
