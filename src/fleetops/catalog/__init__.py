@@ -148,17 +148,24 @@ def _entry(code: Any, row: Any, path: Path) -> XidEntry:
     )
 
 
-def load_catalog(path: Path = CATALOG_PATH) -> XidCatalog:
-    """Read and check the catalog; a bad row raises `InvalidInput` naming the file, XID and field."""
+def read_catalog(path: Path, rows: str, title: str) -> dict[str, Any]:
+    """The YAML of a catalog (this one, links.yaml): a mapping citing its `version` and `source`, with its
+    rows under `rows`; anything else raises `InvalidInput` naming the file."""
     try:
         data = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as exc:
-        raise InvalidInput(f"{path}: cannot read the XID catalog ({exc})") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("xids"), dict):
-        raise InvalidInput(f"{path.name}: expected a mapping with `version`, `source` and `xids`")
+        raise InvalidInput(f"{path}: cannot read the {title} ({exc})") from exc
+    if not isinstance(data, dict) or not isinstance(data.get(rows), dict):
+        raise InvalidInput(f"{path.name}: expected a mapping with `version`, `source` and `{rows}`")
     for key in ("version", "source"):
         if not data.get(key):
             raise InvalidInput(f"{path.name}: `{key}` is required (the catalog must cite its source)")
+    return data
+
+
+def load_catalog(path: Path = CATALOG_PATH) -> XidCatalog:
+    """Read and check the catalog; a bad row raises `InvalidInput` naming the file, XID and field."""
+    data = read_catalog(path, "xids", "XID catalog")
     entries = {code: _entry(code, row, path) for code, row in data["xids"].items()}
     return XidCatalog(version=str(data["version"]), source=str(data["source"]), entries=entries)
 

@@ -12,9 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from fleetops.catalog import _enum
+from fleetops.catalog import _enum, read_catalog
 from fleetops.errors import InvalidInput
 from fleetops.wire import Action, FaultOwner, FindingKind, Severity
 
@@ -62,15 +60,7 @@ def _entry(name: Any, row: Any, path: Path) -> LinkEntry:
 
 def load_links(path: Path = LINKS_PATH) -> dict[FindingKind, LinkEntry]:
     """Read and check the catalog; a bad row raises `InvalidInput` naming the file, entry and field."""
-    try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise InvalidInput(f"{path}: cannot read the link catalog ({exc})") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("links"), dict):
-        raise InvalidInput(f"{path.name}: expected a mapping with `version`, `source` and `links`")
-    for key in ("version", "source"):
-        if not data.get(key):
-            raise InvalidInput(f"{path.name}: `{key}` is required (the catalog must cite its source)")
+    data = read_catalog(path, "links", "link catalog")
     entries = [_entry(name, row, path) for name, row in data["links"].items()]
     return {entry.kind: entry for entry in entries}
 
