@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from fleetops.agent.scans import HostScanner, HostScans
 from fleetops.auth.choices import Role
@@ -18,9 +19,11 @@ from fleetops.db.session import Database
 from fleetops.deploy.backends import StepContext
 from fleetops.deploy.choices import BringupState
 from fleetops.deploy.hardening import HardeningFailed, ScanGate
+from fleetops.deploy.models import NodeBringup, Rollout
+from fleetops.inventory.models import Node
 from fleetops.security import freshness
 from tests.factories import bearer, token
-from tests.security.scans import FIXTURES, post_scan
+from tests.security.scans import FIXTURES, cis_scan, post_scan
 
 IDLE = [SimpleNamespace(compute_processes=0, lost=False)]
 
@@ -141,3 +144,35 @@ def test_a_scan_where_no_rule_applied_does_not_pass_the_gate(
     with pytest.raises(HardeningFailed) as failed:
         ScanGate().run(context(1, "a000", manual_clock.now()))
     assert failed.value.details["controls"] == ["no-applicable-rule"]
+
+
+def test_the_new_deployments_goal_counts_only_the_callers_nodes(
+    fleet: Database, client: TestClient, tokens: dict[str, dict[str, str]], manual_clock: ManualClock
+) -> None:
+    """a000 (alpha) and b000 (beta) each brought up; only a000 passed a CIS scan since it enrolled."""
+    with fleet.transaction() as session:
+        for host in ("a000", "b000"):
+            node = session.scalars(select(Node).where(Node.hostname == host)).one()
+            rollout = Rollout(name=f"r-{host}", cluster_id=node.cluster_id, image="i", profile="k8s-cis")
+            rollout.created_by = "test"
+            session.add(rollout)
+            session.flush()
+            session.add(
+                NodeBringup(
+                    rollout_id=rollout.id,
+                    node_id=node.id,
+                    hostname=host,
+                    rack_id=node.rack_id,
+                    site_id=1,
+                    gpu_count=8,
+                    state="ready",
+                    enrolled_at=manual_clock.now(),
+                    ready_at=manual_clock.now(),
+                )
+            )
+    post_scan(client, tokens["operator"], "openscap", "a000.xml", cis_scan(), host="a000")
+    expected = {"viewer": (1, 2), "initech": (1, 1), "acme": (1, 1), "umbrella": (0, 1), "globex": (0, 1)}
+    for who, (hardened, total) in expected.items():
+        goal = client.get("/api/v1/security/hardening", headers=tokens[who]).json()
+        assert goal["new_deployments_hardened"]["hardened"] == hardened, who
+        assert goal["new_deployments_hardened"]["total"] == total, who

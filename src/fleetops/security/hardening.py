@@ -117,14 +117,15 @@ def cluster_scores(session: Session, who: Principal) -> list[dict[str, Any]]:
 
 
 def goals(session: Session, who: Principal, since: datetime) -> dict[str, Any]:
-    """Share of clusters hardened, and of bring-ups ready since `since` that passed a CIS scan."""
+    """Share of clusters hardened, and of bring-ups ready since `since` that passed a CIS scan; a tenant's
+    shares count its own clusters and nodes only."""
     clusters = cluster_scores(session, who)
-    ready = session.execute(
-        select(NodeBringup.node_id, NodeBringup.enrolled_at, NodeBringup.ready_at).where(
-            NodeBringup.ready_at >= since
-        )
-    ).all()
-    passed = sum(1 for node_id, enrolled, _ in ready if verdict(session, node_id, enrolled).hardened)
+    stmt = select(NodeBringup.node_id, NodeBringup.enrolled_at).where(NodeBringup.ready_at >= since)
+    scope = visible("node", who)
+    if scope is not None:
+        stmt = stmt.where(NodeBringup.node_id.in_(select(Node.id).where(scope)))
+    ready = session.execute(stmt).all()
+    passed = sum(1 for node_id, enrolled in ready if verdict(session, node_id, enrolled).hardened)
     hardened = sum(1 for c in clusters if c["hardened"])
     return {
         "clusters_hardened": {

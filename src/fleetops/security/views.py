@@ -72,10 +72,6 @@ def dashboard_context(session: Session, who: Principal) -> dict[str, Any]:
     now = clock.now()
     fresh = service.freshness(session, who)
     stale = [row for row in fresh if row["stale"]]
-    goals = hardening.goals(session, who, now - timedelta(days=NEW_DEPLOYMENT_DAYS))
-    if who.role.tenant_scoped:
-        # The bring-ups behind this goal are the fleet's, not scoped to a tenant: staff only.
-        goals["new_deployments_hardened"] = None
     return {
         "dashboard": measures.dashboard(session, who),
         "unfixed": unfixed_per_day(session, who, now),
@@ -83,7 +79,7 @@ def dashboard_context(session: Session, who: Principal) -> dict[str, Any]:
         "stale": stale[:STALE_SHOWN],
         "stale_count": len(stale),
         "clusters": hardening.cluster_scores(session, who),
-        "goals": goals,
+        "goals": hardening.goals(session, who, now - timedelta(days=NEW_DEPLOYMENT_DAYS)),
         "targets": GOALS,
         "new_deployment_days": NEW_DEPLOYMENT_DAYS,
         "Severity": Severity,
