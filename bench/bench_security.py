@@ -18,12 +18,12 @@ import warnings
 from pathlib import Path
 from typing import cast
 
-from sqlalchemy import Table, delete, select, text
+from bench_inventory import fresh  # the same empty schema on either database
+from sqlalchemy import Table, delete, select
 
 from fleetops import clock
 from fleetops.auth.principal import SYSTEM
 from fleetops.db import bulk
-from fleetops.db.migrate import upgrade
 from fleetops.db.session import Database, use_database
 from fleetops.inventory.apply import apply_document
 from fleetops.inventory.models import Node
@@ -68,16 +68,6 @@ def report(host: int, day: int = 0) -> bytes:
             "Results": results,
         }
     ).encode()
-
-
-def fresh(url: str) -> Database:
-    database = Database(url)
-    if not database.is_sqlite:
-        with database.engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    upgrade(database)
-    return database
 
 
 def bench_imports(name: str, url: str, hosts: list[str], batch: int) -> None:
