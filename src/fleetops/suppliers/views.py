@@ -3,11 +3,10 @@ own only), and the one-page presales export of a card as HTML, PDF and CSV."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from fleetops.api.deps import SessionDep
@@ -19,7 +18,7 @@ from fleetops.suppliers.scorecard import Period, Scorecard, scorecards, visible_
 from fleetops.suppliers.thresholds import default_thresholds
 from fleetops.web.charts import Chart, Series
 from fleetops.web.errors import wants_page
-from fleetops.web.views import ViewerDep, render, templates
+from fleetops.web.views import ViewerDep, render, shown, templates
 
 router = APIRouter(include_in_schema=False)
 
@@ -45,15 +44,6 @@ def _cards(db: Session, who: Principal, days: float, name: str | None = None) ->
     return scorecards(db, suppliers, Period.ending(days=days))
 
 
-def _guarded(request: Request, who: Principal | None, make: Callable[[Principal], Response]) -> Response:
-    if who is None:
-        return RedirectResponse("/login", status_code=303)
-    try:
-        return make(who)
-    except FleetopsError as exc:
-        return render(request, "error.html", who, status=exc.status, error=exc.message)
-
-
 @router.get("/scorecards", response_class=HTMLResponse)
 def scorecards_page(request: Request, db: SessionDep, who: ViewerDep, days: Days = 30) -> Response:
     def page(who: Principal) -> Response:
@@ -62,7 +52,7 @@ def scorecards_page(request: Request, db: SessionDep, who: ViewerDep, days: Days
         period = Period.ending(days=days) if not cards else cards[0].period
         return render(request, "suppliers.html", who, cards=cards, metrics=metrics, period=period, days=days)
 
-    return _guarded(request, who, page)
+    return shown(request, who, page)
 
 
 @router.get("/scorecards/export.csv")
@@ -74,7 +64,7 @@ def scorecards_csv(
         headers = {"Content-Disposition": 'attachment; filename="scorecards.csv"'}
         return Response(body, media_type="text/csv", headers=headers)
 
-    return _guarded(request, who, csv)
+    return shown(request, who, csv)
 
 
 def presales_html(card: Scorecard, days: float) -> str:
@@ -109,7 +99,7 @@ def card_page(request: Request, name: str, db: SessionDep, who: ViewerDep, days:
     def page(who: Principal) -> Response:
         return _card(request, who, _cards(db, who, days, name)[0], days, False)
 
-    return _guarded(request, who, page)
+    return shown(request, who, page)
 
 
 @router.get("/scorecards/{name}/export.html", response_class=HTMLResponse)
@@ -117,7 +107,7 @@ def card_html(request: Request, name: str, db: SessionDep, who: ViewerDep, days:
     def page(who: Principal) -> Response:
         return HTMLResponse(_card(request, who, _cards(db, who, days, name)[0], days, True))
 
-    return _guarded(request, who, page)
+    return shown(request, who, page)
 
 
 @router.get("/scorecards/{name}/export.pdf")
@@ -127,4 +117,4 @@ def card_pdf(request: Request, name: str, db: SessionDep, who: ViewerDep, days: 
         headers = {"Content-Disposition": f'attachment; filename="{name}-scorecard.pdf"'}
         return Response(export.as_pdf(html), media_type="application/pdf", headers=headers)
 
-    return _guarded(request, who, pdf)
+    return shown(request, who, pdf)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
@@ -15,7 +16,7 @@ from fleetops import clock
 from fleetops.api.deps import SessionDep
 from fleetops.auth.principal import Principal
 from fleetops.auth.service import authenticate
-from fleetops.errors import NotFound, Unauthenticated
+from fleetops.errors import FleetopsError, NotFound, Unauthenticated
 from fleetops.inventory import service as inventory
 from fleetops.inventory.choices import NodeState
 from fleetops.inventory.kinds import KINDS
@@ -58,6 +59,16 @@ def render_part(request: Request, name: str, who: Principal | None, **context: A
     if who is None:
         return RedirectResponse("/login", status_code=303)
     return HTMLResponse(templates.get_template(name).render(request=request, who=who, **context))
+
+
+def shown(request: Request, who: Principal | None, page: Callable[[Principal], Response]) -> Response:
+    """Sign-in first; a refusal or a missing record is the console's error page with its status."""
+    if who is None:
+        return RedirectResponse("/login", status_code=303)
+    try:
+        return page(who)
+    except FleetopsError as exc:
+        return render(request, "error.html", who, status=exc.status, error=exc.message)
 
 
 def find_or_page(
