@@ -34,6 +34,7 @@ from itertools import cycle, islice
 from pathlib import Path
 from uuid import uuid4
 
+from bench_inventory import fresh as empty  # the same empty schema on either database
 from sqlalchemy import select, text
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -45,7 +46,6 @@ from fleetops.auth.choices import Role
 from fleetops.auth.principal import Principal
 from fleetops.auth.service import create_token
 from fleetops.db import bulk
-from fleetops.db.migrate import upgrade
 from fleetops.db.session import Database
 from fleetops.health.api import REPORTS_PATH
 from fleetops.health.ingest import Post, fast_parse, ingest, ingest_posts
@@ -68,12 +68,7 @@ XID79 = next(kind for kind in LLAMA3_MIX if kind.name == "faulty_gpu")
 
 
 def fresh(url: str) -> Database:
-    database = Database(url)
-    if not database.is_sqlite:
-        with database.engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    upgrade(database)
+    database = empty(url)
     with database.transaction() as session:
         apply_document(session, "bench", Document.model_validate(generate(seed=1, nodes=NODES)))
     if not database.is_sqlite:
