@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from fleetops.api.deps import SessionDep
+from fleetops.auth.principal import Principal
 from fleetops.clustermax.readiness import ITEMS, readiness
-from fleetops.errors import FleetopsError
-from fleetops.web.views import ViewerDep, render
+from fleetops.web.views import ViewerDep, render, shown
 
 router = APIRouter(include_in_schema=False)
 
@@ -24,12 +24,10 @@ def cluster_page(request: Request, cluster: str, db: SessionDep, who: ViewerDep)
 
 
 def _page(request: Request, db: SessionDep, who: ViewerDep, cluster: str | None) -> Response:
-    if who is None:
-        return RedirectResponse("/login", status_code=303)
-    try:
+    def page(who: Principal) -> Response:
         rows = readiness(db, who, cluster)
-    except FleetopsError as exc:
-        return render(request, "error.html", who, status=exc.status, error=exc.message)
-    if cluster is None:
-        return render(request, "clustermax.html", who, rows=rows, items=ITEMS)
-    return render(request, "clustermax_cluster.html", who, row=rows[0])
+        if cluster is None:
+            return render(request, "clustermax.html", who, rows=rows, items=ITEMS)
+        return render(request, "clustermax_cluster.html", who, row=rows[0])
+
+    return shown(request, who, page)
