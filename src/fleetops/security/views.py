@@ -8,12 +8,11 @@ supplier sees its own nodes' and clusters' rows only.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -21,14 +20,13 @@ from fleetops import clock
 from fleetops.api.deps import SessionDep
 from fleetops.auth.principal import Principal
 from fleetops.db.ids import as_id
-from fleetops.errors import FleetopsError
 from fleetops.security import hardening, measures, service
 from fleetops.security.choices import FindingStatus, Scanner, Severity
 from fleetops.security.models import SecurityFinding as F
 from fleetops.security.scope import visible_to
 from fleetops.web.charts import Chart, Series
 from fleetops.web.trends import buckets
-from fleetops.web.views import ViewerDep, render
+from fleetops.web.views import ViewerDep, render, shown
 
 router = APIRouter(include_in_schema=False)
 DAYS = 30
@@ -37,16 +35,6 @@ STALE_SHOWN = 20
 # The seeds' hardening goals: "≥ 80 % of clusters hardened", "100 % of new deployments".
 GOALS = {"clusters_hardened": 0.8, "new_deployments_hardened": 1.0}
 CHARTED = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
-
-
-def shown(request: Request, who: Principal | None, page: Callable[[Principal], Response]) -> Response:
-    """Sign-in first; a refusal or a missing record is the console's error page with its status."""
-    if who is None:
-        return RedirectResponse("/login", status_code=303)
-    try:
-        return page(who)
-    except FleetopsError as exc:
-        return render(request, "error.html", who, status=exc.status, error=exc.message)
 
 
 def unfixed_per_day(session: Session, who: Principal, now: datetime) -> Chart:

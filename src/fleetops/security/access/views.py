@@ -19,8 +19,7 @@ from fleetops.errors import NotFound
 from fleetops.security.access import requests, service
 from fleetops.security.access.choices import FlagKind, RequestState
 from fleetops.security.access.models import AccessFlag, AccessReach
-from fleetops.security.views import shown
-from fleetops.web.views import ViewerDep, render
+from fleetops.web.views import ViewerDep, render, shown
 
 router = APIRouter(include_in_schema=False)
 OPEN = (RequestState.REQUESTED, RequestState.GRANTED)

@@ -15,8 +15,7 @@ from fleetops.api.deps import SessionDep
 from fleetops.auth.principal import Principal
 from fleetops.security.incidents import notices, send, service
 from fleetops.security.incidents.choices import IncidentState, Notice
-from fleetops.security.views import shown
-from fleetops.web.views import ViewerDep, render
+from fleetops.web.views import ViewerDep, render, shown
 
 router = APIRouter(include_in_schema=False)
 

@@ -11,8 +11,7 @@ from fleetops.api.deps import SessionDep
 from fleetops.auth.principal import Principal
 from fleetops.security.updates import service
 from fleetops.security.updates.choices import RunState, Step
-from fleetops.security.views import shown
-from fleetops.web.views import ViewerDep, render
+from fleetops.web.views import ViewerDep, render, shown
 
 router = APIRouter(include_in_schema=False)
 
