@@ -53,6 +53,8 @@ class Engine:
         with database.transaction() as session:
             admitted = admit(session, now)
             rows = claim(session, token, now)
+        if not rows:  # most seconds: no lease thread, no second transaction
+            return admitted
         works = [fsm.Work(row, now, ACTOR) for row in rows]
         with Heartbeat(database, QUEUE, token):
             for work in works:
