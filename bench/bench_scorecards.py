@@ -29,6 +29,7 @@ from fleetops.health.models import HealthFinding
 from fleetops.inventory.apply import apply_document
 from fleetops.inventory.models import Node, Rack, Site
 from fleetops.inventory.schemas import Document
+from fleetops.okr.history import history as weekly_history
 from fleetops.okr.scorecard import scorecard
 from fleetops.remediation.models import RemediationRun, RemediationStep
 from fleetops.suppliers.scorecard import Period, scorecards, visible_suppliers
@@ -208,8 +209,12 @@ def main() -> None:
             def goals() -> None:
                 scorecard(session, SYSTEM)
 
+            def weeks() -> None:
+                weekly_history(session, SYSTEM)
+
             runs = (("20 scorecards, 30-day period and the one before", cards), ("one scorecard", one))
-            for name, fn in (*runs, ("goals' key results", goals)):
+            goal = (("goals' key results", goals), ("goals' history, 13 weeks (/okr)", weeks))
+            for name, fn in (*runs, *goal):
                 samples = timed(fn, args.repeat)
                 print(f"{name}: median {statistics.median(samples):.0f} ms, max {max(samples):.0f} ms")
         database.dispose()

@@ -22,8 +22,8 @@ WEEKS = 13  # a quarter
 SCALES = {"s": (60.0, "min"), "GPUs/h": (1.0, "/h")}
 
 
-def weekly(session: Session, kr: KeyResult, ends: list[datetime]) -> list[float | None]:
-    return [READERS[kr.source](session, Window(end, 7)).value for end in ends]
+def weekly(session: Session, kr: KeyResult, windows: list[Window]) -> list[float | None]:
+    return [READERS[kr.source](session, window).value for window in windows]
 
 
 def _chart(kr: KeyResult, starts: list[datetime], values: list[float | None]) -> Chart:
@@ -40,4 +40,6 @@ def history(session: Session, principal: Principal, weeks: int = WEEKS) -> list[
     now = clock.now()
     ends = [now - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
     starts = [end - timedelta(days=7) for end in ends]
-    return [(kr, _chart(kr, starts, weekly(session, kr, ends))) for kr in default_key_results()]
+    shared: dict = {}
+    windows = [Window(end, 7, shared) for end in ends]
+    return [(kr, _chart(kr, starts, weekly(session, kr, windows))) for kr in default_key_results()]

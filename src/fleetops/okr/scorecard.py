@@ -31,7 +31,7 @@ class Row:
 def scorecard(session: Session, principal: Principal, days: float = DEFAULT_DAYS) -> list[Row]:
     """Leadership's view of the whole fleet: staff only."""
     principal.require_staff()
-    window = Window(clock.now(), days)
+    window = Window(clock.now(), days, shared={})
     return [Row(kr, READERS[kr.source](session, window)) for kr in default_key_results()]
 
 

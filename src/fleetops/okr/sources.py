@@ -9,10 +9,11 @@ state and its trackability (customer, supplier, contract) are today's, bounded b
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from statistics import median
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,15 +32,28 @@ from fleetops.okr import pager
 from fleetops.remediation import measures as remediation
 from fleetops.remediation.models import ClusterSettings
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class Window:
     end: datetime
     days: float
+    # What the readers of one page share: today's figures no window changes (coverage's clusters, the pager
+    # baseline, the untracked clusters) and remediation's summary of a window, read by three key results.
+    # The goals' history reads 13 windows: 215-359 ms for /okr at 10,000 nodes without it, 59-66 ms with.
+    shared: dict[Hashable, Any] | None = field(default=None, compare=False)
 
     @property
     def start(self) -> datetime:
         return self.end - timedelta(days=self.days)
+
+    def once(self, key: Hashable, compute: Callable[[], T]) -> T:
+        if self.shared is None:
+            return compute()
+        if key not in self.shared:
+            self.shared[key] = compute()
+        return self.shared[key]
 
 
 @dataclass(frozen=True)
@@ -72,22 +86,29 @@ def nodes_needing_person(session: Session, window: Window) -> Figure:
     return Figure(value, f"{humans} of {nodes} nodes in {len(rollouts)} rollouts")
 
 
+def _remediation(session: Session, window: Window) -> dict[str, Any]:
+    return window.once(
+        ("remediation", window.days, window.end),
+        lambda: remediation.summary(session, window.days, window.end),
+    )
+
+
 def _mttr(fault_class: str) -> Callable[[Session, Window], Figure]:
     def read(session: Session, window: Window) -> Figure:
-        mttr = remediation.summary(session, window.days, window.end)["mttr"][fault_class]
+        mttr = _remediation(session, window)["mttr"][fault_class]
         return Figure(mttr["median_s"], f"median of {mttr['count']} {fault_class} remediation runs")
 
     return read
 
 
 def automated_resolution(session: Session, window: Window) -> Figure:
-    share = remediation.summary(session, window.days, window.end)["automation"]
+    share = _remediation(session, window)["automation"]
     value = 100 * share["share"] if share["share"] is not None else None
     return Figure(value, f"{share['automatic']} of {share['finished']} finished remediation runs")
 
 
 def page_reduction(session: Session, window: Window) -> Figure:
-    baseline, history = pager.baseline_per_day(session)
+    baseline, history = window.once("pager baseline", lambda: pager.baseline_per_day(session))
     now, sent = pager.sent_per_day(session, window.start, window.end)
     if not baseline:
         return Figure(None, history)
@@ -105,7 +126,8 @@ def _existing(session: Session, window: Window) -> dict[int, str]:
 def fsh_coverage(session: Session, window: Window) -> Figure:
     """Clusters with a node reporting at the window's end: a report received in the coverage window
     (five minutes) before it, of the clusters with nodes expected to report."""
-    expected = set(coverage(session, SYSTEM).clusters) & set(_existing(session, window).values())
+    covered_today = window.once("coverage", lambda: set(coverage(session, SYSTEM).clusters))
+    expected = covered_today & set(_existing(session, window).values())
     fresh = window.end - timedelta(seconds=COVERAGE_WINDOW_S)
     reporting = (
         select(Cluster.name)
@@ -152,7 +174,9 @@ def clusters_trackable(session: Session, window: Window) -> Figure:
             )
         )
     )
-    untracked = [c for c in untracked_clusters(session) if c["cluster"] in existing]
+    untracked = [
+        c for c in window.once("untracked", lambda: untracked_clusters(session)) if c["cluster"] in existing
+    ]
     total = len(existing)
     value = 100 * (total - len(untracked)) / total if total else None
     return Figure(value, f"{total - len(untracked)} of {total} clusters with no inventory gap")
