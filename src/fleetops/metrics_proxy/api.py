@@ -33,26 +33,17 @@ async def _params(request: Request) -> dict[str, str]:
     return params
 
 
-@router.api_route(
-    "/api/v1/query",
-    methods=["GET", "POST"],
-    responses=LIMITED,
-    summary="PromQL instant query (tenant-confined)",
-)
-async def query(request: Request, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
-    params = await _params(request)
-    return await run_in_threadpool(_answer, session, principal, "/api/v1/query", params)
+def _add_query(path: str, summary: str) -> None:
+    """The instant and range query endpoints differ only in the Prometheus path they forward to."""
+
+    @router.api_route(path, methods=["GET", "POST"], responses=LIMITED, summary=summary)
+    async def query(request: Request, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+        params = await _params(request)
+        return await run_in_threadpool(_answer, session, principal, path, params)
 
 
-@router.api_route(
-    "/api/v1/query_range",
-    methods=["GET", "POST"],
-    responses=LIMITED,
-    summary="PromQL range query (tenant-confined)",
-)
-async def query_range(request: Request, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
-    params = await _params(request)
-    return await run_in_threadpool(_answer, session, principal, "/api/v1/query_range", params)
+_add_query("/api/v1/query", "PromQL instant query (tenant-confined)")
+_add_query("/api/v1/query_range", "PromQL range query (tenant-confined)")
 
 
 @router.get(
