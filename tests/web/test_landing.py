@@ -21,6 +21,12 @@ def _cell(html: str, hostname: str) -> str:
     return found.group(1)
 
 
+def _unhealthy_gpus(html: str) -> int:
+    found = re.search(r'id="attn-gpus">.*?<span class="value">([\d,]+)</span>', html, re.S)
+    assert found, "the landing page shows no unhealthy GPU count"
+    return int(found.group(1).replace(",", ""))
+
+
 def test_one_bad_gpu_among_16000_is_its_own_red_cell_and_first_in_the_queue(sqlite_database):
     hosts = simulated_fleet(sqlite_database, 2000, bad=700)
     client = sign_in(TestClient(create_app()), bearer(token(sqlite_database, Role.VIEWER)))
@@ -28,7 +34,7 @@ def test_one_bad_gpu_among_16000_is_its_own_red_cell_and_first_in_the_queue(sqli
     assert "2,000 nodes · 16,000 GPUs" in html
     assert _cell(html, hosts[700]) == "red"
     assert html.count("data-node=") == 1  # every other node is drawn inside a run of its colour
-    assert re.search(r'id="attn-gpus">.*?<span class="value">1</span>', html, re.S)
+    assert _unhealthy_gpus(html) == 1
     assert f'<a href="/nodes/{hosts[700]}">{hosts[700]}</a> · GPU 3' in html
     assert len(html) < 200_000
 
@@ -38,11 +44,14 @@ def test_the_map_shows_each_tenant_only_its_own_nodes(client, tokens, fleet):
     client.post("/api/v1/health/reports", content=body(*sick), headers=tokens["admin"])
     html = sign_in(client, tokens["initech"]).get("/").text
     assert _cell(html, "a001") == "red" and "b002" not in html and "aus1" not in html
+    assert _unhealthy_gpus(html) == 1
     html = sign_in(client, tokens["globex"]).get("/").text
     assert _cell(html, "b002") == "red" and "a001" not in html and "dfw1" not in html
     assert 'id="attn-breakers"' not in html and 'id="chart-pages"' not in html  # fleet machinery: staff only
+    assert _unhealthy_gpus(html) == 1
     html = sign_in(client, tokens["operator"]).get("/").text
     assert _cell(html, "a001") == _cell(html, "b002") == "red" and 'id="chart-pages"' in html
+    assert _unhealthy_gpus(html) == 2
 
 
 @pytest.mark.parametrize("who", ["initech", "globex"])

@@ -13,8 +13,7 @@ from sqlalchemy.orm import Session
 from fleetops.alerts.choices import Priority
 from fleetops.api.deps import SessionDep
 from fleetops.auth.principal import Principal
-from fleetops.health import service as health
-from fleetops.health.coverage import Share
+from fleetops.health.coverage import coverage
 from fleetops.inventory.summary import summarize
 from fleetops.web.attention import attention
 from fleetops.web.healthmap import Shade, Where, health_map
@@ -26,16 +25,13 @@ LIVE_S = 10
 
 
 def landing_context(db: Session, who: Principal) -> dict[str, Any]:
-    counts = health.summary(db, who)
-    fleet = counts["coverage"]  # staff see the whole fleet's, which the coverage trend walks back from
+    fleet = coverage(db, who).fleet  # staff see the whole fleet's, which the coverage trend walks back from
     return {
-        "attention": attention(db, who, counts["gpus"]),
-        "health": counts,
+        "attention": attention(db, who),
+        "coverage": fleet,
         "map": health_map(db, who),
         "summary": summarize(db, who),
-        "trends": None
-        if who.role.tenant_scoped
-        else trends(db, Share("fleet", fleet["expected"], fleet["reporting"])),
+        "trends": None if who.role.tenant_scoped else trends(db, fleet),
         "Shade": Shade,
         "Priority": Priority,
         "live_s": LIVE_S,
