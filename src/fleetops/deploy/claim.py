@@ -114,15 +114,17 @@ def provisioning_budget(session: Session, rows: Iterable[dict[str, Any]], limits
 
 
 class RateLimiter:
-    """A token bucket per backend on the Clock, so an accelerated run is limited like a real one."""
+    """A token bucket per backend on the Clock, so an accelerated run is limited like a real one; a key
+    not in `rates` gets `default` (0: unlimited)."""
 
-    def __init__(self, rates: dict[str, float]) -> None:
+    def __init__(self, rates: dict[str, float], default: float = 0.0) -> None:
         self.rates = rates
+        self.default = default
         self._tokens: dict[str, float] = {}
         self._at: dict[str, float] = {}
 
     def allow(self, backend: str) -> bool:
-        rate = self.rates.get(backend)
+        rate = self.rates.get(backend, self.default)
         if not rate:
             return True
         now = clock.get().monotonic()

@@ -19,7 +19,9 @@ from fleetops.auth.principal import Principal
 from fleetops.metrics_proxy import dashboards, proxy, tenants
 
 router = APIRouter(prefix="/api/v1/prometheus", tags=["metrics"])
-LIMITED = {429: {"description": "Over the customer's query budget: retry after a while (retryable)"}}
+LIMITED: dict[int | str, dict[str, Any]] = {
+    429: {"description": "Over the customer's query budget: retry after a while (retryable)"}
+}
 
 
 def _answer(session: Session, principal: Principal, path: str, given: dict[str, str]) -> dict[str, Any]:
@@ -54,6 +56,5 @@ _add_query("/api/v1/query_range", "PromQL range query (tenant-confined)")
 )
 def grafana(request: Request, session: SessionDep, principal: PrincipalDep) -> dict[str, str]:
     principal.require(Role.CUSTOMER)
-    tenant = tenants.tenant_of(session, principal)
-    editable = tenants.dashboards_editable(session, principal)
+    tenant, editable = tenants.dashboards_of(session, principal)
     return dashboards.provisioning(tenant, str(request.base_url), editable)

@@ -27,17 +27,6 @@ class RateLimited(FleetopsError):
     title = "Too many requests"
 
 
-class _EveryToken(dict[str, float]):
-    """One bucket size for every token the limiter meets."""
-
-    def __init__(self, rate: float) -> None:
-        super().__init__()
-        self.rate = rate
-
-    def get(self, key: str, default: float | None = None) -> float:  # type: ignore[override]
-        return self.rate
-
-
 _limiter: RateLimiter | None = None
 
 
@@ -45,8 +34,8 @@ def limit(principal: Principal) -> None:
     """A token bucket per customer on the Clock (all its tokens share it); over it, a retryable 429."""
     global _limiter
     rate = settings().observability.query_rate_per_s
-    if _limiter is None or _limiter.rates.get("") != rate:
-        _limiter = RateLimiter(_EveryToken(rate))
+    if _limiter is None or _limiter.default != rate:
+        _limiter = RateLimiter({}, default=rate)
     if not _limiter.allow(f"customer:{principal.customer_id}"):
         raise RateLimited(
             f"{principal.actor}: over {rate:g} queries per second; retry shortly", retryable=True
@@ -63,9 +52,12 @@ def _advanced(session: Session, principal: Principal) -> tuple[Customer, list[tu
     return customer, [(c.name, states[c.id][ADVANCED]) for c in clusters]
 
 
-def tenant_of(session: Session, principal: Principal) -> Tenant:
-    customer, states = _advanced(session, principal)
+def _tenant(customer: Customer, states: list[tuple[str, State]]) -> Tenant:
     return Tenant(customer.name, tuple(name for name, state in states if state.enabled))
+
+
+def tenant_of(session: Session, principal: Principal) -> Tenant:
+    return _tenant(*_advanced(session, principal))
 
 
 def _editable(version: str, settings: dict[str, object]) -> bool:
@@ -74,11 +66,14 @@ def _editable(version: str, settings: dict[str, object]) -> bool:
     return bool(next((value for value in found if value is not None), True))
 
 
-def dashboards_editable(session: Session, principal: Principal) -> bool:
-    """The customer has one dashboard: editable unless a cluster running advanced-metrics turned
-    `dashboards.editable` off; with none running it, the latest version's default."""
-    _, states = _advanced(session, principal)
+def dashboards_of(session: Session, principal: Principal) -> tuple[Tenant, bool]:
+    """The tenant and whether its one dashboard may be edited, from one read of the add-on states:
+    editable unless a cluster running advanced-metrics turned `dashboards.editable` off; with none
+    running it, the latest version's default."""
+    customer, states = _advanced(session, principal)
     running = [state for _, state in states if state.enabled]
-    if not running:
-        return _editable(addon(ADVANCED).latest.number, {})
-    return all(_editable(state.version, state.settings) for state in running)
+    if running:
+        editable = all(_editable(state.version, state.settings) for state in running)
+    else:
+        editable = _editable(addon(ADVANCED).latest.number, {})
+    return _tenant(customer, states), editable
