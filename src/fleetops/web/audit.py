@@ -10,8 +10,8 @@ from sqlalchemy import select
 from fleetops.api.deps import SessionDep
 from fleetops.api.types import Cursor
 from fleetops.audit.models import AuditEvent
-from fleetops.errors import Forbidden
-from fleetops.web.views import ViewerDep, render
+from fleetops.auth.principal import Principal
+from fleetops.web.views import ViewerDep, render, shown
 
 router = APIRouter(include_in_schema=False)
 PAGE = 100
@@ -34,15 +34,14 @@ def audit_page(
     target_key: str = "",
     before: Cursor | None = None,
 ) -> Response:
-    if who is None:
-        return render(request, "audit.html", who)
-    if who.role.tenant_scoped:
-        error = Forbidden("audit: the audit log is for staff (admin, operator, viewer)")
-        return render(request, "error.html", who, status=error.status, error=error.message)
-    view = {"actor": actor, "action": action, "target_type": target_type, "target_key": target_key}
-    stmt = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(PAGE)
-    for name, value in view.items():
-        stmt = stmt.where(FILTERS[name] == value) if value else stmt
-    entries = list(db.scalars(stmt.where(AuditEvent.id < before) if before else stmt))
-    older = entries[-1].id if len(entries) == PAGE else None
-    return render(request, "audit.html", who, entries=entries, view=view, older=older)
+    def page(who: Principal) -> Response:
+        who.require_staff()  # the API's rule: a tenant gets the 403 page
+        view = {"actor": actor, "action": action, "target_type": target_type, "target_key": target_key}
+        stmt = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(PAGE)
+        for name, value in view.items():
+            stmt = stmt.where(FILTERS[name] == value) if value else stmt
+        entries = list(db.scalars(stmt.where(AuditEvent.id < before) if before else stmt))
+        older = entries[-1].id if len(entries) == PAGE else None
+        return render(request, "audit.html", who, entries=entries, view=view, older=older)
+
+    return shown(request, who, page)
