@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from fleetops import clock, config
@@ -17,7 +18,8 @@ from fleetops.adapters.netbox.client import NetboxClient
 from fleetops.adapters.netbox.fake import FakeNetbox
 from fleetops.assets import breaches, netbox_service
 from fleetops.cli.main import app
-from fleetops.db.session import Database
+from fleetops.db.session import Database, make_engine
+from fleetops.errors import Conflict
 from fleetops.workers.runner import TASKS
 from tests.assets.conftest import VENDOR_TOML
 from tests.cli.harness import remote_cli  # noqa: F401 - the fixture
@@ -95,21 +97,43 @@ def test_the_worker_syncs_on_schedule_and_checks_the_timers(
     assert breaches.tick(shipped) >= 1
     assert breaches.tick(shipped) == 0  # each breach once
 
-    answer, release = fake_netbox.handle_request, threading.Event()
+    answer, asked, release = fake_netbox.handle_request, threading.Event(), threading.Event()
 
     def slow(request: httpx.Request) -> httpx.Response:
+        asked.set()
         release.wait(30)  # NetBox takes its time: the worker's loop must not wait with it
         return answer(request)
 
     fake_netbox.handle_request = slow  # type: ignore[method-assign]
     assert netbox_service.tick(shipped) == 1  # started, in a thread of its own
     assert netbox_service.tick(shipped) == 0  # still running: not a second one
+    assert asked.wait(30)
+    with pytest.raises(Conflict, match="already running"):  # nor an API call's beside it
+        netbox_service.sync(shipped, "ops")
     release.set()
     netbox_service._running.join(30)  # type: ignore[union-attr]
     assert (
         len(fake_netbox.objects["dcim/devices"]) == 6
         and len(fake_netbox.objects["dcim/inventory-items"]) == 48
     )
+
+
+def test_a_sync_in_another_process_refuses_this_one_until_it_ends(
+    shipped: Database, fake_netbox: FakeNetbox
+) -> None:
+    if shipped.is_sqlite:
+        pytest.skip("the lock across processes is PostgreSQL's advisory lock")
+    other = make_engine(str(shipped.engine.url.render_as_string(hide_password=False)))
+    try:
+        with other.connect() as held:  # another process's session, holding the sync's lock
+            assert held.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": netbox_service.LOCK_KEY})
+            with pytest.raises(Conflict, match="another process"):
+                netbox_service.sync(shipped, "ops")
+            assert fake_netbox.objects.get("dcim/devices", {}) == {}
+            held.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": netbox_service.LOCK_KEY})
+        assert netbox_service.sync(shipped, "ops")["devices created"] == 6
+    finally:
+        other.dispose()
 
 
 def test_the_worker_leaves_netbox_alone_when_it_is_not_configured(shipped: Database) -> None:

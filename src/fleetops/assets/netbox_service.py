@@ -6,8 +6,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from fleetops.adapters.netbox.client import NetboxClient
@@ -15,11 +18,13 @@ from fleetops.assets import drift, netbox_sync
 from fleetops.backends.settings import Netbox
 from fleetops.config import settings
 from fleetops.db.session import Database
-from fleetops.errors import NotConfigured
+from fleetops.errors import Conflict, NotConfigured
 
 WORKER = "fleetops:worker"
+LOCK_KEY = 0x6E6574626F78  # "netbox": PostgreSQL's advisory lock of the sync, shared by every process
 log = logging.getLogger("fleetops.worker")
 _running: threading.Thread | None = None  # the worker's sync in flight, if any
+_syncing = threading.Lock()  # this process's sync in flight: the worker's thread or an API call
 
 
 def configured() -> Netbox:
@@ -34,12 +39,36 @@ def client() -> NetboxClient:
     return NetboxClient(found.url, found.token.get_secret_value(), verify=found.verify_tls)
 
 
-def sync(database: Database, actor: str) -> dict[str, int]:
-    netbox = client()
+@contextmanager
+def _one_at_a_time(database: Database) -> Iterator[None]:
+    """Two syncs at once would both create the objects neither has linked yet: duplicates in NetBox, and
+    links overwritten. Refused (409) while another runs, in this process or, on PostgreSQL, in any
+    (a session advisory lock, on a connection of its own with no transaction open, for the sync's length;
+    a process that dies releases it with its connection)."""
+    if not _syncing.acquire(blocking=False):
+        raise Conflict("netbox: a sync is already running")
     try:
-        return dict(netbox_sync.sync(database, netbox, actor, batch=configured().batch))
+        if database.is_sqlite:
+            yield
+            return
+        with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            if not connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY}):
+                raise Conflict("netbox: a sync is already running (another process)")
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
     finally:
-        netbox.close()
+        _syncing.release()
+
+
+def sync(database: Database, actor: str) -> dict[str, int]:
+    with _one_at_a_time(database):
+        netbox = client()
+        try:
+            return dict(netbox_sync.sync(database, netbox, actor, batch=configured().batch))
+        finally:
+            netbox.close()
 
 
 def drift_report(session: Session) -> dict[str, Any]:
@@ -73,6 +102,9 @@ def tick(database: Database) -> int:
 def _sync_logged(database: Database) -> None:
     try:
         done = sync(database, WORKER)
+    except Conflict as busy:  # an API call's sync, or another worker's: this turn is theirs
+        log.info("netbox sync skipped: %s", busy)
+        return
     except Exception:  # noqa: BLE001 - logged and retried at the next turn, like any worker task
         log.exception("netbox sync failed")
         return
