@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, func, null, select, update
 
 from fleetops.alerts import models
 from fleetops.alerts.choices import IncidentStatus, Scope
@@ -41,7 +41,6 @@ def _firing_rows(ctx: Context, alerts: list[Alert]) -> list[Any]:
         table.owner,
         table.alertname,
         table.labels["xid"].as_string().label("xid"),
-        table.labels["team"].as_string().label("team"),
         table.incident_id,
     )
     clusters = sorted({a.cluster_id for a in alerts if a.cluster_id is not None})
@@ -49,10 +48,13 @@ def _firing_rows(ctx: Context, alerts: list[Alert]) -> list[Any]:
     teams = sorted({a.labels["team"] for a in alerts if a.cluster_id is None and a.node_id is None})
     rows: list[Any] = []
     firing = table.status == "firing"
-    if teams:
+    if teams:  # only a team-placed alert's row reads its team label: not one JSON read per firing alert
         unplaced = (table.cluster_id.is_(None), table.node_id.is_(None))
         team = table.labels["team"].as_string()
-        rows += ctx.session.execute(select(*cols).where(firing, *unplaced, team.in_(teams)))
+        rows += ctx.session.execute(
+            select(*cols, team.label("team")).where(firing, *unplaced, team.in_(teams))
+        )
+    cols += (null().label("team"),)
     for part in chunks(clusters):
         rows += ctx.session.execute(select(*cols).where(firing, table.cluster_id.in_(part)))
     for part in chunks(loose):
