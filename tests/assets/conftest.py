@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from fleetops import config
-from fleetops.assets import intake, orders
+from fleetops.adapters.netbox.client import NetboxClient
+from fleetops.adapters.netbox.fake import FakeNetbox
+from fleetops.assets import intake, netbox_service, orders, views
 from fleetops.assets.schemas import OrderCreate
 from fleetops.auth.principal import SYSTEM
 from fleetops.db.session import Database
@@ -78,3 +80,28 @@ def shipped(fleet: Database, vendor_settings: config.Settings) -> Iterator[Datab
     order(fleet)
     import_file(fleet, "asn", ASN_CSV)
     yield fleet
+
+
+NETBOX_TOML = '\n[fleetops.assets.netbox]\nurl = "http://netbox.test"\ntoken = "nbt_k.t"\nbatch = 10\n'
+
+
+@pytest.fixture
+def fake_netbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeNetbox:
+    """[assets.netbox] read from a real TOML file; the client it makes talks to the fake."""
+    path = tmp_path / "netbox.toml"
+    path.write_text(VENDOR_TOML + NETBOX_TOML)
+    loaded = config.load(path)
+    for reader in (netbox_service, views):  # the sync and drift, and the console's page
+        monkeypatch.setattr(reader, "settings", lambda: loaded)
+    fake = FakeNetbox()
+    made = netbox_service.client
+
+    def client() -> NetboxClient:
+        real = made()  # what the settings made: the same address and token
+        assert str(real.http.base_url) == "http://netbox.test/api/"
+        assert real.http.headers["Authorization"] == "Bearer nbt_k.t"
+        real.close()
+        return NetboxClient("http://netbox.test", "nbt_k.t", transport=fake)
+
+    monkeypatch.setattr(netbox_service, "client", client)
+    return fake

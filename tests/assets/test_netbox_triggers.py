@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -13,39 +12,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from fleetops import clock, config
-from fleetops.adapters.netbox.client import NetboxClient
+from fleetops import clock
 from fleetops.adapters.netbox.fake import FakeNetbox
 from fleetops.assets import breaches, netbox_service
 from fleetops.cli.main import app
 from fleetops.db.session import Database, make_engine
 from fleetops.errors import Conflict
 from fleetops.workers.runner import TASKS
-from tests.assets.conftest import VENDOR_TOML
 from tests.cli.harness import remote_cli  # noqa: F401 - the fixture
-
-NETBOX_TOML = '\n[fleetops.assets.netbox]\nurl = "http://netbox.test"\ntoken = "nbt_k.t"\nbatch = 10\n'
-
-
-@pytest.fixture
-def fake_netbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeNetbox:
-    """[assets.netbox] read from a real TOML file; the client it makes talks to the fake."""
-    path = tmp_path / "netbox.toml"
-    path.write_text(VENDOR_TOML + NETBOX_TOML)
-    loaded = config.load(path)
-    monkeypatch.setattr(netbox_service, "settings", lambda: loaded)
-    fake = FakeNetbox()
-    made = netbox_service.client
-
-    def client() -> NetboxClient:
-        real = made()  # what the settings made: the same address and token
-        assert str(real.http.base_url) == "http://netbox.test/api/"
-        assert real.http.headers["Authorization"] == "Bearer nbt_k.t"
-        real.close()
-        return NetboxClient("http://netbox.test", "nbt_k.t", transport=fake)
-
-    monkeypatch.setattr(netbox_service, "client", client)
-    return fake
 
 
 def test_the_api_syncs_for_writers_and_reports_drift_to_staff(

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import re
 
+import httpx
 from fastapi.testclient import TestClient
 
+from fleetops.adapters.netbox.fake import FakeNetbox
 from fleetops.db.session import Database
 from tests.assets.conftest import import_file, order
 
 ASN_B = "ShipmentNo,PONumber,Serial Number,ShipDate\nASN-B,PO-B,SN-b000,03/02/2026 10:00\n"
 
 
-def page(client: TestClient, tokens: dict[str, dict[str, str]], who: str) -> str:
+def page(client: TestClient, tokens: dict[str, dict[str, str]], who: str, path: str = "/assets") -> str:
     client.cookies.set("fleetops_token", tokens[who]["Authorization"].removeprefix("Bearer "))
-    answer = client.get("/assets")
+    answer = client.get(path)
     assert answer.status_code == 200
     return answer.text
 
@@ -54,6 +56,25 @@ def test_each_role_sees_its_own_assets_and_only_staff_the_fleet_reports(
         assert f'data-serial="{mine}"' in html and f'data-serial="{theirs}"' not in html, tenant
         assert 'id="sla-timers"' not in html and 'id="mismatches"' not in html and 'id="drift"' not in html
         assert ('data-part="QSFP-400G"' in html) == (tenant == "globex"), tenant  # aus1 is globex's site
+
+
+def test_the_page_reads_netbox_for_drift_only_when_asked(
+    shipped: Database, client: TestClient, tokens: dict[str, dict[str, str]], fake_netbox: FakeNetbox
+) -> None:
+    client.post("/api/v1/assets/netbox/sync", headers=tokens["operator"]).raise_for_status()
+    fake_netbox.find("dcim/devices", name="b000")["status"] = "offline"
+    answer, asked = fake_netbox.handle_request, []
+
+    def counted(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path)
+        return answer(request)
+
+    fake_netbox.handle_request = counted  # type: ignore[method-assign]
+    plain = page(client, tokens, "viewer")
+    assert asked == [] and 'id="compare"' in plain and 'id="drift"' not in plain and 'data-pod="p1"' in plain
+    compared = page(client, tokens, "viewer", "/assets?drift=1")
+    assert asked and 'id="drift"' in compared and 'data-kind="status"' in compared
+    assert 'id="compare"' not in compared
 
 
 def test_an_anonymous_visit_is_sent_to_sign_in(client: TestClient) -> None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import and_, func, select, true
 from sqlalchemy.orm import Session
@@ -60,13 +60,17 @@ def _chart(rows: Sequence[Any]) -> Chart:
     return Chart(x=days, series=series, bars=True)
 
 
-def _netbox(db: Session) -> dict[str, Any]:
-    """Drift needs NetBox itself: unconfigured or unreachable is said on the page, not an error page."""
+def _netbox(db: Session, compare: bool) -> dict[str, Any]:
+    """Drift reads every object of NetBox (minutes at 10,000 nodes, docs/benchmarks.md): only when asked
+    (`?drift=1`), not at each load of the page. Unconfigured or unreachable is said on the page, not an
+    error page."""
     if settings().assets.netbox is None:
         return {
             "error": "NetBox is not configured ([assets.netbox] url, token)",
             "completeness": drift.completeness(db),
         }
+    if not compare:
+        return {"completeness": drift.completeness(db), "ask": True}
     try:
         return netbox_service.drift_report(db)
     except (ExternalError, InvalidInput) as exc:
@@ -83,7 +87,9 @@ def _staff(who: Principal) -> bool:
 
 
 @router.get("/assets", response_class=HTMLResponse)
-def assets_page(request: Request, db: SessionDep, who: ViewerDep) -> Response:
+def assets_page(
+    request: Request, db: SessionDep, who: ViewerDep, compare: Annotated[bool, Query(alias="drift")] = False
+) -> Response:
     if who is None:
         return render(request, "assets.html", who)
     context: dict[str, Any] = {
@@ -95,6 +101,6 @@ def assets_page(request: Request, db: SessionDep, who: ViewerDep) -> Response:
         context |= {
             "sla": breaches.status(db, clock.now()),
             "mismatches": matching.report(db),
-            "netbox": _netbox(db),
+            "netbox": _netbox(db, compare),
         }
     return render(request, "assets.html", who, **context)
