@@ -136,13 +136,7 @@ def run(alerts: list[Alert], ctx: Context) -> list[Alert]:
             ctx.rejected.append(alert.stopped or "")
             continue
         cluster_id = node["cluster_id"] if node else by_name.get(alert.labels.get("cluster", ""))
-        if (
-            node is None
-            and cluster_id is None
-            and alert.labels.get("team")
-            and not host
-            and "cluster" not in alert.labels
-        ):
+        if not host and "cluster" not in alert.labels and alert.labels.get("team"):
             _enrich(alert, None, None)  # about no machine (a vendor, a feed): placed by its owning team
             passed.append(alert)
             continue
