@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from fleetops import clock
 from fleetops.api.deps import PrincipalDep, SessionDep
-from fleetops.api.types import Cursor, Id
+from fleetops.api.types import Cursor, Days, Id
 from fleetops.db.session import get_database
 from fleetops.errors import InvalidInput
 from fleetops.security import affected, hardening, measures, service, software
@@ -90,9 +90,7 @@ def absence(body: Absence, who: PrincipalDep) -> dict[str, Any]:
 
 
 @router.get("/hardening")
-def hardening_scores(
-    db: SessionDep, who: PrincipalDep, days: int = Query(30, ge=1, le=366)
-) -> dict[str, Any]:
+def hardening_scores(db: SessionDep, who: PrincipalDep, days: Days = 30) -> dict[str, Any]:
     """Each cluster's CIS score from its nodes' latest scans, and the goals: clusters hardened, and new
     deployments (ready in the last `days`) that passed a CIS scan."""
     since = clock.now() - timedelta(days=days)
