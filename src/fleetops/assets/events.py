@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from fleetops.assets import fsm, lifecycle, orders
 from fleetops.assets.choices import AssetKind, AssetState
 from fleetops.assets.feeds import Row
-from fleetops.assets.models import Asset, AssetTransition, PurchaseOrder, Shipment
+from fleetops.assets.models import Asset, PurchaseOrder, Shipment
 from fleetops.backends.settings import VendorFeed
 from fleetops.errors import Conflict, InvalidInput
 
@@ -66,15 +66,14 @@ def _born(session: Session, actor: str, row: Row, order: PurchaseOrder, shipment
     )
     session.add(asset)
     session.flush()
-    session.add(
-        AssetTransition(
-            asset_id=asset.id,
-            at=order.ordered_at,
-            actor=actor,
-            from_state=None,
-            to_state=AssetState.ORDERED.value,
-            reason=f"purchase order {order.number}",
-        )
+    lifecycle.history(
+        session,
+        actor,
+        asset,
+        None,
+        AssetState.ORDERED,
+        at=order.ordered_at,
+        reason=f"purchase order {order.number}",
     )
     return asset
 

@@ -31,19 +31,33 @@ def move(session: Session, actor: str, asset: Asset, to: AssetState, *, at: date
     if column is not None and getattr(asset, column) is None:
         setattr(asset, column, at)
     session.flush()
+    history(session, actor, asset, old, to, at=at, reason=reason)
+    change = {"state": [old.value, to.value], "at": at.isoformat(), "reason": reason[:500]}
+    record(session, actor, Change("asset.transition", "asset", asset.serial, change))
+    return True
+
+
+def history(
+    session: Session,
+    actor: str,
+    asset: Asset,
+    old: AssetState | None,
+    to: AssetState,
+    *,
+    at: datetime,
+    reason: str,
+) -> None:
+    """One row of the asset's history: a move, or its birth (from no state) when an ASN creates it."""
     session.add(
         AssetTransition(
             asset_id=asset.id,
             at=at,
             actor=actor,
-            from_state=old.value,
+            from_state=old.value if old else None,
             to_state=to.value,
             reason=reason[:500],
         )
     )
-    change = {"state": [old.value, to.value], "at": at.isoformat(), "reason": reason[:500]}
-    record(session, actor, Change("asset.transition", "asset", asset.serial, change))
-    return True
 
 
 def node_of(session: Session, asset: Asset) -> int:
