@@ -35,7 +35,7 @@ def list_assets(
     as_json: bool = JsonOption,
 ) -> None:
     """Assets, oldest first."""
-    params = {k: v for k, v in {"state": state, "po": po, "limit": 1000}.items() if v is not None}
+    params = {"state": state, "po": po, "limit": 1000}
     _show(fleet.session.json("GET", "/assets", params=params), ASSET_COLUMNS, "assets", as_json)
 
 

@@ -69,8 +69,7 @@ def _import_one(
     fleet: Client, path: Path, scanner: str, host: str | None, cluster: str | None, as_json: bool
 ) -> None:
     params = {"scanner": scanner, "filename": path.name, "host": host, "cluster": cluster}
-    sent = {k: v for k, v in params.items() if v is not None}
-    answer = fleet.session.json("POST", "/security/imports", params=sent, content=path.read_bytes())
+    answer = fleet.session.json("POST", "/security/imports", params=params, content=path.read_bytes())
     if as_json:
         return emit_json(answer)
     _print_answer(path.name, answer)
@@ -108,9 +107,7 @@ def findings(
         "node": node,
     }
     params |= {"cluster": cluster, "check": check, "limit": limit}
-    page = fleet.session.json(
-        "GET", "/security/findings", params={k: v for k, v in params.items() if v is not None}
-    )
+    page = fleet.session.json("GET", "/security/findings", params=params)
     if as_json:
         return emit_json(page["items"])
     table(page["items"], FINDING_COLUMNS, title="security findings")
@@ -163,9 +160,7 @@ def affected(
     """Which nodes a bulletin affects (the embargo impact assessment), and which no source has described."""
     params = {"cve": cve, "package": package, "component": component, "name": name, "range": versions or None}
     params |= {"scheme": scheme, "cluster": cluster}
-    answer = fleet.session.json(
-        "GET", "/security/affected", params={k: v for k, v in params.items() if v is not None}
-    )
+    answer = fleet.session.json("GET", "/security/affected", params=params)
     if as_json:
         return emit_json(answer)
     rows = [

@@ -100,6 +100,9 @@ class Session:
         )
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """A query parameter given as None is left out: the commands pass their options as they come."""
+        if kwargs.get("params") is not None:
+            kwargs["params"] = {k: v for k, v in kwargs["params"].items() if v is not None}
         try:
             response = self.http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
@@ -114,8 +117,7 @@ class Session:
     def page(
         self, path: str, params: Mapping[str, Any], read: Reader[T], cursor: str | None = None
     ) -> Page[T]:
-        query = {k: v for k, v in params.items() if v is not None}
-        response = self.request("GET", path, params=query | ({"cursor": cursor} if cursor else {}))
+        response = self.request("GET", path, params={**params, "cursor": cursor})
         try:
             return read(response.content)
         except (ValueError, KeyError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
@@ -143,9 +145,7 @@ class Session:
 
     def listed(self, path: str, params: Mapping[str, Any], parse: Callable[[Any], T], limit: int) -> Page[T]:
         """An unpaged list endpoint (newest first, at most `limit`) as one page: full means maybe more."""
-        rows = self.json(
-            "GET", path, params={k: v for k, v in {**params, "limit": limit}.items() if v is not None}
-        )
+        rows = self.json("GET", path, params={**params, "limit": limit})
         return Page([parse(r) for r in rows], more=len(rows) >= limit)
 
     def close(self) -> None:
