@@ -52,6 +52,12 @@ class Settings(BaseModel):
         default=False,
         description="A log line per HTTP request; off by default: 10,000 agents make 333 requests a second",
     )
+    slow_transaction_ms: float | None = Field(
+        default=None,
+        gt=0,
+        description="Log each database transaction that ran longer than this, with the function that opened "
+        "it: on SQLite a long transaction is what makes agent reports wait for the write lock",
+    )
     alert_routes: str | None = Field(
         default=None, description="The alert routing tree (YAML); default: the shipped alerts/routes.yaml"
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,6 +12,8 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger("fleetops.db")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -50,10 +54,11 @@ WRITER_TURN_S = 0.05
 class Database:
     """One engine and its session factory; `transaction()` is the unit of work every service runs in."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, slow_transaction_s: float | None = None) -> None:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.slow_transaction_s = slow_transaction_s
 
     @property
     def is_sqlite(self) -> bool:
@@ -67,8 +72,23 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """Commit on success, roll back everything on any exception: nothing is ever half-written."""
-        with self.sessions() as session, session.begin():
-            yield session
+        if self.slow_transaction_s is None:
+            with self.sessions() as session, session.begin():
+                yield session
+            return
+        started = time.perf_counter()
+        try:
+            with self.sessions() as session, session.begin():
+                yield session
+        finally:
+            self._report_slow(time.perf_counter() - started)
+
+    def _report_slow(self, seconds: float) -> None:
+        if seconds > self.slow_transaction_s:  # type: ignore[operator]
+            # Two frames up: past contextlib's __exit__ to the function whose `with` opened the transaction.
+            frame = sys._getframe(3)
+            opener = f"{frame.f_globals['__name__']}.{frame.f_code.co_name}"
+            log.warning("slow transaction", extra={"seconds": round(seconds, 3), "opened_by": opener})
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -82,7 +102,11 @@ def get_database() -> Database:
     if _database is None:
         from fleetops.config import settings
 
-        _database = Database(settings().database_url.get_secret_value())
+        configured = settings()
+        slow_ms = configured.slow_transaction_ms
+        _database = Database(
+            configured.database_url.get_secret_value(), None if slow_ms is None else slow_ms / 1000
+        )
     return _database
 
 
