@@ -1,4 +1,6 @@
 import json
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,7 +12,14 @@ from fleetops.agent.collectors.fake_nvml import FakeNvml
 from fleetops.agent.collectors.kmsg import parse_lines
 from fleetops.agent.collectors.nvml import NvmlCollector
 from fleetops.agent.node import AgentConfig, NodeAgent
-from fleetops.agent.qualify import H100_SXM, Measurements, WeeklySchedule, evaluate, gpus_idle
+from fleetops.agent.qualify import (
+    H100_SXM,
+    Measurements,
+    WeeklySchedule,
+    evaluate,
+    gpus_idle,
+    run_qualification,
+)
 from fleetops.wire import FindingKind, GpuReading, dump_report, parse_report
 
 
@@ -62,6 +71,38 @@ def test_qualification_against_reference_figures(h100: Path) -> None:
     slow = Measurements([x * 0.7 for x in good.matmul_bf16_tflops], 2000.0, 20.0, 55.0)
     result = evaluate(gpu, slow, H100_SXM, 2, [79])
     assert not result.passed and len(result.reasons) == 6
+
+
+class LoadedTogether:
+    """A backend that holds each GPU's load for `seconds` and records how many GPUs were loaded at once."""
+
+    name = "fake"
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds, self.loaded, self.most, self.lock = seconds, 0, 0, threading.Lock()
+        self.measured: list[tuple[int, float]] = []
+
+    def measure(self, index: int, duration_s: float) -> Measurements:
+        with self.lock:
+            self.loaded += 1
+            self.most = max(self.most, self.loaded)
+            self.measured.append((index, duration_s))
+        time.sleep(self.seconds)
+        with self.lock:
+            self.loaded -= 1
+        return Measurements([700.0 - index], 3000.0, 55.0, 55.0)
+
+
+def test_qualification_loads_every_gpu_at_once(fake_nvml: FakeNvml) -> None:
+    backend = LoadedTogether(seconds=0.3)
+    agent = NodeAgent(AgentConfig(hostname="gpu-001", expected_gpus=8), [NvmlCollector(fake_nvml)], [])
+    started = time.perf_counter()
+    result = run_qualification(agent, backend, duration_s=60)
+    assert time.perf_counter() - started < 8 * 0.3 / 2  # one after another would take 2.4 s
+    assert backend.most == 8
+    assert sorted(backend.measured) == [(index, 60) for index in range(8)]
+    assert result.passed and [gpu.index for gpu in result.gpus] == list(range(8))
+    assert [gpu.matmul_bf16_tflops_min for gpu in result.gpus] == [700.0 - index for index in range(8)]
 
 
 def test_idle_and_schedule(tmp_path: Path) -> None:

@@ -13,7 +13,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import statistics
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -103,6 +105,8 @@ def evaluate(
 
 
 class Backend(Protocol):
+    """Measures one GPU; `run_qualification` calls it for every GPU of the node at once, from threads."""
+
     name: str
 
     def measure(self, index: int, duration_s: float) -> Measurements: ...
@@ -117,6 +121,9 @@ class TorchBackend:
         if not torch.cuda.is_available():
             raise QualificationUnavailable("qualify: PyTorch is installed but sees no CUDA GPU")
         self.torch = torch
+        # GPUs share PCIe switches and the host's memory: measured together, their host copies would halve
+        # each other's bandwidth and fail healthy GPUs, so the copies (a second or two) go one GPU at a time.
+        self._copies = threading.Lock()
 
     def _timed(self, device: str, fn: object, repeat: int) -> float:
         torch = self.torch
@@ -136,14 +143,19 @@ class TorchBackend:
         series, deadline = [], time.monotonic() + duration_s
         while time.monotonic() < deadline or not series:
             series.append(2 * n**3 * 50 / self._timed(device, lambda: a @ b, 50) / 1e12)
-        size = 1 << 30
+        with self._copies:
+            d2d, h2d, d2h = self._copy_rates(device)
+        return Measurements(series, d2d, h2d, d2h)
+
+    def _copy_rates(self, device: str) -> tuple[float, float, float]:
+        torch, size = self.torch, 1 << 30
         src = torch.empty(size, dtype=torch.uint8, device=device)
         dst = torch.empty_like(src)
         d2d = 2 * size * 20 / self._timed(device, lambda: dst.copy_(src), 20) / 1e9
         host = torch.empty(size, dtype=torch.uint8, pin_memory=True)
         h2d = size * 10 / self._timed(device, lambda: src.copy_(host, non_blocking=True), 10) / 1e9
         d2h = size * 10 / self._timed(device, lambda: host.copy_(src, non_blocking=True), 10) / 1e9
-        return Measurements(series, d2d, h2d, d2h)
+        return d2d, h2d, d2h
 
 
 def find_backend() -> Backend:
@@ -193,12 +205,21 @@ class _Collects(Protocol):
 
 
 def run_qualification(agent: _Collects, backend: Backend, duration_s: float) -> QualificationResult:
-    """Snapshot, load each GPU for `duration_s`, snapshot again: ECC and XID deltas belong to the run."""
+    """Snapshot, load every GPU at once for `duration_s`, snapshot again: ECC and XID deltas belong to the
+    run.
+
+    All at once, as `dcgmi diag` loads them: a fault that shows only under the node's full power and heat
+    shows, and an 8-GPU node qualifies in one `duration_s` rather than eight. Remediation's verify step
+    waits on this before a node goes back, so one at a time put 8 minutes on every repair's MTTR.
+    """
     started = clock.now()
     before = agent.collect()
     if not before.gpus:
         raise QualificationUnavailable("qualify: no GPU readings (see `fleetops-agent collect`)")
-    measured = {gpu.index: backend.measure(gpu.index, duration_s) for gpu in before.gpus}
+    indexes = [gpu.index for gpu in before.gpus]
+    with ThreadPoolExecutor(max_workers=len(indexes), thread_name_prefix="qualify") as pool:
+        loads = pool.map(lambda index: backend.measure(index, duration_s), indexes)
+        measured = dict(zip(indexes, loads, strict=True))
     after = agent.collect()
     model = before.gpus[0].name or "unknown"
     previous = {gpu.index: gpu.ecc.uncorrected_volatile for gpu in before.gpus}
