@@ -127,6 +127,8 @@ class FakeNotices:
 class FakeVerifier:
     """Agent reports and qualifications: nodes pass after `duration_s` unless listed in `failing`."""
 
+    # The real agent's verify round: the request rides the answer to its next 30 s report, 60 s of load on
+    # every GPU at once (`agent.qualify.run_qualification`), the result rides the report after.
     duration_s: float = 120.0
     failing: set[str] = field(default_factory=set)
     fail_once: set[str] = field(default_factory=set)

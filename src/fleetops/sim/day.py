@@ -3,7 +3,7 @@
 Faults come from the health fault injector (`fleetops.sim.faults`: the Llama 3 root-cause mix, its rate,
 and its per-fault effects, which say which XIDs a fault produces); each becomes the finding health would
 conclude (`xid`, `node_silent` for a dead host, `gpu_missing`). The engine acts on the fakes with
-realistic durations (GPU reset ~1 min, reboot ~10 min, qualification ~5 min, supplier RMA repairs take
+realistic durations (GPU reset ~1 min, reboot ~10 min, qualification 2 min, supplier RMA repairs take
 days) on a ManualClock that jumps from one due event to the next, so a day plays in seconds through the
 production code paths. The figures printed come from the engine's own records (`measures.summary`).
 """
@@ -31,7 +31,7 @@ from fleetops.inventory.models import Cluster, Node
 from fleetops.remediation import fsm, measures, service
 from fleetops.remediation.choices import RunState
 from fleetops.remediation.engine import Engine
-from fleetops.remediation.fakes import FakeGpu, FakeVerifier, FakeWorld
+from fleetops.remediation.fakes import FakeWorld
 from fleetops.remediation.models import RemediationRun
 from fleetops.sim.faults import EFFECTS, Fault, FaultInjector, healthy_gpu
 
@@ -130,7 +130,7 @@ def play_day(
                 "sim day: the fleet has no node in an active cluster (try --nodes 1000 or more)"
             )
         faults = FaultInjector(seed=seed, intensity=intensity).draw(len(hosts), START, timedelta(hours=hours))
-        world = FakeWorld(gpu=FakeGpu(duration_s=60), verifier=FakeVerifier(duration_s=300), reboot_s=600)
+        world = FakeWorld()
         engine = Engine(world.executors(), verifier=world.verifier)
         end, queue, found = START + timedelta(hours=hours), list(faults), 0
         kinds: dict[str, int] = {}

@@ -41,7 +41,7 @@ from fleetops.config import settings
 from fleetops.health.choices import HealthState
 from fleetops.health.coverage import WINDOW_S
 from fleetops.health.models import NodeHealth
-from fleetops.remediation.fakes import DRAINED, FakeGpu, FakeVerifier, FakeWorld
+from fleetops.remediation.fakes import DRAINED, FakeWorld
 from fleetops.sim.control_plane import ControlPlane, Edges, WorkerKilled
 from fleetops.sim.day import START, scratch_database
 from fleetops.sim.evidence import Evidence, add_tickets, gather, incident_hosts
@@ -176,7 +176,7 @@ class Soak:
         self.rng = random.Random(self.seed)
         hosts = load_hosts(self.database)
         self.baseline = {h.node_id: h.state for h in hosts}
-        fakes = FakeWorld(gpu=FakeGpu(duration_s=60), verifier=FakeVerifier(duration_s=300), reboot_s=600)
+        fakes = FakeWorld()
         self.edges = Edges(fakes)
         self.world = World({h.hostname: h for h in hosts}, fakes, random.Random(self.seed + 1), self.at)
         self.supplier = Supplier(
