@@ -93,3 +93,76 @@ class SpareRead(Strict):
     usage_per_day: float
     projected_stockout: date | None
     reorder: bool
+
+
+# What the repair, SLA, NetBox and trackability routes answer, declared for the OpenAPI document (the
+# services build the dicts themselves; the API fuzz checks every answer against these).
+class RepairOpened(BaseModel):
+    id: int
+    opened_at: datetime
+    alert_fingerprint: str = Field(description="The alert the pipeline got for this ticket")
+
+
+class RepairRead(BaseModel):
+    id: int
+    hostname: str
+    reason: str
+    opened_at: datetime
+    opened_by: str
+    routed_at: datetime | None = Field(description="When the alert pipeline put it in a team's outbox")
+    receiver: str | None
+
+
+class TimerStatus(BaseModel):
+    what: str
+    team: str
+    limit_h: float
+    subjects: int
+    breached: int
+    running: int
+
+
+class BreachRead(BaseModel):
+    timer: str
+    subject: str
+    team: str
+    due_at: datetime
+    routed: str
+
+
+class SlaStatus(BaseModel):
+    timers: dict[str, TimerStatus] = Field(description="Per timer name, its clocks now")
+    breaches: list[BreachRead] = Field(description="The latest 200 breaches, newest first")
+
+
+class DriftRead(BaseModel):
+    kind: str = Field(description="missing_in_netbox, missing_in_fleetops, serial, placement, status, ...")
+    object: str = Field(description="devices, gpus, racks or sites")
+    key: str
+    detail: str
+
+
+class PodCompleteness(BaseModel):
+    pod: str
+    nodes: int
+    complete: int
+    share: float
+    cabling: str
+
+
+class DriftReport(BaseModel):
+    counts: dict[str, int]
+    drift: list[DriftRead]
+    completeness: list[PodCompleteness]
+
+
+class ClusterLacking(BaseModel):
+    cluster: str
+    problems: list[str]
+
+
+class Trackability(BaseModel):
+    active: int
+    trackable: int
+    without_board_issue: int
+    clusters: list[ClusterLacking]

@@ -85,3 +85,16 @@ class IncidentRead(BaseModel):
 class IncidentDetail(IncidentRead):
     sla: dict[str, Any] = {}
     timeline: list[EventRead] = []
+
+
+class NoticeRead(BaseModel):
+    """A customer notice queued for an incident, with where its delivery stands (the outbox row)."""
+
+    id: int
+    notice: str
+    customer: str
+    status: str = Field(description="pending, delivered or failed")
+    attempts: int
+    queued_at: datetime
+    delivered_at: datetime | None
+    last_error: str | None
