@@ -15,7 +15,7 @@ from fleetops.api.deps import PrincipalDep, SessionDep
 from fleetops.api.types import Cursor, Days, Id
 from fleetops.db.session import get_database
 from fleetops.errors import InvalidInput
-from fleetops.security import affected, hardening, measures, service, software
+from fleetops.security import affected, hardening, measures, schemas, service, software
 from fleetops.security.choices import Component, Scanner
 from fleetops.security.imports import Offered, import_file, import_files, record_absence
 
@@ -28,7 +28,9 @@ class Acceptance(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-@router.post("/imports", status_code=201)
+@router.post(
+    "/imports", status_code=201, response_model=schemas.ImportRead, response_model_exclude_unset=True
+)
 async def import_scan(
     request: Request,
     who: PrincipalDep,
@@ -48,7 +50,7 @@ async def import_scan(
     return await run_in_threadpool(import_file, get_database(), who, offered)
 
 
-@router.post("/imports/batch")
+@router.post("/imports/batch", response_model=schemas.BatchRead, response_model_exclude_unset=True)
 async def import_scans(
     who: PrincipalDep,
     scanner: Annotated[Scanner, Query(description="The scanner that wrote every file")],
@@ -83,13 +85,15 @@ class Absence(BaseModel):
     host: str | None = Field(default=None, description="The node (an agent: its own, the default)")
 
 
-@router.post("/absences", status_code=201)
+@router.post(
+    "/absences", status_code=201, response_model=schemas.ImportRead, response_model_exclude_unset=True
+)
 def absence(body: Absence, who: PrincipalDep) -> dict[str, Any]:
     """A scanner that could not run on a node: recorded as absent or failed, never as a clean scan."""
     return record_absence(get_database(), who, body.scanner, f"{body.status}: {body.detail}", body.host)
 
 
-@router.get("/hardening")
+@router.get("/hardening", response_model=schemas.HardeningRead)
 def hardening_scores(db: SessionDep, who: PrincipalDep, days: Days = 30) -> dict[str, Any]:
     """Each cluster's CIS score from its nodes' latest scans, and the goals: clusters hardened, and new
     deployments (ready in the last `days`) that passed a CIS scan."""
@@ -97,14 +101,14 @@ def hardening_scores(db: SessionDep, who: PrincipalDep, days: Days = 30) -> dict
     return {"clusters": hardening.cluster_scores(db, who), **hardening.goals(db, who, since)}
 
 
-@router.get("/imports")
+@router.get("/imports", response_model=list[schemas.ImportLogRead])
 def imports(
     db: SessionDep, who: PrincipalDep, outcome: str | None = None, limit: int = Query(100, ge=1, le=1000)
 ) -> list[dict[str, Any]]:
     return service.list_imports(db, who, outcome, limit)
 
 
-@router.get("/findings")
+@router.get("/findings", response_model=schemas.FindingPage)
 def findings(
     db: SessionDep,
     who: PrincipalDep,
@@ -122,22 +126,22 @@ def findings(
     return service.list_findings(db, who, q)
 
 
-@router.post("/findings/{finding_id}/accept")
+@router.post("/findings/{finding_id}/accept", response_model=schemas.FindingRead)
 def accept(finding_id: Id, body: Acceptance, db: SessionDep, who: PrincipalDep) -> dict[str, Any]:
     return service.accept_risk(db, who, finding_id, body.until, body.reason)
 
 
-@router.get("/dashboard")
+@router.get("/dashboard", response_model=schemas.DashboardRead)
 def dashboard(db: SessionDep, who: PrincipalDep) -> dict[str, Any]:
     return measures.dashboard(db, who)
 
 
-@router.get("/freshness")
+@router.get("/freshness", response_model=list[schemas.FreshnessRead])
 def freshness(db: SessionDep, who: PrincipalDep) -> list[dict[str, Any]]:
     return service.freshness(db, who)
 
 
-@router.get("/affected")
+@router.get("/affected", response_model=schemas.AffectedRead, response_model_exclude_unset=True)
 def affected_nodes(
     db: SessionDep,
     who: PrincipalDep,
@@ -160,7 +164,7 @@ def affected_nodes(
     return affected.assess(db, who, bulletin)
 
 
-@router.get("/software/{hostname}")
+@router.get("/software/{hostname}", response_model=list[schemas.SoftwareRead])
 def node_software(hostname: str, db: SessionDep, who: PrincipalDep) -> list[dict[str, Any]]:
     """What the node runs: kernel, GPU driver, VBIOS, BMC and BIOS firmware, with when each was seen."""
     return software.node_software(db, who, hostname)
