@@ -23,6 +23,7 @@ from fleetops.security.incidents.schemas import (
     IncidentUpdate,
     Move,
     NoteCreate,
+    NoticeRead,
     NoticeSend,
 )
 
@@ -78,7 +79,12 @@ def notice(key: str, notice: Notice, session: SessionDep, principal: PrincipalDe
     return notices.render(session, principal, key, notice)
 
 
-@router.post("/{key}/notices/{notice}/send", status_code=201, summary="Send a notice to the customers")
+@router.post(
+    "/{key}/notices/{notice}/send",
+    status_code=201,
+    summary="Send a notice to the customers",
+    response_model=list[NoticeRead],
+)
 def send_notice(
     key: str, notice: Notice, body: NoticeSend, session: SessionDep, principal: PrincipalDep
 ) -> list[dict[str, Any]]:
