@@ -23,6 +23,7 @@ from fleetops.assets import (
     netbox_service,
     procurement,
     repairs,
+    schemas,
     service,
     spares,
     tracking,
@@ -130,13 +131,22 @@ class RepairCreate(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
-@router.post("/repairs", status_code=201, summary="Open a repair ticket; it goes to the site's team")
+@router.post(
+    "/repairs",
+    status_code=201,
+    summary="Open a repair ticket; it goes to the site's team",
+    response_model=schemas.RepairOpened,
+)
 def open_repair(data: RepairCreate, session: SessionDep, principal: PrincipalDep) -> dict[str, object]:
     ticket = repairs.open_ticket(session, principal, data.hostname, data.reason)
     return {"id": ticket.id, "opened_at": ticket.opened_at, "alert_fingerprint": ticket.alert_fingerprint}
 
 
-@router.get("/repairs", summary="Repair tickets, newest first, with when and to whom each was routed")
+@router.get(
+    "/repairs",
+    summary="Repair tickets, newest first, with when and to whom each was routed",
+    response_model=list[schemas.RepairRead],
+)
 def list_repairs(session: SessionDep, principal: PrincipalDep) -> list[dict[str, object]]:
     principal.require_staff()
     return repairs.listed(session)
@@ -149,7 +159,11 @@ def time_to_route(session: SessionDep, principal: PrincipalDep) -> dict[str, flo
     return repairs.time_to_route(session)
 
 
-@router.get("/sla", summary="SLA timers: every running or breached clock, and the breaches found")
+@router.get(
+    "/sla",
+    summary="SLA timers: every running or breached clock, and the breaches found",
+    response_model=schemas.SlaStatus,
+)
 def sla_status(session: SessionDep, principal: PrincipalDep) -> dict[str, object]:
     principal.require_staff()
     return breaches.status(session, clock.now())
@@ -161,7 +175,11 @@ def netbox_sync(principal: PrincipalDep) -> dict[str, int]:
     return netbox_service.sync(get_database(), principal.actor)
 
 
-@router.get("/netbox/drift", summary="fleetops vs NetBox: every drift, counts by kind, completeness per pod")
+@router.get(
+    "/netbox/drift",
+    summary="fleetops vs NetBox: every drift, counts by kind, completeness per pod",
+    response_model=schemas.DriftReport,
+)
 def netbox_drift(session: SessionDep, principal: PrincipalDep) -> dict[str, object]:
     principal.require_staff()
     return netbox_service.drift_report(session)
@@ -178,7 +196,11 @@ def set_board(data: BoardSet, session: SessionDep, principal: PrincipalDep) -> d
     return tracking.set_board(session, principal, data.cluster, data.issue_key)
 
 
-@router.get("/trackability", summary="Active clusters lacking a board issue, customer, supplier or contract")
+@router.get(
+    "/trackability",
+    summary="Active clusters lacking a board issue, customer, supplier or contract",
+    response_model=schemas.Trackability,
+)
 def trackability(session: SessionDep, principal: PrincipalDep) -> dict[str, object]:
     principal.require_staff()
     return tracking.report(session)
