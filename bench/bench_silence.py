@@ -9,12 +9,14 @@ worker` on one SQLite file (the single-writer case, the harder one), and a probe
 `BENCH_SECONDS` after the worker starts.
 
 Run: `.venv/bin/python bench/bench_silence.py` (BENCH_NODES, default 100000; BENCH_SECONDS, default 240;
-BENCH_FOLDER reuses a fleet a run imported and left unswept).
+BENCH_FOLDER reuses a fleet a run imported and left unswept; BENCH_SLOW_TRANSACTION_MS, default 250: each
+process logs its transactions longer than that, and the run lists them by opener beside the slow POSTs).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import statistics
@@ -53,10 +55,12 @@ RATE = float(os.environ.get("BENCH_RATE", "20"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "240"))
 BASELINE_S = 20.0
 SLOW_S = 1.0
+SLOW_TRANSACTION_MS = int(os.environ.get("BENCH_SLOW_TRANSACTION_MS", "250"))
+Sample = tuple[int, float, float]
 
 
-async def probe(port: int, tokens: dict[str, str], fleet: list, seconds: float) -> list[tuple[int, float]]:
-    """(status, seconds) of each report POST, one agent's report each, paced at RATE a second."""
+async def probe(port: int, tokens: dict[str, str], fleet: list, seconds: float) -> list[Sample]:
+    """(status, seconds, end time) of each report POST, one agent's report each, paced at RATE a second."""
     rng, out = random.Random(7), []
     agents = [(tokens[host], host, uuids) for host, uuids in fleet if host in tokens]
 
@@ -75,7 +79,7 @@ async def probe(port: int, tokens: dict[str, str], fleet: list, seconds: float) 
             writer.close()
         except (OSError, asyncio.IncompleteReadError):
             status = 0
-        out.append((status, time.perf_counter() - start))
+        out.append((status, time.perf_counter() - start, time.time()))
 
     tasks, start, i = [], time.perf_counter(), 0
     while (elapsed := time.perf_counter() - start) < seconds:
@@ -88,15 +92,37 @@ async def probe(port: int, tokens: dict[str, str], fleet: list, seconds: float) 
     return out
 
 
-def summary(name: str, samples: list[tuple[int, float]]) -> str:
-    waits = sorted(s for _, s in samples)
-    statuses = Counter(status for status, _ in samples)
+def summary(name: str, samples: list[Sample]) -> str:
+    waits = sorted(s for _, s, _ in samples)
+    statuses = Counter(status for status, _, _ in samples)
     p99 = waits[int(len(waits) * 0.99) - 1] if waits else 0.0
     slow = sum(1 for s in waits if s > SLOW_S)
     return (
         f"{name}: {len(samples)} POSTs, statuses {dict(statuses)}; "
         f"wait median {statistics.median(waits) * 1e3:.0f} ms, p99 {p99 * 1e3:.0f} ms, "
         f"max {waits[-1] * 1e3:.0f} ms; over {SLOW_S:g} s: {slow}"
+    )
+
+
+def slow_posts(samples: list[Sample]) -> str:
+    """When each POST over SLOW_S ended, to set beside the processes' slow-transaction log lines."""
+    return ", ".join(
+        f"{datetime.fromtimestamp(end, UTC):%H:%M:%S.%f}"[:-3] + f" ({wait:.2f} s)"
+        for _, wait, end in samples
+        if wait > SLOW_S
+    )
+
+
+def slow_transactions(log: Path) -> str:
+    """The processes' transactions over SLOW_TRANSACTION_MS, by the function that opened them."""
+    by_opener: dict[str, list[float]] = {}
+    for line in log.read_text().splitlines():
+        entry = json.loads(line) if line.startswith("{") else {}
+        if entry.get("msg") == "slow transaction":
+            by_opener.setdefault(entry["opened_by"], []).append(entry["seconds"])
+    return "; ".join(
+        f"{opener}: {len(seconds)}, max {max(seconds):.2f} s"
+        for opener, seconds in sorted(by_opener.items(), key=lambda item: -max(item[1]))
     )
 
 
@@ -107,7 +133,9 @@ def counts(database: Database) -> tuple[int, dict[str, int], int]:
                 HealthFinding.check == NODE_SILENT, HealthFinding.resolved_at.is_(None)
             )
         )
-        scopes = dict(session.execute(select(Incident.scope, func.count()).group_by(Incident.scope)).all())
+        # Incidents folded into the fleet's one are kept as merged: count what is left standing.
+        standing = select(Incident.scope, func.count()).where(Incident.merged_into_id.is_(None))
+        scopes = dict(session.execute(standing.group_by(Incident.scope)).all())
         runs = session.scalar(select(func.count()).select_from(RemediationRun))
     return silent or 0, scopes, runs or 0
 
@@ -143,24 +171,32 @@ def main() -> None:
     env = os.environ | {
         "FLEETOPS_CONFIG": str(configuration(database, folder)),
         "FLEETOPS_DATABASE_URL": database.url,
-        "FLEETOPS_LOG_JSON": "false",
+        "FLEETOPS_LOG_JSON": "true",
+        "FLEETOPS_SLOW_TRANSACTION_MS": str(SLOW_TRANSACTION_MS),
         "FLEETOPS_PORT": str(port),
     }
     cli = [str(Path(sys.executable).parent / "fleetops")]
-    server = subprocess.Popen([*cli, "serve", "--no-worker"], env=env, stdout=subprocess.DEVNULL)
+    server_log, worker_log = folder / "serve.log", folder / "worker.log"
+    server = subprocess.Popen(
+        [*cli, "serve", "--no-worker"], env=env, stdout=subprocess.DEVNULL, stderr=server_log.open("w")
+    )
     worker = None
     try:
         _wait_for(server, port)
         print(
             summary("no worker (baseline)", asyncio.run(probe(port, tokens, fleet, BASELINE_S))), flush=True
         )
-        worker = subprocess.Popen([*cli, "worker"], env=env, stdout=subprocess.DEVNULL)
+        worker = subprocess.Popen(
+            [*cli, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=worker_log.open("w")
+        )
         started = time.perf_counter()
-        print(summary("worker sweeping", asyncio.run(probe(port, tokens, fleet, SECONDS))), flush=True)
+        sweeping = asyncio.run(probe(port, tokens, fleet, SECONDS))
+        print(summary("worker sweeping", sweeping), flush=True)
+        print(f"POSTs over {SLOW_S:g} s ended at: {slow_posts(sweeping) or 'none'}", flush=True)
         silent, scopes, runs = counts(database)
         print(
             f"after {time.perf_counter() - started:.0f} s: {silent:,} nodes silent; "
-            f"incidents by scope {scopes}; remediation runs {runs}",
+            f"incidents standing (not merged) by scope {scopes}; remediation runs {runs}",
             flush=True,
         )
     finally:
@@ -168,6 +204,8 @@ def main() -> None:
             if process is not None:
                 process.terminate()
                 process.wait(30)
+    for name, log in (("serve", server_log), ("worker", worker_log)):
+        print(f"{name} transactions over {SLOW_TRANSACTION_MS} ms: {slow_transactions(log) or 'none'}")
 
 
 if __name__ == "__main__":

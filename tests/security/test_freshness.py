@@ -53,3 +53,22 @@ def test_a_fleet_never_scanned_is_swept_in_small_transactions(
     assert freshness.tick(fleet) == 6
     assert freshness.tick(fleet) == 0
     assert set(stale(client, tokens["viewer"])) == {"a000", "a001", "a002", "b000", "b001", "b002"}
+
+
+def test_a_scan_that_lands_between_batches_keeps_its_node_fresh(
+    fleet: Database, client: TestClient, tokens: dict[str, dict[str, str]], monkeypatch
+) -> None:
+    """The sweep reads its to-do list once; each batch is judged again as it is written, so a node whose
+    scan was accepted after the read gets no staleness finding."""
+    monkeypatch.setattr(freshness, "BATCH", 2)
+    op = tokens["operator"]
+    landed: list[str] = []
+
+    def scan_lands() -> None:  # between the first batch and the second
+        if not landed:
+            landed.append("b002")
+            post_scan(client, op, "trivy", "b002.json", trivy(("CVE-1", "x", "LOW")), host="b002")
+
+    monkeypatch.setattr(fleet, "give_way", scan_lands)
+    assert freshness.tick(fleet) == 5
+    assert set(stale(client, tokens["viewer"])) == {"a000", "a001", "a002", "b000", "b001"}
