@@ -116,3 +116,72 @@ class SilenceRead(BaseModel):
     ends_at: datetime
     created_by: str
     comment: str
+
+
+# What the explanation and the measures answer, declared for the OpenAPI document (`explain.explain` and
+# `measures.measures` build the dicts; the API fuzz checks every answer against these).
+class ExplainedAlert(BaseModel):
+    id: int
+    fingerprint: str
+    status: str
+    labels: dict[str, Any]
+    repeats: int
+
+
+class ExplainedIncident(BaseModel):
+    id: int
+    key: str
+    priority: str
+    status: str
+    disposition: str
+    reason: str
+    receivers: list[str]
+
+
+class IncidentChange(BaseModel):
+    at: str
+    field: str
+    from_: str | None = Field(alias="from")
+    to: str
+    why: str
+
+
+class MessageSent(BaseModel):
+    receiver: str
+    action: str
+    status: str
+    attempts: int
+    dedup_key: str
+    error: str | None
+
+
+class Explanation(BaseModel):
+    """Why an alert paged, ticketed, forwarded or stayed quiet; an alert in no incident has only `alert`
+    and `verdict`."""
+
+    alert: ExplainedAlert
+    verdict: str
+    incident: ExplainedIncident | None = None
+    undelivered: list[str] | None = Field(None, description="Messages nobody has heard, with why")
+    history: list[IncidentChange] | None = None
+    messages: list[MessageSent] | None = None
+
+
+class Quantiles(BaseModel):
+    median: float | None
+    p99: float | None
+
+
+class AlertMeasures(BaseModel):
+    alerts_in: int
+    alerts_distinct: int
+    incidents_opened: int
+    pages_sent: int
+    tickets_opened: int
+    forwarded: dict[str, int] = Field(description="Messages delivered to suppliers and customers")
+    suppressed_alerts_by_reason: dict[str, int]
+    page_reduction: float | None
+    time_to_notify_s: Quantiles
+    time_to_ack_s: Quantiles
+    outbox: dict[str, int]
+    rejected_payloads: int
