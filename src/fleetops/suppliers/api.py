@@ -19,7 +19,7 @@ from fleetops.api.deps import PrincipalDep, SessionDep
 from fleetops.api.types import Days, Id
 from fleetops.auth.principal import Principal
 from fleetops.errors import NotFound
-from fleetops.suppliers import export, incidents, requirements
+from fleetops.suppliers import export, incidents, requirements, schemas
 from fleetops.suppliers.scorecard import READERS, Period, Scorecard, scorecards, visible_suppliers
 from fleetops.suppliers.views import presales_html
 
@@ -41,7 +41,9 @@ def _requirement(row: Any) -> dict[str, Any]:
     }
 
 
-@router.get("", summary="Every supplier scorecard the caller may read")
+@router.get(
+    "", summary="Every supplier scorecard the caller may read", response_model=list[schemas.ScorecardRead]
+)
 def list_cards(
     session: SessionDep, principal: PrincipalDep, days: Days = 30, end: datetime | None = None
 ) -> list[dict[str, Any]]:
@@ -76,7 +78,7 @@ def _one(session: Session, principal: Principal, name: str, days: float, end: da
     return scorecards(session, suppliers, Period.ending(end, days))[0]
 
 
-@router.get("/suppliers/{name}", summary="One supplier's scorecard")
+@router.get("/suppliers/{name}", summary="One supplier's scorecard", response_model=schemas.ScorecardRead)
 def get_card(
     name: str, session: SessionDep, principal: PrincipalDep, days: Days = 30, end: datetime | None = None
 ) -> dict[str, Any]:
@@ -103,24 +105,41 @@ def card_pdf(
     return Response(export.as_pdf(html), media_type="application/pdf")
 
 
-@router.get("/requirements", summary="Supplier Technical Requirements, newest version first")
+@router.get(
+    "/requirements",
+    summary="Supplier Technical Requirements, newest version first",
+    response_model=list[schemas.RequirementRead],
+)
 def list_requirements(session: SessionDep, principal: PrincipalDep) -> list[dict[str, Any]]:
     principal.require(*READERS)
     return [_requirement(r) for r in requirements.versions(session)]
 
 
-@router.post("/requirements", status_code=201, summary="Publish a new version of the requirements")
+@router.post(
+    "/requirements",
+    status_code=201,
+    summary="Publish a new version of the requirements",
+    response_model=schemas.RequirementRead,
+)
 def publish(data: RequirementCreate, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     return _requirement(requirements.publish(session, principal, data.title, data.body))
 
 
-@router.post("/requirements/{version}/acknowledge", summary="The calling supplier acknowledges a version")
+@router.post(
+    "/requirements/{version}/acknowledge",
+    summary="The calling supplier acknowledges a version",
+    response_model=schemas.RequirementAcknowledged,
+)
 def acknowledge_requirements(version: Id, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     ack = requirements.acknowledge(session, principal, version)
     return {"version": version, "acknowledged_by": ack.acknowledged_by, "at": ack.acknowledged_at.isoformat()}
 
 
-@router.post("/incidents/{incident_id}/acknowledge", summary="The calling supplier takes an incident")
+@router.post(
+    "/incidents/{incident_id}/acknowledge",
+    summary="The calling supplier takes an incident",
+    response_model=schemas.IncidentAcknowledged,
+)
 def acknowledge_incident(incident_id: Id, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     at = incidents.acknowledge(session, principal, incident_id)
     return {"incident": incident_id, "acknowledged_at": at.isoformat()}
