@@ -10,17 +10,26 @@ from fleetops.api.deps import PrincipalDep, SessionDep
 from fleetops.api.types import Days
 from fleetops.errors import InvalidInput
 from fleetops.okr import pager
+from fleetops.okr.schemas import KeyResultRead, PagerImported
 from fleetops.okr.scorecard import as_dict, scorecard
 
 router = APIRouter(prefix="/api/v1/okr", tags=["okr"])
 
 
-@router.get("", summary="Each measurable key result: target, current value, status and its records")
+@router.get(
+    "",
+    summary="Each measurable key result: target, current value, status and its records",
+    response_model=list[KeyResultRead],
+)
 def key_results(session: SessionDep, principal: PrincipalDep, days: Days = 30) -> list[dict[str, Any]]:
     return [as_dict(row) for row in scorecard(session, principal, days)]
 
 
-@router.post("/pager-history", summary="Import a pager's incident export (CSV) as the page baseline")
+@router.post(
+    "/pager-history",
+    summary="Import a pager's incident export (CSV) as the page baseline",
+    response_model=PagerImported,
+)
 async def import_pager_history(
     request: Request, session: SessionDep, principal: PrincipalDep, source: str = "pager-history.csv"
 ) -> dict[str, Any]:
