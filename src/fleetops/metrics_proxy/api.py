@@ -17,6 +17,7 @@ from fleetops.api.deps import PrincipalDep, SessionDep
 from fleetops.auth.choices import Role
 from fleetops.auth.principal import Principal
 from fleetops.metrics_proxy import dashboards, proxy, tenants
+from fleetops.metrics_proxy.schemas import QueryAnswer
 
 router = APIRouter(prefix="/api/v1/prometheus", tags=["metrics"])
 LIMITED: dict[int | str, dict[str, Any]] = {
@@ -38,7 +39,9 @@ async def _params(request: Request) -> dict[str, str]:
 def _add_query(path: str, summary: str) -> None:
     """The instant and range query endpoints differ only in the Prometheus path they forward to."""
 
-    @router.api_route(path, methods=["GET", "POST"], responses=LIMITED, summary=summary)
+    @router.api_route(
+        path, methods=["GET", "POST"], responses=LIMITED, summary=summary, response_model=QueryAnswer
+    )
     async def query(request: Request, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
         params = await _params(request)
         return await run_in_threadpool(_answer, session, principal, path, params)
