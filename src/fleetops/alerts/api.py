@@ -16,7 +16,15 @@ from starlette.concurrency import run_in_threadpool
 from fleetops.alerts import service
 from fleetops.alerts.choices import IncidentStatus
 from fleetops.alerts.models import Incident
-from fleetops.alerts.schemas import IncidentRead, IngestResult, SilenceCreate, SilenceRead, WebhookPayload
+from fleetops.alerts.schemas import (
+    AlertMeasures,
+    Explanation,
+    IncidentRead,
+    IngestResult,
+    SilenceCreate,
+    SilenceRead,
+    WebhookPayload,
+)
 from fleetops.api.deps import PrincipalDep, SessionDep
 from fleetops.api.types import Id
 from fleetops.auth.choices import Role
@@ -167,13 +175,13 @@ def acknowledge(incident_id: Id, session: SessionDep, principal: PrincipalDep) -
     return service.acknowledge(session, incident_id, principal.actor)
 
 
-@router.get("/{alert_id}/explain")
+@router.get("/{alert_id}/explain", response_model=Explanation, response_model_exclude_unset=True)
 def explain(alert_id: Id, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     principal.require(Role.ADMIN, Role.OPERATOR, Role.VIEWER)
     return service.explain(session, alert_id)
 
 
-@router.get("/measures")
+@router.get("/measures", response_model=AlertMeasures)
 def measures(session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     principal.require(Role.ADMIN, Role.OPERATOR, Role.VIEWER)
     return service.measures(session)
