@@ -1,6 +1,7 @@
 """The NetBox sync against a real NetBox 4.7 (its own Python 3.12 venv, PostgreSQL, redis-server): the first
-sync of a small fleet, an incremental sync, planted drift found, NetBox's field errors passed on, and an
-ASN file to a `planned` device in NetBox within 5 minutes. Each test starts from a clone of the database
+sync of a small fleet, an incremental sync, planted drift found, NetBox's field errors passed on, an
+ASN file to a `planned` device in NetBox within 5 minutes, and NetBox's edits pulled back from its change
+log (a both-sides edit reported, neither side changed). Each test starts from a clone of the database
 migrated once (tests/assets/netbox_server.py)."""
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from sqlalchemy import select, update
 
 from fleetops import config
 from fleetops.adapters.netbox.client import NetboxClient
-from fleetops.assets import drift, netbox_sync
-from fleetops.assets.models import Shipment
+from fleetops.assets import drift, netbox_pull, netbox_sync
+from fleetops.assets.models import Asset, Shipment
 from fleetops.audit.models import AuditEvent
 from fleetops.db.session import Database
 from fleetops.errors import InvalidInput
@@ -163,3 +164,39 @@ def test_an_asn_file_is_a_planned_device_in_netbox_within_five_minutes(
     assert landed["status"]["value"] == "planned" and landed["site"]["name"] == "dfw1" and elapsed < 300
     with racked.transaction() as session:
         assert session.scalar(select(Shipment.netbox_at).where(Shipment.number == "ASN-2")) is not None
+
+
+def test_netbox_edits_are_pulled_back_and_a_both_sides_edit_is_left_alone(
+    racked: Database, netbox: NetboxClient
+) -> None:
+    netbox_sync.sync(racked, netbox, "test")
+    netbox.bulk_update("dcim/devices", [{"id": device(netbox, name="b001")["id"], "position": 30}])
+    moved = netbox.last_request_id
+    netbox.bulk_update("dcim/devices", [{"id": device(netbox, name="a000")["id"], "status": "inventory"}])
+    delivered = netbox.last_request_id
+    netbox.bulk_update("dcim/devices", [{"id": device(netbox, name="a002")["id"], "position": 7}])
+    with racked.transaction() as session:
+        session.execute(update(Node).where(Node.hostname == "a002").values(position=9))
+
+    assert netbox_pull.pull(racked, netbox, "test") == {"devices pulled": 2, "conflicts found": 1}
+    with racked.transaction() as session:
+        positions = dict(session.execute(select(Node.hostname, Node.position)).all())
+        state = session.scalar(select(Asset.state).where(Asset.serial == "SN-a000"))
+        audited = {
+            (key, result): changes
+            for key, result, changes in session.execute(
+                select(AuditEvent.target_key, AuditEvent.result, AuditEvent.changes).where(
+                    AuditEvent.action == "netbox.pulled"
+                )
+            )
+        }
+    assert (positions["b001"], state) == (30, "delivered")
+    assert audited[("SN-b001", "success")]["request_id"] == moved and moved is not None
+    assert audited[("SN-a000", "success")]["request_id"] == delivered
+    assert audited[("SN-a000", "success")]["fields"] == {"status": ["planned", "inventory"]}
+    assert audited[("SN-a002", "conflict")]["fields"]["position"] == {"fleetops": 9, "netbox": 7, "base": 5}
+    assert positions["a002"] == 9 and device(netbox, name="a002")["position"] == 7  # neither side changed
+    assert netbox_pull.pull(racked, netbox, "test") == {}
+    assert netbox_sync.sync(racked, netbox, "test") == {"conflicts left": 1}
+    with racked.transaction() as session:
+        assert {(d.kind, d.key) for d in drift.report(session, netbox)} == {("conflict", "SN-a002")}

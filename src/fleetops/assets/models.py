@@ -174,3 +174,13 @@ class NetboxLink(Base):
     base: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     synced_at: Mapped[datetime]
     request_id: Mapped[str | None] = mapped_column(String(100))
+
+
+class NetboxCursor(Base):
+    """How far the pull has read NetBox's change log: the id of the last object change it went through."""
+
+    __tablename__ = "asset_netbox_cursor"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(100), unique=True)
+    last_id: Mapped[int]
+    moved_at: Mapped[datetime]

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from fleetops.adapters.netbox.client import NetboxClient
-from fleetops.assets import drift, netbox_sync
+from fleetops.assets import drift, netbox_pull, netbox_sync
 from fleetops.backends.settings import Netbox
 from fleetops.config import settings
 from fleetops.db.session import Database
@@ -63,10 +63,15 @@ def _one_at_a_time(database: Database) -> Iterator[None]:
 
 
 def sync(database: Database, actor: str) -> dict[str, int]:
+    """NetBox's edits pulled first (placement, an asset's status: netbox_pull.py), then fleetops' pushed:
+    a field the pull took is no longer a difference for the push to leave as a conflict."""
     with _one_at_a_time(database):
         netbox = client()
         try:
-            return dict(netbox_sync.sync(database, netbox, actor, batch=configured().batch))
+            pulled = netbox_pull.pull(database, netbox, actor)
+            found = configured()
+            pushed = netbox_sync.sync(database, netbox, actor, found.batch, found.concurrency)
+            return dict(pulled + pushed)
         finally:
             netbox.close()
 

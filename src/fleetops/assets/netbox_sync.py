@@ -2,7 +2,8 @@
 NetBox outage mid-sync leaves fleetops consistent and the next sync resumes at the first unwritten batch.
 
 An object both sides changed since the last sync is a conflict: left as it is on both sides and reported
-by the drift report, never overwritten. An object only NetBox changed is reported, not reverted."""
+by the drift report, never overwritten. An object only NetBox changed is never reverted: the fields NetBox
+owns were pulled into fleetops before the push (netbox_pull.py), the others are reported as drift."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from fleetops import clock
 from fleetops.assets import netbox_refs
 from fleetops.assets.models import Asset, NetboxLink, Shipment
+from fleetops.assets.netbox_batches import in_parallel
 from fleetops.assets.netbox_model import COMPARED, ENDPOINT, KINDS, NATURAL, desired
 from fleetops.audit.service import Change, record
 from fleetops.db.session import Database
@@ -29,11 +31,12 @@ REFS = {
 
 
 class NetBox(Protocol):
-    last_request_id: str | None
+    @property
+    def last_request_id(self) -> str | None: ...  # of this thread's last request
 
     def bulk_create(self, endpoint: str, objects: list[dict[str, Any]]) -> list[dict[str, Any]]: ...
     def bulk_update(self, endpoint: str, objects: list[dict[str, Any]]) -> list[dict[str, Any]]: ...
-    def list(self, endpoint: str, **filters: Any) -> Iterator[dict[str, Any]]: ...  # last: it shadows list
+    def list(self, endpoint: str, after: int = 0, **filters: Any) -> Iterator[dict[str, Any]]: ...  # shadows
 
 
 def compared(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
@@ -78,7 +81,11 @@ def fetch(netbox: NetBox, kind: str, netbox_ids: list[int], chunk: int = 100) ->
     return found
 
 
-def sync(database: Database, netbox: NetBox, actor: str, batch: int = 500) -> Counter[str]:
+def sync(
+    database: Database, netbox: NetBox, actor: str, batch: int = 500, concurrency: int = 1
+) -> Counter[str]:
+    """`concurrency` batches of a kind in flight at once: NetBox's time per object is its own, so more
+    of its workers at once is what shortens a first sync (bench/bench_assets.py)."""
     done: Counter[str] = Counter()
     with database.transaction() as session:
         want, linked = desired(session), links(session)
@@ -91,23 +98,22 @@ def sync(database: Database, netbox: NetBox, actor: str, batch: int = 500) -> Co
             linked[kind] |= adopted
             creates = [key for key in creates if key not in adopted]
             done.update({f"{kind} adopted": len(adopted)} if adopted else {})
-        for start in range(0, len(creates), batch):
-            part = creates[start : start + batch]
-            made = netbox.bulk_create(ENDPOINT[kind], [_payload(kind, want[kind][k], ids) for k in part])
+        parts = [creates[start : start + batch] for start in range(0, len(creates), batch)]
+        payloads = [[_payload(kind, want[kind][k], ids) for k in part] for part in parts]
+        for n, rid, made in in_parallel(netbox, netbox.bulk_create, ENDPOINT[kind], payloads, concurrency):
             rows = [
-                (key, obj["id"], compared(kind, want[kind][key])) for key, obj in zip(part, made, strict=True)
+                (key, obj["id"], compared(kind, want[kind][key]))
+                for key, obj in zip(parts[n], made, strict=True)
             ]
-            _landed(database, actor, kind, rows, netbox.last_request_id, "created")
+            _landed(database, actor, kind, rows, rid, "created")
             ids[kind].update({key: i for key, i, _ in rows})
             done[f"{kind} created"] += len(rows)
         changes = _changes(netbox, kind, want[kind], linked[kind], ids, done)
-        for start in range(0, len(changes), batch):
-            moved = changes[start : start + batch]
-            netbox.bulk_update(
-                ENDPOINT[kind], [_payload(kind, want[kind][k], ids) | {"id": i} for k, i, _ in moved]
-            )
-            _landed(database, actor, kind, moved, netbox.last_request_id, "updated")
-            done[f"{kind} updated"] += len(moved)
+        moves = [changes[start : start + batch] for start in range(0, len(changes), batch)]
+        payloads = [[_payload(kind, want[kind][k], ids) | {"id": i} for k, i, _ in part] for part in moves]
+        for n, rid, _ in in_parallel(netbox, netbox.bulk_update, ENDPOINT[kind], payloads, concurrency):
+            _landed(database, actor, kind, moves[n], rid, "updated")
+            done[f"{kind} updated"] += len(moves[n])
     _asns_in_netbox(database)
     return done
 

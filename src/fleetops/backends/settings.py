@@ -165,6 +165,9 @@ class Netbox(Section):
     token: SecretStr = Field(description="API token: nbt_<key>.<token> (v2) or a v1 token")
     verify_tls: bool = True
     batch: int = Field(default=500, ge=1, le=1000, description="Objects per all-or-none bulk write")
+    concurrency: int = Field(
+        default=1, ge=1, le=16, description="Bulk writes in flight at once (NetBox needs as many workers)"
+    )
 
 
 class Zip(Section):

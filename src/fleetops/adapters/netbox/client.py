@@ -11,6 +11,7 @@ next sync links what did by its natural key (assets/netbox_sync.py).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -47,7 +48,13 @@ class NetboxClient:
             timeout=timeout_s,
         )
         self.page, self.retries, self.backoff_s, self.sleep = page, retries, backoff_s, sleep
-        self.last_request_id: str | None = None
+        self._answered = threading.local()
+
+    @property
+    def last_request_id(self) -> str | None:
+        """NetBox's id of this thread's last answered request: the sync writes several batches at once,
+        each from a thread of its own (httpx's client is shared between threads)."""
+        return getattr(self._answered, "request_id", None)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         for attempt in range(self.retries + 1):
@@ -59,7 +66,7 @@ class NetboxClient:
                     break  # it may have landed: the next sync adopts what did instead of creating it twice
             else:
                 if response.status_code < 400:
-                    self.last_request_id = response.headers.get(REQUEST_ID)
+                    self._answered.request_id = response.headers.get(REQUEST_ID)
                     return response
                 if response.status_code < 500 and response.status_code != 429:
                     raise InvalidInput(f"netbox refused {method} {path}: {_errors(response)}")
@@ -75,9 +82,9 @@ class NetboxClient:
         """Each object carries its `id`."""
         return list(self._call("PATCH", f"/{endpoint}/", json=objects).json())
 
-    def list(self, endpoint: str, **filters: Any) -> Iterator[dict[str, Any]]:  # last: it shadows list
-        """Every object of `endpoint` (e.g. dcim/devices), oldest id first."""
-        last = 0
+    def list(self, endpoint: str, after: int = 0, **filters: Any) -> Iterator[dict[str, Any]]:  # shadows list
+        """Every object of `endpoint` (e.g. dcim/devices) whose id is above `after`, oldest id first."""
+        last = after
         while True:
             params = {"id__gt": last, "ordering": "id", "limit": self.page, **filters}
             rows = self._call("GET", f"/{endpoint}/", params=params).json()["results"]

@@ -1,12 +1,15 @@
 """An in-memory NetBox behind an httpx transport: the REST paths, id cursor paging, all-or-none bulk
-writes, `X-Request-ID` on every answer, field errors as NetBox words them, and injected 5xx outages.
+writes, `X-Request-ID` on every answer, field errors as NetBox words them, injected 5xx outages, and the
+change log (`core/object-changes`: one entry per object written, with the request's id, as NetBox keeps).
 Tests and the benchmark point `NetboxClient(transport=FakeNetbox())` at it."""
 
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections import defaultdict
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -22,6 +25,8 @@ REQUIRED = {
     "dcim/devices": ("name", "site", "status", "device_type", "role"),
     "dcim/inventory-items": ("name", "device"),
 }
+CHANGES = "core/object-changes"
+USER = "admin"
 
 
 class FakeNetbox(httpx.BaseTransport):
@@ -30,8 +35,13 @@ class FakeNetbox(httpx.BaseTransport):
         self.next_id = 1
         self.fail_next: list[int] = []
         self.writes = 0
+        self.lock = threading.Lock()  # the sync writes batches from several threads at once
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        with self.lock:
+            return self._handle(request)
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
         rid = str(uuid.uuid4())
         if self.fail_next:
             return httpx.Response(
@@ -49,6 +59,7 @@ class FakeNetbox(httpx.BaseTransport):
                 400, json=_bulk_errors(body, errors, request.method), headers={"X-Request-ID": rid}
             )
         done = [self._write(endpoint, item, request.method) for item in body]  # all checked: all written
+        self._log(endpoint, done, request.method, rid)
         self.writes += 1
         return httpx.Response(
             201 if request.method == "POST" else 200, json=done, headers={"X-Request-ID": rid}
@@ -58,6 +69,9 @@ class FakeNetbox(httpx.BaseTransport):
         after, limit = int(params.get("id__gt", 0)), int(params.get("limit", 50))
         only = {int(i) for i in params.get_list("id")}
         rows = [o for i, o in sorted(self.objects[endpoint].items()) if i > after and (not only or i in only)]
+        if endpoint == CHANGES:  # the two filters a pull reads the change log with
+            wanted = {f: params[f] for f in ("changed_object_type", "action") if f in params}
+            rows = [r for r in rows if all(_value(r[f]) == v for f, v in wanted.items())]
         rows = rows[:limit]
         return {"count": len(self.objects[endpoint]), "next": None, "previous": None, "results": rows}
 
@@ -89,11 +103,28 @@ class FakeNetbox(httpx.BaseTransport):
         self.next_id += 1
         return made
 
+    def _log(self, endpoint: str, written: list[dict[str, Any]], method: str, rid: str) -> None:
+        app, plural = endpoint.split("/")
+        for obj in written:
+            self.objects[CHANGES][self.next_id] = {
+                "id": self.next_id, "time": datetime.now(UTC).isoformat(), "user_name": USER,
+                "request_id": rid,
+                "action": {"value": "update" if method == "PATCH" else "create"},
+                "changed_object_type": f"{app}.{plural.removesuffix('s').replace('-', '')}",
+                "changed_object_id": obj["id"], "postchange_data": dict(obj),
+            }  # fmt: skip
+            self.next_id += 1
+
     def find(self, endpoint: str, **match: Any) -> dict[str, Any] | None:
         """For tests: the first object whose fields match (where an edit made in NetBox starts)."""
         return next(
             (o for o in self.objects[endpoint].values() if all(o.get(k) == v for k, v in match.items())), None
         )
+
+
+def _value(field: Any) -> Any:
+    """A choice field as NetBox serialises it ({"value", "label"}), or a plain one."""
+    return field["value"] if isinstance(field, dict) else field
 
 
 def _bulk_errors(body: list[dict[str, Any]], errors: list[dict[str, Any]], method: str) -> dict[str, Any]:

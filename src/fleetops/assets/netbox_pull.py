@@ -1,0 +1,172 @@
+"""Pull NetBox's edits back into fleetops, through fleetops' own rules; a field both sides changed is a
+conflict, reported and left alone on both sides.
+
+NetBox is the source of truth for where a device is (rack and position: the DCIM team racks and moves
+hardware) and, for a device that is an asset, its status (the team marks a unit staged, active, failed,
+decommissioned). The rest stays fleetops': the serial (the device's identity, from the vendor's ASN and
+the node's own BMC: a serial edited in NetBox is a typo or another chassis), the name (the hostname), and
+the status of a node with no asset (its state machine, driven by health and remediation); those NetBox
+edits stay drift for a person.
+
+The pull reads NetBox's change log (`core/object-changes`: device updates after the cursor, by id), then
+the devices it names, and compares each pulled field three ways (fleetops, NetBox, the link's base):
+only NetBox moved → applied (placement by the inventory's own update, status by the asset's lifecycle
+move, both audited, with NetBox's request id and user in a `netbox.pulled` entry); both moved → a
+conflict; fleetops' own pushes change nothing. Each device is one transaction; the cursor moves after
+all of them, so an outage resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fleetops import clock
+from fleetops.assets import fsm, lifecycle
+from fleetops.assets.choices import AssetKind, AssetState
+from fleetops.assets.models import Asset, NetboxCursor, NetboxLink
+from fleetops.assets.netbox_model import KINDS, STATUS_OF_ASSET, desired
+from fleetops.assets.netbox_sync import NetBox, compared, fetch, links, remote_fields
+from fleetops.audit.service import Change, record
+from fleetops.auth.choices import Role
+from fleetops.auth.principal import Principal
+from fleetops.db.session import Database
+from fleetops.errors import FleetopsError, InvalidInput
+from fleetops.inventory import service as inventory
+from fleetops.inventory.kinds import KINDS as RECORDS
+from fleetops.inventory.models import Node
+
+CHANGES = "core/object-changes"
+PULLED = {"placement": ("rack", "position"), "status": ("status",)}  # NetBox's truth, by what moves together
+
+
+def pull(database: Database, netbox: NetBox, actor: str) -> Counter[str]:
+    done: Counter[str] = Counter()
+    with database.transaction() as session:
+        last = session.scalar(select(NetboxCursor.last_id).where(NetboxCursor.source == CHANGES)) or 0
+        linked = links(session)
+    by_id = {link.netbox_id: link for link in linked["devices"].values()}
+    latest: dict[int, dict[str, Any]] = {}
+    for change in netbox.list(CHANGES, after=last, changed_object_type="dcim.device", action="update"):
+        last = max(last, change["id"])
+        link = by_id.get(change["changed_object_id"])
+        if link is not None and change.get("request_id") != link.request_id:  # not fleetops' own push
+            latest[link.netbox_id] = change
+    remote = fetch(netbox, "devices", sorted(latest))
+    if remote:
+        keys = {k: {link.netbox_id: key for key, link in linked[k].items()} for k in KINDS}
+        with database.transaction() as session:
+            want = desired(session)["devices"]
+        for netbox_id, obj in remote.items():
+            link = by_id[netbox_id]
+            if link.key in want:
+                theirs = remote_fields("devices", obj, keys)
+                done[
+                    _one(
+                        database, actor, link, latest[netbox_id], compared("devices", want[link.key]), theirs
+                    )
+                ] += 1
+    with database.transaction() as session:
+        _move_cursor(session, last)
+    done.pop("unchanged", None)
+    return done
+
+
+def _one(
+    database: Database, actor: str, link: NetboxLink, change: dict[str, Any], local: dict[str, Any],
+    theirs: dict[str, Any],
+) -> str:  # fmt: skip
+    """One device: its pulled fields applied, agreed or in conflict; what became of it, for the counts."""
+    apply: dict[str, Any] = {}
+    agreed: dict[str, Any] = {}
+    conflicts: dict[str, dict[str, Any]] = {}
+    for fields in PULLED.values():
+        now, was, mine = ({f: side.get(f) for f in fields} for side in (theirs, link.base, local))
+        if now == was:
+            continue
+        if now == mine:
+            agreed |= now
+        elif mine != was:
+            conflicts |= {f: {"fleetops": mine[f], "netbox": now[f], "base": was[f]} for f in fields}
+        else:
+            apply |= now
+    if not (apply or agreed or conflicts):
+        return "unchanged"
+    said = {
+        "request_id": change.get("request_id"),
+        "netbox_user": change.get("user_name"),
+        "pulled_by": actor,
+    }
+    who = Principal(role=Role.OPERATOR, name=f"netbox/{change.get('user_name') or 'unknown'}")
+    try:
+        with database.transaction() as session:
+            _apply(session, who, link.key, apply, datetime.fromisoformat(change["time"]), said)
+            current = session.get(NetboxLink, link.id)
+            if current is not None and (apply or agreed):
+                current.base = current.base | apply | agreed
+            if apply:
+                moved = {f: [link.base.get(f), v] for f, v in apply.items()}
+                record(
+                    session, who.actor, Change("netbox.pulled", "device", link.key, said | {"fields": moved})
+                )
+            if conflicts:
+                entry = said | {"fields": conflicts}
+                record(session, who.actor, Change("netbox.pulled", "device", link.key, entry, "conflict"))
+    except FleetopsError as refused:
+        with database.transaction() as session:
+            entry = said | {"fields": apply, "refused": refused.message}
+            record(session, who.actor, Change("netbox.pulled", "device", link.key, entry, "refused"))
+        return "devices refused"
+    return "conflicts found" if conflicts else "devices pulled" if apply else "unchanged"
+
+
+def _apply(
+    session: Session, who: Principal, serial: str, fields: dict[str, Any], at: datetime, said: dict[str, Any]
+) -> None:
+    if "rack" in fields:
+        node_id = session.scalar(select(Node.id).where(Node.serial == serial))
+        if node_id is None or fields["rack"] is None:
+            why = (
+                "no inventory node has this serial"
+                if node_id is None
+                else "NetBox puts it in no rack fleetops holds"
+            )
+            raise InvalidInput(f"device {serial}: field rack: {why}")
+        site, rack = fields["rack"].split("/", 1)
+        patch = {"site": site, "rack": rack, "position": fields["position"]}
+        inventory.update_record(session, who, RECORDS["node"], node_id, patch)
+    if "status" in fields:
+        asset = session.scalar(select(Asset).where(Asset.serial == serial, Asset.kind == AssetKind.SERVER))
+        if asset is None:
+            raise InvalidInput(
+                f"device {serial}: field status: a node with no asset keeps fleetops' state, not NetBox's"
+            )
+        target = _state(serial, AssetState(asset.state), fields["status"])
+        reason = f"NetBox: {said['netbox_user']} set status {fields['status']} (request {said['request_id']})"
+        lifecycle.move(session, who.actor, asset, target, at=at, reason=reason)
+
+
+def _state(serial: str, current: AssetState, status: str) -> AssetState:
+    """The lifecycle state NetBox's status means from here: of the states that show as that status, the
+    first the transition table allows (`failed` is repair before RMA); none allowed is refused by it."""
+    candidates = [state for state in AssetState if STATUS_OF_ASSET[state] == status]
+    if not candidates:
+        raise InvalidInput(
+            f"device {serial}: field status: NetBox's {status!r} is no fleetops lifecycle state"
+        )
+    allowed = [state for state in candidates if state in fsm.TRANSITIONS[current]]
+    if not allowed:
+        fsm.check(serial, current, candidates[0])
+    return allowed[0]
+
+
+def _move_cursor(session: Session, last: int) -> None:
+    cursor = session.scalar(select(NetboxCursor).where(NetboxCursor.source == CHANGES))
+    if cursor is None:
+        session.add(NetboxCursor(source=CHANGES, last_id=last, moved_at=clock.now()))
+    else:
+        cursor.last_id, cursor.moved_at = last, clock.now()

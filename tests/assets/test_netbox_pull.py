@@ -1,0 +1,142 @@
+"""Pulling NetBox's edits back, against the fake (its change log as NetBox keeps it): placement and an
+asset's status applied through fleetops' own rules and audited with NetBox's request id, both-sides edits
+reported and left alone, fleetops' own fields and forbidden moves refused, the cursor resumed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from fleetops.adapters.netbox.fake import CHANGES, FakeNetbox
+from fleetops.assets import drift, netbox_pull, netbox_sync
+from fleetops.assets.models import Asset, AssetTransition, NetboxCursor
+from fleetops.audit.models import AuditEvent
+from fleetops.db.session import Database
+from fleetops.errors import ExternalError
+from fleetops.inventory.models import Gpu, Node, Rack
+from tests.assets.test_netbox import client
+from tests.factories import load
+
+
+def edit(fake: FakeNetbox, name: str, **fields: Any) -> str:
+    """An edit made in NetBox through its API, as the DCIM team's would be: NetBox's request id."""
+    netbox = client(fake)
+    netbox.bulk_update("dcim/devices", [{"id": fake.find("dcim/devices", name=name)["id"]} | fields])
+    assert netbox.last_request_id is not None
+    return netbox.last_request_id
+
+
+def node(database: Database, hostname: str) -> tuple[str, str, int | None, str]:
+    with database.transaction() as session:
+        row = session.execute(
+            select(Rack.name, Rack.pod, Node.position, Node.state)
+            .join(Rack, Rack.id == Node.rack_id)
+            .where(Node.hostname == hostname)
+        ).one()
+    return tuple(row)  # type: ignore[return-value]
+
+
+def pulled(database: Database, serial: str) -> list[tuple[str, dict[str, Any]]]:
+    with database.transaction() as session:
+        return [
+            (result, changes)
+            for result, changes in session.execute(
+                select(AuditEvent.result, AuditEvent.changes)
+                .where(AuditEvent.action == "netbox.pulled", AuditEvent.target_key == serial)
+                .order_by(AuditEvent.id)
+            )
+        ]
+
+
+def test_netbox_placement_and_status_edits_are_applied_and_audited(shipped: Database) -> None:
+    load(shipped, {"racks": [{"name": "r02", "site": "aus1", "pod": "p9"}]})
+    fake = FakeNetbox()
+    netbox_sync.sync(shipped, client(fake), "test")
+    r02 = fake.find("dcim/racks", name="r02")["id"]
+    moved = edit(fake, "b001", rack=r02, position=30)  # the DCIM team moved it to another rack
+    delivered = edit(fake, "a000", status="inventory")  # and saw the shipped server arrive
+
+    assert netbox_pull.pull(shipped, client(fake), "test") == {"devices pulled": 2}
+    assert node(shipped, "b001") == ("r02", "p9", 30, "ready")
+    with shipped.transaction() as session:
+        gpus = session.scalar(select(Gpu.id).join(Node).where(Node.hostname == "b001").limit(1))
+        asset = session.scalar(select(Asset).where(Asset.serial == "SN-a000"))
+        history = session.scalars(
+            select(AssetTransition.to_state).where(AssetTransition.asset_id == asset.id)
+        )
+        assert asset.state == "delivered" and asset.delivered_at is not None and gpus is not None
+        assert list(history)[-1] == "delivered"
+    (result, entry), *_ = pulled(shipped, "SN-b001")
+    assert (result, entry["request_id"], entry["netbox_user"]) == ("success", moved, "admin")
+    assert entry["fields"] == {"rack": ["aus1/r01", "aus1/r02"], "position": [1, 30]}
+    assert pulled(shipped, "SN-a000")[0][1]["fields"] == {"status": ["planned", "inventory"]}
+    assert pulled(shipped, "SN-a000")[0][1]["request_id"] == delivered
+
+    assert netbox_pull.pull(shipped, client(fake), "test") == {}  # the cursor moved past them
+    assert netbox_sync.sync(shipped, client(fake), "test") == {}  # both sides agree: nothing to push
+    with shipped.transaction() as session:
+        assert drift.report(session, client(fake)) == []
+
+
+def test_an_edit_on_both_sides_is_a_conflict_and_neither_side_changes(shipped: Database) -> None:
+    fake = FakeNetbox()
+    netbox_sync.sync(shipped, client(fake), "test")
+    edit(fake, "a002", position=7)
+    with shipped.transaction() as session:
+        session.execute(update(Node).where(Node.hostname == "a002").values(position=9))
+
+    assert netbox_pull.pull(shipped, client(fake), "test") == {"conflicts found": 1}
+    assert node(shipped, "a002")[2] == 9 and fake.find("dcim/devices", name="a002")["position"] == 7
+    ((result, entry),) = pulled(shipped, "SN-a002")
+    assert result == "conflict"
+    assert entry["fields"]["position"] == {"fleetops": 9, "netbox": 7, "base": 1}
+    assert netbox_sync.sync(shipped, client(fake), "test")["conflicts left"] == 1
+    assert fake.find("dcim/devices", name="a002")["position"] == 7
+    with shipped.transaction() as session:
+        found = {(d.kind, d.key) for d in drift.report(session, client(fake))}
+    assert found == {("conflict", "SN-a002")}
+
+
+def test_fleetops_own_fields_and_forbidden_moves_are_refused_not_applied(shipped: Database) -> None:
+    fake = FakeNetbox()
+    netbox_sync.sync(shipped, client(fake), "test")
+    edit(fake, "b000", serial="SN-typo")  # the serial is fleetops': never pulled
+    edit(fake, "b002", status="offline")  # a node without an asset: its state machine's
+    edit(fake, "a001", status="active")  # shipped → deployed: the lifecycle forbids it
+
+    assert netbox_pull.pull(shipped, client(fake), "test") == {"devices refused": 2}
+    assert node(shipped, "b002")[3] == "ready"
+    with shipped.transaction() as session:
+        assert session.scalar(select(Node.serial).where(Node.hostname == "b000")) == "SN-b000"
+        assert session.scalar(select(Asset.state).where(Asset.serial == "SN-a001")) == "shipped"
+    ((result, entry),) = pulled(shipped, "SN-a001")
+    assert result == "refused" and "shipped → deployed is not allowed" in entry["refused"]
+    assert "keeps fleetops' state" in pulled(shipped, "SN-b002")[0][1]["refused"]
+    assert pulled(shipped, "SN-b000") == []
+    with shipped.transaction() as session:
+        found = {(d.kind, d.key) for d in drift.report(session, client(fake))}
+    assert found == {("serial", "SN-b000"), ("status", "SN-b002"), ("status", "SN-a001")}
+
+
+def test_fleetops_own_pushes_are_not_pulled_and_the_cursor_resumes(shipped: Database) -> None:
+    fake = FakeNetbox()
+    netbox_sync.sync(shipped, client(fake), "test")
+    with shipped.transaction() as session:
+        session.execute(update(Node).where(Node.hostname == "b000").values(position=20))
+    assert netbox_sync.sync(shipped, client(fake), "test") == {"devices updated": 1}
+    assert netbox_pull.pull(shipped, client(fake), "test") == {}
+    with shipped.transaction() as session:
+        cursor = session.scalar(select(NetboxCursor.last_id))
+    assert cursor == max(fake.objects[CHANGES])
+
+    edit_id = edit(fake, "b001", position=40)
+    fake.fail_next = [503, 503, 503]  # NetBox down: the pull fails, its cursor stays
+    with pytest.raises(ExternalError) as caught:
+        netbox_pull.pull(shipped, client(fake), "test")
+    assert caught.value.retryable
+    with shipped.transaction() as session:
+        assert session.scalar(select(NetboxCursor.last_id)) == cursor
+    assert netbox_pull.pull(shipped, client(fake), "test") == {"devices pulled": 1}
+    assert node(shipped, "b001")[2] == 40 and pulled(shipped, "SN-b001")[0][1]["request_id"] == edit_id
