@@ -77,3 +77,16 @@ def test_among_matches_one_several_or_no_values(fleet, count):
     among = bulk.Among(select(Node.id), Node.id)
     with fleet.transaction() as session:
         assert sorted(among.execute(session.connection(), ids).scalars()) == ids
+
+
+@pytest.mark.parametrize("count", [0, 1, 3])
+def test_each_matches_the_same_rows_as_among(fleet, count):
+    """A probe per value (LATERAL on PostgreSQL) finds what one `= ANY` / `IN` finds, filters kept."""
+    nodes = sorted(_node_ids(fleet))
+    with fleet.transaction() as session:
+        names = {i: h for i, h in session.execute(select(Node.id, Node.hostname))}
+        wanted = [names[i] for i in nodes[:count]] + ["no-such-host"]
+        query = select(Node.id, Node.hostname).where(Node.id != nodes[0])
+        each = bulk.Each(query, Node.hostname).execute(session.connection(), wanted).all()
+        among = bulk.Among(query, Node.hostname).execute(session.connection(), wanted).all()
+    assert sorted(map(tuple, each)) == sorted(map(tuple, among)) == [(i, names[i]) for i in nodes[1:count]]

@@ -35,7 +35,9 @@ from sqlalchemy import (
     Table,
     bindparam,
     func,
+    select,
     text,
+    true,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -79,6 +81,37 @@ class Among:
         if dialect == "postgresql":
             return self.column == func.any(bindparam("among", type_=ARRAY(self.column.type)))
         return self.column.in_(bindparam("among", expanding=True))
+
+
+class Each(Among):
+    """`query` narrowed to rows whose `column` is one of a list, probed once per value on PostgreSQL:
+    `unnest` the list and join each value LATERAL to `query` with `column = value`.
+
+    For a column that is not an index's first (findings by asset under (kind, asset, scanner, ...)), the
+    planner uses `= ANY(array)` as an index condition only when the statistics say it narrows: on a table
+    filled since its last ANALYZE (a first import of a fleet's scans) it scans every row of the leading
+    columns instead and filters them, once per statement, so a 1,000-report import read 150,000 rows a
+    batch (42 ms for 32 assets at 400 hosts, growing with the table). An equality per value is an index
+    probe whatever the statistics say (3 ms). SQLite plans `IN` as probes already."""
+
+    def execute(self, connection: Connection, values: Collection[Any]) -> Result[Any]:
+        listed = list(values)
+        if connection.dialect.name != "postgresql" or len(listed) == 1:
+            return super().execute(connection, listed)
+        stmt = self._built.get(("lateral", False))
+        if stmt is None:
+            stmt = self._built["lateral", False] = self._lateral()
+        return connection.execute(stmt, {"among": listed})
+
+    def _lateral(self) -> Select[Any]:
+        listed = (
+            func.unnest(bindparam("among", type_=ARRAY(self.column.type)))
+            .table_valued("value")
+            .render_derived()
+        )
+        # OFFSET 0 keeps the subquery whole: flattened into a plain join, it is planned the other way round.
+        each = self.query.where(self.column == listed.c.value).offset(0).lateral("each")
+        return select(*each.c).select_from(listed).join(each, true())
 
 
 def insert(

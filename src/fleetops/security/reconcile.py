@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Table, select, update
@@ -97,14 +98,22 @@ def _known(session: Session, scans: list[Scan]) -> dict[tuple[AssetKind, str, Sc
     known: dict[tuple[AssetKind, str, Scanner], Known] = defaultdict(dict)
     for (kind, scanner), names in groups.items():
         for chunk in bulk.chunks(names):
-            rows = session.execute(
-                select(F.id, F.asset, F.check_id, F.package, F.status).where(
-                    F.asset_kind == kind, F.scanner == scanner, F.asset.in_(chunk)
-                )
-            )
-            for fid, asset, check, package, status in rows:
+            for fid, asset, check, package, status in _findings_of(kind, scanner).execute(
+                session.connection(), chunk
+            ):
                 known[kind, asset, scanner][check, package] = (fid, status)
     return known
+
+
+@cache
+def _findings_of(kind: AssetKind, scanner: Scanner) -> bulk.Each:
+    """The read of `_known`, one per kind and scanner, probing the findings' key index once per asset."""
+    return bulk.Each(
+        select(F.id, F.asset, F.check_id, F.package, F.status).where(
+            F.asset_kind == kind, F.scanner == scanner
+        ),
+        F.asset,
+    )
 
 
 def _fix(session: Session, ids: list[int], now: datetime, import_id: int | None) -> None:
