@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from fleetops.api.deps import PrincipalDep, SessionDep
 from fleetops.security.updates import service
 from fleetops.security.updates.choices import RunState
+from fleetops.security.updates.schemas import UpdateRead
 
 router = APIRouter(prefix="/api/v1/security/updates", tags=["security: emergency updates"])
 VERBS = {"start": RunState.RUNNING, "resume": RunState.RUNNING, "pause": RunState.PAUSED}
@@ -27,13 +28,24 @@ class Why(BaseModel):
     why: str = Field(default="", max_length=500)
 
 
-@router.post("", status_code=201, summary="Plan an emergency update over a cluster's nodes in service")
+@router.post(
+    "",
+    status_code=201,
+    summary="Plan an emergency update over a cluster's nodes in service",
+    response_model=UpdateRead,
+    response_model_exclude_unset=True,
+)
 def plan(body: UpdateCreate, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     run = service.plan(session, principal, body.name, body.cluster, body.bulletin, body.max_drained_pct)
     return service.summary(session, run)
 
 
-@router.get("/{name}", summary="An emergency update: state, nodes per step, timeline")
+@router.get(
+    "/{name}",
+    summary="An emergency update: state, nodes per step, timeline",
+    response_model=UpdateRead,
+    response_model_exclude_unset=True,
+)
 def show(name: str, session: SessionDep, principal: PrincipalDep, timeline: bool = False) -> dict[str, Any]:
     run = service.get(session, principal, name)
     found = service.summary(session, run)
@@ -51,7 +63,12 @@ def show(name: str, session: SessionDep, principal: PrincipalDep, timeline: bool
     return found
 
 
-@router.post("/{name}/{verb}", summary="start, pause or resume")
+@router.post(
+    "/{name}/{verb}",
+    summary="start, pause or resume",
+    response_model=UpdateRead,
+    response_model_exclude_unset=True,
+)
 def act(
     name: str,
     verb: Literal["start", "pause", "resume"],
