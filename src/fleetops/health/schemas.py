@@ -165,3 +165,12 @@ class AgentRequestsRead(BaseModel):
 
 class QualificationsRead(AgentRequestsRead):
     results: list[dict[str, Any]]
+
+
+class RelayedAnswer(BaseModel):
+    status: int = Field(description="The status the agent's POST is answered")
+    body: dict[str, Any] = Field(description="Its body: the batch's outcome (IngestRead) or a problem")
+
+
+class RelayRead(BaseModel):
+    answers: list[RelayedAnswer] = Field(description="Per forwarded POST, in the order they came")
