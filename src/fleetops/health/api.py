@@ -198,6 +198,7 @@ async def post_reports(request: Request) -> JSONResponse:
     "/relay",
     summary="Agents' report POSTs forwarded by a relay (relay token)",
     responses={200: {"description": "`answers`: per forwarded POST, the status and body it is answered"}},
+    response_model=schemas.RelayRead,
 )
 async def post_relay(request: Request) -> dict[str, Any]:
     """`{"posts": [{"token": AGENT_TOKEN, "body": <the agent's JSON body>, "size": BYTES}, ...]}` from
