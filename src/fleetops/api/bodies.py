@@ -11,7 +11,6 @@ from sqlalchemy import Boolean, Date, DateTime, Enum, Integer, Numeric, Select
 
 OK = "Successful Response"
 TEXT: dict[str, Any] = {"type": "string"}
-OBJECT: dict[str, Any] = {"type": "object"}
 # JSON Schema of a column's value as the API writes it: dates as ISO text, enums by value, a decimal as
 # a number (FastAPI) or its exact text (msgspec, the list pages).
 _TYPES: tuple[tuple[type, dict[str, Any]], ...] = (
@@ -51,6 +50,26 @@ def page(item: dict[str, Any]) -> dict[str, Any]:
             "total": {"anyOf": [{"type": "integer"}, {"type": "null"}]},
         },
     }
+
+
+def inline(model: type[BaseModel]) -> dict[str, Any]:
+    """`model`'s JSON Schema with its `$defs` written in place, for a media type FastAPI does not fill in
+    itself (the inventory document offered as YAML or JSON text): a `#/$defs/...` reference would be
+    read against the OpenAPI document, where nothing is."""
+    schema = model.model_json_schema(mode="serialization")
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return resolve(defs[node["$ref"].rsplit("/", 1)[1]]) | {
+                    k: resolve(v) for k, v in node.items() if k != "$ref"
+                }
+            return {k: resolve(v) for k, v in node.items()}
+        return [resolve(v) for v in node] if isinstance(node, list) else node
+
+    resolved: dict[str, Any] = resolve(schema)
+    return resolved
 
 
 def answer(schema: dict[str, Any], status: int = 200, description: str = OK) -> dict[int | str, Any]:

@@ -18,7 +18,7 @@ from fleetops.auth.principal import Principal
 from fleetops.errors import InvalidInput
 from fleetops.inventory import formats, service
 from fleetops.inventory.kinds import KINDS, Kind
-from fleetops.inventory.schemas import GpuRecord, patch_model
+from fleetops.inventory.schemas import Document, GpuRecord, patch_model
 
 router = APIRouter(prefix="/api/v1", tags=["inventory"])
 FILTERS = (
@@ -178,12 +178,15 @@ def _import(db: Session, who: Principal, body: bytes, fmt: str) -> dict[str, dic
     return service.apply(db, who, formats.read(body, fmt, f"uploaded {fmt}")).summary()
 
 
+DOCUMENT = bodies.inline(Document)  # the import format, which an export reads back
+
+
 @router.get(
     "/inventory/export",
     summary="The whole inventory in the import format (staff only)",
     response_class=PlainTextResponse,
     responses=bodies.files(
-        {"application/yaml": bodies.OBJECT, "application/json": bodies.OBJECT, "text/csv": bodies.TEXT}
+        {"application/yaml": DOCUMENT, "application/json": DOCUMENT, "text/csv": bodies.TEXT}
     ),
 )
 def export_inventory(
