@@ -18,6 +18,7 @@ from fleetops import clock
 from fleetops.audit.service import Change, record
 from fleetops.auth.choices import Role
 from fleetops.auth.principal import Principal
+from fleetops.db.ids import as_id
 from fleetops.errors import NotFound
 from fleetops.security.incidents import fsm
 from fleetops.security.incidents.choices import IncidentRole, IncidentState, Priority
@@ -74,9 +75,10 @@ def declare(
 
 def get(session: Session, who: Principal, key: str) -> SecurityIncident:
     matched = KEY.match(key.strip())
+    number = as_id(matched[1]) if matched else None  # SEC-<a number past INTEGER> names no incident
     found = (
-        session.scalar(_visible(select(SecurityIncident), who).where(SecurityIncident.id == int(matched[1])))
-        if matched
+        session.scalar(_visible(select(SecurityIncident), who).where(SecurityIncident.id == number))
+        if number
         else None
     )
     if found is None:
