@@ -98,3 +98,40 @@ def test_a_relay_token_sees_nothing_and_may_do_nothing_but_relay(client, fleet):
     assert client.get("/api/v1/health/rejections", headers=relay).status_code == 403
     summary = client.get("/api/v1/health/summary", headers=relay).json()
     assert sum(summary["nodes"].values()) == 0
+
+
+def test_an_inventory_contact_is_read_by_its_owner_and_no_other_tenant(client, tokens):
+    """A customer's or supplier's `contact_email` is the operator's record of how to reach that tenant:
+    staff write it, the tenant cannot (so it is not write-only like the remediation contacts a tenant sets
+    itself: masked, the owner could never check the address fleetops uses), and no other tenant reads it
+    anywhere in the API (docs/testing.md)."""
+    contacts = {"customers/initech": "ops@initech.example", "suppliers/acme": "noc@acme.example"}
+    for record, email in contacts.items():
+        written = client.patch(f"/api/v1/{record}", json={"contact_email": email}, headers=tokens["admin"])
+        assert written.status_code == 200, written.text
+    assert client.get("/api/v1/customers/initech", headers=tokens["initech"]).json()["contact_email"] == (
+        "ops@initech.example"
+    )
+    assert client.get("/api/v1/suppliers/acme", headers=tokens["acme"]).json()["contact_email"] == (
+        "noc@acme.example"
+    )
+    refused = client.patch(
+        "/api/v1/customers/initech", json={"contact_email": "x@y.example"}, headers=tokens["initech"]
+    )
+    assert refused.status_code == 403
+    reads = [
+        path
+        for path, verbs in client.app.openapi()["paths"].items()
+        if "get" in verbs and path.startswith("/api/v1/") and "{" not in path
+    ]
+    reads += [f"/api/v1/{record}" for record in contacts]
+    assert len(reads) > 50
+    strangers = {
+        "ops@initech.example": ("acme", "globex", "umbrella"),
+        "noc@acme.example": ("initech", "globex", "umbrella"),
+    }
+    for email, who in strangers.items():
+        for role in who:
+            for path in reads:
+                seen = client.get(path, headers=tokens[role])
+                assert email not in seen.text, (role, path)

@@ -27,6 +27,8 @@ TOO_BIG = ("2147483648", "9223372036854775808", "418735027019011365797888")
         ("/api/v1/clusters/{n}", 404),
         ("/api/v1/addons/clusters/{n}", 404),
         ("/api/v1/remediation/clusters/{n}/settings", 404),
+        ("/api/v1/security/incidents/SEC-{n}", 404),  # SEC-12 or 12: a key that spells an id
+        ("/api/v1/security/incidents/{n}", 404),
         ("/api/v1/remediation/runs/{n}", 422),  # an id: refused where it enters, naming the field
         ("/api/v1/remediation/breakers/cluster/{n}/reset", 422),
         ("/api/v1/alerts/incidents/{n}", 422),
@@ -52,8 +54,9 @@ def test_a_number_past_the_integer_column_is_a_4xx_not_a_500(client, tokens, url
 
 
 @pytest.mark.parametrize("key", ["²", "٣", "0", "-1"])
-def test_a_key_that_only_looks_numeric_names_no_record(client, tokens, key):
-    response = client.get(f"/api/v1/nodes/{key}", headers=tokens["admin"])
+@pytest.mark.parametrize("path", ["/api/v1/nodes/", "/api/v1/security/incidents/SEC-"])
+def test_a_key_that_only_looks_numeric_names_no_record(client, tokens, key, path):
+    response = client.get(f"{path}{key}", headers=tokens["admin"])
     assert response.status_code == 404 and key in response.json()["detail"]
 
 

@@ -21,6 +21,9 @@ from fleetops.api.app import create_app
 from fleetops.db.session import Database
 from fleetops.inventory.models import Node, Rack
 from fleetops.remediation.models import RemediationRun
+from fleetops.security.access.models import AccessRequest
+from fleetops.security.incidents.models import SecurityIncident
+from fleetops.security.models import SecurityFinding
 from tests.api.fuzz.conftest import populate
 
 STAFF = ("admin", "operator", "viewer", "security")
@@ -29,9 +32,17 @@ MISSING_ID = 2_000_000_000
 NOT_THERE_FOR_STAFF = {"/api/v1/deployments/decommission/{cluster}"}
 # Path parameters that name no tenant's record: filled with a value that exists for everyone.
 FIXED = {"addon": "remediation", "verb": "grant", "scope": "cluster", "notice": "customer"}
+# ... and where a path's verb is another word: an emergency update's.
+FIXED_UNDER = {"/api/v1/security/updates/": {"verb": "pause"}}
 # Tenant-scoped roles that read another tenant's record by design: sales reads every supplier's scorecard.
 BY_DESIGN = {("sales", "supplier")}
-NAMED = {"/api/v1/deployments/": "rollout", "/api/v1/scorecards/": "supplier"}
+NAMED = {
+    "/api/v1/deployments/": "rollout",
+    "/api/v1/scorecards/": "supplier",
+    "/api/v1/security/updates/": "update",
+}
+# `{key}` outside the inventory's collections.
+KEYED = {"/api/v1/security/incidents/": "security_incident"}
 # The inventory's `{key}` per collection: (own, other tenant's, missing); racks are named alike on both
 # sites, so they go by id (filled in by `subjects`).
 KEYS = {
@@ -61,6 +72,13 @@ def subjects(database: Database) -> dict[str, tuple[Any, Any, Any]]:
             select(Node.hostname, RemediationRun.id).join(Node, Node.id == RemediationRun.node_id)
         ).all()
         racks = dict(session.execute(select(Rack.site_id, Rack.id).where(Rack.name == "r01")).all())
+        findings = dict(
+            session.execute(
+                select(Node.hostname, SecurityFinding.id).join(Node, Node.id == SecurityFinding.node_id)
+            ).all()
+        )
+        security_incident = f"SEC-{session.scalar(select(SecurityIncident.id))}"
+        access_request = session.scalar(select(AccessRequest.id))
     runs = {host[0]: run for host, run in run_rows}
     return {
         "node": ("a000", "b000", "zz999"),
@@ -73,6 +91,12 @@ def subjects(database: Database) -> dict[str, tuple[Any, Any, Any]]:
         "rack": (min(racks.values()), max(racks.values()), MISSING_ID),
         "rollout": ("r1", "r1", "r404"),  # staff only: every tenant role is "other" to it
         "supplier": ("acme", "globex", "nowhere"),
+        "finding_id": (findings["a000"], findings["b000"], MISSING_ID),
+        "update": ("u-alpha", "u-beta", "u-nowhere"),
+        "serial": ("SN-a000", "SN-b000", "SN-zz999"),
+        # staff only: every tenant role is "other" to them
+        "security_incident": (security_incident, security_incident, f"SEC-{MISSING_ID}"),
+        "request_id": (access_request, access_request, MISSING_ID),
     }
 
 
@@ -85,7 +109,8 @@ def _kind(path: str) -> str | None:
             continue
         if name == "key":
             collection = path.split("/")[3]
-            kind = "rack" if collection == "racks" else collection
+            keyed = next((k for prefix, k in KEYED.items() if path.startswith(prefix)), None)
+            kind = keyed or ("rack" if collection == "racks" else collection)
         elif name == "name":  # a rollout, a supplier's scorecard; switches and update runs name no tenant's
             kind = next((k for prefix, k in NAMED.items() if path.startswith(prefix)), None)
         else:
@@ -100,7 +125,8 @@ def fill(path: str, subjects: dict[str, tuple[Any, Any, Any]]) -> tuple[str, str
         return None
     three = subjects.get(kind) or KEYS[kind]
     filled = path
-    for name, value in FIXED.items():
+    fixed = next((FIXED | f for prefix, f in FIXED_UNDER.items() if path.startswith(prefix)), FIXED)
+    for name, value in fixed.items():
         filled = filled.replace(f"{{{name}}}", value)
     return tuple(re.sub(r"{\w+}", str(v), filled) for v in three)  # type: ignore[return-value]
 
@@ -120,7 +146,8 @@ def shape(response: Any, named: str) -> tuple[Any, ...]:
     body = response.json()
     if not isinstance(body, dict):
         return response.status_code, media, type(body).__name__
-    words = str(body.get("detail", "")).replace(str(named), "<record>")
+    # the name as a whole word only: a short id ("1") is also inside "/api/v1/"
+    words = re.sub(rf"(?<![\w-]){re.escape(str(named))}(?![\w-])", "<record>", str(body.get("detail", "")))
     return response.status_code, media, sorted(body), body.get("code"), words
 
 
