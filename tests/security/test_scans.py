@@ -5,15 +5,17 @@ and the cluster scores read the imported CIS scans."""
 from __future__ import annotations
 
 import stat
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from fleetops.agent.scans import HostScanner, HostScans
 from fleetops.auth.choices import Role
+from fleetops.auth.principal import SYSTEM
 from fleetops.clock import ManualClock
 from fleetops.db.session import Database
 from fleetops.deploy.backends import StepContext
@@ -21,7 +23,7 @@ from fleetops.deploy.choices import BringupState
 from fleetops.deploy.hardening import HardeningFailed, ScanGate
 from fleetops.deploy.models import NodeBringup, Rollout
 from fleetops.inventory.models import Node
-from fleetops.security import freshness
+from fleetops.security import freshness, hardening
 from tests.factories import bearer, token
 from tests.security.scans import FIXTURES, cis_scan, post_scan
 
@@ -150,8 +152,19 @@ def test_the_new_deployments_goal_counts_only_the_callers_nodes(
     fleet: Database, client: TestClient, tokens: dict[str, dict[str, str]], manual_clock: ManualClock
 ) -> None:
     """a000 (alpha) and b000 (beta) each brought up; only a000 passed a CIS scan since it enrolled."""
-    with fleet.transaction() as session:
-        for host in ("a000", "b000"):
+    bring_up(fleet, ("a000", "b000"), manual_clock.now())
+    post_scan(client, tokens["operator"], "openscap", "a000.xml", cis_scan(), host="a000")
+    expected = {"viewer": (1, 2), "initech": (1, 1), "acme": (1, 1), "umbrella": (0, 1), "globex": (0, 1)}
+    for who, (hardened, total) in expected.items():
+        goal = client.get("/api/v1/security/hardening", headers=tokens[who]).json()
+        assert goal["new_deployments_hardened"]["hardened"] == hardened, who
+        assert goal["new_deployments_hardened"]["total"] == total, who
+
+
+def bring_up(database: Database, hosts: tuple[str, ...], at: datetime) -> None:
+    """A ready bring-up of each of `hosts`, enrolled and ready at `at`."""
+    with database.transaction() as session:
+        for host in hosts:
             node = session.scalars(select(Node).where(Node.hostname == host)).one()
             rollout = Rollout(name=f"r-{host}", cluster_id=node.cluster_id, image="i", profile="k8s-cis")
             rollout.created_by = "test"
@@ -166,13 +179,46 @@ def test_the_new_deployments_goal_counts_only_the_callers_nodes(
                     site_id=1,
                     gpu_count=8,
                     state="ready",
-                    enrolled_at=manual_clock.now(),
-                    ready_at=manual_clock.now(),
+                    enrolled_at=at,
+                    ready_at=at,
                 )
             )
+
+
+def test_the_new_deployments_goal_agrees_with_the_gate_in_as_many_statements_for_any_bring_ups(
+    fleet: Database, client: TestClient, tokens: dict[str, dict[str, str]], manual_clock: ManualClock
+) -> None:
+    """a000 clean since it enrolled (hardened); a001 clean only before it enrolled; a002 failing; b000 with
+    no rule applicable: 1 of 4, as the gate's verdict says for each, read in the same few statements."""
+    post_scan(client, tokens["operator"], "openscap", "early.xml", cis_scan(), host="a001")
+    manual_clock.advance(60)
+    bring_up(fleet, ("a000", "a001"), manual_clock.now())
+    statements = count_statements(fleet, manual_clock)
+    bring_up(fleet, ("a002", "b000"), manual_clock.now())
     post_scan(client, tokens["operator"], "openscap", "a000.xml", cis_scan(), host="a000")
-    expected = {"viewer": (1, 2), "initech": (1, 1), "acme": (1, 1), "umbrella": (0, 1), "globex": (0, 1)}
-    for who, (hardened, total) in expected.items():
-        goal = client.get("/api/v1/security/hardening", headers=tokens[who]).json()
-        assert goal["new_deployments_hardened"]["hardened"] == hardened, who
-        assert goal["new_deployments_hardened"]["total"] == total, who
+    post_scan(client, tokens["operator"], "openscap", "a002.xml", cis_scan(passing=False), host="a002")
+    unfit = cis_scan().replace(b"<result>pass</result>", b"<result>notapplicable</result>")
+    post_scan(client, tokens["operator"], "openscap", "b000.xml", unfit, host="b000")
+    with fleet.transaction() as session:
+        ready = session.execute(select(NodeBringup.node_id, NodeBringup.enrolled_at)).all()
+        gate = sorted(hardening.verdict(session, node, enrolled).hardened for node, enrolled in ready)
+    assert gate == [False, False, False, True]
+    assert count_statements(fleet, manual_clock) == statements
+    goal = client.get("/api/v1/security/hardening", headers=tokens["viewer"]).json()
+    assert goal["new_deployments_hardened"] == {"hardened": 1, "total": 4, "share": 0.25}
+
+
+def count_statements(database: Database, manual_clock: ManualClock) -> int:
+    """How many statements `hardening.goals` runs for the staff's view of the last day."""
+    executed: list[str] = []
+
+    def record(*args: object) -> None:
+        executed.append(str(args[2]))
+
+    event.listen(database.engine, "before_cursor_execute", record)
+    try:
+        with database.transaction() as session:
+            hardening.goals(session, SYSTEM, manual_clock.now() - timedelta(days=1))
+    finally:
+        event.remove(database.engine, "before_cursor_execute", record)
+    return len(executed)
