@@ -34,3 +34,23 @@ def test_past_the_limit_racks_merge_into_pod_boxes():
     assert [b.label for b in boxes] == ["s1 · p1", "s1 · p2"]
     assert [(r.colour, r.count) for r in boxes[0].runs] == [("green", 3), ("red", 1)]
     assert boxes[0].href == "/map/s1/p1"
+
+
+def test_a_cell_may_stand_for_several_quiet_nodes_and_a_pod_box_folds_each_colour_once():
+    counted = [
+        Cell(1, "", "green", False, "", 5),
+        Cell(1, "", "grey", False, "", 2),
+        Cell(2, "n2-1", "red", True, "xid 79"),
+        Cell(2, "", "green", False, "", 7),
+        Cell(2, "", "grey", False, "", 1),
+    ]
+    (rack_one, rack_two) = arrange(counted, PLACES)[0].pods[0].boxes
+    assert [(r.colour, r.count) for r in rack_one.runs] == [("green", 5), ("grey", 2)]
+    assert [(r.colour, r.count, r.node) for r in rack_two.runs][0] == ("red", 1, "n2-1")
+    (pod,) = arrange(counted, PLACES, max_boxes=1)[0].pods[0].boxes
+    assert [(r.colour, r.count, r.node) for r in pod.runs] == [
+        ("green", 12, None),
+        ("grey", 3, None),
+        ("red", 1, "n2-1"),
+    ]
+    assert pod.loud == 1

@@ -17,7 +17,8 @@ from fleetops.health.models import NodeHealth
 from fleetops.inventory import service as inventory
 from fleetops.inventory.kinds import KINDS
 from fleetops.inventory.summary import cluster_counts
-from fleetops.web.healthmap import Shade, Where, health_map
+from fleetops.web.healthmap import Shade, health_map
+from fleetops.web.tally import Where
 from fleetops.web.views import ViewerDep, find_or_page, render
 
 router = APIRouter(include_in_schema=False)

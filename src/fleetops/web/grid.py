@@ -1,9 +1,12 @@
 """The boxes of a fleet picture (health map, rollout rack grid): each box is a rack (or a pod, in a fleet
-too large for one box per rack) drawn as a column of its nodes in rack order, coloured by state.
+too large for one box per rack) drawn as a column of its nodes in the order given, coloured by state.
 
 Nodes of a quiet colour (healthy, silent, not in service) are drawn as runs, one element per run, so a
 10,000-node map is ~1,300 boxes and a few hundred elements more; a node that needs attention (`loud`)
-is always its own element with its hostname, so it can be found, pointed at and tested."""
+is always its own element with its hostname, so it can be found, pointed at and tested. A cell may stand
+for several quiet nodes (`nodes`: the health map counts per rack, loud nodes first, then a run per
+colour); a pod box folds each quiet colour into one run, so a pod of 4,000 racks stays a handful of
+elements."""
 
 from __future__ import annotations
 
@@ -29,20 +32,27 @@ class Box:
     href: str
     runs: list[Run] = field(default_factory=list)
     loud: int = 0
+    folded: dict[str, Run] | None = None  # a pod box: its one run per quiet colour
 
     @property
     def title(self) -> str:
         shown = [f"{r.node}: {r.why}" for r in self.runs if r.node][:8]
         return "\n".join([self.label, *shown])
 
-    def add(self, colour: str, loud: bool, node: str, why: str) -> None:
+    def add(self, colour: str, loud: bool, node: str, why: str, count: int = 1) -> None:
         if loud:
             self.runs.append(Run(colour, 1, node, why))
             self.loud += 1
-        elif self.runs and self.runs[-1].colour == colour and self.runs[-1].node is None:
-            self.runs[-1].count += 1
-        else:
-            self.runs.append(Run(colour))
+            return
+        run = self.runs[-1] if self.runs and self.runs[-1].node is None else None
+        if self.folded is not None:
+            run = self.folded.get(colour)
+        if run is not None and run.colour == colour:
+            run.count += count
+            return
+        self.runs.append(run := Run(colour, count))
+        if self.folded is not None:
+            self.folded[colour] = run
 
 
 @dataclass(slots=True)
@@ -74,6 +84,7 @@ class Cell(NamedTuple):
     colour: str
     loud: bool
     why: str = ""
+    nodes: int = 1  # quiet nodes of this colour the cell stands for
 
 
 def arrange(cells: Iterable[Cell], places: dict[int, Place], max_boxes: int = MAX_RACK_BOXES) -> list[Group]:
@@ -90,7 +101,7 @@ def arrange(cells: Iterable[Cell], places: dict[int, Place], max_boxes: int = MA
         if cell[0] != rack_id:
             rack_id = cell[0]
             box = _box(places[rack_id], by_pod, sites, pods, boxes)
-        box.add(cell[2], cell[3], cell[1], cell[4])  # type: ignore[union-attr]
+        box.add(cell[2], cell[3], cell[1], cell[4], cell[5])  # type: ignore[union-attr]
     return list(sites.values())
 
 
@@ -111,6 +122,7 @@ def _box(
     box = boxes.get(key)
     if box is None:
         label = f"{place.site} · {pod_name}" if by_pod else f"{place.site}/{place.rack}"
-        box = boxes[key] = Box(label, pod.href if by_pod else f"/racks/{place.site}/{place.rack}")
+        href = pod.href if by_pod else f"/racks/{place.site}/{place.rack}"
+        box = boxes[key] = Box(label, href, folded={} if by_pod else None)
         pod.boxes.append(box)
     return box

@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 from fleetops.alerts.choices import Priority
 from fleetops.api.deps import SessionDep
 from fleetops.auth.principal import Principal
-from fleetops.health.coverage import coverage
-from fleetops.inventory.summary import summarize
+from fleetops.inventory.reading import collector_paused
 from fleetops.web.attention import attention
-from fleetops.web.healthmap import Shade, Where, health_map
+from fleetops.web.healthmap import Shade, health_map
+from fleetops.web.overview import fleet_coverage, fleet_summary
+from fleetops.web.tally import Where, tally
 from fleetops.web.trends import trends
 from fleetops.web.views import ViewerDep, render, render_part
 
@@ -25,17 +26,23 @@ LIVE_S = 10
 
 
 def landing_context(db: Session, who: Principal) -> dict[str, Any]:
-    fleet = coverage(db, who).fleet  # staff see the whole fleet's, which the coverage trend walks back from
-    return {
-        "attention": attention(db, who),
-        "coverage": fleet,
-        "map": health_map(db, who),
-        "summary": summarize(db, who),
-        "trends": None if who.role.tenant_scoped else trends(db, fleet),
-        "Shade": Shade,
-        "Priority": Priority,
-        "live_s": LIVE_S,
-    }
+    """The map, the inventory counts and the coverage all come from one grouped read of the fleet.
+
+    With the cycle collector paused: the fold allocates ~100,000 short-lived objects at 100,000 nodes,
+    and the full passes it set off over the process's heap were a third of the page's CPU (100 ms)."""
+    with collector_paused():
+        counted = tally(db, who)
+        fleet = fleet_coverage(db, counted)  # staff: the whole fleet's, the coverage trend walks back from
+        return {
+            "attention": attention(db, who),
+            "coverage": fleet,
+            "map": health_map(db, who, counted=counted),
+            "summary": fleet_summary(db, who, counted),
+            "trends": None if who.role.tenant_scoped else trends(db, fleet),
+            "Shade": Shade,
+            "Priority": Priority,
+            "live_s": LIVE_S,
+        }
 
 
 @router.get("/", response_class=HTMLResponse)
