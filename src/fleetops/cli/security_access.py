@@ -12,7 +12,7 @@ from fleetops.cli.output import JsonOption, console, emit_json, fail, table
 from fleetops.cli.remote import remote
 from fleetops.client import Client
 from fleetops.security.access.schemas import ReportRead, RequestRead, ReviewRead, SnapshotRead
-from fleetops.security.incidents.schemas import IncidentDetail, IncidentRead
+from fleetops.security.incidents.schemas import IncidentDetail, IncidentRead, NoticeRead
 
 access_app = typer.Typer(
     help="Access review: who reaches production, requests, quarterly reviews.", no_args_is_help=True
@@ -330,6 +330,30 @@ def notice(
 ) -> None:
     """Print a customer notice rendered for this incident."""
     typer.echo(fleet.session.request("GET", f"{INCIDENTS}/{key}/notices/{kind}").text)
+
+
+@incidents_app.command("send")
+@remote
+def send_notice(
+    fleet: Client,
+    key: str = typer.Argument(...),
+    kind: str = typer.Argument(..., help="first_notice, update or post_incident"),
+    customers: list[str] = typer.Option(
+        [], "--customer", help="An inventory customer to tell (repeat it); default: the incident's own."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Send a customer notice: one Slack message per customer through the outbox, to all or to none.
+    Lists every notice queued for the incident so far, with where its delivery stands."""
+    path = f"{INCIDENTS}/{key}/notices/{kind}/send"
+    sent = [
+        NoticeRead.model_validate(r) for r in fleet.session.json("POST", path, json={"customers": customers})
+    ]
+    if as_json:
+        emit_json(sent)
+        return
+    columns = ["id", "notice", "customer", "status", "attempts", "queued_at", "delivered_at", "last_error"]
+    table([r.model_dump() for r in sent], columns, title=f"{key}: customer notices")
 
 
 updates_app = typer.Typer(
