@@ -82,7 +82,9 @@ def shipped(fleet: Database, vendor_settings: config.Settings) -> Iterator[Datab
     yield fleet
 
 
-NETBOX_TOML = '\n[fleetops.assets.netbox]\nurl = "http://netbox.test"\ntoken = "nbt_k.t"\nbatch = 10\n'
+NETBOX_TOML = (
+    '\n[fleetops.assets.netbox]\nurl = "http://netbox.test"\ntoken = "nbt_k.t"\nbatch = 10\nconcurrency = 2\n'
+)
 
 
 @pytest.fixture

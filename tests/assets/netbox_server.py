@@ -102,6 +102,7 @@ class NetboxServer:
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     url: str = ""
     token: str = ""
+    workers: int = 2  # gunicorn's: as many as the sync's batches in flight at once (bench/bench_assets.py)
 
     def start(self) -> None:
         self.pg_port, self.redis_port, self.port = _free_port(), _free_port(), _free_port()
@@ -117,7 +118,8 @@ class NetboxServer:
         self._configure("netbox")
         self._spawn(
             self.venv / "bin" / "python", "-m", "gunicorn", "netbox.wsgi", "--bind", f"127.0.0.1:{self.port}",
-            "--workers", "2", "--timeout", "300", "--no-control-socket", log="netbox.log", env=self._env(),
+            "--workers", str(self.workers), "--timeout", "300", "--no-control-socket", log="netbox.log",
+            env=self._env(),
         )  # fmt: skip
         self.url = f"http://127.0.0.1:{self.port}"
         self._wait()

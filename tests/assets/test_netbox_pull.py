@@ -1,6 +1,7 @@
 """Pulling NetBox's edits back, against the fake (its change log as NetBox keeps it): placement and an
 asset's status applied through fleetops' own rules and audited with NetBox's request id, both-sides edits
-reported and left alone, fleetops' own fields and forbidden moves refused, the cursor resumed."""
+reported and left alone, fleetops' own fields and forbidden moves refused (without holding back the
+device's other fields), the cursor resumed."""
 
 from __future__ import annotations
 
@@ -103,17 +104,18 @@ def test_fleetops_own_fields_and_forbidden_moves_are_refused_not_applied(shipped
     fake = FakeNetbox()
     netbox_sync.sync(shipped, client(fake), "test")
     edit(fake, "b000", serial="SN-typo")  # the serial is fleetops': never pulled
-    edit(fake, "b002", status="offline")  # a node without an asset: its state machine's
+    edit(fake, "b002", status="offline", position=40)  # a node without an asset: its state machine's
     edit(fake, "a001", status="active")  # shipped → deployed: the lifecycle forbids it
 
-    assert netbox_pull.pull(shipped, client(fake), "test") == {"devices refused": 2}
-    assert node(shipped, "b002")[3] == "ready"
+    assert netbox_pull.pull(shipped, client(fake), "test") == {"devices refused": 2, "devices pulled": 1}
+    assert node(shipped, "b002")[2:] == (40, "ready")  # the refused status did not hold back the move
     with shipped.transaction() as session:
         assert session.scalar(select(Node.serial).where(Node.hostname == "b000")) == "SN-b000"
         assert session.scalar(select(Asset.state).where(Asset.serial == "SN-a001")) == "shipped"
     ((result, entry),) = pulled(shipped, "SN-a001")
     assert result == "refused" and "shipped → deployed is not allowed" in entry["refused"]
-    assert "keeps fleetops' state" in pulled(shipped, "SN-b002")[0][1]["refused"]
+    assert [result for result, _ in pulled(shipped, "SN-b002")] == ["success", "refused"]
+    assert "keeps fleetops' state" in pulled(shipped, "SN-b002")[1][1]["refused"]
     assert pulled(shipped, "SN-b000") == []
     with shipped.transaction() as session:
         found = {(d.kind, d.key) for d in drift.report(session, client(fake))}

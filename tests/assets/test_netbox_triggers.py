@@ -13,6 +13,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from fleetops import clock
+from fleetops.adapters.netbox.client import NetboxClient
 from fleetops.adapters.netbox.fake import FakeNetbox
 from fleetops.assets import breaches, netbox_service
 from fleetops.cli.main import app
@@ -35,6 +36,10 @@ def test_the_api_syncs_for_writers_and_reports_drift_to_staff(
     report = client.get("/api/v1/assets/netbox/drift", headers=tokens["viewer"]).json()
     assert report["counts"] == {"status": 1} and report["drift"][0]["key"] == "SN-b000"
     assert [(p["pod"], p["complete"]) for p in report["completeness"]] == [("p1", 3), ("p9", 3)]
+    moved = {"id": fake_netbox.find("dcim/devices", name="b001")["id"], "position": 40}  # moved in NetBox
+    NetboxClient("http://netbox.test", "nbt_k.t", transport=fake_netbox).bulk_update("dcim/devices", [moved])
+    again = client.post("/api/v1/assets/netbox/sync", headers=tokens["operator"])
+    assert again.json() == {"devices pulled": 1}  # pulled back first; then nothing left to push
 
 
 def test_without_netbox_settings_the_api_says_so(

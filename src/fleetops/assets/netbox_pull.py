@@ -12,8 +12,8 @@ The pull reads NetBox's change log (`core/object-changes`: device updates after 
 the devices it names, and compares each pulled field three ways (fleetops, NetBox, the link's base):
 only NetBox moved → applied (placement by the inventory's own update, status by the asset's lifecycle
 move, both audited, with NetBox's request id and user in a `netbox.pulled` entry); both moved → a
-conflict; fleetops' own pushes change nothing. Each device is one transaction; the cursor moves after
-all of them, so an outage resumes where it stopped.
+conflict; fleetops' own pushes change nothing. Each group of fields is one transaction; the cursor moves
+after all of them, so an outage resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -64,64 +64,58 @@ def pull(database: Database, netbox: NetBox, actor: str) -> Counter[str]:
         for netbox_id, obj in remote.items():
             link = by_id[netbox_id]
             if link.key in want:
-                theirs = remote_fields("devices", obj, keys)
-                done[
-                    _one(
-                        database, actor, link, latest[netbox_id], compared("devices", want[link.key]), theirs
-                    )
-                ] += 1
+                local, theirs = compared("devices", want[link.key]), remote_fields("devices", obj, keys)
+                done.update(_one(database, actor, link, latest[netbox_id], local, theirs))
     with database.transaction() as session:
         _move_cursor(session, last)
-    done.pop("unchanged", None)
     return done
 
 
 def _one(
     database: Database, actor: str, link: NetboxLink, change: dict[str, Any], local: dict[str, Any],
     theirs: dict[str, Any],
-) -> str:  # fmt: skip
-    """One device: its pulled fields applied, agreed or in conflict; what became of it, for the counts."""
-    apply: dict[str, Any] = {}
-    agreed: dict[str, Any] = {}
-    conflicts: dict[str, dict[str, Any]] = {}
-    for fields in PULLED.values():
-        now, was, mine = ({f: side.get(f) for f in fields} for side in (theirs, link.base, local))
-        if now == was:
-            continue
-        if now == mine:
-            agreed |= now
-        elif mine != was:
-            conflicts |= {f: {"fleetops": mine[f], "netbox": now[f], "base": was[f]} for f in fields}
-        else:
-            apply |= now
-    if not (apply or agreed or conflicts):
-        return "unchanged"
+) -> set[str]:  # fmt: skip
+    """One device, each group of pulled fields on its own (a refused status does not hold back a move):
+    applied, agreed or in conflict. What became of the device, for the counts."""
     said = {
         "request_id": change.get("request_id"),
         "netbox_user": change.get("user_name"),
         "pulled_by": actor,
     }
     who = Principal(role=Role.OPERATOR, name=f"netbox/{change.get('user_name') or 'unknown'}")
-    try:
-        with database.transaction() as session:
-            _apply(session, who, link.key, apply, datetime.fromisoformat(change["time"]), said)
-            current = session.get(NetboxLink, link.id)
-            if current is not None and (apply or agreed):
-                current.base = current.base | apply | agreed
-            if apply:
-                moved = {f: [link.base.get(f), v] for f, v in apply.items()}
-                record(
-                    session, who.actor, Change("netbox.pulled", "device", link.key, said | {"fields": moved})
-                )
-            if conflicts:
-                entry = said | {"fields": conflicts}
-                record(session, who.actor, Change("netbox.pulled", "device", link.key, entry, "conflict"))
-    except FleetopsError as refused:
-        with database.transaction() as session:
-            entry = said | {"fields": apply, "refused": refused.message}
-            record(session, who.actor, Change("netbox.pulled", "device", link.key, entry, "refused"))
-        return "devices refused"
-    return "conflicts found" if conflicts else "devices pulled" if apply else "unchanged"
+    at, outcomes = datetime.fromisoformat(change["time"]), set()
+    for fields in PULLED.values():
+        now, was, mine = ({f: side.get(f) for f in fields} for side in (theirs, link.base, local))
+        if now == was:
+            continue
+        if mine != was and mine != now:
+            conflict = {f: {"fleetops": mine[f], "netbox": now[f], "base": was[f]} for f in fields}
+            _audit(database, who, link.key, said | {"fields": conflict}, "conflict")
+            outcomes.add("conflicts found")
+            continue
+        try:
+            with database.transaction() as session:
+                if now != mine:
+                    _apply(session, who, link.key, now, at, said)
+                    moved = {f: [was[f], now[f]] for f in fields}
+                    record(
+                        session,
+                        who.actor,
+                        Change("netbox.pulled", "device", link.key, said | {"fields": moved}),
+                    )
+                    outcomes.add("devices pulled")
+                agreed = session.get(NetboxLink, link.id)
+                if agreed is not None:  # the base takes NetBox's value: the push leaves it
+                    agreed.base = agreed.base | now
+        except FleetopsError as refused:
+            _audit(database, who, link.key, said | {"fields": now, "refused": refused.message}, "refused")
+            outcomes.add("devices refused")
+    return outcomes
+
+
+def _audit(database: Database, who: Principal, serial: str, entry: dict[str, Any], result: str) -> None:
+    with database.transaction() as session:
+        record(session, who.actor, Change("netbox.pulled", "device", serial, entry, result))
 
 
 def _apply(

@@ -134,7 +134,7 @@ def _waiting(fleet: Client, doing: str, method: str, path: str) -> Any:
 @app.command("sync")
 @remote
 def netbox_sync(fleet: Client, as_json: bool = JsonOption) -> None:
-    """Push fleetops' model to NetBox now ([assets.netbox] on the server): what was created, updated, left."""
+    """Pull NetBox's edits, then push fleetops' model ([assets.netbox] on the server): what was done."""
     data = _waiting(fleet, "syncing with NetBox…", "POST", "/assets/netbox/sync")
     if as_json:
         return emit_json(data)
