@@ -248,6 +248,7 @@ class GpuReading(Shape):
     serial: Name | None = None
     name: Name | None = None
     pci_bus_id: Name | None = None
+    vbios_version: Name | None = None  # "96.00.DA.00.0C"; absent from agents before it was sent
     lost: bool = False
     temperature_c: Celsius | None = None
     memory_temperature_c: Celsius | None = None

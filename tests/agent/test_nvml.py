@@ -1,11 +1,14 @@
+import json
 from pathlib import Path
 
 import pynvml
 import pytest
 
+from fleetops import clock
 from fleetops.agent.collectors import CollectorUnavailable
 from fleetops.agent.collectors.fake_nvml import FakeNvml
 from fleetops.agent.collectors.nvml import NvmlCollector, NvmlXidEvents
+from fleetops.wire import NodeReport, dump_report, parse_report
 
 
 def test_readings_match_the_h100_capture(h100: Path) -> None:
@@ -71,3 +74,18 @@ def test_xid_event_set(fake_nvml: FakeNvml) -> None:
     xids, _ = events.read_events()
     assert [(x.code, x.gpu_index, x.source) for x in xids] == [(79, 5, "nvml")]
     assert events.read_events() == ([], [])
+
+
+def test_the_vbios_travels_per_gpu_and_an_older_agents_report_without_it_is_accepted(h100: Path) -> None:
+    fake = FakeNvml.from_fixtures(h100, gpus=2)
+    fake.fail(1, "VbiosVersion")
+    collector = NvmlCollector(fake)
+    collector.start()
+    gpus = collector.read_gpus()
+    assert [g.vbios_version for g in gpus] == ["96.00.DA.00.0C", None]  # as nvidia-smi -q printed it
+    report = NodeReport(hostname="gpu-001", agent_version="0.1.0", collected_at=clock.now(), gpus=gpus)
+    assert parse_report(dump_report(report)).gpus[0].vbios_version == "96.00.DA.00.0C"
+    older = json.loads(dump_report(report))
+    for gpu in older["gpus"]:
+        gpu.pop("vbios_version", None)
+    assert [g.vbios_version for g in parse_report(json.dumps(older).encode()).gpus] == [None, None]

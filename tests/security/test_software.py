@@ -15,8 +15,10 @@ from fleetops.adapters.redfish.fake import FakeRedfish
 from fleetops.adapters.redfish.firmware import Firmware
 from fleetops.clock import ManualClock
 from fleetops.db.session import Database
-from fleetops.security import firmware
+from fleetops.inventory.models import Node
+from fleetops.security import firmware, software
 from fleetops.security.models import NodeSoftware
+from fleetops.wire import GpuReading
 from tests.health.reports import body, report
 from tests.security.scans import FIXTURES, post_scan
 
@@ -170,3 +172,30 @@ def test_the_worker_reads_the_fleet_round_within_its_budget(fleet: Database) -> 
     finally:
         firmware.use_reader(None)
     assert len(rows(fleet)) == 6
+
+
+def test_the_agents_vbios_is_stored_per_gpu_and_matched_as_hexadecimal(
+    fleet: Database, client: TestClient, tokens: dict[str, dict[str, str]], manual_clock: ManualClock
+) -> None:
+    """a000 runs the captured H100's 96.00.DA.00.0C, a001 an older 96.00.89.00.01 and one GPU whose NVML
+    said nothing; a bulletin "< 96.00.DA.00.0D" (the default order for a VBIOS) affects both, one
+    ">= 96.00.9F" only a000 (read as dotted, DA would sort before 89 and miss it)."""
+    with fleet.transaction() as session:
+        ids = {host: node for host, node in session.execute(select(Node.hostname, Node.id))}
+        readings = {
+            "a000": [GpuReading(index=i, vbios_version="96.00.DA.00.0C") for i in range(2)],
+            "a001": [GpuReading(index=0, vbios_version="96.00.89.00.01"), GpuReading(index=1)],
+        }
+        gpus = [(ids[host], found) for host, found in readings.items()]
+        assert software.observe_vbios(session, gpus, manual_clock.now()) == 3
+        assert software.observe_vbios(session, gpus, manual_clock.now()) == 0  # unchanged: nothing written
+    assert {(k[2], v[0]) for k, v in rows(fleet).items() if k[0] == ids["a001"]} == {
+        ("gpu0", "96.00.89.00.01")
+    }
+    for versions, hosts in (("<96.00.DA.00.0D", ["a000", "a001"]), (">=96.00.9F", ["a000"])):
+        found = client.get(
+            AFFECTED,
+            params={"component": "vbios", "range": versions, "cluster": "alpha"},
+            headers=tokens["viewer"],
+        ).json()
+        assert [n["hostname"] for n in found["affected"]] == hosts and found["unknown"] == ["a002"]

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fleetops.errors import InvalidInput
-from fleetops.security.versions import VersionRange, debian_compare, dotted_compare
+from fleetops.security.versions import VersionRange, debian_compare, dotted_compare, hex_compare
 
 DPKG = shutil.which("dpkg")
 
@@ -76,6 +76,20 @@ def test_dotted_order_at_its_edges(a: str, b: str, sign: int) -> None:
     assert dotted_compare(b, a) == -sign
 
 
+@pytest.mark.parametrize(
+    ("a", "b", "sign"),
+    [
+        ("96.00.DA.00.0C", "96.00.89.00.01", 1),  # DA is 218: dotted reads it as a word, before 89
+        ("96.00.DA.00.0C", "96.00.da.00.0c", 0),
+        ("96.00.DA.00.0C", "96.00.DA.00.0D", -1),
+        ("96.00.9F", "96.00.9F.00.00", 0),
+    ],
+)
+def test_a_vbios_orders_as_hexadecimal_fields(a: str, b: str, sign: int) -> None:
+    assert hex_compare(a, b) == sign
+    assert hex_compare(b, a) == -sign
+
+
 def test_a_range_holds_its_bounds_inclusive_or_not_as_written() -> None:
     fixed = VersionRange.parse(">=3.0.0,<3.0.13-1~deb12u1")
     assert "3.0.11-1~deb12u2" in fixed
@@ -87,6 +101,8 @@ def test_a_range_holds_its_bounds_inclusive_or_not_as_written() -> None:
     exact = VersionRange.parse("=550.54.15", "dotted")
     assert "550.54.15" in exact and "550.54.15.0" in exact and "550.54.16" not in exact
     assert "anything" in VersionRange.parse("")
+    vbios = VersionRange.parse(">=96.00.9F.00.00,<96.00.DA.00.0D", "hex")
+    assert "96.00.DA.00.0C" in vbios and "96.00.89.00.01" not in vbios and "not hex" not in vbios
 
 
 @pytest.mark.parametrize(
@@ -96,6 +112,7 @@ def test_a_range_holds_its_bounds_inclusive_or_not_as_written() -> None:
         (">=1.0,~2", "debian", "field range: bound 2 '~2'"),
         ("<abc", "debian", "version 'abc': not a Debian package version"),
         ("<1", "semver", "field scheme: 'semver' is not one of"),
+        ("<96.00.DG", "hex", "version '96.00.DG': not dot-separated hexadecimal"),
     ],
 )
 def test_a_bad_range_is_refused_naming_the_bound(spec: str, scheme: str, message: str) -> None:

@@ -39,11 +39,11 @@ class Bulletin:
     component: Component | None = None
     name: str | None = None  # one entry of the component (a firmware inventory Id), else all of them
     versions: str = ""  # the affected range, e.g. ">=3.0.0,<3.0.13-1~deb12u1"; "" = any version
-    scheme: str | None = None  # version order: debian (packages' default) or dotted (components')
+    scheme: str | None = None  # version order: debian (packages), hex (VBIOS), dotted (other components)
     cluster: str | None = None
 
     def range(self) -> VersionRange:
-        default = "debian" if self.package else "dotted"
+        default = "debian" if self.package else "hex" if self.component is Component.VBIOS else "dotted"
         return VersionRange.parse(self.versions, self.scheme or default)
 
 

@@ -2,6 +2,7 @@
 from the sources that already reach fleetops.
 
     GPU driver   the agent's reports (`NodeReport.driver_version`), through health ingest
+    VBIOS        the agent's reports (`GpuReading.vbios_version`, NVML), one row per GPU (`gpu<index>`)
     kernel       Lynis scans (`linux_kernel_release`, uname -r), through the security imports
     firmware     the node's BMC (Redfish FirmwareInventory, else BiosVersion / FirmwareVersion)
 
@@ -28,6 +29,7 @@ from fleetops.inventory.models import Node
 from fleetops.security.choices import Component
 from fleetops.security.models import NodeSoftware as S
 from fleetops.security.scope import visible_to
+from fleetops.wire import GpuReading
 
 TABLE = cast(Table, S.__table__)
 KEY = ("node_id", "component", "name")
@@ -86,6 +88,18 @@ def observe(session: Session, seen: list[Version], now: datetime) -> int:
 def observe_drivers(session: Session, drivers: list[tuple[int, str]], now: datetime) -> int:
     """The GPU driver versions of a batch of agent reports, (node id, version) each."""
     seen = [Version(node_id, Component.GPU_DRIVER, DRIVER, version, "agent") for node_id, version in drivers]
+    return observe(session, seen, now)
+
+
+def observe_vbios(session: Session, gpus: list[tuple[int, list[GpuReading]]], now: datetime) -> int:
+    """The VBIOS of each GPU of a batch of agent reports, (node id, its GPU readings) each. A GPU whose
+    agent predates the field, or whose NVML refused the call, says nothing and changes nothing."""
+    seen = [
+        Version(node_id, Component.VBIOS, f"gpu{gpu.index}", gpu.vbios_version, "agent")
+        for node_id, readings in gpus
+        for gpu in readings
+        if gpu.vbios_version
+    ]
     return observe(session, seen, now)
 
 

@@ -6,6 +6,8 @@ is the whole impact assessment, so the order must be dpkg's own (epochs, `~` bef
 before punctuation) and not a string compare: `tests/security/test_versions.py` checks it against
 `dpkg --compare-versions` itself. Firmware has no standard: "96.00.89.00.01", "1.10.2", "2.13 (Build 5)"
 compare part by part, numbers as numbers, and missing trailing parts count as zero (1.2 == 1.2.0).
+An NVIDIA VBIOS ("96.00.DA.00.0C", from NVML and the BMC alike) is dot-separated hexadecimal bytes: read
+as dotted, DA would be a word sorting before 89, so it has an order of its own.
 """
 
 from __future__ import annotations
@@ -86,7 +88,22 @@ def dotted_compare(a: str, b: str) -> int:
     return 0
 
 
-SCHEMES: dict[str, Compare] = {"debian": debian_compare, "dotted": dotted_compare}
+def hex_compare(a: str, b: str) -> int:
+    """Dot-separated hexadecimal fields compared as numbers, a missing field as 0; anything else refused."""
+    for x, y in zip_longest(_hex_fields(a), _hex_fields(b), fillvalue=0):
+        if x != y:
+            return -1 if x < y else 1
+    return 0
+
+
+def _hex_fields(version: str) -> list[int]:
+    try:
+        return [int(field, 16) for field in version.strip().split(".")]
+    except ValueError:
+        raise InvalidInput(f"version {version!r}: not dot-separated hexadecimal (96.00.DA.00.0C)") from None
+
+
+SCHEMES: dict[str, Compare] = {"debian": debian_compare, "dotted": dotted_compare, "hex": hex_compare}
 _BOUND = re.compile(r"^\s*(<=|>=|<|>|==|=)\s*(\S.*?)\s*$")
 
 
@@ -108,8 +125,7 @@ class VersionRange:
                 why = "expected an operator (<, <=, >, >=, =) and a version, e.g. <3.0.13-1"
                 raise InvalidInput(f"field range: bound {number + 1} {part.strip()!r}: {why}")
             operator, version = found.groups()
-            if scheme == "debian":
-                split_debian(version)
+            SCHEMES[scheme](version, version)  # a bound the scheme cannot read is refused here
             bounds.append(("==" if operator == "=" else operator, version))
         return cls(tuple(bounds), scheme)
 

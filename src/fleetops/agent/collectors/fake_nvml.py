@@ -148,6 +148,9 @@ class FakeNvml:
     def nvmlDeviceGetName(self, h: int) -> str:
         return self._get(h, "Name")
 
+    def nvmlDeviceGetVbiosVersion(self, h: int) -> str:
+        return self._get(h, "VbiosVersion")
+
     def nvmlDeviceGetPciInfo(self, h: int) -> SimpleNamespace:
         return SimpleNamespace(**self._get(h, "PciInfo"))
 

@@ -46,6 +46,7 @@ class _Static:
     max_gen: int | None
     max_width: int | None
     max_sm_clock: int | None
+    vbios: str | None = None
 
 
 def _text(value: Any) -> str | None:
@@ -117,6 +118,7 @@ class NvmlCollector:
                 max_sm_clock=self._call(
                     index, "maxsm", nvml.nvmlDeviceGetMaxClockInfo, handle, nvml.NVML_CLOCK_SM
                 ),
+                vbios=_text(self._call(index, "vbios", nvml.nvmlDeviceGetVbiosVersion, handle)),
             )
         except _GpuLost:
             return _Static(handle, None, None, None, None, None, None, None)
@@ -145,6 +147,7 @@ class NvmlCollector:
             serial=static.serial,
             name=static.name,
             pci_bus_id=static.pci_bus_id,
+            vbios_version=static.vbios,
             temperature_c=call(
                 index, "temp", nvml.nvmlDeviceGetTemperature, handle, nvml.NVML_TEMPERATURE_GPU
             ),
