@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import String, cast, or_, select
+from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from fleetops.alerts import models
@@ -61,8 +61,17 @@ def response_times(session: Session, suppliers: list[str], start: datetime, end:
     # Matched in SQL, on the JSON's text for the receivers: decoding every incident's labels in Python
     # was 60 % of a 20-supplier scorecard.
     sent = [cast(models.Incident.receivers, String).contains(f'"{name}"') for name in _supplier_receivers()]
+    # The first acknowledgement read alongside each incident: a list of the incidents' ids to look them
+    # up by was 65 ms a 20-supplier scorecard, mostly SQLAlchemy naming its 2,000 parameters.
+    acked = (
+        select(func.min(models.IncidentEvent.at))
+        .where(
+            models.IncidentEvent.incident_id == models.Incident.id, models.IncidentEvent.field == ACKNOWLEDGED
+        )
+        .scalar_subquery()
+    )
     mine = session.execute(
-        select(models.Incident.id, models.Incident.opened_at, supplier).where(
+        select(models.Incident.opened_at, supplier, acked).where(
             models.Incident.opened_at >= start,
             models.Incident.opened_at < end,
             models.Incident.status != "merged",
@@ -70,17 +79,8 @@ def response_times(session: Session, suppliers: list[str], start: datetime, end:
             or_(*sent),
         )
     ).all()
-    acks = dict(
-        session.execute(
-            select(models.IncidentEvent.incident_id, models.IncidentEvent.at).where(
-                models.IncidentEvent.field == ACKNOWLEDGED,
-                models.IncidentEvent.incident_id.in_([i for i, _, _ in mine]),
-            )
-        ).all()
-    )
     out: dict[str, list] = defaultdict(list)
-    for incident_id, opened, supplier in mine:
-        acked = acks.get(incident_id)
-        until = acked if acked is not None and acked < end else end
-        out[supplier].append((until - opened).total_seconds())
+    for opened, name, first in mine:
+        until = first if first is not None and first < end else end
+        out[name].append((until - opened).total_seconds())
     return out

@@ -15,6 +15,7 @@ from fleetops import clock
 from fleetops.auth.choices import Role
 from fleetops.auth.principal import Principal
 from fleetops.inventory.models import Supplier
+from fleetops.inventory.reading import collector_paused
 from fleetops.inventory.scope import visible
 from fleetops.remediation import measures as remediation
 from fleetops.suppliers import deployment, incidents, silence, tickets, timeline
@@ -135,7 +136,15 @@ def visible_suppliers(session: Session, principal: Principal, name: str | None =
 def scorecards(
     session: Session, suppliers: dict[int, str], period: Period, thresholds: Thresholds | None = None
 ) -> list[Scorecard]:
-    thresholds = thresholds or default_thresholds()
+    """With the cycle collector paused: the history of 10,000 nodes is ~100,000 short-lived objects,
+    and the full passes they set off over the process's heap were a third of 20 cards' CPU (70 ms)."""
+    with collector_paused():
+        return _scorecards(session, suppliers, period, thresholds or default_thresholds())
+
+
+def _scorecards(
+    session: Session, suppliers: dict[int, str], period: Period, thresholds: Thresholds
+) -> list[Scorecard]:
     past = timeline.history(session, list(suppliers))
     now = figures(session, suppliers, period, past)
     before = figures(session, suppliers, period.previous(), past)

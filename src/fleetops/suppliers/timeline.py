@@ -7,12 +7,13 @@ it then spends cordoned, in repair or at RMA count against its supplier. It is i
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from fleetops.audit.models import AuditEvent
@@ -46,20 +47,23 @@ class Hours:
         return 1000 * self.rmas / self.gpu_days if self.gpu_days else None
 
 
-def _new_state(state: Any) -> tuple[str | None, str] | None:
-    """(from, to) of a node audit row that set a state: a create names one state, an update a pair."""
-    if isinstance(state, str):
+def _new_state(state: str | None) -> tuple[str | None, str] | None:
+    """(from, to) of a node audit row that set a state: a create names one state, an update a pair (as
+    the JSON's text: only those few are decoded)."""
+    if state is None:
+        return None
+    if not state.startswith("["):
         return None, state
-    if isinstance(state, list) and len(state) == 2:
-        return state[0], state[1]
-    return None
+    pair = json.loads(state)
+    return (pair[0], pair[1]) if isinstance(pair, list) and len(pair) == 2 else None
 
 
 def _changes(session: Session, hostnames: list[str]) -> dict[str, list[tuple]]:
     """Every state change, later ones included: a node's first change says what it was before."""
-    # Only the `state` member is read out of the JSON: decoding whole node.create rows was 0.2 s.
+    # Only the `state` member is read out of the JSON, as text: decoding whole node.create rows was 0.2 s,
+    # and decoding each create's one state 15 ms more at 10,000 nodes.
     query = (
-        select(AuditEvent.target_key, AuditEvent.at, AuditEvent.changes["state"])
+        select(AuditEvent.target_key, AuditEvent.at, AuditEvent.changes["state"].as_string())
         .where(AuditEvent.target_type == "node", AuditEvent.result == "success")
         .order_by(AuditEvent.at, AuditEvent.id)
     )
@@ -72,14 +76,15 @@ def _changes(session: Session, hostnames: list[str]) -> dict[str, list[tuple]]:
 
 
 def supplier_nodes(session: Session, supplier_ids: list[int]) -> list[Any]:
-    """(supplier_id, hostname, gpu_count, state) of every node at the suppliers' sites."""
+    """(supplier_id, hostname, gpu_count, state) of every node at the suppliers' sites; the state's raw
+    value, as the audit rows name it (an enum made per row was a third of this read's 80 ms)."""
     query = (
-        select(Site.supplier_id, Node.hostname, Node.gpu_count, Node.state)
+        select(Site.supplier_id, Node.hostname, Node.gpu_count, type_coerce(Node.state, String))
         .join(Rack, Node.rack_id == Rack.id)
         .join(Site, Rack.site_id == Site.id)
         .where(Site.supplier_id.in_(supplier_ids))
     )
-    return list(session.execute(query))
+    return list(session.connection().execute(query).all())
 
 
 def _replay(events: list[tuple], state: str, start: datetime, end: datetime, into: Hours, gpus: int) -> None:
@@ -136,5 +141,5 @@ def hours(past: History, supplier_ids: list[int], start: datetime, end: datetime
     for supplier_id, hostname, gpu_count, state in past.nodes:
         into = out[supplier_id]
         into.nodes += 1
-        _replay(past.changes.get(hostname, []), str(state), start, end, into, gpu_count)
+        _replay(past.changes.get(hostname, []), state, start, end, into, gpu_count)
     return out

@@ -7,7 +7,7 @@ nodes on SQLite, which the landing page cannot spend next to its map.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from sqlalchemy import select
@@ -19,11 +19,6 @@ from fleetops.inventory.choices import ClusterState
 from fleetops.inventory.models import Cluster, Rack, Site, Supplier
 from fleetops.inventory.summary import Counts, FleetSummary, _clusters
 from fleetops.web.tally import Tally
-
-
-def _add(counts: Counts, row: Tally) -> None:
-    counts.nodes[row.lifecycle] += row.nodes
-    counts.gpus[row.lifecycle] += row.gpus
 
 
 def fleet_summary(session: Session, who: Principal, counted: Iterable[Tally]) -> FleetSummary:
@@ -39,13 +34,19 @@ def fleet_summary(session: Session, who: Principal, counted: Iterable[Tally]) ->
     )
     clusters: dict[int | None, str] = dict(session.execute(select(Cluster.id, Cluster.name)).all())
     clusters[None] = "(unassigned)"
+    nodes: Counter[tuple[str, str, str]] = Counter()
+    gpus: Counter[tuple[str, str, str]] = Counter()
+    for rack_id, cluster_id, lifecycle, _, n, g, _ in counted:  # ~15,000 rows at 100,000 nodes: kept lean
+        key = (suppliers[rack_id], clusters[cluster_id], lifecycle)
+        nodes[key] += n
+        gpus[key] += g
     fleet = Counts()
     by_supplier: dict[str, Counts] = defaultdict(Counts)
     by_cluster: dict[str, Counts] = defaultdict(Counts)
-    for row in counted:
-        _add(fleet, row)
-        _add(by_supplier[suppliers[row.rack_id]], row)
-        _add(by_cluster[clusters[row.cluster_id]], row)
+    for (supplier, cluster, lifecycle), n in nodes.items():
+        for counts in (fleet, by_supplier[supplier], by_cluster[cluster]):
+            counts.nodes[lifecycle] += n
+            counts.gpus[lifecycle] += gpus[(supplier, cluster, lifecycle)]
     return FleetSummary(
         fleet, dict(sorted(by_supplier.items())), dict(sorted(by_cluster.items())), _clusters(session, who)
     )
