@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -31,9 +30,7 @@ from fleetops.auth.choices import Role
 from fleetops.auth.principal import Principal
 from fleetops.auth.service import authenticate
 from fleetops.db.session import get_database
-from fleetops.errors import FleetopsError, InvalidInput, NotFound, Unauthenticated
-from fleetops.inventory.models import Cluster
-from fleetops.inventory.scope import visible
+from fleetops.errors import FleetopsError, InvalidInput, Unauthenticated
 from fleetops.wire import check_depth
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
@@ -136,11 +133,6 @@ def _shown(principal: Principal, incident: Any) -> IncidentRead:
     return read.model_copy(update={"labels": labels, "receivers": [], "reason": ""})
 
 
-def _tenant_clusters(principal: Principal) -> Any:
-    """The clusters a tenant may see incidents of, as a subquery (the inventory scope decides)."""
-    return select(Cluster.id).where(visible("cluster", principal))
-
-
 @router.get("/incidents", response_model=list[IncidentRead])
 def list_incidents(
     session: SessionDep,
@@ -152,7 +144,7 @@ def list_incidents(
     principal.require(*INCIDENT_READERS)
     if principal.role not in TENANT_HIDDEN:
         return service.list_incidents(session, status, limit)
-    stmt = select(Incident).where(Incident.cluster_id.in_(_tenant_clusters(principal)))
+    stmt = service.visible_incidents(principal)
     stmt = stmt.where(Incident.status == status) if status else stmt
     rows = session.scalars(stmt.order_by(Incident.id.desc()).limit(limit))
     return [_shown(principal, row) for row in rows]
@@ -161,12 +153,7 @@ def list_incidents(
 @router.get("/incidents/{incident_id}", response_model=IncidentRead)
 def get_incident(incident_id: Id, session: SessionDep, principal: PrincipalDep) -> Any:
     principal.require(*INCIDENT_READERS)
-    incident = service.get_incident(session, incident_id)
-    if principal.role in TENANT_HIDDEN:
-        mine = session.scalar(_tenant_clusters(principal).where(Cluster.id == incident.cluster_id))
-        if mine is None:
-            raise NotFound(f"incident {incident_id}: no such incident")
-    return _shown(principal, incident)
+    return _shown(principal, service.incident_for(session, principal, incident_id))
 
 
 @router.post("/incidents/{incident_id}/acknowledge", response_model=IncidentRead)

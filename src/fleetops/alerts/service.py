@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from fleetops import clock
@@ -19,9 +19,12 @@ from fleetops.alerts.incidents import record
 from fleetops.alerts.measures import measures
 from fleetops.alerts.policy import RoutingTree, default_routes
 from fleetops.alerts.schemas import IngestResult, SilenceCreate, WebhookPayload
+from fleetops.auth.principal import Principal
 from fleetops.db.session import Database
 from fleetops.errors import InvalidInput, NotFound
 from fleetops.flow import Alert, Finding, alert_from_finding
+from fleetops.inventory.models import Cluster
+from fleetops.inventory.scope import visible
 
 
 def process(alerts: list[Alert], ctx: Context) -> IngestResult:
@@ -81,6 +84,25 @@ def tick(
 
 def get_incident(session: Session, incident_id: int) -> models.Incident:
     row = session.get(models.Incident, incident_id)
+    if row is None:
+        raise NotFound(f"incident {incident_id}: no such incident")
+    return row
+
+
+def visible_incidents(who: Principal) -> Select[tuple[models.Incident]]:
+    """The incidents `who` may read: staff every one, a customer or supplier those of its clusters (the
+    inventory scope decides; an incident with no cluster is staff-only)."""
+    stmt = select(models.Incident)
+    rule = visible("cluster", who)
+    return (
+        stmt if rule is None else stmt.where(models.Incident.cluster_id.in_(select(Cluster.id).where(rule)))
+    )
+
+
+def incident_for(session: Session, who: Principal, incident_id: int) -> models.Incident:
+    """The incident as `who` may read it, in one scoped query: another tenant's costs and answers what a
+    missing one does (looked up first and checked after, it took a second query: a timing side channel)."""
+    row = session.scalar(visible_incidents(who).where(models.Incident.id == incident_id))
     if row is None:
         raise NotFound(f"incident {incident_id}: no such incident")
     return row

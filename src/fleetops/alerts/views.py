@@ -22,7 +22,7 @@ from fleetops.alerts.policy import P0_MAX_GROUP_WAIT_S
 from fleetops.api.deps import SessionDep
 from fleetops.api.types import Id
 from fleetops.auth.principal import Principal
-from fleetops.errors import FleetopsError, NotFound
+from fleetops.errors import FleetopsError
 from fleetops.inventory.models import Cluster
 from fleetops.inventory.scope import visible
 from fleetops.web.views import ViewerDep, back_to, render
@@ -77,9 +77,7 @@ def visible_incident(db: Session, who: Principal, incident_id: int) -> bool:
 
 def _incident(db: Session, who: Principal, incident_id: int) -> models.Incident:
     """The incident, or NotFound when it does not exist or belongs to a cluster the viewer may not see."""
-    if not visible_incident(db, who, incident_id):
-        raise NotFound(f"incident {incident_id}: no such incident")
-    return service.get_incident(db, incident_id)
+    return service.incident_for(db, who, incident_id)
 
 
 def causes(db: Session, incident_ids: list[int]) -> dict[int, str]:
