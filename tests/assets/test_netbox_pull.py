@@ -106,8 +106,13 @@ def test_fleetops_own_fields_and_forbidden_moves_are_refused_not_applied(shipped
     edit(fake, "b000", serial="SN-typo")  # the serial is fleetops': never pulled
     edit(fake, "b002", status="offline", position=40)  # a node without an asset: its state machine's
     edit(fake, "a001", status="active")  # shipped → deployed: the lifecycle forbids it
+    aus1 = fake.find("dcim/sites", slug="aus1")["id"]
+    (r99,) = client(fake).bulk_create("dcim/racks", [{"name": "r99", "site": aus1}])  # NetBox's alone
+    edit(fake, "b001", rack=r99["id"], position=12)
 
-    assert netbox_pull.pull(shipped, client(fake), "test") == {"devices refused": 2, "devices pulled": 1}
+    assert netbox_pull.pull(shipped, client(fake), "test") == {"devices refused": 3, "devices pulled": 1}
+    assert node(shipped, "b001")[::2] == ("r01", 1)
+    assert "no rack fleetops holds" in pulled(shipped, "SN-b001")[0][1]["refused"]
     assert node(shipped, "b002")[2:] == (40, "ready")  # the refused status did not hold back the move
     with shipped.transaction() as session:
         assert session.scalar(select(Node.serial).where(Node.hostname == "b000")) == "SN-b000"
@@ -119,7 +124,10 @@ def test_fleetops_own_fields_and_forbidden_moves_are_refused_not_applied(shipped
     assert pulled(shipped, "SN-b000") == []
     with shipped.transaction() as session:
         found = {(d.kind, d.key) for d in drift.report(session, client(fake))}
-    assert found == {("serial", "SN-b000"), ("status", "SN-b002"), ("status", "SN-a001")}
+    assert found == {
+        ("serial", "SN-b000"), ("status", "SN-b002"), ("status", "SN-a001"), ("placement", "SN-b001"),
+        ("missing_in_fleetops", "r99"),
+    }  # fmt: skip
 
 
 def test_fleetops_own_pushes_are_not_pulled_and_the_cursor_resumes(shipped: Database) -> None:
