@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -89,7 +90,7 @@ def get_incident(session: Session, incident_id: int) -> models.Incident:
     return row
 
 
-def visible_incidents(who: Principal) -> Select[tuple[models.Incident]]:
+def visible_incidents(who: Principal) -> Select[Any]:
     """The incidents `who` may read: staff every one, a customer or supplier those of its clusters (the
     inventory scope decides; an incident with no cluster is staff-only)."""
     stmt = select(models.Incident)
