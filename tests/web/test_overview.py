@@ -18,7 +18,7 @@ from fleetops.health.models import NodeHealth
 from fleetops.inventory.models import Node
 from fleetops.inventory.scope import visible
 from fleetops.inventory.summary import summarize
-from fleetops.web.healthmap import Shade, health_map, shade
+from fleetops.web.healthmap import Shade, health_map, places, shade
 from fleetops.web.overview import fleet_coverage, fleet_summary
 from fleetops.web.tally import tally
 from tests.factories import bearer, load, make_node, token, two_tenant_fleet
@@ -64,7 +64,7 @@ def test_the_landing_counts_agree_with_the_summary_the_coverage_and_each_nodes_c
     who = VIEWERS[viewer]
     with mixed.transaction() as session:
         counted = tally(session, who)
-        assert fleet_summary(session, who, counted) == summarize(session, who)
+        assert fleet_summary(session, who, counted, places(session)) == summarize(session, who)
         assert fleet_coverage(session, counted) == coverage(session, who).fleet
         stmt = select(Node.state, NodeHealth.state).outerjoin(NodeHealth, NodeHealth.node_id == Node.id)
         rule = visible("node", who)

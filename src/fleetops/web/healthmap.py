@@ -95,16 +95,23 @@ def _loud_nodes(session: Session, who: Principal, where: Where) -> dict[int, lis
 
 
 def health_map(
-    session: Session, who: Principal, where: Where = EVERYWHERE, counted: list[Tally] | None = None
+    session: Session,
+    who: Principal,
+    where: Where = EVERYWHERE,
+    counted: list[Tally] | None = None,
+    racks: dict[int, Place] | None = None,
 ) -> HealthMap:
-    """Each rack drawn as its loud nodes, then one run per quiet colour, worst first. `counted`: the
-    same place's `tally`, when the caller has read it already. The cycle collector is paused as for
-    the landing page (`landing_context`): at 100,000 nodes its passes were 80 of the map's 120 ms."""
+    """Each rack drawn as its loud nodes, then one run per quiet colour, worst first. `counted` and
+    `racks`: the same place's `tally` and the `places`, when the caller has read them already. The cycle
+    collector is paused as for the landing page: at 100,000 nodes its passes were 80 of the map's 120 ms."""
     with collector_paused():
-        return _drawn(session, who, where, tally(session, who, where) if counted is None else counted)
+        counted = tally(session, who, where) if counted is None else counted
+        return _drawn(session, who, where, counted, places(session) if racks is None else racks)
 
 
-def _drawn(session: Session, who: Principal, where: Where, counted: list[Tally]) -> HealthMap:
+def _drawn(
+    session: Session, who: Principal, where: Where, counted: list[Tally], racks: dict[int, Place]
+) -> HealthMap:
     loud = _loud_nodes(session, who, where)
     counts = dict.fromkeys(Shade, 0)
     quiet: dict[int, dict[Shade, int]] = {}
@@ -119,4 +126,4 @@ def _drawn(session: Session, who: Principal, where: Where, counted: list[Tally])
         cells += loud.get(rack_id, [])
         shades = quiet.get(rack_id, {})
         cells += [Cell(rack_id, "", s.colour, False, "", shades[s]) for s in QUIET if s in shades]
-    return HealthMap(arrange(cells, places(session)), counts)
+    return HealthMap(arrange(cells, racks), counts)

@@ -15,7 +15,7 @@ from fleetops.api.deps import SessionDep
 from fleetops.auth.principal import Principal
 from fleetops.inventory.reading import collector_paused
 from fleetops.web.attention import attention
-from fleetops.web.healthmap import Shade, health_map
+from fleetops.web.healthmap import Shade, health_map, places
 from fleetops.web.overview import fleet_coverage, fleet_summary
 from fleetops.web.tally import Where, tally
 from fleetops.web.trends import trends
@@ -31,13 +31,13 @@ def landing_context(db: Session, who: Principal) -> dict[str, Any]:
     With the cycle collector paused: the fold allocates ~100,000 short-lived objects at 100,000 nodes,
     and the full passes it set off over the process's heap were a third of the page's CPU (100 ms)."""
     with collector_paused():
-        counted = tally(db, who)
+        counted, racks = tally(db, who), places(db)
         fleet = fleet_coverage(db, counted)  # staff: the whole fleet's, the coverage trend walks back from
         return {
             "attention": attention(db, who),
             "coverage": fleet,
-            "map": health_map(db, who, counted=counted),
-            "summary": fleet_summary(db, who, counted),
+            "map": health_map(db, who, counted=counted, racks=racks),
+            "summary": fleet_summary(db, who, counted, racks),
             "trends": None if who.role.tenant_scoped else trends(db, fleet),
             "Shade": Shade,
             "Priority": Priority,

@@ -16,22 +16,19 @@ from sqlalchemy.orm import Session
 from fleetops.auth.principal import Principal
 from fleetops.health.coverage import OUT_OF_SCOPE, Share
 from fleetops.inventory.choices import ClusterState
-from fleetops.inventory.models import Cluster, Rack, Site, Supplier
+from fleetops.inventory.models import Cluster, Site, Supplier
 from fleetops.inventory.summary import Counts, FleetSummary, _clusters
+from fleetops.web.grid import Place
 from fleetops.web.tally import Tally
 
 
-def fleet_summary(session: Session, who: Principal, counted: Iterable[Tally]) -> FleetSummary:
-    """Nodes and GPUs by state for the fleet, each supplier (its sites' racks) and each cluster."""
-    suppliers = dict(
-        session.connection()
-        .execute(
-            select(Rack.id, Supplier.name)
-            .join(Site, Site.id == Rack.site_id)
-            .join(Supplier, Supplier.id == Site.supplier_id)
-        )
-        .all()
-    )
+def fleet_summary(
+    session: Session, who: Principal, counted: Iterable[Tally], racks: dict[int, Place]
+) -> FleetSummary:
+    """Nodes and GPUs by state for the fleet, each supplier (its sites' racks) and each cluster.
+    `racks`: every rack's place (`healthmap.places`), which the map has read."""
+    by_site = dict(session.execute(select(Site.name, Supplier.name).join(Supplier)).all())
+    suppliers = {rack_id: by_site[place.site] for rack_id, place in racks.items()}
     clusters: dict[int | None, str] = dict(session.execute(select(Cluster.id, Cluster.name)).all())
     clusters[None] = "(unassigned)"
     nodes: Counter[tuple[str, str, str]] = Counter()
