@@ -1,6 +1,7 @@
 """Tenancy without side channels: for every operation that names a record in its path, and every role,
 another tenant's record answers exactly as a missing one (same status, same body shape, the same words
-but for the name), so no token can learn what exists outside its own view by asking.
+but for the name, in as many SQL statements), so no token can learn what exists outside its own view by
+asking or by timing the answer.
 
 The subjects come in threes, (own, other tenant's, missing), all of tenant 1's point of view (customer
 initech, supplier acme, agent a000); staff answers are checked to see the "other" record, which proves
