@@ -12,8 +12,10 @@ from types import SimpleNamespace
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event, select
+from typer.testing import CliRunner
 
-from fleetops.agent.scans import HostScanner, HostScans
+from fleetops.agent.cli import app as agent_cli
+from fleetops.agent.scans import DATASTREAM, PROFILE, SCANNERS, HostScanner, HostScans, openscap, run_scanner
 from fleetops.auth.choices import Role
 from fleetops.auth.principal import SYSTEM
 from fleetops.clock import ManualClock
@@ -222,3 +224,27 @@ def count_statements(database: Database, manual_clock: ManualClock) -> int:
     finally:
         event.remove(database.engine, "before_cursor_execute", record)
     return len(executed)
+
+
+def test_the_agents_oscap_evaluates_the_profile_and_datastream_it_is_set_to(tmp_path: Path) -> None:
+    """`--scan-profile` / `--scan-datastream` reach oscap's command line; the defaults are the CIS
+    Level 1 server profile of SSG's Ubuntu 22.04 datastream."""
+    oscap = tmp_path / "oscap"
+    oscap.write_text(
+        '#!/bin/sh\nargs="$*"\nwhile [ "$1" != --results-arf ]; do shift; done\necho "$args" > "$2"\n'
+    )
+    oscap.chmod(0o755)
+    debian = "/usr/share/xml/scap/ssg/content/ssg-debian12-ds.xml"
+    level2 = "xccdf_org.ssgproject.content_profile_cis_level2_server"
+    for scanner, profile, datastream in (
+        (openscap(level2, debian), level2, debian),
+        (SCANNERS[0], PROFILE, DATASTREAM),
+    ):
+        outcome = run_scanner(scanner, tmp_path, which=lambda _: str(oscap))
+        assert outcome.status == "done" and outcome.path is not None, outcome.detail
+        command = ["xccdf", "eval", "--profile", profile, "--results-arf", str(outcome.path), datastream]
+        assert outcome.path.read_text().split() == command
+        outcome.path.unlink()
+    assert PROFILE.endswith("cis_level1_server") and DATASTREAM.endswith("ssg-ubuntu2204-ds.xml")
+    shown = CliRunner().invoke(agent_cli, ["run", "--help"], env={"COLUMNS": "200"}).output
+    assert "FLEETOPS_AGENT_SCAN_PROFILE" in shown and "FLEETOPS_AGENT_SCAN_DATASTREAM" in shown

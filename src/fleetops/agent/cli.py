@@ -20,7 +20,7 @@ from fleetops.agent.loop import AgentLoop
 from fleetops.agent.metrics import AgentMetrics
 from fleetops.agent.node import AgentConfig, NodeAgent, default_collectors, default_link_collector
 from fleetops.agent.qualify import WeeklySchedule, find_backend, run_qualification
-from fleetops.agent.scans import HostScans
+from fleetops.agent.scans import DATASTREAM, PROFILE, HostScans, host_scanners
 from fleetops.agent.sender import Sender
 from fleetops.agent.spool import Spool
 from fleetops.catalog import default_catalog
@@ -132,6 +132,12 @@ def run(
     metrics_port: Annotated[
         int, typer.Option(envvar="FLEETOPS_AGENT_METRICS_PORT", help="0 disables.")
     ] = 9410,
+    scan_profile: Annotated[
+        str, typer.Option(envvar="FLEETOPS_AGENT_SCAN_PROFILE", help="XCCDF profile oscap evaluates.")
+    ] = PROFILE,
+    scan_datastream: Annotated[
+        Path, typer.Option(envvar="FLEETOPS_AGENT_SCAN_DATASTREAM", help="SCAP datastream with that profile.")
+    ] = Path(DATASTREAM),
     cycles: Annotated[int, typer.Option(help="Stop after this many cycles (0: run forever).")] = 0,
 ) -> None:
     """Collect every INTERVAL seconds, spool, and deliver; also serves /metrics, the weekly burn-in and the
@@ -153,7 +159,8 @@ def run(
     if config.metrics_port:
         metrics.serve(config.metrics_addr, config.metrics_port)
     schedule = WeeklySchedule(spool_dir.parent / "qualification.json", config.qualify_every_s)
-    loop = AgentLoop(agent, spool, sender, schedule, metrics, scans=HostScans(server, token, spool_dir))
+    scans = HostScans(server, token, spool_dir, scanners=host_scanners(scan_profile, str(scan_datastream)))
+    loop = AgentLoop(agent, spool, sender, schedule, metrics, scans=scans)
     done = 0
     while cycles == 0 or done < cycles:
         wall = time.monotonic()

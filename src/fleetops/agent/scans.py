@@ -1,4 +1,4 @@
-"""Host security scans the agent runs itself: `oscap` with the CIS profile, `lynis`, `trivy rootfs`.
+"""Host security scans the agent runs itself: `oscap` with a CIS profile, `lynis`, `trivy rootfs`.
 
 Daily (the schedule survives restarts, as qualification's does), and only while no workload holds a GPU,
 in a thread of their own so the 30 s health cycle goes on. Each scanner found on the PATH writes its file
@@ -44,8 +44,11 @@ class HostScanner:
     timeout_s: float = 1800.0
 
 
-SCANNERS = (
-    HostScanner(
+def openscap(profile: str = PROFILE, datastream: str = DATASTREAM) -> HostScanner:
+    """`oscap` evaluating `profile` of the SCAP `datastream`: the agent's `--scan-profile` and
+    `--scan-datastream` (FLEETOPS_AGENT_SCAN_*); by default CIS Level 1 server of SSG's Ubuntu 22.04
+    content. The control plane judges hardening by `security.profile`: the two must name the same."""
+    return HostScanner(
         "openscap",
         "oscap",
         lambda exe, out: [
@@ -53,48 +56,56 @@ SCANNERS = (
             "xccdf",
             "eval",
             "--profile",
-            PROFILE,
+            profile,
             "--results-arf",
             str(out),
-            DATASTREAM,
+            datastream,
         ],
         ".arf.xml",
         completed=(0, 2),
-    ),
-    HostScanner(
-        "lynis",
-        "lynis",
-        lambda exe, out: [
-            str(exe),
-            "audit",
-            "system",
-            "--quick",
-            "--no-colors",
-            "--report-file",
-            str(out),
-            "--log-file",
-            str(out.with_suffix(".log")),
-        ],
-        ".report.dat",
-    ),
-    HostScanner(
-        "trivy",
-        "trivy",
-        lambda exe, out: [
-            str(exe),
-            "rootfs",
-            "--quiet",
-            "--scanners",
-            "vuln",
-            "--format",
-            "json",
-            "--output",
-            str(out),
-            "/",
-        ],
-        ".json",
-    ),
+    )
+
+
+LYNIS = HostScanner(
+    "lynis",
+    "lynis",
+    lambda exe, out: [
+        str(exe),
+        "audit",
+        "system",
+        "--quick",
+        "--no-colors",
+        "--report-file",
+        str(out),
+        "--log-file",
+        str(out.with_suffix(".log")),
+    ],
+    ".report.dat",
 )
+TRIVY = HostScanner(
+    "trivy",
+    "trivy",
+    lambda exe, out: [
+        str(exe),
+        "rootfs",
+        "--quiet",
+        "--scanners",
+        "vuln",
+        "--format",
+        "json",
+        "--output",
+        str(out),
+        "/",
+    ],
+    ".json",
+)
+
+
+def host_scanners(profile: str = PROFILE, datastream: str = DATASTREAM) -> tuple[HostScanner, ...]:
+    return (openscap(profile, datastream), LYNIS, TRIVY)
+
+
+SCANNERS = host_scanners()
 
 
 @dataclass(frozen=True)
