@@ -29,7 +29,7 @@ from fleetops.security.choices import AssetKind, Component, ImportOutcome, Scann
 from fleetops.security.importers import PARSERS
 from fleetops.security.models import SecurityImport
 from fleetops.security.parsed import ImportRefused, Report
-from fleetops.security.reconcile import Asset, Scan, reconcile_many
+from fleetops.security.reconcile import Asset, Changes, Scan, plan, write
 
 IMPORTERS = (Role.ADMIN, Role.OPERATOR, Role.AGENT)
 MAX_BATCH_FILES = 64
@@ -196,28 +196,34 @@ def _store(session: Session, who: Principal, files: list[_File]) -> None:
             }
         else:
             fresh.append(f)
+    planned = plan(
+        session, [Scan(f.asset, f.offered.scanner, f.report.items) for f in fresh if f.asset and f.report]
+    )
     rows = [
-        _row(who, f.offered, ImportOutcome.ACCEPTED, digest=f.digest, asset=f.asset, report=f.report)
-        for f in fresh
+        _row(
+            who,
+            f.offered,
+            ImportOutcome.ACCEPTED,
+            digest=f.digest,
+            asset=f.asset,
+            report=f.report,
+            changes=p.changes,
+        )
+        for f, p in zip(fresh, planned, strict=True)
     ]
     session.add_all(rows)
     session.flush()
-    scans = [
-        Scan(f.asset, f.offered.scanner, f.report.items, row.id)
-        for f, row in zip(fresh, rows, strict=True)
-        if f.asset and f.report
-    ]
-    for f, row, changes in zip(fresh, rows, reconcile_many(session, scans), strict=True):
-        row.opened, row.closed, row.reopened = changes.opened, changes.closed, changes.reopened
+    write(session, planned, [row.id for row in rows])
+    for f, row in zip(fresh, rows, strict=True):
         f.answer = {
             "outcome": row.outcome.value,
             "import_id": row.id,
             "asset": row.asset,
             "asset_kind": row.asset_kind.value if row.asset_kind else None,
             "findings": row.findings,
-            "opened": changes.opened,
-            "closed": changes.closed,
-            "reopened": changes.reopened,
+            "opened": row.opened,
+            "closed": row.closed,
+            "reopened": row.reopened,
         }
     nodes = [(f, row) for f, row in zip(fresh, rows, strict=True) if row.node_id is not None]
     freshness.scanned(session, [row.node_id for _, row in nodes if row.node_id is not None])
@@ -302,7 +308,9 @@ def _row(
     digest: str | None = None,
     asset: Asset | None = None,
     report: Report | None = None,
+    changes: Changes | None = None,
 ) -> SecurityImport:
+    counts = changes or Changes()
     return SecurityImport(
         received_at=clock.now(),
         actor=who.actor,
@@ -319,7 +327,7 @@ def _row(
         rules_pass=report.rules_pass if report else None,
         rules_applicable=report.rules_applicable if report else None,
         findings=len(report.items) if report else 0,
-        opened=0,
-        closed=0,
-        reopened=0,
+        opened=counts.opened,
+        closed=counts.closed,
+        reopened=counts.reopened,
     )

@@ -3,8 +3,8 @@
 New keys open (due by severity), keys that came back reopen with a new clock, keys that vanished are
 fixed (an accepted one too: the risk is gone). A key still present keeps its row untouched, so
 importing the same findings again writes nothing. Several scans (one per asset) are reconciled together:
-one read of the assets' findings, one insert of every new row, one update per import that fixes or
-reopens something.
+one read of the assets' findings (`plan`), then, once their imports are logged with the counts, one
+insert of every new row and one update per import that fixes or reopens something (`write`).
 """
 
 from __future__ import annotations
@@ -46,23 +46,34 @@ class Changes:
 
 @dataclass(frozen=True)
 class Scan:
-    """One accepted file's findings for one asset; `import_id` is its imports-log row."""
+    """One accepted file's findings for one asset."""
 
     asset: Asset
     scanner: Scanner
     items: dict[tuple[str, str], Item]
-    import_id: int | None
 
 
 Known = dict[tuple[str, str], tuple[int, FindingStatus]]
 
 
-def reconcile_many(session: Session, scans: list[Scan]) -> list[Changes]:
+@dataclass
+class Planned:
+    """What one scan changes, worked out before anything is written, so that its imports-log row is
+    written once with its counts and `write` then applies the changes under that row's id."""
+
+    scan: Scan
+    gone: list[int]  # finding ids to fix
+    back: dict[Severity, list[int]]  # finding ids to reopen, by severity (their new due date)
+    added: list[Item]
+
+    @property
+    def changes(self) -> Changes:
+        return Changes(len(self.added), len(self.gone), sum(len(ids) for ids in self.back.values()))
+
+
+def plan(session: Session, scans: list[Scan]) -> list[Planned]:
     """Each scan's changes, in order; the scans' (asset, scanner) pairs must be distinct."""
-    now = clock.now()
-    dues = {severity: sla.due(now, severity) for severity in Severity}  # once, not per row (13 % of it)
     known = _known(session, scans)
-    new: list[dict[str, Any]] = []
     out = []
     for scan in scans:
         before = known.get((scan.asset.kind, scan.asset.name, scan.scanner), {})
@@ -71,22 +82,31 @@ def reconcile_many(session: Session, scans: list[Scan]) -> list[Changes]:
             for key, (fid, status) in before.items()
             if key not in scan.items and status != FindingStatus.FIXED
         ]
-        back: dict[Any, list[int]] = defaultdict(list)
+        back: dict[Severity, list[int]] = defaultdict(list)
         for key, (fid, status) in before.items():
             if key in scan.items and status == FindingStatus.FIXED:
                 back[scan.items[key].severity].append(fid)
-        added = [
-            finding_row(scan.asset, scan.scanner, item, now, scan.import_id, dues[item.severity])
-            for key, item in scan.items.items()
-            if key not in before
-        ]
-        new += added
-        _fix(session, gone, now, scan.import_id)
-        for severity, ids in back.items():
-            _reopen(session, ids, now, severity, scan.import_id)
-        out.append(Changes(len(added), len(gone), sum(len(ids) for ids in back.values())))
-    bulk.insert(session.connection(), TABLE, new, keys=KEY)
+        added = [item for key, item in scan.items.items() if key not in before]
+        out.append(Planned(scan, gone, back, added))
     return out
+
+
+def write(session: Session, planned: list[Planned], import_ids: list[int | None]) -> None:
+    """Apply the planned changes, each under its import's id: one insert of every new finding, one
+    update per import that fixes or reopens something."""
+    now = clock.now()
+    dues = {severity: sla.due(now, severity) for severity in Severity}  # once, not per row (13 % of it)
+    new: list[dict[str, Any]] = []
+    for change, import_id in zip(planned, import_ids, strict=True):
+        scan = change.scan
+        new += [
+            finding_row(scan.asset, scan.scanner, item, now, import_id, dues[item.severity])
+            for item in change.added
+        ]
+        _fix(session, change.gone, now, import_id)
+        for severity, ids in change.back.items():
+            _reopen(session, ids, now, severity, import_id)
+    bulk.insert(session.connection(), TABLE, new, keys=KEY)
 
 
 def _known(session: Session, scans: list[Scan]) -> dict[tuple[AssetKind, str, Scanner], Known]:
