@@ -67,3 +67,22 @@ def test_coverage_walks_back_from_today_through_silences(client, fleet, tokens, 
         values = coverage_per_day(session, manual_clock.now()).payload()["series"][0]["values"]
     assert values[-1] == round(100 / 6, 2)  # today: one of six reports
     assert values[-2] == 100.0  # yesterday's end: all six reported, none had gone silent yet
+
+
+def test_a_silence_begun_before_the_chart_and_ended_inside_it_counts_until_it_ended(
+    client, fleet, tokens, manual_clock
+):
+    six = ("a000", "a001", "a002", "b000", "b001", "b002")
+    client.post("/api/v1/health/reports", content=body(*map(report, six)), headers=tokens["admin"])
+    manual_clock.advance(3600)
+    with fleet.transaction() as session:
+        assert mark_silent(session, manual_clock.now()) == 6
+    manual_clock.advance(17 * 86400)  # past the chart's first day: the silences began before it
+    client.post("/api/v1/health/reports", content=body(report("a000")), headers=tokens["admin"])
+    manual_clock.advance(3 * 86400)
+    client.post("/api/v1/health/reports", content=body(report("a000")), headers=tokens["admin"])
+    with fleet.transaction() as session:
+        values = coverage_per_day(session, manual_clock.now()).payload()["series"][0]["values"]
+    assert values[0] == 0.0  # the chart's first day: all six still silent
+    assert values[-1] == round(100 / 6, 2)  # a000 has reported since
+    assert values.count(0.0) == DAYS - 4  # until the day a000 came back, three days ago
