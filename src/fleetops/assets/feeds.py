@@ -79,7 +79,9 @@ def read(text: str, fmt: str, feed: str, mapping: VendorFeed, source: str) -> li
     if feed not in FIELDS:
         raise InvalidInput(f"feed {feed!r}: one of {', '.join(FIELDS)}")
     if fmt == "csv":
-        return [_translate(feed, mapping, source, where, record) for where, record in _csv(text, source)]
+        return [
+            _translate(feed, mapping, source, where, record) for where, record in csv_records(text, source)
+        ]
     if fmt == "json":
         # json recurses: 100,000 nested `[` raised RecursionError (a 500 on the HTTP endpoint)
         check_depth(text.encode("utf-8", "surrogatepass"), source)
@@ -96,7 +98,7 @@ def read(text: str, fmt: str, feed: str, mapping: VendorFeed, source: str) -> li
 _SURPLUS = "\0surplus"  # DictReader's key for values past the header: no column is named this
 
 
-def _csv(text: str, source: str) -> Iterator[tuple[str, Mapping[str, object]]]:
+def csv_records(text: str, source: str) -> Iterator[tuple[str, Mapping[str, object]]]:
     """Rows by line; a row longer than the header, or text the csv module cannot split, is refused."""
     reader = csv.DictReader(io.StringIO(text, newline=""), restkey=_SURPLUS)
     try:

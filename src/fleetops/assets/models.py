@@ -184,3 +184,21 @@ class NetboxCursor(Base):
     source: Mapped[str] = mapped_column(String(100), unique=True)
     last_id: Mapped[int]
     moved_at: Mapped[datetime]
+
+
+class Cable(TimestampMixin, Base):
+    """A planned cable: a node's or a switch's port (`a`) to another's (`b`), keyed by its a end, so a
+    re-imported plan finds its row. `netbox_id` is the cable NetBox holds for it once pushed or adopted."""
+
+    __tablename__ = "asset_cable"
+    __table_args__ = (UniqueConstraint("a_device", "a_port"), UniqueConstraint("b_device", "b_port"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    a_device: Mapped[str] = mapped_column(String(200))
+    a_switch: Mapped[bool]
+    a_port: Mapped[str] = mapped_column(String(100))
+    b_device: Mapped[str] = mapped_column(String(200))
+    b_switch: Mapped[bool]
+    b_port: Mapped[str] = mapped_column(String(100))
+    type: Mapped[str | None] = mapped_column(String(50))
+    label: Mapped[str | None] = mapped_column(String(100))
+    netbox_id: Mapped[int | None]

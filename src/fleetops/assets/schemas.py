@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -137,9 +138,21 @@ class SlaStatus(BaseModel):
 
 class DriftRead(BaseModel):
     kind: str = Field(description="missing_in_netbox, missing_in_fleetops, serial, placement, status, ...")
-    object: str = Field(description="devices, gpus, racks or sites")
+    object: str = Field(description="devices, gpus, racks, sites or cables")
     key: str
     detail: str
+
+
+class CablingUpload(Strict):
+    source: str = Field(min_length=1, max_length=300)
+    format: Literal["csv", "json", "yaml"]
+    content: str
+
+
+class CablingImported(BaseModel):
+    created: int
+    updated: int
+    unchanged: int
 
 
 class PodCompleteness(BaseModel):
