@@ -3,18 +3,14 @@ the API fuzz checks every answer against it)."""
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, Field
 
+from fleetops.okr.keyresults import KeyResult
 
-class KeyResultRead(BaseModel):
-    id: str
-    kr: str
-    target: float
-    unit: str
-    better: Literal["higher", "lower"]
-    source: str
+
+class KeyResultRead(KeyResult):
+    """A key result as declared (`keyresults.yaml`), with its current value and status."""
+
     value: float | None = Field(description="null: the records hold nothing to measure yet")
     records: str = Field(description="In words, the records the value was computed from")
     status: str

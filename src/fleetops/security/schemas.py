@@ -9,32 +9,32 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 
-class ImportRead(BaseModel):
+class Changes(BaseModel):
+    """What an accepted file changed; an `unchanged`, `absent` or `rejected` answer has none of it."""
+
+    asset_kind: str | None = None
+    findings: int | None = None
+    opened: int | None = None
+    closed: int | None = None
+    reopened: int | None = None
+
+
+class ImportRead(Changes):
     """One file's outcome: `unchanged` (the same file again) and `absent` carry the id and asset only."""
 
     outcome: str = Field(description="accepted, unchanged, rejected or absent")
     import_id: int
     asset: str | None
-    asset_kind: str | None = None
-    findings: int | None = None
-    opened: int | None = None
-    closed: int | None = None
-    reopened: int | None = None
 
 
-class BatchFileRead(BaseModel):
+class BatchFileRead(Changes):
     """A file of a batch: its outcome as `ImportRead`, or `rejected` with the reason in `detail`."""
 
     file: str
     outcome: str
-    detail: str | None = None
     import_id: int | None = None
     asset: str | None = None
-    asset_kind: str | None = None
-    findings: int | None = None
-    opened: int | None = None
-    closed: int | None = None
-    reopened: int | None = None
+    detail: str | None = None
 
 
 class BatchRead(BaseModel):
