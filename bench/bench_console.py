@@ -1,7 +1,8 @@
 """Console benchmarks: the landing page, the health map and the node page at BENCH_NODES nodes.
 
 Run: `.venv/bin/python bench/bench_console.py` (SQLite; BENCH_NODES, default 10000; BENCH_REPEAT, default
-30; BENCH_DB, a file to keep the seeded fleet in and reuse: seeding 100,000 nodes takes two minutes). The
+30; BENCH_DB, a file to keep the seeded fleet in and reuse: seeding 100,000 nodes takes two minutes;
+BENCH_URL, another database instead, e.g. the PostgreSQL `scripts/testbed.sh` starts). The
 fleet is the simulator's, every in-service node has reported through the real health ingest and one GPU
 shows XID 79. Each page is fetched in-process through the app (routing, queries, templates), signed in
 as an operator; printed: median and p95 in ms and the page's size, and the load average. The
@@ -73,7 +74,7 @@ def seeded(database: Database) -> str:
     with database.engine.connect() as conn:
         found = conn.execute(text(BAD_SQL)).scalar()
     if found is not None:
-        print("  fleet read from BENCH_DB")
+        print("  fleet already seeded (BENCH_DB or BENCH_URL)")
         return str(found)
     started = time.perf_counter()
     hosts = simulated_fleet(database, NODES, bad=BAD)
@@ -84,7 +85,9 @@ def seeded(database: Database) -> str:
 def main() -> None:
     print(f"console benchmark, {NODES:,} nodes, {os.cpu_count()} cores, python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory() as tmp:
-        database = Database(f"sqlite:///{os.environ.get('BENCH_DB') or Path(tmp) / 'bench.db'}")
+        sqlite = f"sqlite:///{os.environ.get('BENCH_DB') or Path(tmp) / 'bench.db'}"
+        database = Database(os.environ.get("BENCH_URL") or sqlite)
+        print(f"  on {database.engine.dialect.name}")
         upgrade(database)
         use_database(database)
         bad = seeded(database)
