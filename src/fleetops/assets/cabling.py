@@ -44,11 +44,15 @@ class CableRecord(BaseModel):
 
 def read(text: str, fmt: str, source: str) -> list[tuple[str, Mapping[str, Any]]]:
     """(where, raw record) for every cable of the file: "line N" in a CSV, "record N" in JSON or YAML."""
+    try:
+        data = text.encode()
+    except UnicodeEncodeError as exc:  # a lone surrogate in a JSON string: PostgreSQL cannot store it
+        raise InvalidInput(f"{source}: character {exc.start + 1} is not text (a lone surrogate)") from None
     if fmt == "csv":
         return list(csv_records(text, source))
     if fmt not in ("json", "yaml"):
         raise InvalidInput(f"{source}: unknown format {fmt!r}: use csv, json or yaml")
-    data = reading.load(text, fmt, source)
+    data = reading.load(data, fmt, source)
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
         raise InvalidInput(f"{source}: expected a list of cables (a_node or a_switch, a_port, b_..., type)")
     return [(f"record {n}", r) for n, r in enumerate(data, start=1)]
