@@ -18,6 +18,7 @@ from fleetops.api.deps import PrincipalDep, SessionDep
 from fleetops.api.types import Cursor
 from fleetops.assets import (
     breaches,
+    cabling,
     intake,
     matching,
     netbox_service,
@@ -123,6 +124,18 @@ def import_procurement(session: SessionDep, principal: PrincipalDep) -> dict[str
 def list_mismatches(session: SessionDep, principal: PrincipalDep) -> list[dict[str, str]]:
     principal.require_staff()
     return [vars(m) for m in matching.report(session)]
+
+
+@router.post(
+    "/cabling",
+    summary="Import a cabling plan file (all of it or none); the sync pushes it to NetBox",
+    response_model=schemas.CablingImported,
+)
+def import_cabling(
+    upload: schemas.CablingUpload, session: SessionDep, principal: PrincipalDep
+) -> dict[str, int]:
+    principal.require_writer()
+    return cabling.import_file(session, principal.actor, upload.source, upload.format, upload.content)
 
 
 class RepairCreate(BaseModel):
