@@ -60,7 +60,9 @@ def _grouped(session: Session, group: Any, *rules: ColumnElement[bool] | None) -
     return dict(sorted(out.items()))
 
 
-def _clusters(session: Session, principal: Principal) -> list[dict[str, Any]]:
+def cluster_rows(session: Session, principal: Principal) -> list[dict[str, Any]]:
+    """The clusters `principal` may see with their supplier and customer: the summary's table, read by
+    the API's summary and the console's landing page alike."""
     stmt = (
         select(Cluster.id, Cluster.name, Cluster.state, Cluster.orchestrator, Supplier.name, Customer.name)
         .outerjoin(Supplier, Cluster.supplier_id == Supplier.id)
@@ -92,7 +94,7 @@ def summarize(session: Session, principal: Principal) -> FleetSummary:
             fleet.nodes[state] += counts.nodes[state]
             fleet.gpus[state] += counts.gpus[state]
     return FleetSummary(
-        fleet, by_supplier, _grouped(session, Cluster.name, rule), _clusters(session, principal)
+        fleet, by_supplier, _grouped(session, Cluster.name, rule), cluster_rows(session, principal)
     )
 
 

@@ -17,7 +17,7 @@ from fleetops.auth.principal import Principal
 from fleetops.health.coverage import OUT_OF_SCOPE, Share
 from fleetops.inventory.choices import ClusterState
 from fleetops.inventory.models import Cluster, Site, Supplier
-from fleetops.inventory.summary import Counts, FleetSummary, _clusters
+from fleetops.inventory.summary import Counts, FleetSummary, cluster_rows
 from fleetops.web.grid import Place
 from fleetops.web.tally import Tally
 
@@ -45,7 +45,7 @@ def fleet_summary(
             counts.nodes[lifecycle] += n
             counts.gpus[lifecycle] += gpus[(supplier, cluster, lifecycle)]
     return FleetSummary(
-        fleet, dict(sorted(by_supplier.items())), dict(sorted(by_cluster.items())), _clusters(session, who)
+        fleet, dict(sorted(by_supplier.items())), dict(sorted(by_cluster.items())), cluster_rows(session, who)
     )
 
 
