@@ -15,10 +15,8 @@ of the batch, what its agent is asked to do (open requests: qualify, reset a GPU
 
 from __future__ import annotations
 
-import gc
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -31,6 +29,7 @@ from fleetops import clock
 from fleetops.auth.choices import Role
 from fleetops.auth.principal import Principal
 from fleetops.catalog import XidCatalog, default_catalog
+from fleetops.cycles import collector_paused
 from fleetops.db import bulk
 from fleetops.errors import InvalidInput
 from fleetops.health import qualification, requests
@@ -368,21 +367,6 @@ def _store(
         batch.result.requests[report.hostname] = requests.answer(inventory.requests[sight.node_id], closed)
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Decoding and storing a group allocates thousands of short-lived, cycle-free objects; letting the
-    cyclic collector run over them (and over the whole heap, as they survive into older generations) cost
-    twice the validation under pydantic, and still ~8 % of the ingest with msgspec (1,226k against
-    1,130k instructions a report, callgrind, groups of 16). Reference counting frees them either way."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 @dataclass(slots=True)
 class Post:
     """One report POST: who sent it and its body, or None with the size it had when over the limit."""
@@ -412,7 +396,7 @@ def ingest_posts(
     all of them rather than once per POST."""
     for post in posts:
         post.principal.require(*REPORTERS)
-    with _gc_paused():
+    with collector_paused():
         return _ingest(session, posts, catalog or default_catalog())
 
 

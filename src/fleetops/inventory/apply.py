@@ -21,13 +21,13 @@ from sqlalchemy import bindparam, delete, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from fleetops import clock
+from fleetops.cycles import collector_paused
 from fleetops.db import bulk
 from fleetops.errors import Conflict, InvalidInput, NotFound
 from fleetops.inventory.audited import Audit, Row, jsonable
 from fleetops.inventory.fsm import check_transition
 from fleetops.inventory.kinds import KINDS, ORDER, Kind
 from fleetops.inventory.models import Gpu, Node
-from fleetops.inventory.reading import collector_paused
 from fleetops.inventory.schemas import Document
 
 Mode = Literal["upsert", "create", "update"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import gc
 import hashlib
 import io
 import json
@@ -19,7 +18,6 @@ import re
 import sys
 from collections import defaultdict
 from collections.abc import Iterator
-from contextlib import contextmanager
 from itertools import compress
 from typing import Any
 
@@ -27,6 +25,7 @@ import yaml
 from pydantic import ValidationError
 from yaml.composer import Composer
 
+from fleetops.cycles import collector_paused
 from fleetops.errors import InvalidInput
 from fleetops.inventory.kinds import BY_PLURAL, KINDS
 from fleetops.inventory.schemas import Document, Record
@@ -205,21 +204,6 @@ def check_nesting(data: bytes, fmt: str, source: str) -> None:
         raise InvalidInput(
             f"{source}: {label} nested deeper than {MAX_DEPTH} levels (a line indented 200 deep)"
         )
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cycle collector off while a file is parsed and applied: its full passes walk every live
-    object, and a 100,000-node file is millions of them (30 % of the CPU of a 20,000-node import). The
-    parsed records hold no cycles; refcounting frees them. It is off for the whole process while an
-    import runs, and its previous setting is restored after."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def load(data: bytes | str, fmt: str, source: str) -> Any:

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from fleetops import clock
 from fleetops.auth.choices import Role
 from fleetops.auth.principal import Principal
+from fleetops.cycles import collector_paused
 from fleetops.inventory.models import Supplier
-from fleetops.inventory.reading import collector_paused
 from fleetops.inventory.scope import visible
 from fleetops.remediation import measures as remediation
 from fleetops.suppliers import deployment, incidents, silence, tickets, timeline

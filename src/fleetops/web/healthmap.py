@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 
 from fleetops.auth.principal import Principal
 from fleetops.choices import Choice
+from fleetops.cycles import collector_paused
 from fleetops.health.choices import HealthState
 from fleetops.health.models import NodeHealth
 from fleetops.inventory.choices import NodeState
 from fleetops.inventory.models import Node, Rack, Site
-from fleetops.inventory.reading import collector_paused
 from fleetops.web.grid import Cell, Group, Place, arrange
 from fleetops.web.tally import EVERYWHERE, Tally, Where, narrowed, tally
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from fleetops.alerts.choices import Priority
 from fleetops.api.deps import SessionDep
 from fleetops.auth.principal import Principal
-from fleetops.inventory.reading import collector_paused
+from fleetops.cycles import collector_paused
 from fleetops.web.attention import attention
 from fleetops.web.healthmap import Shade, health_map, places
 from fleetops.web.overview import fleet_coverage, fleet_summary
