@@ -4,6 +4,8 @@ re-import, and the affected-nodes query at 10,000 nodes.
 Run: `make bench` (starts a throwaway PostgreSQL), or `python bench/bench_security.py [imports|affected]`
 for SQLite only.
 Baselines in the same process: parsing the same files alone, and a bare insert of the same rows.
+`BENCH_STATEMENTS=1` also prints where the database time of each import run went: the wall time of each
+statement text (its first 60 characters), summed, largest first.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ import sys
 import tempfile
 import time
 import warnings
+from collections import defaultdict
 from pathlib import Path
 from typing import cast
 
 from bench_inventory import fresh  # the same empty schema on either database
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, delete, event, select
 
 from fleetops import clock
 from fleetops.auth.principal import SYSTEM
@@ -43,6 +46,7 @@ FINDINGS = int(os.environ.get("BENCH_FINDINGS", "300"))
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
 BATCH = int(os.environ.get("BENCH_BATCH", "32"))  # reports a transaction, as the CLI sends a directory
 AFFECTED_NODES = int(os.environ.get("BENCH_AFFECTED_NODES", "10000"))
+STATEMENTS = os.environ.get("BENCH_STATEMENTS") == "1"
 
 
 def report(host: int, day: int = 0) -> bytes:
@@ -81,12 +85,12 @@ def bench_imports(name: str, url: str, hosts: list[str], batch: int) -> None:
     start = time.perf_counter()
     parsed = [trivy.parse(offered.data, "bench.json") for offered in files]
     parse_s = time.perf_counter() - start
-    total = _import_all(database, files, batch)
+    total = _import_all(database, files, batch, f"{name} import")
     day2 = [
         Offered(Scanner.TRIVY, f"{h}-2.json", report(i, day=1), h)
         for i, h in enumerate(hosts[: len(hosts) // 5])
     ]
-    again = _import_all(database, day2, batch)
+    again = _import_all(database, day2, batch, "day 2")
     rows = [dict(r) for r in _rows(database, 20_000)]
     bare = _bare_insert(database, rows) * (len(hosts) * FINDINGS / max(len(rows), 1))
     print(
@@ -101,7 +105,19 @@ def bench_imports(name: str, url: str, hosts: list[str], batch: int) -> None:
     database.dispose()
 
 
-def _import_all(database: Database, files: list[Offered], batch: int) -> float:
+def _import_all(database: Database, files: list[Offered], batch: int, what: str = "import") -> float:
+    spent: dict[str, float] = defaultdict(float)
+    began: list[float] = []
+
+    def before(*_: object) -> None:
+        began.append(time.perf_counter())
+
+    def after(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        spent[" ".join(statement.split())[:60]] += time.perf_counter() - began.pop()
+
+    if STATEMENTS:
+        event.listen(database.engine, "before_cursor_execute", before)
+        event.listen(database.engine, "after_cursor_execute", after)
     start = time.perf_counter()
     for at in range(0, len(files), batch):
         if batch == 1:
@@ -109,7 +125,13 @@ def _import_all(database: Database, files: list[Offered], batch: int) -> float:
         else:
             answers = import_files(database, SYSTEM, files[at : at + batch])
             assert all(a["outcome"] == "accepted" for a in answers), answers
-    return time.perf_counter() - start
+    elapsed = time.perf_counter() - start
+    if STATEMENTS:
+        event.remove(database.engine, "before_cursor_execute", before)
+        event.remove(database.engine, "after_cursor_execute", after)
+        for text, seconds in sorted(spent.items(), key=lambda kv: -kv[1])[:5]:
+            print(f"    {what}, {batch} a transaction: {seconds:6.2f} s  {text}")
+    return elapsed
 
 
 def _rows(database: Database, limit: int) -> list[dict[str, object]]:
