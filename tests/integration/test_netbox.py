@@ -1,7 +1,8 @@
 """The NetBox sync against a real NetBox 4.7 (its own Python 3.12 venv, PostgreSQL, redis-server): the first
 sync of a small fleet, an incremental sync, planted drift found, NetBox's field errors passed on, an
-ASN file to a `planned` device in NetBox within 5 minutes, and NetBox's edits pulled back from its change
-log (a both-sides edit reported, neither side changed). Each test starts from a clone of the database
+ASN file to a `planned` device in NetBox within 5 minutes, NetBox's edits pulled back from its change
+log (a both-sides edit reported, neither side changed), and a cabling plan pushed, read back and its
+cable deleted in NetBox found as drift. Each test starts from a clone of the database
 migrated once (tests/assets/netbox_server.py)."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy import select, update
 
 from fleetops import config
 from fleetops.adapters.netbox.client import NetboxClient
-from fleetops.assets import drift, netbox_pull, netbox_sync
+from fleetops.assets import cabling, drift, netbox_pull, netbox_sync
 from fleetops.assets.models import Asset, Shipment
 from fleetops.audit.models import AuditEvent
 from fleetops.db.session import Database
@@ -200,3 +201,44 @@ def test_netbox_edits_are_pulled_back_and_a_both_sides_edit_is_left_alone(
     assert netbox_sync.sync(racked, netbox, "test") == {"conflicts left": 1}
     with racked.transaction() as session:
         assert {(d.kind, d.key) for d in drift.report(session, netbox)} == {("conflict", "SN-a002")}
+
+
+def test_a_cabling_plan_lands_in_netbox_and_a_cable_deleted_there_is_drift(
+    racked: Database, netbox: NetboxClient
+) -> None:
+    plan = "a_node,a_switch,a_port,b_node,b_switch,b_port,type,label\n"
+    plan += "a000,,eth0,,leaf1,swp1,cat6,A0\nb000,,eth0,b001,,eth0,,\n"
+    with racked.transaction() as session:
+        cabling.import_file(session, "test", "plan.csv", "csv", plan)
+    done = netbox_sync.sync(racked, netbox, "test", batch=3)
+    assert {k: v for k, v in done.items() if k.startswith(("switches", "interfaces", "cables"))} == {
+        "switches created": 1, "interfaces created": 4, "cables created": 2
+    }  # fmt: skip
+    leaf = device(netbox, name="leaf1")
+    assert (leaf["role"]["slug"], leaf["site"]["name"], leaf["device_type"]["model"]) == (
+        "switch",
+        "dfw1",
+        "switch",
+    )
+
+    def ends(cable: dict[str, Any]) -> frozenset[tuple[str, str]]:
+        terms = cable["a_terminations"] + cable["b_terminations"]
+        return frozenset((t["object"]["device"]["name"], t["object"]["name"]) for t in terms)
+
+    read = {ends(c): (c["type"], c["label"], c["status"]["value"]) for c in netbox.list("dcim/cables")}
+    assert read == {
+        frozenset({("a000", "eth0"), ("leaf1", "swp1")}): ("cat6", "A0", "connected"),
+        frozenset({("b000", "eth0"), ("b001", "eth0")}): (None, "", "connected"),
+    }
+    assert netbox_sync.sync(racked, netbox, "test") == {}
+    with racked.transaction() as session:
+        assert drift.report(session, netbox) == []
+    (cable,) = netbox.list("dcim/interfaces", device="a000", name="eth0")
+    netbox.http.delete(f"/dcim/cables/{cable['cable']['id']}/").raise_for_status()
+    with racked.transaction() as session:
+        found = drift.report(session, netbox)
+        assert [(d.kind, d.object, d.key) for d in found] == [("missing_in_netbox", "cables", "a000:eth0")]
+        assert found[0].detail.startswith("a000:eth0 ↔ leaf1:swp1: NetBox id ")
+        pods = {p["pod"]: p for p in drift.completeness(session, drifted=frozenset({"a000:eth0"}))}
+    assert (pods["p1"]["complete"], pods["p1"]["cabling"]) == (2, "0 of 1 planned nodes cabled")
+    assert netbox_sync.sync(racked, netbox, "test") == {}  # a cable deleted in NetBox is drift, not re-made

@@ -12,7 +12,7 @@ from fleetops.assets.netbox_model import ROLE, slug
 CUSTOM_FIELDS = [f"fleetops_{column}" for column in DATE_OF.values()]
 
 
-def _ensure(netbox: Any, endpoint: str, wanted: dict[str, dict[str, Any]], by: str) -> dict[str, int]:
+def find_or_create(netbox: Any, endpoint: str, wanted: dict[str, dict[str, Any]], by: str) -> dict[str, int]:
     """key → NetBox id for every wanted object (key = its `by` field), creating those NetBox lacks."""
     found = {obj[by]: obj["id"] for obj in netbox.list(endpoint)}
     missing = [key for key in wanted if key not in found]
@@ -26,7 +26,7 @@ def ensure(netbox: Any, devices: dict[str, dict[str, Any]]) -> dict[str, dict[st
     """The ids the devices refer to: `device_types` by "<manufacturer>/<model>" and `roles` by slug."""
     types = {fields["device_type"] for fields in devices.values()}
     makers = {name.split("/", 1)[0] for name in types}
-    maker_ids = _ensure(
+    maker_ids = find_or_create(
         netbox, "dcim/manufacturers", {slug(m): {"name": m, "slug": slug(m)} for m in makers}, "slug"
     )
     by_slug = {
@@ -37,15 +37,15 @@ def ensure(netbox: Any, devices: dict[str, dict[str, Any]]) -> dict[str, dict[st
         }
         for name in types
     }
-    type_ids = _ensure(netbox, "dcim/device-types", by_slug, "slug")
+    type_ids = find_or_create(netbox, "dcim/device-types", by_slug, "slug")
     role = {ROLE: {"name": "GPU server", "slug": ROLE, "color": "76b900"}}
     fields = {
         name: {"name": name, "label": name.removeprefix("fleetops_").replace("_", " "), "type": "datetime",
                "object_types": ["dcim.device"], "required": False}
         for name in CUSTOM_FIELDS
     }  # fmt: skip
-    _ensure(netbox, "extras/custom-fields", fields, "name")
+    find_or_create(netbox, "extras/custom-fields", fields, "name")
     return {
         "device_types": {name: type_ids[slug(name.replace("/", "-"))] for name in types},
-        "roles": _ensure(netbox, "dcim/device-roles", role, "slug"),
+        "roles": find_or_create(netbox, "dcim/device-roles", role, "slug"),
     }

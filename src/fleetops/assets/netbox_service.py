@@ -83,12 +83,12 @@ def drift_report(session: Session) -> dict[str, Any]:
         found = drift.report(session, netbox)
     finally:
         netbox.close()
+    gone = frozenset(d.key for d in found if (d.kind, d.object) == ("missing_in_netbox", "devices"))
+    miscabled = frozenset(d.key for d in found if d.object == "cables" and d.kind != "missing_in_fleetops")
     return {
         "counts": dict(Counter(d.kind for d in found)),
         "drift": [vars(d) for d in found],
-        "completeness": drift.completeness(
-            session, frozenset(d.key for d in found if (d.kind, d.object) == ("missing_in_netbox", "devices"))
-        ),
+        "completeness": drift.completeness(session, gone, miscabled),
     }
 
 

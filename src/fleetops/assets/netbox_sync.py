@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from fleetops import clock
-from fleetops.assets import netbox_refs
+from fleetops.assets import netbox_cables, netbox_refs
 from fleetops.assets.models import Asset, NetboxLink, Shipment
 from fleetops.assets.netbox_batches import in_parallel
 from fleetops.assets.netbox_model import COMPARED, ENDPOINT, KINDS, NATURAL, desired
@@ -114,6 +114,7 @@ def sync(
         for n, rid, _ in in_parallel(netbox, netbox.bulk_update, ENDPOINT[kind], payloads, concurrency):
             _landed(database, actor, kind, moves[n], rid, "updated")
             done[f"{kind} updated"] += len(moves[n])
+    done += netbox_cables.push(database, netbox, actor, batch, concurrency)  # the cabling plan, after devices
     _asns_in_netbox(database)
     return done
 

@@ -1,4 +1,5 @@
-"""`fleetops assets`: assets and their history, lifecycle moves, purchase orders, spares, feed imports."""
+"""`fleetops assets`: assets and their history, lifecycle moves, purchase orders, spares, feed imports,
+the cabling plan."""
 
 from __future__ import annotations
 
@@ -85,6 +86,25 @@ def import_feed(
         raise InvalidInput(f"{path}: unknown format {fmt!r}: use a .csv or .json file")
     body = {"source": path.name, "format": fmt, "content": path.read_text(), "vendor": vendor}
     data = fleet.session.json("POST", f"/assets/feeds/{feed}", json=body)
+    if as_json:
+        return emit_json(data)
+    console.print(", ".join(f"{k} {v}" for k, v in data.items()), highlight=False)
+
+
+@app.command("cabling")
+@remote
+def import_cabling(
+    fleet: Client,
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="A CSV, JSON or YAML file"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Import the cabling plan (a_node or a_switch, a_port, b_node or b_switch, b_port, type, label):
+    all of it or none, a re-import changes nothing; `fleetops assets sync` pushes it to NetBox."""
+    fmt = {"yml": "yaml"}.get(suffix := path.suffix.lstrip(".").lower(), suffix)
+    if fmt not in ("csv", "json", "yaml"):
+        raise InvalidInput(f"{path}: unknown format {fmt!r}: use a .csv, .json or .yaml file")
+    body = {"source": path.name, "format": fmt, "content": path.read_text()}
+    data = fleet.session.json("POST", "/assets/cabling", json=body)
     if as_json:
         return emit_json(data)
     console.print(", ".join(f"{k} {v}" for k, v in data.items()), highlight=False)
