@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from fleetops.adapters.netbox.fake import FakeNetbox
-from fleetops.assets import drift, netbox_service, netbox_sync
+from fleetops.assets import drift, netbox_cables, netbox_service, netbox_sync
 from fleetops.audit.models import AuditEvent
 from fleetops.db.session import Database
 from tests.assets.test_cabling import PLAN_CSV, imported
@@ -158,3 +158,11 @@ def test_the_drift_report_counts_a_miscabled_node_incomplete(
         report = netbox_service.drift_report(session)
     assert report["counts"] == {"missing_in_netbox": 1}
     assert {p["pod"]: p["complete"] for p in report["completeness"]} == {"p1": 3, "p9": 1}
+
+
+def test_a_cable_whose_node_is_not_in_netbox_yet_waits_for_the_next_sync(fleet: Database) -> None:
+    fake = FakeNetbox()
+    imported(fleet, PLAN_CSV)
+    assert netbox_cables.push(fleet, client(fake), "test", batch=10, concurrency=1) == {"cables waiting": 3}
+    assert fake.writes == 0 and not fake.objects["dcim/cables"]
+    assert netbox_sync.sync(fleet, client(fake), "test")["cables created"] == 3  # devices first, then cables
