@@ -6,9 +6,11 @@ described listed as unknown; staff only."""
 from __future__ import annotations
 
 import json
+from uuid import uuid4
 
+import msgspec
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from fleetops.adapters.redfish.bmcs import Bmcs
 from fleetops.adapters.redfish.fake import FakeRedfish
@@ -18,8 +20,7 @@ from fleetops.db.session import Database
 from fleetops.inventory.models import Node
 from fleetops.security import firmware, software
 from fleetops.security.models import NodeSoftware
-from fleetops.wire import GpuReading
-from tests.health.reports import body, report
+from tests.health.reports import body, gpu, report
 from tests.security.scans import FIXTURES, post_scan
 
 AFFECTED = "/api/v1/security/affected"
@@ -180,15 +181,19 @@ def test_the_agents_vbios_is_stored_per_gpu_and_matched_as_hexadecimal(
     """a000 runs the captured H100's 96.00.DA.00.0C, a001 an older 96.00.89.00.01 and one GPU whose NVML
     said nothing; a bulletin "< 96.00.DA.00.0D" (the default order for a VBIOS) affects both, one
     ">= 96.00.9F" only a000 (read as dotted, DA would sort before 89 and miss it)."""
+    dated = {"a000": "96.00.DA.00.0C", "a001": "96.00.89.00.01"}
+    sent = [
+        report("a000", gpus=[gpu("a000", i, vbios_version=dated["a000"]) for i in range(2)]),
+        report("a001", gpus=[gpu("a001", 0, vbios_version=dated["a001"]), gpu("a001", 1)]),
+    ]
+    post_reports(client, tokens["operator"], *sent)
+    stored = rows(fleet)
+    assert len(stored) == 3
+    manual_clock.advance(30)
+    post_reports(client, tokens["operator"], *(msgspec.structs.replace(r, report_id=uuid4()) for r in sent))
+    assert rows(fleet) == stored  # unchanged: nothing written
     with fleet.transaction() as session:
         ids = {host: node for host, node in session.execute(select(Node.hostname, Node.id))}
-        readings = {
-            "a000": [GpuReading(index=i, vbios_version="96.00.DA.00.0C") for i in range(2)],
-            "a001": [GpuReading(index=0, vbios_version="96.00.89.00.01"), GpuReading(index=1)],
-        }
-        gpus = [(ids[host], found) for host, found in readings.items()]
-        assert software.observe_vbios(session, gpus, manual_clock.now()) == 3
-        assert software.observe_vbios(session, gpus, manual_clock.now()) == 0  # unchanged: nothing written
     assert {(k[2], v[0]) for k, v in rows(fleet).items() if k[0] == ids["a001"]} == {
         ("gpu0", "96.00.89.00.01")
     }
@@ -199,3 +204,39 @@ def test_the_agents_vbios_is_stored_per_gpu_and_matched_as_hexadecimal(
             headers=tokens["viewer"],
         ).json()
         assert [n["hostname"] for n in found["affected"]] == hosts and found["unknown"] == ["a002"]
+
+
+def test_unchanged_versions_cost_no_read_until_their_confirmation_is_due(
+    fleet: Database, manual_clock: ManualClock
+) -> None:
+    """The report stream's memo: a node whose versions did not change is not read again within the hour;
+    a transaction that rolled back leaves nothing remembered, so its versions are stored next time."""
+    with fleet.transaction() as session:
+        node = session.scalar(select(Node.id).where(Node.hostname == "a000"))
+    sent = [(node, report("a000", driver_version="550.54.15", count=1))]
+    memo, statements = software.Confirmed(), []
+
+    def record(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    try:
+        with fleet.transaction() as session:
+            memo.observe(session, sent, manual_clock.now())
+            raise RuntimeError("the ingest transaction fails after the versions were written")
+    except RuntimeError:
+        pass
+    assert rows(fleet) == {}
+    with fleet.transaction() as session:
+        assert memo.observe(session, sent, manual_clock.now()) == 1
+    event.listen(fleet.engine, "before_cursor_execute", record)
+    try:
+        manual_clock.advance(30)
+        with fleet.transaction() as session:
+            assert memo.observe(session, sent, manual_clock.now()) == 0
+        assert not [s for s in statements if "node_software" in s]
+        manual_clock.advance(3600)
+        with fleet.transaction() as session:
+            assert memo.observe(session, sent, manual_clock.now()) == 1  # the hourly confirmation
+        assert [s for s in statements if "node_software" in s]
+    finally:
+        event.remove(fleet.engine, "before_cursor_execute", record)

@@ -305,6 +305,7 @@ def _sighting(
 
 
 REPORTS = cast(Table, HealthReport.__table__)
+SOFTWARE = software.Confirmed()  # the versions this process stored: unchanged ones cost no read
 
 
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
@@ -353,9 +354,7 @@ def _store(
     resets = [(s.node_id, reset) for _, _, s, _, r in accepted for reset in r.gpu_resets]
     if resets:
         closed |= requests.store_resets(session, resets, received_at)
-    drivers = [(s.node_id, r.driver_version) for _, _, s, _, r in accepted if r.driver_version]
-    if drivers:
-        software.observe_drivers(session, drivers, received_at)
+    SOFTWARE.observe(session, [(s.node_id, r) for _, _, s, _, r in accepted], received_at)
     if accepted:
         sightings = [sight for _, _, sight, _, _ in accepted]
         verdicts = fold(session, sightings, inventory.gpu_ids, received_at, inventory.before)

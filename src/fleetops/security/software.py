@@ -7,8 +7,9 @@ from the sources that already reach fleetops.
     firmware     the node's BMC (Redfish FirmwareInventory, else BiosVersion / FirmwareVersion)
 
 A version is written only when it changes (`seen_at`: since when) or its confirmation is older than
-`CONFIRM_EVERY` (`checked_at`), so the agents' report stream, every 30 s per node, costs one indexed read
-per ingest batch and almost never a write.
+`CONFIRM_EVERY` (`checked_at`), and each API process remembers what it stored (`Confirmed`), so the
+agents' report stream, every 30 s per node, costs a read only for a node whose versions changed or whose
+confirmation is due, and almost never a write.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Table, select, tuple_
+from sqlalchemy import Table, event, select, tuple_
 from sqlalchemy.orm import Session
 
 from fleetops.adapters.redfish.firmware import Firmware
@@ -29,7 +31,7 @@ from fleetops.inventory.models import Node
 from fleetops.security.choices import Component
 from fleetops.security.models import NodeSoftware as S
 from fleetops.security.scope import visible_to
-from fleetops.wire import GpuReading
+from fleetops.wire import NodeReport
 
 TABLE = cast(Table, S.__table__)
 KEY = ("node_id", "component", "name")
@@ -85,22 +87,45 @@ def observe(session: Session, seen: list[Version], now: datetime) -> int:
     return len(writes)
 
 
-def observe_drivers(session: Session, drivers: list[tuple[int, str]], now: datetime) -> int:
-    """The GPU driver versions of a batch of agent reports, (node id, version) each."""
-    seen = [Version(node_id, Component.GPU_DRIVER, DRIVER, version, "agent") for node_id, version in drivers]
-    return observe(session, seen, now)
-
-
-def observe_vbios(session: Session, gpus: list[tuple[int, list[GpuReading]]], now: datetime) -> int:
-    """The VBIOS of each GPU of a batch of agent reports, (node id, its GPU readings) each. A GPU whose
-    agent predates the field, or whose NVML refused the call, says nothing and changes nothing."""
-    seen = [
+def reported(node_id: int, report: NodeReport) -> list[Version]:
+    """What an agent report says runs on its node: the GPU driver, and each GPU's VBIOS. A GPU whose agent
+    predates the field, or whose NVML refused the call, says nothing and changes nothing."""
+    seen = [Version(node_id, Component.GPU_DRIVER, DRIVER, report.driver_version, "agent")]
+    seen += [
         Version(node_id, Component.VBIOS, f"gpu{gpu.index}", gpu.vbios_version, "agent")
-        for node_id, readings in gpus
-        for gpu in readings
+        for gpu in report.gpus
         if gpu.vbios_version
     ]
-    return observe(session, seen, now)
+    return [v for v in seen if v.version]
+
+
+class Confirmed:
+    """What this process last stored per node, as a hash of the node's versions and when, so the report
+    stream (every node every 30 s, 9 versions each with VBIOS) skips the read of unchanged nodes until the
+    hourly confirmation is due. Filled only after the ingest transaction commits. Another API process
+    may store a change this one has not seen: a node that changes and then changes back within the hour,
+    reporting through two processes, keeps the middle version for at most `CONFIRM_EVERY`. Kept per
+    engine, so a process that opens another database (the tests, the simulator) starts with none."""
+
+    def __init__(self) -> None:
+        self.by_engine: WeakKeyDictionary[Any, dict[int, tuple[int, datetime]]] = WeakKeyDictionary()
+
+    def observe(self, session: Session, reports: list[tuple[int, NodeReport]], now: datetime) -> int:
+        """Store the versions of a batch of agent reports that change something; returns rows written."""
+        stored = self.by_engine.setdefault(session.get_bind(), {})
+        due, marks = [], {}
+        for node_id, report in reports:
+            versions = reported(node_id, report)
+            mark = hash(tuple(v.version for v in versions))
+            last = stored.get(node_id)
+            if last is None or last[0] != mark or last[1] <= now - CONFIRM_EVERY:
+                due += versions
+                marks[node_id] = (mark, now)
+        if not due:
+            return 0
+        written = observe(session, due, now)
+        event.listen(session, "after_commit", lambda _: stored.update(marks), once=True)
+        return written
 
 
 _GPU = re.compile(r"gpu|vbios", re.IGNORECASE)
