@@ -153,7 +153,9 @@ def affected(
     component: str | None = typer.Option(None, help="kernel, gpu_driver, vbios, bmc, bios or firmware"),
     name: str | None = typer.Option(None, help="One entry of the component (its Redfish Id)"),
     versions: str = typer.Option("", "--range", help="Affected versions, e.g. '>=3.0.0,<3.0.13-1~deb12u1'"),
-    scheme: str | None = typer.Option(None, help="debian (packages' default) or dotted (components')"),
+    scheme: str | None = typer.Option(
+        None, help="debian (packages' default) or dotted (components'; a VBIOS is read as hex fields)"
+    ),
     cluster: str | None = typer.Option(None, help="Only this cluster's nodes"),
     as_json: bool = JsonOption,
 ) -> None:
