@@ -204,6 +204,9 @@ def test_the_agents_vbios_is_stored_per_gpu_and_matched_as_hexadecimal(
             headers=tokens["viewer"],
         ).json()
         assert [n["hostname"] for n in found["affected"]] == hosts and found["unknown"] == ["a002"]
+    named = {"component": "vbios", "range": ">=96.00.9F", "scheme": "hex", "cluster": "alpha"}
+    found = client.get(AFFECTED, params=named, headers=tokens["viewer"]).json()
+    assert [n["hostname"] for n in found["affected"]] == ["a000"]  # the order named is the default's
 
 
 def test_unchanged_versions_cost_no_read_until_their_confirmation_is_due(

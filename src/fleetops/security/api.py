@@ -98,7 +98,7 @@ def hardening_scores(db: SessionDep, who: PrincipalDep, days: Days = 30) -> dict
     """Each cluster's CIS score from its nodes' latest scans, and the goals: clusters hardened, and new
     deployments (ready in the last `days`) that passed a CIS scan."""
     since = clock.now() - timedelta(days=days)
-    return {"clusters": hardening.cluster_scores(db, who), **hardening.goals(db, who, since)}
+    return hardening.goals(db, who, since)
 
 
 @router.get("/imports", response_model=list[schemas.ImportLogRead])
@@ -155,7 +155,8 @@ def affected_nodes(
     name: str | None = Query(None, max_length=200, description="One entry of the component (its Redfish Id)"),
     versions: str = Query("", alias="range", max_length=500, description="Affected versions: >=1.0,<1.2.3"),
     scheme: Annotated[
-        Literal["debian", "dotted"] | None, Query(description="Version order (default: debian for packages)")
+        Literal["debian", "dotted", "hex"] | None,
+        Query(description="Version order (default: debian for packages, hex for a VBIOS, else dotted)"),
     ] = None,
     cluster: str | None = None,
 ) -> dict[str, Any]:

@@ -117,12 +117,13 @@ def cluster_scores(session: Session, who: Principal) -> list[dict[str, Any]]:
 
 
 def goals(session: Session, who: Principal, since: datetime) -> dict[str, Any]:
-    """Share of clusters hardened, and of bring-ups ready since `since` that passed a CIS scan; a tenant's
-    shares count its own clusters and nodes only."""
+    """Share of clusters hardened, and of bring-ups ready since `since` that passed a CIS scan, with the
+    cluster scores the first is counted from; a tenant's shares count its own clusters and nodes only."""
     clusters = cluster_scores(session, who)
     passed, ready = _new_deployments(session, who, since)
     hardened = sum(1 for c in clusters if c["hardened"])
     return {
+        "clusters": clusters,
         "clusters_hardened": {
             "hardened": hardened,
             "total": len(clusters),

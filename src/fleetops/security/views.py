@@ -60,14 +60,15 @@ def dashboard_context(session: Session, who: Principal) -> dict[str, Any]:
     now = clock.now()
     fresh = service.freshness(session, who)
     stale = [row for row in fresh if row["stale"]]
+    goals = hardening.goals(session, who, now - timedelta(days=NEW_DEPLOYMENT_DAYS))
     return {
         "dashboard": measures.dashboard(session, who),
         "unfixed": unfixed_per_day(session, who, now),
         "nodes_scanned": len(fresh),
         "stale": stale[:STALE_SHOWN],
         "stale_count": len(stale),
-        "clusters": hardening.cluster_scores(session, who),
-        "goals": hardening.goals(session, who, now - timedelta(days=NEW_DEPLOYMENT_DAYS)),
+        "clusters": goals["clusters"],
+        "goals": goals,
         "targets": GOALS,
         "new_deployment_days": NEW_DEPLOYMENT_DAYS,
         "Severity": Severity,
