@@ -45,12 +45,6 @@ def _end(termination: dict[str, Any], names: dict[int, str]) -> End:
     return names.get(ref_id(device), device.get("name", "?")), str(port.get("name", termination["object_id"]))
 
 
-def switches(session: Session) -> set[str]:
-    """The switches the plan names: NetBox devices fleetops made for them are not missing in fleetops."""
-    found = set(session.scalars(select(Cable.a_device).where(Cable.a_switch)))
-    return found | set(session.scalars(select(Cable.b_device).where(Cable.b_switch)))
-
-
 def report(session: Session, netbox: NetBox) -> list[Found]:
     names = _hostnames(session)
     theirs: dict[int, tuple[frozenset[End], Any]] = {}

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fleetops.assets import cable_drift
+from fleetops.assets import cable_drift, cabling
 from fleetops.assets.netbox_model import ENDPOINT, KINDS, desired
 from fleetops.assets.netbox_sync import NetBox, compared, links, remote_fields
 from fleetops.inventory.models import Node, Rack
@@ -52,7 +52,7 @@ def report(session: Session, netbox: NetBox) -> list[Drift]:
     keys = {k: {link.netbox_id: key for key, link in linked[k].items()} for k in KINDS}
     found: list[Drift] = []
     gone: set[str] = set()  # devices missing in NetBox: their GPUs went with them (NetBox cascades)
-    switches = cable_drift.switches(session)  # made in NetBox for the cabling plan
+    switches = cabling.switches(session)  # made in NetBox for the cabling plan
     for kind in KINDS:
         remote = {o["id"]: o for o in netbox.list(ENDPOINT[kind])}
         for key, fields in want[kind].items():

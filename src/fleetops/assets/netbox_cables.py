@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from fleetops.assets import netbox_refs
+from fleetops.assets import cabling, netbox_refs
 from fleetops.assets.models import Cable, NetboxLink
 from fleetops.assets.netbox_batches import in_parallel
 from fleetops.assets.netbox_model import UNSPECIFIED
@@ -45,8 +45,7 @@ def push(database: Database, netbox: NetBox, actor: str, batch: int, concurrency
             (c.id, c.a_device, c.a_port, c.b_device, c.b_port, c.type, c.label)
             for c in session.scalars(select(Cable).where(Cable.netbox_id.is_(None)))
         ]
-        switch = {c.a_device for c in session.scalars(select(Cable).where(Cable.a_switch))}
-        switch |= {c.b_device for c in session.scalars(select(Cable).where(Cable.b_switch))}
+        switch = cabling.switches(session)
         devices, sites, at = _placed(session)
     if not todo:
         return done
