@@ -3,6 +3,7 @@ its audit entry, and a refused batch stopping the rest with the links of what la
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import httpx
@@ -21,9 +22,12 @@ from tests.assets.test_netbox import client
 def test_batches_in_parallel_write_what_one_at_a_time_writes(shipped: Database) -> None:
     fake = FakeNetbox()
     original, threads = fake.handle_request, set()
+    together, first = threading.Barrier(2, timeout=10), itertools.count()
 
     def seen(request: httpx.Request) -> httpx.Response:
         threads.add(threading.current_thread().name)
+        if request.method == "POST" and request.url.path.endswith("/inventory-items/") and next(first) < 2:
+            together.wait()  # the first two GPU batches meet: in flight at once, however loaded the machine
         return original(request)
 
     fake.handle_request = seen  # type: ignore[method-assign]
