@@ -169,3 +169,10 @@ def test_the_cli_imports_a_yaml_plan_and_says_a_refusal_in_one_line(
     refused = runner.invoke(app, ["assets", "cabling", str(bad)])
     assert refused.exit_code == 2 and refused.stdout == ""
     assert refused.stderr == "error: bad.csv line 2: field b_switch: 'a001' is a node: use b_node\n"
+    again = runner.invoke(app, ["assets", "cabling", str(path), "--json"])
+    assert json.loads(again.stdout) == {"created": 0, "updated": 0, "unchanged": 3}
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(HEADER.encode() + b"a000,,caf\xe9,,s1,p1,\n")  # a spreadsheet saved as Latin-1
+    unread = runner.invoke(app, ["assets", "cabling", str(latin)])
+    assert unread.exit_code == 2 and unread.stdout == ""
+    assert unread.stderr.startswith(f"error: {latin}: cannot read (") and unread.stderr.count("\n") == 1

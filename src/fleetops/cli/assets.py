@@ -71,6 +71,18 @@ def move(
     console.print(f"{data['serial']}: {data['state']}", highlight=False)
 
 
+def _upload(path: Path, formats: tuple[str, ...]) -> dict[str, str]:
+    """The file as the import endpoints take it, its format by suffix; an unreadable file is one line."""
+    fmt = {"yml": "yaml"}.get(suffix := path.suffix.lstrip(".").lower(), suffix)
+    if fmt not in formats:
+        named = ", ".join(f".{f}" for f in formats[:-1]) + f" or .{formats[-1]}"
+        raise InvalidInput(f"{path}: unknown format {fmt!r}: use a {named} file")
+    try:
+        return {"source": path.name, "format": fmt, "content": path.read_text(encoding="utf-8")}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{path}: cannot read ({exc})") from exc
+
+
 @app.command("import")
 @remote
 def import_feed(
@@ -81,10 +93,7 @@ def import_feed(
     as_json: bool = JsonOption,
 ) -> None:
     """Import a vendor's ASN or delivery file: all of it or none, a re-import changes nothing."""
-    fmt = path.suffix.lstrip(".").lower()
-    if fmt not in ("csv", "json"):
-        raise InvalidInput(f"{path}: unknown format {fmt!r}: use a .csv or .json file")
-    body = {"source": path.name, "format": fmt, "content": path.read_text(), "vendor": vendor}
+    body = _upload(path, ("csv", "json")) | {"vendor": vendor}
     data = fleet.session.json("POST", f"/assets/feeds/{feed}", json=body)
     if as_json:
         return emit_json(data)
@@ -100,11 +109,7 @@ def import_cabling(
 ) -> None:
     """Import the cabling plan (a_node or a_switch, a_port, b_node or b_switch, b_port, type, label):
     all of it or none, a re-import changes nothing; `fleetops assets sync` pushes it to NetBox."""
-    fmt = {"yml": "yaml"}.get(suffix := path.suffix.lstrip(".").lower(), suffix)
-    if fmt not in ("csv", "json", "yaml"):
-        raise InvalidInput(f"{path}: unknown format {fmt!r}: use a .csv, .json or .yaml file")
-    body = {"source": path.name, "format": fmt, "content": path.read_text()}
-    data = fleet.session.json("POST", "/assets/cabling", json=body)
+    data = fleet.session.json("POST", "/assets/cabling", json=_upload(path, ("csv", "json", "yaml")))
     if as_json:
         return emit_json(data)
     console.print(", ".join(f"{k} {v}" for k, v in data.items()), highlight=False)
