@@ -6,18 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the sync writes through this module
+    from fleetops.assets.netbox_sync import NetBox
 
 Objects = list[dict[str, Any]]
 
 
-class Answered(Protocol):
-    @property
-    def last_request_id(self) -> str | None: ...  # of this thread's last request
-
-
 def in_parallel(
-    netbox: Answered,
+    netbox: NetBox,
     write: Callable[[str, Objects], Objects],
     endpoint: str,
     payloads: list[Objects],
