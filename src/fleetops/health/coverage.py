@@ -107,13 +107,23 @@ def _in_scope(principal: Principal) -> Any:
     return stmt if rule is None else stmt.where(rule)
 
 
+def expected(cluster_state: str | None, node_state: str) -> bool:
+    """Whether a node is expected to report (`_in_scope`, for one node): it is in an active cluster and
+    neither in RMA nor decommissioned. For a caller that has counted the nodes in a read of its own."""
+    return cluster_state == ClusterState.ACTIVE and node_state not in OUT_OF_SCOPE
+
+
+def reported_lately(at: datetime, window_s: float = WINDOW_S) -> Any:
+    """1 for a node (joined to its `NodeHealth`) heard from within the window ending `at`, else 0."""
+    return case((NodeHealth.last_report_at >= at - timedelta(seconds=window_s), 1), else_=0)
+
+
 def coverage(
     session: Session, principal: Principal, at: datetime | None = None, window_s: float = WINDOW_S
 ) -> Coverage:
     """One grouped query: nodes expected and nodes reporting, by cluster and supplier."""
     at = at or clock.now()
-    cutoff = at - timedelta(seconds=window_s)
-    fresh = case((NodeHealth.last_report_at >= cutoff, 1), else_=0)
+    fresh = reported_lately(at, window_s)
     stmt = (
         select(Cluster.name, Supplier.name, func.count(Node.id), func.coalesce(func.sum(fresh), 0))
         .select_from(Node)

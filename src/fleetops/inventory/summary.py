@@ -1,12 +1,13 @@
 """Fleet counts by state, per supplier and per cluster: what the console overview and /metrics show.
 
-One grouped query per view over the node table (GPUs counted through each node's `gpu_count`, which
+One grouped query over the node table (GPUs counted through each node's `gpu_count`, which
 the importer keeps equal to its listed GPUs), so the overview stays fast at 10,000 nodes.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,23 +42,42 @@ class FleetSummary:
     clusters: list[dict[str, Any]]
 
 
-def _grouped(session: Session, group: Any, *rules: ColumnElement[bool] | None) -> dict[str, Counts]:
+UNASSIGNED = "(unassigned)"  # the cluster name nodes outside any cluster are counted under
+
+
+def _counted(session: Session, *rules: ColumnElement[bool] | None) -> list[Any]:
+    """(supplier, cluster or None, state, nodes, GPUs) of the nodes the rules let through."""
     stmt = (
-        select(group, Node.state, func.count(Node.id), func.coalesce(func.sum(Node.gpu_count), 0))
+        select(
+            Supplier.name,
+            Cluster.name,
+            Node.state,
+            func.count(Node.id),
+            func.coalesce(func.sum(Node.gpu_count), 0),
+        )
         .select_from(Node)
         .join(Rack, Node.rack_id == Rack.id)
         .join(Site, Rack.site_id == Site.id)
         .join(Supplier, Site.supplier_id == Supplier.id)
         .outerjoin(Cluster, Node.cluster_id == Cluster.id)
-        .group_by(group, Node.state)
+        .group_by(Supplier.name, Cluster.name, Node.state)
     )
-    stmt = stmt.where(*(r for r in rules if r is not None))
-    out: dict[str, Counts] = defaultdict(Counts)
-    for name, state, nodes, gpus in session.execute(stmt):
-        counts = out[name or "(unassigned)"]
-        counts.nodes[state] += nodes
-        counts.gpus[state] += gpus
-    return dict(sorted(out.items()))
+    return session.execute(stmt.where(*(r for r in rules if r is not None))).all()
+
+
+def fold(
+    rows: Iterable[tuple[str, str | None, str, int, int]], clusters: list[dict[str, Any]]
+) -> FleetSummary:
+    """The summary of (supplier, cluster or None, state, nodes, GPUs) counts: the API's and the console
+    landing page's, which counts its fleet in a read of its own (`web.overview`)."""
+    fleet = Counts()
+    by_supplier: dict[str, Counts] = defaultdict(Counts)
+    by_cluster: dict[str, Counts] = defaultdict(Counts)
+    for supplier, cluster, state, nodes, gpus in rows:
+        for counts in (fleet, by_supplier[supplier], by_cluster[cluster or UNASSIGNED]):
+            counts.nodes[state] += nodes
+            counts.gpus[state] += gpus
+    return FleetSummary(fleet, dict(sorted(by_supplier.items())), dict(sorted(by_cluster.items())), clusters)
 
 
 def cluster_rows(session: Session, principal: Principal) -> list[dict[str, Any]]:
@@ -86,18 +106,9 @@ def cluster_rows(session: Session, principal: Principal) -> list[dict[str, Any]]
 
 
 def summarize(session: Session, principal: Principal) -> FleetSummary:
-    rule = visible("node", principal)
-    by_supplier = _grouped(session, Supplier.name, rule)
-    fleet = Counts()
-    for counts in by_supplier.values():
-        for state in NodeState:
-            fleet.nodes[state] += counts.nodes[state]
-            fleet.gpus[state] += counts.gpus[state]
-    return FleetSummary(
-        fleet, by_supplier, _grouped(session, Cluster.name, rule), cluster_rows(session, principal)
-    )
+    return fold(_counted(session, visible("node", principal)), cluster_rows(session, principal))
 
 
 def cluster_counts(session: Session, principal: Principal, cluster_name: str) -> Counts:
-    grouped = _grouped(session, Cluster.name, visible("node", principal), Cluster.name == cluster_name)
-    return grouped.get(cluster_name, Counts())
+    rows = _counted(session, visible("node", principal), Cluster.name == cluster_name)
+    return fold(rows, []).by_cluster.get(cluster_name, Counts())

@@ -3,21 +3,21 @@ lifecycle state and health state. The landing page draws its health map, its inv
 FSH coverage from these few thousand rows instead of a row per node (or per GPU).
 
 At 100,000 nodes (SQLite, the shared 2-core machine) reading a row per node for the map was 430 ms and
-the inventory summary's two grouped reads 300 ms more; this one read is 90-180 ms and ~15,000 rows.
+the inventory summary's grouped reads 300 ms more; this one read is 90-180 ms and ~15,000 rows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import String, case, func, select, type_coerce
+from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from fleetops import clock
 from fleetops.auth.principal import Principal
-from fleetops.health.coverage import WINDOW_S
+from fleetops.health.coverage import reported_lately
 from fleetops.health.models import NodeHealth
 from fleetops.inventory.models import Cluster, Node, Rack, Site
 from fleetops.inventory.scope import visible
@@ -64,7 +64,6 @@ def tally(
 ) -> list[Tally]:
     """The viewer's nodes counted per (rack, cluster, lifecycle, health), in no order. `at`: the time
     the coverage window ends (now by default), as `health.coverage.coverage` counts it."""
-    cutoff = (at or clock.now()) - timedelta(seconds=WINDOW_S)
     lifecycle = type_coerce(Node.state, String)
     stmt = (
         select(
@@ -74,7 +73,7 @@ def tally(
             NodeHealth.state,
             func.count(),
             func.coalesce(func.sum(Node.gpu_count), 0),
-            func.coalesce(func.sum(case((NodeHealth.last_report_at >= cutoff, 1), else_=0)), 0),
+            func.coalesce(func.sum(reported_lately(at or clock.now())), 0),
         )
         .select_from(Node)
         .outerjoin(NodeHealth, NodeHealth.node_id == Node.id)
