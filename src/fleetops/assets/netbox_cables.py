@@ -5,7 +5,7 @@ b_terminations), in the sync's all-or-none batches, each batch's audit entry car
 
 A cable NetBox already holds between the same two interfaces is adopted. A planned cable linked before is
 not pushed again, even gone from NetBox: the drift report names it, as it does a deleted device. A port
-NetBox holds cabled elsewhere is left as it is and reported ("ends differ"), never recabled."""
+NetBox holds cabled elsewhere is left as it is and reported (drift `cabling`), never recabled."""
 
 from __future__ import annotations
 
