@@ -85,7 +85,7 @@ def completeness(
     plan has cables for, each of them pushed and not among the planned cables found `drifted`). A node
     with no cable planned is judged without cabling; `cabling` says how many of the pod's planned nodes
     are cabled as planned."""
-    in_netbox = {key for key in links(session)["devices"]} - gone
+    in_netbox = set(links(session, "devices")["devices"]) - gone
     cabled = cable_drift.cabled(session, drifted)
     pods: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     stmt = select(Rack.pod, Node.hostname, Node.serial, Node.position, Node.state).join(

@@ -48,7 +48,7 @@ def pull(database: Database, netbox: NetBox, actor: str) -> Counter[str]:
     done: Counter[str] = Counter()
     with database.transaction() as session:
         last = session.scalar(select(NetboxCursor.last_id).where(NetboxCursor.source == CHANGES)) or 0
-        linked = links(session)
+        linked = links(session, "racks", "devices")  # a device's rack is compared by its key
     by_id = {link.netbox_id: link for link in linked["devices"].values()}
     latest: dict[int, dict[str, Any]] = {}
     for change in netbox.list(CHANGES, after=last, changed_object_type="dcim.device", action="update"):

@@ -58,9 +58,11 @@ def remote_fields(
     return out
 
 
-def links(session: Session) -> dict[str, dict[str, NetboxLink]]:
+def links(session: Session, *only: str) -> dict[str, dict[str, NetboxLink]]:
+    """kind → key → link, every kind present; with `only`, just those kinds read (a fleet's GPU links are
+    80,000 rows the pull and the completeness page have no use for)."""
     found: dict[str, dict[str, NetboxLink]] = {k: {} for k in KINDS}
-    for link in session.scalars(select(NetboxLink)):
+    for link in session.scalars(select(NetboxLink).where(NetboxLink.kind.in_(only or KINDS))):
         found[link.kind][link.key] = link
     return found
 
