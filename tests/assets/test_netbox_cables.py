@@ -5,12 +5,16 @@ a node complete only when its planned cables are in NetBox."""
 
 from __future__ import annotations
 
+import httpx
+import pytest
 from sqlalchemy import select
 
 from fleetops.adapters.netbox.fake import FakeNetbox
 from fleetops.assets import drift, netbox_cables, netbox_service, netbox_sync
+from fleetops.assets.models import Shipment
 from fleetops.audit.models import AuditEvent
 from fleetops.db.session import Database
+from fleetops.errors import InvalidInput
 from tests.assets.test_cabling import PLAN_CSV, imported
 from tests.assets.test_netbox import client
 
@@ -166,3 +170,20 @@ def test_a_cable_whose_node_is_not_in_netbox_yet_waits_for_the_next_sync(fleet: 
     assert netbox_cables.push(fleet, client(fake), "test", batch=10, concurrency=1) == {"cables waiting": 3}
     assert fake.writes == 0 and not fake.objects["dcim/cables"]
     assert netbox_sync.sync(fleet, client(fake), "test")["cables created"] == 3  # devices first, then cables
+
+
+def test_cables_netbox_refuses_do_not_hold_back_the_asn_timer(shipped: Database) -> None:
+    fake = FakeNetbox()
+    original = fake.handle_request
+
+    def refusing(request: httpx.Request) -> httpx.Response:  # a cable type NetBox does not know
+        if request.method == "POST" and request.url.path.endswith("/dcim/cables/"):
+            return httpx.Response(400, json={"type": ['"fibre" is not a valid choice.']})
+        return original(request)
+
+    fake.handle_request = refusing  # type: ignore[method-assign]
+    imported(shipped, PLAN_CSV)
+    with pytest.raises(InvalidInput, match="dcim/cables"):
+        netbox_sync.sync(shipped, client(fake), "test")
+    with shipped.transaction() as session:  # its servers are in NetBox: the 4 h timer stopped
+        assert session.scalar(select(Shipment.netbox_at).where(Shipment.number == "ASN-1")) is not None

@@ -116,9 +116,8 @@ def sync(
         for n, rid, _ in in_parallel(netbox, netbox.bulk_update, ENDPOINT[kind], payloads, concurrency):
             _landed(database, actor, kind, moves[n], rid, "updated")
             done[f"{kind} updated"] += len(moves[n])
-    done += netbox_cables.push(database, netbox, actor, batch, concurrency)  # the cabling plan, after devices
-    _asns_in_netbox(database)
-    return done
+    _asns_in_netbox(database)  # before the cables: a cable NetBox refuses must not hold back the ASN timer
+    return done + netbox_cables.push(database, netbox, actor, batch, concurrency)  # after the devices
 
 
 def _adopt(
