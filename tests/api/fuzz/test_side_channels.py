@@ -10,6 +10,7 @@ each subject real rather than the comparison vacuous.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy import Engine, event, select
 
 from fleetops.alerts.models import Alert, Incident
 from fleetops.api.app import create_app
+from fleetops.auth import service as auth_service
 from fleetops.db.session import Database
 from fleetops.inventory.models import Node, Rack
 from fleetops.remediation.models import RemediationRun
@@ -170,8 +172,11 @@ def shape(response: Any, named: str) -> tuple[Any, ...]:
 
 @pytest.fixture
 def answers(
-    fleet, role_headers, manual_clock
+    fleet, role_headers, manual_clock, monkeypatch
 ) -> tuple[TestClient, dict[str, tuple[Any, Any, Any]], Statements]:
+    # A cached token expires on real time: a run slower than the TTL (a loaded machine) would look each
+    # token up again inside whichever request came next, one statement more than its pair.
+    monkeypatch.setattr(auth_service, "CACHE_TTL_S", math.inf)
     populate(fleet, manual_clock)
     return TestClient(create_app()), subjects(fleet), Statements(fleet.engine)
 
