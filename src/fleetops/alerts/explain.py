@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session
 
 from fleetops.alerts import models
 from fleetops.alerts.choices import OutboxStatus, ReceiverKind
+from fleetops.alerts.schemas import ExplainedAlert, ExplainedIncident
 from fleetops.errors import NotFound
 
-ALERT_FIELDS = ("id", "fingerprint", "status", "labels", "repeats")
-INCIDENT_FIELDS = ("id", "key", "priority", "status", "disposition", "reason", "receivers")
+# The fields shown of each, as the answer's schema declares them.
+ALERT_FIELDS = tuple(ExplainedAlert.model_fields)
+INCIDENT_FIELDS = tuple(ExplainedIncident.model_fields)
 
 
 def _pick(row: Any, fields: tuple[str, ...]) -> dict[str, Any]:

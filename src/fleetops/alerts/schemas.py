@@ -119,7 +119,8 @@ class SilenceRead(BaseModel):
 
 
 # What the explanation and the measures answer, declared for the OpenAPI document (`explain.explain` and
-# `measures.measures` build the dicts; the API fuzz checks every answer against these).
+# `measures.measures` build the dicts, the explanation picking the alert's and incident's fields named
+# here; the API fuzz checks every answer against these).
 class ExplainedAlert(BaseModel):
     id: int
     fingerprint: str
