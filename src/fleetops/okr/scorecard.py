@@ -36,14 +36,7 @@ def scorecard(session: Session, principal: Principal, days: float = DEFAULT_DAYS
 
 
 def as_dict(row: Row) -> dict:
-    kr = row.key_result
-    return {
-        "id": kr.id,
-        "kr": kr.kr,
-        "target": kr.target,
-        "unit": kr.unit,
-        "better": kr.better,
-        "source": kr.source,
+    return row.key_result.model_dump() | {
         "value": row.figure.value,
         "records": row.figure.records,
         "status": row.status.value,
