@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from fleetops.assets import cabling, netbox_refs
 from fleetops.assets.models import Cable, NetboxLink
-from fleetops.assets.netbox_batches import in_parallel
+from fleetops.assets.netbox_batches import filtered, in_parallel
 from fleetops.assets.netbox_model import UNSPECIFIED
 from fleetops.audit.service import Change, record
 from fleetops.db.session import Database
@@ -30,7 +30,6 @@ if TYPE_CHECKING:  # the sync calls this module after its devices
 SWITCH_TYPE = f"{UNSPECIFIED}/switch"
 SWITCH_ROLE = {"switch": {"name": "Switch", "slug": "switch", "color": "2196f3"}}
 INTERFACE_TYPE = "other"  # NetBox requires a type; the plan does not say the port's optics
-CHUNK = 100  # ids or names per filtered read
 
 
 def ref_id(ref: Any) -> Any:
@@ -106,11 +105,7 @@ def _switches(
 ) -> dict[str, int]:
     """Switch name → NetBox id, found by name or created (wanted: name → its NetBox site id)."""
     names = sorted(wanted)
-    found = {
-        d["name"]: d["id"]
-        for start in range(0, len(names), CHUNK)
-        for d in netbox.list("dcim/devices", name=names[start : start + CHUNK])
-    }
+    found = {d["name"]: d["id"] for d in filtered(netbox, "dcim/devices", "name", names)}
     missing = [name for name in names if name not in found]
     if missing:
         kind = netbox_refs.ensure(netbox, {n: {"device_type": SWITCH_TYPE} for n in missing})["device_types"]
@@ -128,8 +123,7 @@ def _interfaces(netbox: NetBox, device_ids: list[int]) -> dict[tuple[int, str], 
     """(device id, interface name) → the interface as NetBox has it (its `cable`, if any)."""
     return {
         (ref_id(i["device"]), i["name"]): i
-        for start in range(0, len(device_ids), CHUNK)
-        for i in netbox.list("dcim/interfaces", device_id=device_ids[start : start + CHUNK])
+        for i in filtered(netbox, "dcim/interfaces", "device_id", device_ids)
     }
 
 

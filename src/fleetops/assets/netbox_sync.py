@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from fleetops import clock
 from fleetops.assets import netbox_cables, netbox_refs
 from fleetops.assets.models import Asset, NetboxLink, Shipment
-from fleetops.assets.netbox_batches import in_parallel
+from fleetops.assets.netbox_batches import filtered, in_parallel
 from fleetops.assets.netbox_model import COMPARED, ENDPOINT, KINDS, NATURAL, desired
 from fleetops.audit.service import Change, record
 from fleetops.db.session import Database
@@ -74,13 +74,9 @@ def _payload(kind: str, fields: dict[str, Any], ids: dict[str, dict[str, int]]) 
     return out
 
 
-def fetch(netbox: NetBox, kind: str, netbox_ids: list[int], chunk: int = 100) -> dict[int, dict[str, Any]]:
-    """Only the NetBox objects asked for (`?id=..&id=..`): an incremental sync reads what it may change,
-    not the 80,000 GPUs of the fleet."""
-    found: dict[int, dict[str, Any]] = {}
-    for start in range(0, len(netbox_ids), chunk):
-        found |= {o["id"]: o for o in netbox.list(ENDPOINT[kind], id=netbox_ids[start : start + chunk])}
-    return found
+def fetch(netbox: NetBox, kind: str, netbox_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Only the NetBox objects asked for, by id: an incremental sync reads what it may change."""
+    return {o["id"]: o for o in filtered(netbox, ENDPOINT[kind], "id", netbox_ids)}
 
 
 def sync(
