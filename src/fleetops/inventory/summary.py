@@ -7,7 +7,7 @@ the importer keeps equal to its listed GPUs), so the overview stays fast at 10,0
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,7 +45,7 @@ class FleetSummary:
 UNASSIGNED = "(unassigned)"  # the cluster name nodes outside any cluster are counted under
 
 
-def _counted(session: Session, *rules: ColumnElement[bool] | None) -> list[Any]:
+def _counted(session: Session, *rules: ColumnElement[bool] | None) -> Sequence[Any]:
     """(supplier, cluster or None, state, nodes, GPUs) of the nodes the rules let through."""
     stmt = (
         select(

@@ -41,7 +41,7 @@ def fleet_summary(
 
 def fleet_coverage(session: Session, counted: Iterable[Tally]) -> Share:
     """The viewer's nodes in active clusters, out of RMA and decommissioning, and those heard lately."""
-    states = dict(session.execute(select(Cluster.id, Cluster.state)).all())
+    states: dict[int | None, str] = dict(session.execute(select(Cluster.id, Cluster.state)).all())
     share = Share("fleet")
     for row in counted:
         if expected(states.get(row.cluster_id), row.lifecycle):
