@@ -90,14 +90,16 @@ def get_incident(session: Session, incident_id: int) -> models.Incident:
     return row
 
 
-def visible_incidents(who: Principal) -> Select[Any]:
-    """The incidents `who` may read: staff every one, a customer or supplier those of its clusters (the
-    inventory scope decides; an incident with no cluster is staff-only)."""
-    stmt = select(models.Incident)
+def scoped(who: Principal, stmt: Select[Any], cluster_column: Any) -> Select[Any]:
+    """`stmt` (over incidents or alerts) limited to the rows `who` may read: staff every one, a customer
+    or supplier those of its clusters (the inventory scope decides; a row with no cluster is staff-only)."""
     rule = visible("cluster", who)
-    return (
-        stmt if rule is None else stmt.where(models.Incident.cluster_id.in_(select(Cluster.id).where(rule)))
-    )
+    return stmt if rule is None else stmt.where(cluster_column.in_(select(Cluster.id).where(rule)))
+
+
+def visible_incidents(who: Principal) -> Select[Any]:
+    """The incidents `who` may read (`scoped`)."""
+    return scoped(who, select(models.Incident), models.Incident.cluster_id)
 
 
 def incident_for(session: Session, who: Principal, incident_id: int) -> models.Incident:

@@ -23,8 +23,6 @@ from fleetops.api.deps import SessionDep
 from fleetops.api.types import Id
 from fleetops.auth.principal import Principal
 from fleetops.errors import FleetopsError
-from fleetops.inventory.models import Cluster
-from fleetops.inventory.scope import visible
 from fleetops.web.views import ViewerDep, back_to, render
 
 router = APIRouter(include_in_schema=False)
@@ -36,14 +34,6 @@ CHOICES: dict[str, Any] = {
     "OutboxStatus": OutboxStatus,
 }
 PRIORITY_ORDER = case({"P0": 0, "P1": 1, "P2": 2}, value=models.Incident.priority, else_=3)
-
-
-def _scoped(who: Principal, stmt: Any, cluster_column: Any) -> Any:
-    """AND the tenant's cluster filter into `stmt`: rows without a cluster are staff-only."""
-    rule = visible("cluster", who)
-    if rule is None:
-        return stmt
-    return stmt.where(cluster_column.in_(select(Cluster.id).where(rule)))
 
 
 def incidents(
@@ -58,26 +48,21 @@ def incidents(
     )
     if priorities:
         stmt = stmt.where(models.Incident.priority.in_(priorities))
-    return list(db.scalars(_scoped(who, stmt, models.Incident.cluster_id)))
+    return list(db.scalars(service.scoped(who, stmt, models.Incident.cluster_id)))
 
 
 def node_incidents(db: Session, who: Principal, node_id: int, limit: int = 20) -> list[models.Incident]:
     """The incidents an alert on this node belongs to, newest first (scoped like every incident read)."""
     ids = select(models.Alert.incident_id).where(models.Alert.node_id == node_id)
     stmt = select(models.Incident).where(models.Incident.id.in_(ids)).order_by(models.Incident.id.desc())
-    return list(db.scalars(_scoped(who, stmt.limit(limit), models.Incident.cluster_id)))
+    return list(db.scalars(service.scoped(who, stmt.limit(limit), models.Incident.cluster_id)))
 
 
 def visible_incident(db: Session, who: Principal, incident_id: int) -> bool:
-    stmt = _scoped(
+    stmt = service.scoped(
         who, select(models.Incident.id).where(models.Incident.id == incident_id), models.Incident.cluster_id
     )
     return db.scalar(stmt) is not None
-
-
-def _incident(db: Session, who: Principal, incident_id: int) -> models.Incident:
-    """The incident, or NotFound when it does not exist or belongs to a cluster the viewer may not see."""
-    return service.incident_for(db, who, incident_id)
 
 
 def causes(db: Session, incident_ids: list[int]) -> dict[int, str]:
@@ -113,7 +98,7 @@ def incident_page(request: Request, incident_id: Id, db: SessionDep, who: Viewer
     if who is None:
         return render(request, "incident.html", who)
     try:
-        incident = _incident(db, who, incident_id)
+        incident = service.incident_for(db, who, incident_id)
     except FleetopsError as exc:
         return render(request, "error.html", who, status=exc.status, error=exc.message)
     alerts = db.scalars(
@@ -151,7 +136,7 @@ def acknowledge(request: Request, incident_id: Id, db: SessionDep, who: ViewerDe
     if who is None:
         return RedirectResponse("/login", status_code=303)
     try:
-        _incident(db, who, incident_id)
+        service.incident_for(db, who, incident_id)
         who.require_writer()
         service.acknowledge(db, incident_id, who.actor)
     except FleetopsError as exc:
@@ -165,7 +150,7 @@ def resolve(request: Request, incident_id: Id, db: SessionDep, who: ViewerDep) -
     if who is None:
         return RedirectResponse("/login", status_code=303)
     try:
-        incident = _incident(db, who, incident_id)
+        incident = service.incident_for(db, who, incident_id)
         who.require_writer()
         move(Context(db, actor=who.actor), incident, IncidentStatus.RESOLVED, f"resolved by {who.actor}")
     except FleetopsError as exc:
@@ -195,7 +180,9 @@ def plain_words(found: dict[str, Any]) -> str:
 def explain_page(request: Request, alert_id: Id, db: SessionDep, who: ViewerDep) -> Response:
     if who is None:
         return render(request, "explain.html", who)
-    stmt = _scoped(who, select(models.Alert.id).where(models.Alert.id == alert_id), models.Alert.cluster_id)
+    stmt = service.scoped(
+        who, select(models.Alert.id).where(models.Alert.id == alert_id), models.Alert.cluster_id
+    )
     if db.scalar(stmt) is None:
         return render(request, "error.html", who, status=404, error=f"alert {alert_id}: no such alert")
     found = service.explain(db, alert_id)
