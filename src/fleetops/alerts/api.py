@@ -14,7 +14,6 @@ from starlette.concurrency import run_in_threadpool
 
 from fleetops.alerts import service
 from fleetops.alerts.choices import IncidentStatus
-from fleetops.alerts.models import Incident
 from fleetops.alerts.schemas import (
     AlertMeasures,
     Explanation,
@@ -142,12 +141,8 @@ def list_incidents(
 ) -> list[Any]:
     """Staff see every incident; a customer or supplier only those of its own clusters, redacted."""
     principal.require(*INCIDENT_READERS)
-    if principal.role not in TENANT_HIDDEN:
-        return service.list_incidents(session, status, limit)
-    stmt = service.visible_incidents(principal)
-    stmt = stmt.where(Incident.status == status) if status else stmt
-    rows = session.scalars(stmt.order_by(Incident.id.desc()).limit(limit))
-    return [_shown(principal, row) for row in rows]
+    rows = service.list_incidents(session, status, limit, principal)
+    return rows if principal.role not in TENANT_HIDDEN else [_shown(principal, row) for row in rows]
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentRead)

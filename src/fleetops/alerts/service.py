@@ -20,7 +20,7 @@ from fleetops.alerts.incidents import record
 from fleetops.alerts.measures import measures
 from fleetops.alerts.policy import RoutingTree, default_routes
 from fleetops.alerts.schemas import IngestResult, SilenceCreate, WebhookPayload
-from fleetops.auth.principal import Principal
+from fleetops.auth.principal import SYSTEM, Principal
 from fleetops.db.session import Database
 from fleetops.errors import InvalidInput, NotFound
 from fleetops.flow import Alert, Finding, alert_from_finding
@@ -111,8 +111,11 @@ def incident_for(session: Session, who: Principal, incident_id: int) -> models.I
     return row
 
 
-def list_incidents(session: Session, status: str | None = None, limit: int = 100) -> list[models.Incident]:
-    stmt = select(models.Incident).order_by(models.Incident.id.desc()).limit(min(limit, 1000))
+def list_incidents(
+    session: Session, status: str | None = None, limit: int = 100, who: Principal = SYSTEM
+) -> list[models.Incident]:
+    """Newest first, those `who` may read (`visible_incidents`)."""
+    stmt = visible_incidents(who).order_by(models.Incident.id.desc()).limit(min(limit, 1000))
     if status:
         stmt = stmt.where(models.Incident.status == status)
     return list(session.scalars(stmt))
