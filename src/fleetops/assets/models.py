@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fleetops.assets.choices import AssetKind, AssetState, PartKind
@@ -182,7 +182,7 @@ class NetboxCursor(Base):
     __tablename__ = "asset_netbox_cursor"
     id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(String(100), unique=True)
-    last_id: Mapped[int]
+    last_id: Mapped[int] = mapped_column(BigInteger)  # NetBox's ids are 64-bit
     moved_at: Mapped[datetime]
 
 

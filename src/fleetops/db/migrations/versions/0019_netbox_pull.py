@@ -20,7 +20,7 @@ def upgrade() -> None:
         "asset_netbox_cursor",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("source", sa.String(length=100), nullable=False),
-        sa.Column("last_id", sa.Integer(), nullable=False),
+        sa.Column("last_id", sa.BigInteger(), nullable=False),
         sa.Column("moved_at", fleetops.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_asset_netbox_cursor")),
         sa.UniqueConstraint("source", name=op.f("uq_asset_netbox_cursor_source")),
