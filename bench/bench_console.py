@@ -29,6 +29,7 @@ from fleetops.api.app import create_app
 from fleetops.auth.choices import Role
 from fleetops.auth.principal import Principal
 from fleetops.auth.service import create_token
+from fleetops.cycles import settled
 from fleetops.db.migrate import upgrade
 from fleetops.db.session import Database, use_database
 from fleetops.web.healthmap import health_map
@@ -94,6 +95,7 @@ def main() -> None:
         with database.transaction() as session:
             token = create_token(session, "bench", name="bench", role=Role.OPERATOR).token
         client = TestClient(create_app())
+        settled()  # as `fleetops serve` does once the app is built
         client.cookies.set("fleetops_token", token)
         with database.engine.connect() as conn:
             site = conn.execute(text(SITE_SQL), {"host": bad}).scalar_one()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 import threading
 
-from fleetops.cycles import collector_paused
+from fleetops.cycles import collector_paused, settled
 
 
 def test_overlapping_pauses_restore_the_collector_when_the_last_ends() -> None:
@@ -36,3 +36,14 @@ def test_a_pause_leaves_a_disabled_collector_disabled() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_what_a_settled_process_holds_is_out_of_the_collectors_passes() -> None:
+    kept = [[] for _ in range(100)]  # what a process keeps for life
+    assert gc.get_freeze_count() == 0
+    try:
+        settled()
+        assert gc.get_freeze_count() >= len(kept)
+        assert not any(gc.is_tracked(x) and x in gc.get_objects(generation=2) for x in kept[:3])
+    finally:
+        gc.unfreeze()

@@ -26,6 +26,7 @@ from fleetops.backends.wiring import install
 from fleetops.clustermax import api as clustermax_api
 from fleetops.clustermax import views as clustermax_views
 from fleetops.config import settings
+from fleetops.cycles import settled
 from fleetops.db.session import get_database
 from fleetops.deploy import api as deploy_api
 from fleetops.deploy import views as deploy_views
@@ -181,4 +182,6 @@ def create_process_app() -> FastAPI:
     configure(settings().log_level, settings().log_json)
     metrics.HTTP.share(Path(tempfile.gettempdir()) / f"fleetops-http-{os.getppid()}")
     install(settings(), get_database())  # the decommission's drain and wipe, which the API runs
-    return create_app()
+    app = create_app()
+    settled()
+    return app

@@ -39,6 +39,7 @@ from fleetops.cli.sim import sim_app
 from fleetops.cli.suppliers import export as export_scorecard
 from fleetops.cli.suppliers import requirements_app, scorecard
 from fleetops.config import settings
+from fleetops.cycles import settled
 from fleetops.db.migrate import upgrade
 from fleetops.db.session import get_database
 from fleetops.errors import InvalidInput
@@ -160,6 +161,7 @@ def _serve(with_worker: bool, processes: int = 1) -> None:
         threading.Thread(target=run_forever, args=(stop,), daemon=True, name="worker").start()
     try:
         app_ = create_app() if processes == 1 else "fleetops.api.app:create_process_app"
+        settled()
         with Listening(get_database()):  # while it serves: a worker elsewhere then knows agents are heard
             _uvicorn(app_, settings().host, settings().port, processes)
     finally:
@@ -227,6 +229,7 @@ def worker() -> None:
     configure(settings().log_level, settings().log_json)
     ready_to_serve(settings(), get_database())
     install(settings(), get_database())
+    settled()
     stop = threading.Event()
     try:
         run_forever(stop)
