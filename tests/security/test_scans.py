@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event, select
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from fleetops.agent.cli import app as agent_cli
@@ -23,11 +23,12 @@ from fleetops.db.session import Database
 from fleetops.deploy.backends import StepContext
 from fleetops.deploy.choices import BringupState
 from fleetops.deploy.hardening import HardeningFailed, ScanGate
-from fleetops.deploy.models import NodeBringup, Rollout
-from fleetops.inventory.models import Node
+from fleetops.deploy.models import NodeBringup
 from fleetops.security import freshness, hardening
 from tests.factories import bearer, token
 from tests.security.scans import FIXTURES, cis_scan, post_scan
+from tests.statements import recorded
+from tests.suppliers import records
 
 IDLE = [SimpleNamespace(compute_processes=0, lost=False)]
 
@@ -167,24 +168,7 @@ def bring_up(database: Database, hosts: tuple[str, ...], at: datetime) -> None:
     """A ready bring-up of each of `hosts`, enrolled and ready at `at`."""
     with database.transaction() as session:
         for host in hosts:
-            node = session.scalars(select(Node).where(Node.hostname == host)).one()
-            rollout = Rollout(name=f"r-{host}", cluster_id=node.cluster_id, image="i", profile="k8s-cis")
-            rollout.created_by = "test"
-            session.add(rollout)
-            session.flush()
-            session.add(
-                NodeBringup(
-                    rollout_id=rollout.id,
-                    node_id=node.id,
-                    hostname=host,
-                    rack_id=node.rack_id,
-                    site_id=1,
-                    gpu_count=8,
-                    state="ready",
-                    enrolled_at=at,
-                    ready_at=at,
-                )
-            )
+            records.bringup(session, host, at, "ready", rollout=f"r-{host}", ready_at=at)
 
 
 def test_the_new_deployments_goal_agrees_with_the_gate_in_as_many_statements_for_any_bring_ups(
@@ -212,18 +196,9 @@ def test_the_new_deployments_goal_agrees_with_the_gate_in_as_many_statements_for
 
 def count_statements(database: Database, manual_clock: ManualClock) -> int:
     """How many statements `hardening.goals` runs for the staff's view of the last day."""
-    executed: list[str] = []
-
-    def record(*args: object) -> None:
-        executed.append(str(args[2]))
-
-    event.listen(database.engine, "before_cursor_execute", record)
-    try:
-        with database.transaction() as session:
-            hardening.goals(session, SYSTEM, manual_clock.now() - timedelta(days=1))
-    finally:
-        event.remove(database.engine, "before_cursor_execute", record)
-    return len(executed)
+    with recorded(database.engine) as ran, database.transaction() as session:
+        hardening.goals(session, SYSTEM, manual_clock.now() - timedelta(days=1))
+    return len(ran)
 
 
 def test_the_agents_oscap_evaluates_the_profile_and_datastream_it_is_set_to(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from uuid import uuid4
 
 import msgspec
 from fastapi.testclient import TestClient
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from fleetops.adapters.redfish.bmcs import Bmcs
 from fleetops.adapters.redfish.fake import FakeRedfish
@@ -22,6 +22,7 @@ from fleetops.security import firmware, software
 from fleetops.security.models import NodeSoftware
 from tests.health.reports import body, gpu, report
 from tests.security.scans import FIXTURES, post_scan
+from tests.statements import recorded
 
 AFFECTED = "/api/v1/security/affected"
 
@@ -217,11 +218,7 @@ def test_unchanged_versions_cost_no_read_until_their_confirmation_is_due(
     with fleet.transaction() as session:
         node = session.scalar(select(Node.id).where(Node.hostname == "a000"))
     sent = [(node, report("a000", driver_version="550.54.15", count=1))]
-    memo, statements = software.Confirmed(), []
-
-    def record(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
+    memo = software.Confirmed()
     try:
         with fleet.transaction() as session:
             memo.observe(session, sent, manual_clock.now())
@@ -231,15 +228,11 @@ def test_unchanged_versions_cost_no_read_until_their_confirmation_is_due(
     assert rows(fleet) == {}
     with fleet.transaction() as session:
         assert memo.observe(session, sent, manual_clock.now()) == 1
-    event.listen(fleet.engine, "before_cursor_execute", record)
-    try:
-        manual_clock.advance(30)
-        with fleet.transaction() as session:
-            assert memo.observe(session, sent, manual_clock.now()) == 0
-        assert not [s for s in statements if "node_software" in s]
-        manual_clock.advance(3600)
-        with fleet.transaction() as session:
-            assert memo.observe(session, sent, manual_clock.now()) == 1  # the hourly confirmation
-        assert [s for s in statements if "node_software" in s]
-    finally:
-        event.remove(fleet.engine, "before_cursor_execute", record)
+    manual_clock.advance(30)
+    with recorded(fleet.engine) as ran, fleet.transaction() as session:
+        assert memo.observe(session, sent, manual_clock.now()) == 0
+    assert not [s for s in ran if "node_software" in s]
+    manual_clock.advance(3600)
+    with recorded(fleet.engine) as ran, fleet.transaction() as session:
+        assert memo.observe(session, sent, manual_clock.now()) == 1  # the hourly confirmation
+    assert [s for s in ran if "node_software" in s]

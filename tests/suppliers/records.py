@@ -46,7 +46,13 @@ def incident(
 
 
 def bringup(
-    session: Session, hostname: str, enrolled: datetime, state: str, escalations: int = 0, rollout: str = "r1"
+    session: Session,
+    hostname: str,
+    enrolled: datetime,
+    state: str,
+    escalations: int = 0,
+    rollout: str = "r1",
+    ready_at: datetime | None = None,
 ) -> None:
     node = session.scalars(select(Node).where(Node.hostname == hostname)).one()
     rack = session.get(Rack, node.rack_id)
@@ -67,6 +73,7 @@ def bringup(
             state=state,
             escalations=escalations,
             enrolled_at=enrolled,
+            ready_at=ready_at,
         )
     )
     session.flush()
