@@ -52,11 +52,14 @@ class AuditQuery:
     since: datetime | None = None
     until: datetime | None = None
     after_id: int | None = None
+    before_id: int | None = None
+    newest_first: bool = False  # the console's page: the latest first, paged back with `before_id`
     limit: int = 100
 
 
 def query(session: Session, q: AuditQuery) -> Sequence[AuditEvent]:
-    stmt = select(AuditEvent).order_by(AuditEvent.id).limit(q.limit)
+    order = AuditEvent.id.desc() if q.newest_first else AuditEvent.id
+    stmt = select(AuditEvent).order_by(order).limit(q.limit)
     for column, value in (
         (AuditEvent.actor, q.actor),
         (AuditEvent.action, q.action),
@@ -71,6 +74,8 @@ def query(session: Session, q: AuditQuery) -> Sequence[AuditEvent]:
         stmt = stmt.where(AuditEvent.at < q.until)
     if q.after_id is not None:
         stmt = stmt.where(AuditEvent.id > q.after_id)
+    if q.before_id is not None:
+        stmt = stmt.where(AuditEvent.id < q.before_id)
     return session.scalars(stmt).all()
 
 
