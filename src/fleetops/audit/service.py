@@ -43,7 +43,7 @@ def record_many(session: Session, actor: str, changes: Iterable[Change]) -> int:
     return len(rows)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AuditQuery:
     actor: str | None = None
     action: str | None = None

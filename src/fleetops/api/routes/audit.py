@@ -47,7 +47,17 @@ def list_audit(
     events = [
         as_dict(e)
         for e in query(
-            db, AuditQuery(actor, action, target_type, target_key, since, until, cursor or after_id, limit)
+            db,
+            AuditQuery(
+                actor=actor,
+                action=action,
+                target_type=target_type,
+                target_key=target_key,
+                since=since,
+                until=until,
+                after_id=cursor or after_id,
+                limit=limit,
+            ),
         )
     ]
     if format == "json":
