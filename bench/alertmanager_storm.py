@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -15,6 +14,9 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+import repo_root  # noqa: F401  (the repository root on sys.path, for tests.*)
+from tests.ports import free_port
 
 from fleetops.adapters.alertmanager.client import AlertmanagerClient
 
@@ -29,12 +31,6 @@ receivers:
   - name: sink
     webhook_configs: [{{url: "http://127.0.0.1:{port}/", max_alerts: 0}}]
 """
-
-
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _sink() -> tuple[ThreadingHTTPServer, dict[str, Any]]:
@@ -65,7 +61,7 @@ def run_alertmanager(alerts: int, batch: int = 1000, settle_s: float = 45.0) -> 
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "am.yml"
         config.write_text(CONFIG.format(port=server.server_address[1]))
-        port = _port()
+        port = free_port()
         process = subprocess.Popen(
             [
                 binary,

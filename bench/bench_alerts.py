@@ -10,25 +10,21 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
+import repo_root  # noqa: F401  (the repository root on sys.path, for tests.*)
 from sqlalchemy import func, select
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from fleetops.alerts import models, notify  # noqa: E402
-from fleetops.alerts.context import Context  # noqa: E402
-from fleetops.alerts.service import ingest_findings  # noqa: E402
-from fleetops.db.migrate import upgrade  # noqa: E402
-from fleetops.db.session import Database  # noqa: E402
-from fleetops.flow import FaultOwner, Finding, FindingSeverity  # noqa: E402
-from fleetops.inventory.apply import apply_document  # noqa: E402
-from fleetops.inventory.schemas import Document  # noqa: E402
+from fleetops.alerts import models, notify
+from fleetops.alerts.context import Context
+from fleetops.alerts.service import ingest_findings
+from fleetops.db.migrate import upgrade
+from fleetops.db.session import Database
+from fleetops.flow import FaultOwner, Finding, FindingSeverity
+from fleetops.inventory.apply import apply_document
+from fleetops.inventory.schemas import Document
 
 RACK_NODES, CLUSTER_RACKS = 32, 40  # 1,280 nodes per cluster
 

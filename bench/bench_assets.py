@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import repo_root  # noqa: F401  (the repository root on sys.path, for tests.*)
 from sqlalchemy import update
 from tests.assets.netbox_server import NetboxServer, install
 from tests.factories import gpus, load

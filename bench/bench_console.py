@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import repo_root  # noqa: F401  (the repository root on sys.path, for tests.*)
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from tests.web.fleets import simulated_fleet

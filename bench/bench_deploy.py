@@ -251,7 +251,9 @@ def seeds(count: int, first: int, failure_rate: float, burn_in_s: float) -> None
 
 def redfish(systems: int, concurrency: int, seconds: float) -> None:
     import httpx
-    from tests.integration.test_redfish import free_port, write_config
+    import repo_root  # noqa: F401  (the repository root on sys.path, for tests.*)
+    from tests.integration.test_redfish import write_config
+    from tests.ports import free_port
 
     from fleetops.adapters.redfish.client import RedfishClient
 
@@ -325,5 +327,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     main()

@@ -34,12 +34,14 @@ from itertools import cycle, islice
 from pathlib import Path
 from uuid import uuid4
 
+import repo_root  # noqa: F401  (the repository root on sys.path, for tests.*)
 from bench_inventory import fresh as empty  # the same empty schema on either database
 from sqlalchemy import select, text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from tests.ports import free_port
 
 from fleetops import clock
 from fleetops.auth.choices import Role
@@ -279,7 +281,7 @@ def _uvicorn(factory: str, database: Database) -> Iterator[tuple[subprocess.Pope
     # BENCH_HTTP_STACK=h11 forces uvicorn's pure-Python stack (h11, asyncio) to compare with what
     # `fleetops serve` picks by default now that uvicorn[standard] is a dependency (httptools, uvloop).
     pure = os.environ.get("BENCH_HTTP_STACK") == "h11"
-    port = _free_port()
+    port = free_port()
     command = [
         sys.executable,
         "-m",
@@ -364,7 +366,7 @@ def relayed(database: Database, paced: list[tuple[str, bytes]]) -> None:
     with database.transaction() as session:
         relay_token = create_token(session, "bench", name="relay", role=Role.RELAY).token
     with _uvicorn("fleetops.api.app:create_app", database) as (plane, plane_port):
-        port = _free_port()
+        port = free_port()
         command = [
             str(Path(sys.executable).parent / "fleetops"),
             "relay",
@@ -403,7 +405,7 @@ def processes(database: Database, fleet: list, tokens: dict[str, str], rounds: i
 
     fleetops = str(Path(sys.executable).parent / "fleetops")
     for count in (1,) if database.is_sqlite else (1, 2):
-        port = _free_port()
+        port = free_port()
         command = [fleetops, "serve", f"--processes={count}", "--no-worker"]
         # The simulator's fleet has no backends configured; simulated ones let `serve` start (it refuses a
         # cluster without a scheduler), and the ingest measured here touches none of them.
@@ -424,12 +426,6 @@ def processes(database: Database, fleet: list, tokens: dict[str, str], rounds: i
                     f"node-reports/s, statuses {dict(statuses)}; server CPU {cpu / reports * 1e6:.0f} "
                     "us/report"
                 )
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _wait_for(process: subprocess.Popen[bytes], port: int, timeout: float = 60) -> None:

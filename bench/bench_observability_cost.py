@@ -10,18 +10,16 @@ applied one after another. Run:
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import repo_root  # noqa: F401  (the repository root on sys.path, for tests.*)
+from tests.factories import two_tenant_fleet
+from tests.integration.prometheus_bed import Bed, prometheus_bed
 
-from tests.factories import two_tenant_fleet  # noqa: E402
-from tests.integration.prometheus_bed import Bed, prometheus_bed  # noqa: E402
-
-from fleetops.observability.cost import Footprint, bill, capacity, dollars_per_host_hour  # noqa: E402
-from fleetops.observability.levers import LEVERS, PER_CPU  # noqa: E402
-from fleetops.observability.settings import Observability  # noqa: E402
+from fleetops.observability.cost import Footprint, bill, capacity, dollars_per_host_hour
+from fleetops.observability.levers import LEVERS, PER_CPU
+from fleetops.observability.settings import Observability
 
 BASELINE_BILL, TARGET = 0.0375, 0.025
 HOSTS = {f"a{i:03d}": 40.0 for i in range(3)} | {f"b{i:03d}": 80.0 for i in range(3)}

@@ -23,21 +23,20 @@ import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
+import repo_root  # noqa: F401  (the repository root on sys.path, for tests.*)
 from sqlalchemy import func, select
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from fleetops import clock  # noqa: E402
-from fleetops.db.migrate import upgrade  # noqa: E402
-from fleetops.db.session import Database  # noqa: E402
-from fleetops.flow import FaultOwner, Finding, FindingSeverity  # noqa: E402
-from fleetops.inventory.models import Cluster, Node  # noqa: E402
-from fleetops.remediation import safety, service  # noqa: E402
+from fleetops import clock
+from fleetops.db.migrate import upgrade
+from fleetops.db.session import Database
+from fleetops.flow import FaultOwner, Finding, FindingSeverity
+from fleetops.inventory.models import Cluster, Node
+from fleetops.remediation import safety, service
 from fleetops.remediation.choices import RunState
-from fleetops.remediation.engine import Engine  # noqa: E402
-from fleetops.remediation.fakes import FakeGpu, FakeVerifier, FakeWorld  # noqa: E402
-from fleetops.remediation.models import RemediationStep  # noqa: E402
-from fleetops.remediation.steps import Timing  # noqa: E402
+from fleetops.remediation.engine import Engine
+from fleetops.remediation.fakes import FakeGpu, FakeVerifier, FakeWorld
+from fleetops.remediation.models import RemediationStep
+from fleetops.remediation.steps import Timing
 
 warnings.filterwarnings("ignore")
 RUNS = int(os.environ.get("BENCH_RUNS", "1000"))

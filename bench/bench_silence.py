@@ -33,7 +33,8 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from bench_health import _agent_tokens, _free_port, _wait_for, hosts  # noqa: E402
+from bench_health import _agent_tokens, _wait_for, hosts  # noqa: E402
+from tests.ports import free_port  # noqa: E402
 
 from fleetops.alerts.models import Incident  # noqa: E402
 from fleetops.db.migrate import upgrade  # noqa: E402
@@ -167,7 +168,7 @@ def main() -> None:
     fleet = hosts(database)
     print(f"imported {len(fleet):,} nodes in {time.perf_counter() - started:.0f} s ({folder})", flush=True)
     tokens = _agent_tokens(database, fleet[:: max(1, len(fleet) // AGENTS)][:AGENTS])
-    port = _free_port()
+    port = free_port()
     env = os.environ | {
         "FLEETOPS_CONFIG": str(configuration(database, folder)),
         "FLEETOPS_DATABASE_URL": database.url,

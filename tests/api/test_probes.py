@@ -14,7 +14,7 @@ from fleetops.api.app import create_app
 from fleetops.api.probes import _scripts, expected_revision
 from fleetops.db.migrate import MIGRATIONS, alembic_config
 from fleetops.db.session import Database, use_database
-from tests.integration.conftest import free_port
+from tests.ports import free_port
 
 PROBLEM = "application/problem+json"
 HEAD = expected_revision()

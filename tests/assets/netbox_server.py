@@ -26,6 +26,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.ports import free_port
+
 VERSION = "4.7"
 USER, PASSWORD = "admin", "fleetops-test-password"
 CONFIGURATION = """
@@ -65,14 +67,6 @@ def _run(*args: str | Path, env: dict[str, str] | None = None) -> str:
     return done.stdout
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
 def _locked(directory: Path) -> Iterator[None]:
     """One process at a time fills the cache (two test workers, a benchmark beside the tests)."""
@@ -105,7 +99,7 @@ class NetboxServer:
     workers: int = 2  # gunicorn's: as many as the sync's batches in flight at once (bench/bench_assets.py)
 
     def start(self) -> None:
-        self.pg_port, self.redis_port, self.port = _free_port(), _free_port(), _free_port()
+        self.pg_port, self.redis_port, self.port = free_port(), free_port(), free_port()
         self._postgres()
         self._spawn(
             "redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1", "--save", "",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import pytest
 import yaml
 
 from fleetops.sim.fleet import generate
+from tests.ports import free_port
 
 FLEETOPS = [sys.executable, "-m", "fleetops.cli.main"]
 
@@ -38,12 +38,6 @@ def run(
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _wait_for(url: str, server: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -62,7 +56,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
     home, workdir = tmp_path / "server", tmp_path / "operator"
     home.mkdir()
     workdir.mkdir()
-    port = _free_port()
+    port = free_port()
     plain = {k: v for k, v in os.environ.items() if not k.startswith("FLEETOPS_")}
     server_env = plain | {
         "FLEETOPS_DATABASE_URL": f"sqlite:///{home / 'fleetops.db'}",
@@ -143,9 +137,7 @@ def test_bad_file_is_one_stderr_line_exit_2_and_writes_nothing(served: Served) -
 
 def test_errors_are_one_line_and_name_what_to_set(served: Served) -> None:
     here = served.workdir
-    refused = run(
-        served.env | {"FLEETOPS_URL": f"http://127.0.0.1:{_free_port()}"}, "nodes", "list", cwd=here
-    )
+    refused = run(served.env | {"FLEETOPS_URL": f"http://127.0.0.1:{free_port()}"}, "nodes", "list", cwd=here)
     assert one_line_error(refused).endswith(": connection refused (set --server or FLEETOPS_URL)")
     assert "cannot reach http://127.0.0.1:" in refused.stderr
     rejected = one_line_error(run(served.env, "health", "summary", "--token", "fo_abc_wrong", cwd=here))

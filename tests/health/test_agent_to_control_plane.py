@@ -3,7 +3,6 @@ app served by uvicorn on a free port, and the node's health in the database chan
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -21,12 +20,7 @@ from fleetops.wire import dump_report
 from tests.factories import load, token, two_tenant_fleet
 from tests.health.conftest import node_id
 from tests.health.reports import gpu, report, xid
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.ports import free_port
 
 
 class ServedApp:
@@ -59,7 +53,7 @@ class ServedApp:
 @pytest.fixture
 def served(database) -> Iterator[ServedApp]:
     load(database, two_tenant_fleet())
-    app = ServedApp(_free_port())
+    app = ServedApp(free_port())
     app.start()
     yield app
     if app.thread is not None and app.thread.is_alive():

@@ -21,7 +21,8 @@ from fleetops.health.models import HealthReport, NodeHealth
 from tests.factories import bearer, token
 from tests.health.conftest import node_id
 from tests.health.reports import body, report, xid
-from tests.integration.conftest import free_port, wait_for_http
+from tests.integration.conftest import wait_for_http
+from tests.ports import free_port
 
 HOSTS = ["a000", "a001", "b000", "b001"]
 

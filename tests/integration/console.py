@@ -15,7 +15,8 @@ from fleetops.auth.choices import Role
 from fleetops.auth.service import create_token
 from fleetops.db.migrate import upgrade
 from fleetops.db.session import Database
-from tests.integration.conftest import Server, free_port, wait_for_http
+from tests.integration.conftest import Server, wait_for_http
+from tests.ports import free_port
 
 WIDTH, HEIGHT = 1440, 900
 

@@ -32,7 +32,8 @@ from fleetops.inventory.apply import apply_document
 from fleetops.inventory.schemas import Document
 from fleetops.observability.targets import file_sd
 from fleetops.wire import Ecc, GpuReading, NodeReport
-from tests.integration.conftest import free_port, wait_for_http
+from tests.integration.conftest import wait_for_http
+from tests.ports import free_port
 
 PROMETHEUS = shutil.which("prometheus")
 NODE_EXPORTER = shutil.which("prometheus-node-exporter") or shutil.which("node_exporter")

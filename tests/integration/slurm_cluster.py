@@ -15,14 +15,9 @@ from pathlib import Path
 
 from fleetops.adapters.slurm.client import SlurmClient
 from fleetops.errors import ExternalError
+from tests.ports import free_port
 
 NODES = ("node001", "node002")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def slurm_conf(directory: Path, nodes: tuple[str, ...] = NODES) -> str:

@@ -8,7 +8,6 @@ pages, tickets and forwards (the adapters' fakes stand in for PagerDuty, Slack a
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -28,18 +27,13 @@ from fleetops.auth.choices import Role
 from tests.alerts.fleet import fleet
 from tests.alerts.harness import SUPPLIER_HOOK, Timeline
 from tests.factories import load, token
+from tests.ports import free_port
 
 BINARY = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
 pytestmark = pytest.mark.skipif(
     BINARY is None,
     reason="prometheus-alertmanager is not installed: apt-get install -y prometheus-alertmanager",
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

@@ -44,9 +44,10 @@ from tests.alerts.receiver import Receiver
 from tests.factories import gpus
 from tests.health.reports import body, report, xid
 from tests.integration import slurm_cluster
-from tests.integration.conftest import free_port, sushy_emulator, wait_for_http
+from tests.integration.conftest import sushy_emulator, wait_for_http
 from tests.integration.kube_api import local_kube_api
 from tests.integration.test_virtual_media import boot, cd_slot
+from tests.ports import free_port
 from tests.security.scans import cis_scan
 
 pytestmark = pytest.mark.integration
