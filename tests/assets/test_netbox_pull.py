@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from fleetops.adapters.netbox.fake import CHANGES, FakeNetbox
 from fleetops.assets import drift, netbox_pull, netbox_sync
-from fleetops.assets.models import Asset, AssetTransition, NetboxCursor
+from fleetops.assets.models import Asset, AssetTransition, NetboxCursor, NetboxLink
 from fleetops.audit.models import AuditEvent
 from fleetops.db.session import Database
 from fleetops.errors import ExternalError
@@ -150,3 +151,74 @@ def test_fleetops_own_pushes_are_not_pulled_and_the_cursor_resumes(shipped: Data
         assert session.scalar(select(NetboxCursor.last_id)) == cursor
     assert netbox_pull.pull(shipped, client(fake), "test") == {"devices pulled": 1}
     assert node(shipped, "b001")[2] == 40 and pulled(shipped, "SN-b001")[0][1]["request_id"] == edit_id
+
+
+def test_the_first_pull_starts_at_netbox_present_and_replays_no_history(shipped: Database) -> None:
+    fake = FakeNetbox()
+    netbox_sync.sync(shipped, client(fake), "test")
+    edit(fake, "b001", position=30)  # NetBox's history, before this fleetops knew it
+    with shipped.transaction() as session:  # a fresh fleetops, meeting a NetBox kept by hand
+        session.execute(delete(NetboxLink))
+        session.execute(delete(NetboxCursor))
+    assert netbox_pull.pull(shipped, client(fake), "test") == {}  # nothing linked yet, nothing read
+    with shipped.transaction() as session:
+        assert session.scalar(select(NetboxCursor.last_id)) == max(fake.objects[CHANGES])
+        session.execute(delete(NetboxCursor))  # and a first push, this time, before any pull
+    assert netbox_sync.sync(shipped, client(fake), "test")["devices adopted"] == 6
+
+    assert netbox_pull.pull(shipped, client(fake), "test") == {}  # the old move is not an edit to apply
+    assert node(shipped, "b001")[2] == 1 and pulled(shipped, "SN-b001") == []
+    with shipped.transaction() as session:
+        found = {(d.kind, d.key) for d in drift.report(session, client(fake))}
+    assert found == {("placement", "SN-b001")}  # a difference for a person, as adoption leaves it
+    edit(fake, "b002", position=31)  # an edit after fleetops arrived is pulled
+    assert netbox_pull.pull(shipped, client(fake), "test") == {"devices pulled": 1}
+
+
+def conflict(database: Database) -> FakeNetbox:
+    """a002 moved to 7 in NetBox and to 9 in fleetops since the last sync (base 1), pulled once."""
+    fake = FakeNetbox()
+    netbox_sync.sync(database, client(fake), "test")
+    edit(fake, "a002", position=7)
+    with database.transaction() as session:
+        session.execute(update(Node).where(Node.hostname == "a002").values(position=9))
+    assert netbox_pull.pull(database, client(fake), "test") == {"conflicts found": 1}
+    assert netbox_pull.pull(database, client(fake), "test") == {}  # still open, reported once
+    return fake
+
+
+def test_a_conflict_fleetops_gives_up_is_then_pulled_from_netbox(shipped: Database) -> None:
+    fake = conflict(shipped)
+    netbox_id = fake.find("dcim/devices", name="a002")["id"]
+    asked: list[str] = []
+    answer = fake.handle_request
+
+    def seen(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url))
+        return answer(request)
+
+    fake.handle_request = seen  # type: ignore[method-assign]
+    with shipped.transaction() as session:
+        session.execute(update(Node).where(Node.hostname == "a002").values(position=1))  # back to the base
+
+    assert netbox_pull.pull(shipped, client(fake), "test") == {"devices pulled": 1}
+    assert any(f"id={netbox_id}" in url for url in asked)  # read again though the log shows nothing new
+    assert node(shipped, "a002")[2] == 7
+    results = [(result, entry["request_id"]) for result, entry in pulled(shipped, "SN-a002")]
+    assert [r for r, _ in results] == ["conflict", "success"] and results[0][1] == results[1][1]
+    assert netbox_sync.sync(shipped, client(fake), "test") == {}
+    with shipped.transaction() as session:
+        assert session.scalar(select(NetboxLink.conflict).where(NetboxLink.key == "SN-a002")) is None
+        assert drift.report(session, client(fake)) == []
+
+
+def test_a_conflict_netbox_gives_up_lets_fleetops_push(shipped: Database) -> None:
+    fake = conflict(shipped)
+    edit(fake, "a002", position=1)  # NetBox back to the base: fleetops' 9 is the only edit left
+
+    assert netbox_pull.pull(shipped, client(fake), "test") == {}
+    assert netbox_sync.sync(shipped, client(fake), "test") == {"devices updated": 1}
+    assert fake.find("dcim/devices", name="a002")["position"] == 9
+    with shipped.transaction() as session:
+        assert session.scalar(select(NetboxLink.conflict).where(NetboxLink.key == "SN-a002")) is None
+        assert drift.report(session, client(fake)) == []

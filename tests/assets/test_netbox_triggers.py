@@ -42,6 +42,23 @@ def test_the_api_syncs_for_writers_and_reports_drift_to_staff(
     assert again.json() == {"devices pulled": 1}  # pulled back first; then nothing left to push
 
 
+def test_a_pull_that_fails_does_not_hold_back_the_push(
+    shipped: Database, fake_netbox: FakeNetbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    answer = fake_netbox.handle_request
+
+    def no_change_log(request: httpx.Request) -> httpx.Response:  # a token that may write devices only
+        if "/core/object-changes/" in request.url.path:
+            return httpx.Response(403, json={"detail": "You do not have permission to perform this action."})
+        return answer(request)
+
+    fake_netbox.handle_request = no_change_log  # type: ignore[method-assign]
+    with caplog.at_level("WARNING", "fleetops.worker"):
+        done = netbox_service.sync(shipped, "ops")
+    assert done["pull failed"] == 1 and done["devices created"] == 6 and done["gpus created"] == 48
+    assert "netbox pull failed" in caplog.text and "object-changes" in caplog.text
+
+
 def test_without_netbox_settings_the_api_says_so(
     shipped: Database, client: TestClient, tokens: dict[str, dict[str, str]]
 ) -> None:

@@ -201,6 +201,15 @@ def test_netbox_edits_are_pulled_back_and_a_both_sides_edit_is_left_alone(
     assert netbox_sync.sync(racked, netbox, "test") == {"conflicts left": 1}
     with racked.transaction() as session:
         assert {(d.kind, d.key) for d in drift.report(session, netbox)} == {("conflict", "SN-a002")}
+    logged = [change["id"] for change in netbox.list("core/object-changes")]
+    assert netbox.latest_id("core/object-changes") == max(logged)  # where a first push or pull starts
+
+    with racked.transaction() as session:  # fleetops gives way: NetBox's edit, read again, is applied
+        session.execute(update(Node).where(Node.hostname == "a002").values(position=5))
+    assert netbox_pull.pull(racked, netbox, "test") == {"devices pulled": 1}
+    with racked.transaction() as session:
+        assert session.scalar(select(Node.position).where(Node.hostname == "a002")) == 7
+        assert drift.report(session, netbox) == []
 
 
 def test_a_cabling_plan_lands_in_netbox_and_a_cable_deleted_there_is_drift(

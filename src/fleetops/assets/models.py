@@ -174,6 +174,10 @@ class NetboxLink(Base):
     base: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     synced_at: Mapped[datetime]
     request_id: Mapped[str | None] = mapped_column(String(100))
+    # The NetBox edit (request id, user, time) that fleetops' own edit of the same fields conflicts with,
+    # while it does: each pull reads the device again until one side gives way, which NetBox's change log
+    # may never show (fleetops moving back to the base is no NetBox change).
+    conflict: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class NetboxCursor(Base):

@@ -57,15 +57,36 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-")
 
 
-def desired(session: Session) -> dict[str, dict[str, dict[str, Any]]]:
-    """kind → key → fields, references by fleetops key (resolved to NetBox ids when pushed)."""
+def desired(session: Session, *only: str) -> dict[str, dict[str, dict[str, Any]]]:
+    """kind → key → fields, references by fleetops key (resolved to NetBox ids when pushed); with `only`,
+    just those kinds built (the pull compares devices, and a fleet's GPUs are 80,000 of them)."""
     out: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in KINDS}
-    for (name,) in session.execute(select(Region.name)):
-        out["regions"][name] = {"name": name, "slug": slug(name)}
-    for name, region in session.execute(select(Site.name, Region.name).join(Region)):
-        out["sites"][name] = {"name": name, "slug": slug(name), "region": region}
-    for rack, site in session.execute(select(Rack.name, Site.name).join(Site, Site.id == Rack.site_id)):
-        out["racks"][f"{site}/{rack}"] = {"name": rack, "site": site}
+    wanted = set(only or KINDS)
+    if "regions" in wanted:
+        for (name,) in session.execute(select(Region.name)):
+            out["regions"][name] = {"name": name, "slug": slug(name)}
+    if "sites" in wanted:
+        for name, region in session.execute(select(Site.name, Region.name).join(Region)):
+            out["sites"][name] = {"name": name, "slug": slug(name), "region": region}
+    if "racks" in wanted:
+        racks = select(Rack.name, Site.name).join(Site, Site.id == Rack.site_id)
+        for rack, site in session.execute(racks):
+            out["racks"][f"{site}/{rack}"] = {"name": rack, "site": site}
+    if "devices" in wanted:
+        out["devices"] = _devices(session)
+    if "gpus" in wanted:
+        gpus = select(Node.serial, Gpu.index, Gpu.serial).join(Node, Node.id == Gpu.node_id)
+        for node_serial, index, gpu_serial in session.execute(gpus):
+            out["gpus"][f"{node_serial}/gpu{index}"] = {
+                "name": f"GPU{index}",
+                "serial": gpu_serial,
+                "device": node_serial,
+            }
+    return out
+
+
+def _devices(session: Session) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
     assets = {a.serial: a for a in session.scalars(select(Asset).where(Asset.kind == AssetKind.SERVER))}
     orders = {
         po: (site, vendor)
@@ -83,23 +104,16 @@ def desired(session: Session) -> dict[str, dict[str, dict[str, Any]]]:
     ):
         asset = assets.pop(serial, None)
         made_by = f"{orders[asset.po_id][1]}/{asset.model}" if asset else f"{UNSPECIFIED}/{gpu_model} server"
-        out["devices"][serial] = _device(hostname, serial, site, f"{site}/{rack}", position, made_by) | {
+        out[serial] = _device(hostname, serial, site, f"{site}/{rack}", position, made_by) | {
             "status": STATUS_OF_ASSET[asset.state] if asset else STATUS_OF_NODE[state],
             "custom_fields": _dates(asset),
         }
     for serial, asset in assets.items():  # shipped or in stock, not yet a node: planned/inventory in NetBox
         at, vendor = orders[asset.po_id]
         if at is not None:
-            out["devices"][serial] = _device(serial, serial, at, None, None, f"{vendor}/{asset.model}") | {
+            out[serial] = _device(serial, serial, at, None, None, f"{vendor}/{asset.model}") | {
                 "status": STATUS_OF_ASSET[asset.state], "custom_fields": _dates(asset),
             }  # fmt: skip
-    gpus = select(Node.serial, Gpu.index, Gpu.serial).join(Node, Node.id == Gpu.node_id)
-    for node_serial, index, gpu_serial in session.execute(gpus):
-        out["gpus"][f"{node_serial}/gpu{index}"] = {
-            "name": f"GPU{index}",
-            "serial": gpu_serial,
-            "device": node_serial,
-        }
     return out
 
 

@@ -13,7 +13,13 @@ the devices it names, and compares each pulled field three ways (fleetops, NetBo
 only NetBox moved → applied (placement by the inventory's own update, status by the asset's lifecycle
 move, both audited, with NetBox's request id and user in a `netbox.pulled` entry); both moved → a
 conflict; fleetops' own pushes change nothing. Each group of fields is one transaction; the cursor moves
-after all of them, so an outage resumes where it stopped.
+after all of them, so an outage resumes where it stopped. A conflict is kept on the device's link and the
+device read again by every pull until it is settled: when fleetops moves back, NetBox's edit is then
+applied like any other (the change log will not show it twice); when NetBox does, it is gone.
+
+Devices created or deleted in NetBox are not pulled: a node enters fleetops from the inventory and the
+procurement feeds, and leaves by decommissioning, not because a row appeared or vanished in NetBox; both
+are in the drift report (`missing_in_fleetops`, `missing_in_netbox`) for a person.
 """
 
 from __future__ import annotations
@@ -25,10 +31,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fleetops import clock
-from fleetops.assets import fsm, lifecycle
+from fleetops.assets import fsm, lifecycle, netbox_cursor
 from fleetops.assets.choices import AssetKind, AssetState
-from fleetops.assets.models import Asset, NetboxCursor, NetboxLink
+from fleetops.assets.models import Asset, NetboxLink
+from fleetops.assets.netbox_cursor import CHANGES
 from fleetops.assets.netbox_model import KINDS, STATUS_OF_ASSET, desired
 from fleetops.assets.netbox_sync import NetBox, compared, fetch, links, remote_fields
 from fleetops.audit.service import Change, record
@@ -40,35 +46,44 @@ from fleetops.inventory import service as inventory
 from fleetops.inventory.kinds import KINDS as RECORDS
 from fleetops.inventory.models import Node
 
-CHANGES = "core/object-changes"
 PULLED = {"placement": ("rack", "position"), "status": ("status",)}  # NetBox's truth, by what moves together
 
 
 def pull(database: Database, netbox: NetBox, actor: str) -> Counter[str]:
     done: Counter[str] = Counter()
+    netbox_cursor.start(database, netbox)
     with database.transaction() as session:
-        last = session.scalar(select(NetboxCursor.last_id).where(NetboxCursor.source == CHANGES)) or 0
+        last = netbox_cursor.position(session) or 0
         linked = links(session, "racks", "devices")  # a device's rack is compared by its key
     by_id = {link.netbox_id: link for link in linked["devices"].values()}
-    latest: dict[int, dict[str, Any]] = {}
+    latest = {i: link.conflict for i, link in by_id.items() if link.conflict}  # read again until settled
     for change in netbox.list(CHANGES, after=last, changed_object_type="dcim.device", action="update"):
         last = max(last, change["id"])
         link = by_id.get(change["changed_object_id"])
         if link is not None and change.get("request_id") != link.request_id:  # not fleetops' own push
-            latest[link.netbox_id] = change
+            latest[link.netbox_id] = _said(change)
     remote = fetch(netbox, "devices", sorted(latest))
     if remote:
         keys = {k: {link.netbox_id: key for key, link in linked[k].items()} for k in KINDS}
         with database.transaction() as session:
-            want = desired(session)["devices"]
+            want = desired(session, "devices")["devices"]
         for netbox_id, obj in remote.items():
             link = by_id[netbox_id]
             if link.key in want:
                 local, theirs = compared("devices", want[link.key]), remote_fields("devices", obj, keys)
                 done.update(_one(database, actor, link, latest[netbox_id], local, theirs))
     with database.transaction() as session:
-        _move_cursor(session, last)
+        netbox_cursor.move(session, last)
     return done
+
+
+def _said(change: dict[str, Any]) -> dict[str, Any]:
+    """What the pull keeps of a NetBox change: who made it, in which request, when."""
+    return {
+        "request_id": change.get("request_id"),
+        "netbox_user": change.get("user_name"),
+        "time": change["time"],
+    }
 
 
 def _one(
@@ -76,22 +91,17 @@ def _one(
     theirs: dict[str, Any],
 ) -> set[str]:  # fmt: skip
     """One device, each group of pulled fields on its own (a refused status does not hold back a move):
-    applied, agreed or in conflict. What became of the device, for the counts."""
-    said = {
-        "request_id": change.get("request_id"),
-        "netbox_user": change.get("user_name"),
-        "pulled_by": actor,
-    }
-    who = Principal(role=Role.OPERATOR, name=f"netbox/{change.get('user_name') or 'unknown'}")
-    at, outcomes = datetime.fromisoformat(change["time"]), set()
+    applied, agreed or in conflict. What became of the device, for the counts. A conflict already known
+    and unchanged is not reported again."""
+    said = {"request_id": change["request_id"], "netbox_user": change["netbox_user"], "pulled_by": actor}
+    who = Principal(role=Role.OPERATOR, name=f"netbox/{change['netbox_user'] or 'unknown'}")
+    at, outcomes, conflicts = datetime.fromisoformat(change["time"]), set(), {}
     for fields in PULLED.values():
         now, was, mine = ({f: side.get(f) for f in fields} for side in (theirs, link.base, local))
         if now == was:
             continue
         if mine != was and mine != now:
-            conflict = {f: {"fleetops": mine[f], "netbox": now[f], "base": was[f]} for f in fields}
-            _audit(database, who, link.key, said | {"fields": conflict}, "conflict")
-            outcomes.add("conflicts found")
+            conflicts |= {f: {"fleetops": mine[f], "netbox": now[f], "base": was[f]} for f in fields}
             continue
         try:
             with database.transaction() as session:
@@ -110,6 +120,15 @@ def _one(
         except FleetopsError as refused:
             _audit(database, who, link.key, said | {"fields": now, "refused": refused.message}, "refused")
             outcomes.add("devices refused")
+    held = change | {"fields": conflicts} if conflicts else None
+    if held != link.conflict:
+        if held is not None:
+            _audit(database, who, link.key, said | {"fields": conflicts}, "conflict")
+            outcomes.add("conflicts found")
+        with database.transaction() as session:
+            kept = session.get(NetboxLink, link.id)
+            if kept is not None:
+                kept.conflict = held
     return outcomes
 
 
@@ -156,11 +175,3 @@ def _state(serial: str, current: AssetState, status: str) -> AssetState:
     if not allowed:
         fsm.check(serial, current, candidates[0])
     return allowed[0]
-
-
-def _move_cursor(session: Session, last: int) -> None:
-    cursor = session.scalar(select(NetboxCursor).where(NetboxCursor.source == CHANGES))
-    if cursor is None:
-        session.add(NetboxCursor(source=CHANGES, last_id=last, moved_at=clock.now()))
-    else:
-        cursor.last_id, cursor.moved_at = last, clock.now()

@@ -18,7 +18,7 @@ from fleetops.assets import drift, netbox_pull, netbox_sync
 from fleetops.backends.settings import Netbox
 from fleetops.config import settings
 from fleetops.db.session import Database
-from fleetops.errors import Conflict, NotConfigured
+from fleetops.errors import Conflict, FleetopsError, NotConfigured
 
 WORKER = "fleetops:worker"
 LOCK_KEY = 0x6E6574626F78  # "netbox": PostgreSQL's advisory lock of the sync, shared by every process
@@ -64,11 +64,17 @@ def _one_at_a_time(database: Database) -> Iterator[None]:
 
 def sync(database: Database, actor: str) -> dict[str, int]:
     """NetBox's edits pulled first (placement, an asset's status: netbox_pull.py), then fleetops' pushed:
-    a field the pull took is no longer a difference for the push to leave as a conflict."""
+    a field the pull took is no longer a difference for the push to leave as a conflict. A pull that fails
+    (a token that may write devices but not read the change log, a change NetBox cannot serve) is logged
+    and counted, and the push goes on: it never reverts a field NetBox changed, pulled or not."""
     with _one_at_a_time(database):
         netbox = client()
         try:
-            pulled = netbox_pull.pull(database, netbox, actor)
+            try:
+                pulled = netbox_pull.pull(database, netbox, actor)
+            except FleetopsError as failed:
+                log.warning("netbox pull failed, pushing anyway: %s", failed.message)
+                pulled = Counter({"pull failed": 1})
             found = configured()
             pushed = netbox_sync.sync(database, netbox, actor, found.batch, found.concurrency)
             return dict(pulled + pushed)

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import suppress
 from typing import Any, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from fleetops import clock
-from fleetops.assets import netbox_cables, netbox_refs
+from fleetops.assets import netbox_cables, netbox_cursor, netbox_refs
 from fleetops.assets.models import Asset, NetboxLink, Shipment
 from fleetops.assets.netbox_batches import filtered, in_parallel
 from fleetops.assets.netbox_model import COMPARED, ENDPOINT, KINDS, NATURAL, desired
 from fleetops.audit.service import Change, record
 from fleetops.db.session import Database
+from fleetops.errors import FleetopsError
 
 REFS = {
     "sites": {"region": "regions"},
@@ -37,6 +39,7 @@ class NetBox(Protocol):
     def bulk_create(self, endpoint: str, objects: list[dict[str, Any]]) -> list[dict[str, Any]]: ...
     def bulk_update(self, endpoint: str, objects: list[dict[str, Any]]) -> list[dict[str, Any]]: ...
     def list(self, endpoint: str, after: int = 0, **filters: Any) -> Iterator[dict[str, Any]]: ...  # shadows
+    def latest_id(self, endpoint: str) -> int: ...
 
 
 def compared(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
@@ -85,6 +88,8 @@ def sync(
     """`concurrency` batches of a kind in flight at once: NetBox's time per object is its own, so more
     of its workers at once is what shortens a first sync (bench/bench_assets.py)."""
     done: Counter[str] = Counter()
+    with suppress(FleetopsError):  # a token that may not read the change log still pushes; the pull says so
+        netbox_cursor.start(database, netbox)  # before the first write: NetBox's edits from now on are pulled
     with database.transaction() as session:
         want, linked = desired(session), links(session)
     ids = {k: {key: link.netbox_id for key, link in linked[k].items()} for k in KINDS}

@@ -93,6 +93,11 @@ class NetboxClient:
                 return
             last = rows[-1]["id"]
 
+    def latest_id(self, endpoint: str) -> int:
+        """The highest id `endpoint` holds now (0: none), to start reading it from the present on."""
+        rows = self._call("GET", f"/{endpoint}/", params={"ordering": "-id", "limit": 1}).json()["results"]
+        return int(rows[0]["id"]) if rows else 0
+
     def close(self) -> None:
         self.http.close()
 

@@ -78,6 +78,8 @@ class FakeNetbox(httpx.BaseTransport):
         for param in set(params) - PAGING:  # `device_id` matches the device's id, any other its field
             field, wanted = param.removesuffix("_id"), set(params.get_list(param))
             rows = [r for r in rows if str(_value(r.get(field))) in wanted]
+        if params.get("ordering") == "-id":
+            rows.reverse()
         rows = [self._shown(endpoint, row) for row in rows[:limit]]
         return {"count": len(self.objects[endpoint]), "next": None, "previous": None, "results": rows}
 
