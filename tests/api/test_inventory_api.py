@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import replace
 from datetime import datetime
 
@@ -193,3 +194,5 @@ def test_openapi_documents_the_api(client):
     assert "/api/v1/nodes" in spec["paths"] and "/api/v1/nodes/{key}" in spec["paths"]
     assert "natural key" in spec["paths"]["/api/v1/nodes/{key}"]["get"]["description"]
     assert "NodeRecord" in spec["components"]["schemas"]
+    ids = Counter(op["operationId"] for path in spec["paths"].values() for op in path.values())
+    assert [name for name, count in ids.items() if count > 1] == []  # a client generator needs them unique

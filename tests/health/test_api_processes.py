@@ -86,6 +86,13 @@ def test_two_api_processes_store_each_report_once_and_keep_verdicts(fleet, serve
     assert stored == len(payloads)
     assert states[node_id(fleet, "a001")] == "unhealthy"
     assert states[node_id(fleet, "a000")] == "healthy"
+    # The kernel hands each connection to whichever process is in accept(); on a loaded machine one may
+    # take a whole burst. Both must serve within a few more (each a duplicate: 409, nothing stored).
+    for _ in range(10):
+        if all(_cpu_ticks(child) > before[child] for child in processes):
+            break
+        with ThreadPoolExecutor(16) as pool:
+            assert set(pool.map(post, payloads[:32])) == {409}
     assert all(_cpu_ticks(child) > before[child] for child in processes), "a process served nothing"
 
 

@@ -37,14 +37,23 @@ async def _params(request: Request) -> dict[str, str]:
 
 
 def _add_query(path: str, summary: str) -> None:
-    """The instant and range query endpoints differ only in the Prometheus path they forward to."""
+    """The instant and range query endpoints differ only in the Prometheus path they forward to. GET and
+    POST (Grafana's default for long queries) are two operations, each with an id of its own."""
 
-    @router.api_route(
-        path, methods=["GET", "POST"], responses=LIMITED, summary=summary, response_model=QueryAnswer
-    )
     async def query(request: Request, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
         params = await _params(request)
         return await run_in_threadpool(_answer, session, principal, path, params)
+
+    for method in ("GET", "POST"):
+        router.add_api_route(
+            path,
+            query,
+            methods=[method],
+            responses=LIMITED,
+            summary=summary,
+            response_model=QueryAnswer,
+            operation_id=f"prometheus_{path.rsplit('/', 1)[1]}_{method.lower()}",
+        )
 
 
 _add_query("/api/v1/query", "PromQL instant query (tenant-confined)")
