@@ -77,3 +77,14 @@ def test_a_directory_is_imported_and_each_refusal_is_a_stderr_line(
     assert "a000.json → node a000: 3 findings: 3 opened" in done.stdout
     assert "a001.json → node a001: 3 findings: 3 opened" in done.stdout
     assert done.stderr.strip() == "error: nobody.json: file name: unknown host 'nobody'"
+
+
+def test_access_incidents_and_updates_live_under_security_as_in_the_api() -> None:
+    listed = fleetops("security", "--help")
+    assert listed.exit_code == 0
+    for group in ("access", "incidents", "updates"):
+        assert f"│ {group} " in listed.stdout, group
+    for gone in ("access", "updates", "security-incidents"):  # no top-level copies beside them
+        assert fleetops(gone, "--help").exit_code != 0, gone
+    assert "declare" in fleetops("security", "incidents", "--help").stdout
+    assert "declare" not in fleetops("incidents", "--help").stdout  # that one is the alerts' incidents

@@ -74,9 +74,6 @@ for sub, name in (
     (remediation_app, "remediation"),
     (audit_app, "audit"),
     (security_app, "security"),
-    (access_app, "access"),
-    (security_incidents_app, "security-incidents"),
-    (updates_app, "updates"),
     (assets_app, "assets"),
     (okr_app, "okr"),
     (addons_app, "addons"),
@@ -86,6 +83,8 @@ for sub, name in (
 suppliers_app.command("scorecard")(scorecard)
 suppliers_app.command("export")(export_scorecard)
 suppliers_app.add_typer(requirements_app, name="requirements")
+for sub, name in ((access_app, "access"), (security_incidents_app, "incidents"), (updates_app, "updates")):
+    security_app.add_typer(sub, name=name)  # as the API has them: /api/v1/security/{access,incidents,updates}
 clusters_app.command("decommission", help="Drain, wipe and release a cluster's nodes (24 h deadline).")(
     decommission_cluster
 )

@@ -1,5 +1,6 @@
-"""`fleetops access ...`: the access review (import, report, baseline), access requests and the quarterly
-review (`/api/v1/security/access`); `fleetops security-incidents ...` (`/api/v1/security/incidents`)."""
+"""`fleetops security access ...`: the access review (import, report, baseline), access requests and the
+quarterly review (`/api/v1/security/access`); `fleetops security incidents ...`
+(`/api/v1/security/incidents`)."""
 
 from __future__ import annotations
 

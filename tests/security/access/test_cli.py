@@ -1,4 +1,4 @@
-"""`fleetops access` over the API: import, report, a bad file as one stderr line, a request the same
+"""`fleetops security access` over the API: import, report, a bad file as one stderr line, a request the same
 person may not grant."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`fleetops security-incidents` over the API: declare, lead, notice; a refusal as one stderr line."""
+"""`fleetops security incidents` over the API: declare, lead, notice; a refusal as one stderr line."""
 
 from __future__ import annotations
 

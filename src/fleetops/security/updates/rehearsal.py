@@ -2,7 +2,7 @@
 the engine on the fake scheduler and hook, ticked until it settles; how many nodes were out at worst.
 
 The run and its timeline are stored like a real one's, so the post-incident review reads the rehearsal
-(`fleetops updates show NAME --timeline`).
+(`fleetops security updates show NAME --timeline`).
 """
 
 from __future__ import annotations
