@@ -82,14 +82,20 @@ def test_netbox_placement_and_status_edits_are_applied_and_audited(shipped: Data
         assert drift.report(session, client(fake)) == []
 
 
-def test_an_edit_on_both_sides_is_a_conflict_and_neither_side_changes(shipped: Database) -> None:
+def conflict(database: Database) -> FakeNetbox:
+    """a002 moved to 7 in NetBox and to 9 in fleetops since the last sync (base 1), pulled once."""
     fake = FakeNetbox()
-    netbox_sync.sync(shipped, client(fake), "test")
+    netbox_sync.sync(database, client(fake), "test")
     edit(fake, "a002", position=7)
-    with shipped.transaction() as session:
+    with database.transaction() as session:
         session.execute(update(Node).where(Node.hostname == "a002").values(position=9))
+    assert netbox_pull.pull(database, client(fake), "test") == {"conflicts found": 1}
+    assert netbox_pull.pull(database, client(fake), "test") == {}  # still open, reported once
+    return fake
 
-    assert netbox_pull.pull(shipped, client(fake), "test") == {"conflicts found": 1}
+
+def test_an_edit_on_both_sides_is_a_conflict_and_neither_side_changes(shipped: Database) -> None:
+    fake = conflict(shipped)
     assert node(shipped, "a002")[2] == 9 and fake.find("dcim/devices", name="a002")["position"] == 7
     ((result, entry),) = pulled(shipped, "SN-a002")
     assert result == "conflict"
@@ -173,18 +179,6 @@ def test_the_first_pull_starts_at_netbox_present_and_replays_no_history(shipped:
     assert found == {("placement", "SN-b001")}  # a difference for a person, as adoption leaves it
     edit(fake, "b002", position=31)  # an edit after fleetops arrived is pulled
     assert netbox_pull.pull(shipped, client(fake), "test") == {"devices pulled": 1}
-
-
-def conflict(database: Database) -> FakeNetbox:
-    """a002 moved to 7 in NetBox and to 9 in fleetops since the last sync (base 1), pulled once."""
-    fake = FakeNetbox()
-    netbox_sync.sync(database, client(fake), "test")
-    edit(fake, "a002", position=7)
-    with database.transaction() as session:
-        session.execute(update(Node).where(Node.hostname == "a002").values(position=9))
-    assert netbox_pull.pull(database, client(fake), "test") == {"conflicts found": 1}
-    assert netbox_pull.pull(database, client(fake), "test") == {}  # still open, reported once
-    return fake
 
 
 def test_a_conflict_fleetops_gives_up_is_then_pulled_from_netbox(shipped: Database) -> None:
