@@ -95,7 +95,8 @@ def _one(
     and unchanged is not reported again."""
     said = {"request_id": change["request_id"], "netbox_user": change["netbox_user"], "pulled_by": actor}
     who = Principal(role=Role.OPERATOR, name=f"netbox/{change['netbox_user'] or 'unknown'}")
-    at, outcomes, conflicts = datetime.fromisoformat(change["time"]), set(), {}
+    at, outcomes = datetime.fromisoformat(change["time"]), set()
+    conflicts: dict[str, dict[str, Any]] = {}
     for fields in PULLED.values():
         now, was, mine = ({f: side.get(f) for f in fields} for side in (theirs, link.base, local))
         if now == was:
