@@ -21,6 +21,7 @@ from fleetops.assets.models import Asset, NetboxLink, Shipment
 from fleetops.assets.netbox_batches import filtered, in_parallel
 from fleetops.assets.netbox_model import COMPARED, ENDPOINT, KINDS, NATURAL, desired
 from fleetops.audit.service import Change, record
+from fleetops.db.bulk import chunks
 from fleetops.db.session import Database
 from fleetops.errors import FleetopsError
 
@@ -182,11 +183,18 @@ def _changes(
 def _landed(
     database: Database, actor: str, kind: str, rows: list[Any], request_id: str | None, how: str
 ) -> None:
-    """One batch NetBox took: its links and base, and one audit entry carrying NetBox's request id."""
+    """One batch NetBox took: its links and base, and one audit entry carrying NetBox's request id. Only
+    the batch's own links are read: reading every link of the kind per batch made a first sync quadratic
+    (80,000 GPU links read 800 times, a third of a core beside NetBox at 10,000 nodes)."""
     now = clock.now()
     with database.transaction() as session:
+        keys = [row[0] for row in rows]
         current = {
-            link.key: link for link in session.scalars(select(NetboxLink).where(NetboxLink.kind == kind))
+            link.key: link
+            for part in chunks(keys)
+            for link in session.scalars(
+                select(NetboxLink).where(NetboxLink.kind == kind, NetboxLink.key.in_(part))
+            )
         }
         for key, netbox_id, base in rows:
             link = current.get(key)
