@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fleetops.adapters.netbox.client import choice, ref_id
 from fleetops.assets.models import Cable, NetboxLink
-from fleetops.assets.netbox_cables import ref_id
 from fleetops.inventory.models import Node
 
 if TYPE_CHECKING:
@@ -50,8 +50,7 @@ def report(session: Session, netbox: NetBox) -> list[Found]:
     theirs: dict[int, tuple[frozenset[End], Any]] = {}
     for obj in netbox.list("dcim/cables"):
         terms = obj.get("a_terminations", []) + obj.get("b_terminations", [])
-        kind = obj.get("type")  # NetBox's {"value", "label"}, or null when not set
-        kind = kind["value"] if isinstance(kind, dict) else kind
+        kind = choice(obj.get("type"))  # null when not set
         theirs[obj["id"]] = frozenset(_end(t, names) for t in terms), kind or None
     by_ends = {ends: cid for cid, (ends, _) in theirs.items()}
     on_port = {end: cid for cid, (ends, _) in theirs.items() for end in ends}

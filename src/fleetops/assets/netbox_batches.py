@@ -5,9 +5,13 @@ stays one all-or-none NetBox transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from fleetops.audit.service import Change, record
 
 if TYPE_CHECKING:  # the sync writes through this module
     from fleetops.assets.netbox_sync import NetBox
@@ -22,6 +26,15 @@ def filtered(netbox: NetBox, endpoint: str, field: str, values: list[Any]) -> It
     for start in range(0, len(values), CHUNK):
         chunk: dict[str, Any] = {field: values[start : start + CHUNK]}
         yield from netbox.list(endpoint, **chunk)
+
+
+def audited(
+    session: Session, actor: str, how: str, endpoint: str, keys: Sequence[Any], request_id: str | None
+) -> None:
+    """The audit entry of one batch NetBox took (`netbox.created`, `.updated`, `.adopted`): how many
+    objects, NetBox's request id, the first 20 keys."""
+    change = {"objects": len(keys), "request_id": request_id, "keys": [str(k) for k in keys[:20]]}
+    record(session, actor, Change(f"netbox.{how}", "netbox", endpoint, change))
 
 
 def in_parallel(

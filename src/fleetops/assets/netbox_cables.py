@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from fleetops.adapters.netbox.client import ref_id
 from fleetops.assets import cabling, netbox_refs
 from fleetops.assets.models import Cable, NetboxLink
-from fleetops.assets.netbox_batches import filtered, in_parallel
+from fleetops.assets.netbox_batches import audited, filtered, in_parallel
 from fleetops.assets.netbox_model import UNSPECIFIED
-from fleetops.audit.service import Change, record
 from fleetops.db.session import Database
 from fleetops.inventory.models import Node, Rack, Site
 
@@ -30,11 +30,6 @@ if TYPE_CHECKING:  # the sync calls this module after its devices
 SWITCH_TYPE = f"{UNSPECIFIED}/switch"
 SWITCH_ROLE = {"switch": {"name": "Switch", "slug": "switch", "color": "2196f3"}}
 INTERFACE_TYPE = "other"  # NetBox requires a type; the plan does not say the port's optics
-
-
-def ref_id(ref: Any) -> Any:
-    """A NetBox reference, nested ({"id": ...}) or bare."""
-    return ref["id"] if isinstance(ref, dict) else ref
 
 
 def push(database: Database, netbox: NetBox, actor: str, batch: int, concurrency: int) -> Counter[str]:
@@ -76,7 +71,7 @@ def push(database: Database, netbox: NetBox, actor: str, batch: int, concurrency
     if adopt:
         with database.transaction() as session:
             _link(session, adopt)
-            record(session, actor, Change("netbox.adopted", "netbox", "dcim/cables", {"objects": len(adopt)}))
+            audited(session, actor, "adopted", "dcim/cables", list(adopt), netbox.last_request_id)
         done["cables adopted"] = len(adopt)
     keys, payloads = [k for k, _ in create], [p for _, p in create]
     made = _create(database, netbox, actor, "dcim/cables", keys, payloads, batch, concurrency, _link)
@@ -153,7 +148,6 @@ def _create(
         with database.transaction() as session:
             if linked is not None:
                 linked(session, ids)
-            change = {"objects": len(ids), "request_id": rid, "keys": [str(k) for k in list(ids)[:20]]}
-            record(session, actor, Change("netbox.created", "netbox", endpoint, change))
+            audited(session, actor, "created", endpoint, list(ids), rid)
         made |= ids
     return made

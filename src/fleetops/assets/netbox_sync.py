@@ -16,11 +16,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from fleetops import clock
+from fleetops.adapters.netbox.client import choice, ref_id
 from fleetops.assets import netbox_cables, netbox_cursor, netbox_refs
 from fleetops.assets.models import Asset, NetboxLink, Shipment
-from fleetops.assets.netbox_batches import filtered, in_parallel
+from fleetops.assets.netbox_batches import audited, filtered, in_parallel
 from fleetops.assets.netbox_model import COMPARED, ENDPOINT, KINDS, NATURAL, desired
-from fleetops.audit.service import Change, record
 from fleetops.db.bulk import chunks
 from fleetops.db.session import Database
 from fleetops.errors import FleetopsError
@@ -55,10 +55,8 @@ def remote_fields(
     for field in fields or COMPARED[kind]:
         value = obj.get(field)
         if field in REFS.get(kind, {}) and value is not None:
-            value = keys[REFS[kind][field]].get(value["id"] if isinstance(value, dict) else value)
-        if isinstance(value, dict) and "value" in value:  # NetBox's status is {"value", "label"}
-            value = value["value"]
-        out[field] = value
+            value = keys[REFS[kind][field]].get(ref_id(value))
+        out[field] = choice(value)  # NetBox's status is {"value", "label"}
     return out
 
 
@@ -211,8 +209,7 @@ def _landed(
                 )
             else:
                 link.base, link.synced_at, link.request_id = base, now, request_id
-        change = {"objects": len(rows), "request_id": request_id, "keys": [r[0] for r in rows[:20]]}
-        record(session, actor, Change(f"netbox.{how}", "netbox", ENDPOINT[kind], change))
+        audited(session, actor, how, ENDPOINT[kind], keys, request_id)
 
 
 def _asns_in_netbox(database: Database) -> None:

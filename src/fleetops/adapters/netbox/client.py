@@ -102,6 +102,17 @@ class NetboxClient:
         self.http.close()
 
 
+def ref_id(ref: Any) -> Any:
+    """A reference as NetBox answers it, nested (`{"id": 3, "name": ...}`) or bare (3): the id."""
+    return ref["id"] if isinstance(ref, dict) else ref
+
+
+def choice(field: Any) -> Any:
+    """A choice field as NetBox answers it (`{"value": "active", "label": "Active"}`): the value; any other
+    value as it is."""
+    return field["value"] if isinstance(field, dict) and "value" in field else field
+
+
 def _errors(response: httpx.Response) -> str:
     """NetBox's field errors as one line. A bulk write (4.7) answers `{"detail": "1 of 3 objects could not
     be created.", "errors": [{"index" or "id": ..., "errors": {field: [...]}}]}`; a single object, its
